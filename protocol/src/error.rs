@@ -1,0 +1,127 @@
+//! The error body every failing call returns, and its stable codes.
+
+use serde::{Deserialize, Serialize};
+
+/// A machine-readable error code. Clients branch on these; they never change
+/// meaning once published. Serialized as `SCREAMING_SNAKE_CASE` strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// Input failed validation; `field` names the offending field. (400)
+    Validation,
+    /// Missing, unknown or expired credential. (401)
+    Unauthorized,
+    /// The credential is valid but acts for another organization. (403)
+    Forbidden,
+    /// No such resource, or one the caller may not see. (404)
+    NotFound,
+    /// The HTTP method is not supported on this path. (405)
+    MethodNotAllowed,
+    /// The resource's state forbids the change (e.g. a resolved conversation). (409)
+    Conflict,
+    /// The request body exceeds the size limit. (413)
+    PayloadTooLarge,
+    /// The request body is not `application/json`. (415)
+    UnsupportedMediaType,
+    /// The feature needs an active subscription. (402)
+    SubscriptionRequired,
+    /// Too many requests from this client. (429)
+    RateLimited,
+    /// The AI backend is not configured or not answering. (503)
+    AiUnavailable,
+    /// Something failed on the server; details are in its log, not here. (500)
+    Internal,
+}
+
+impl ErrorCode {
+    /// The HTTP status that carries this code.
+    pub const fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::Validation => 400,
+            ErrorCode::Unauthorized => 401,
+            ErrorCode::SubscriptionRequired => 402,
+            ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::MethodNotAllowed => 405,
+            ErrorCode::Conflict => 409,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::RateLimited => 429,
+            ErrorCode::Internal => 500,
+            ErrorCode::AiUnavailable => 503,
+        }
+    }
+}
+
+/// `{"error": {...}}`: the body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// A sentence a person can read; for `VALIDATION` it starts with the field.
+    pub message: String,
+    /// For `VALIDATION`: the request field at fault, in its JSON spelling
+    /// (`email`, `metadata.userAgent`), so a form can show the message beside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_json_is_pinned() {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: ErrorCode::NotFound,
+                message: "Conversation not found".into(),
+                field: None,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"error":{"code":"NOT_FOUND","message":"Conversation not found"}}"#
+        );
+        let validation = ErrorBody {
+            error: ErrorDetail {
+                code: ErrorCode::Validation,
+                message: "email: not a valid email address".into(),
+                field: Some("email".into()),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&validation).unwrap(),
+            r#"{"error":{"code":"VALIDATION","message":"email: not a valid email address","field":"email"}}"#
+        );
+    }
+
+    #[test]
+    fn codes_are_screaming_snake_case() {
+        let all = [
+            (ErrorCode::Validation, "VALIDATION"),
+            (ErrorCode::Unauthorized, "UNAUTHORIZED"),
+            (ErrorCode::Forbidden, "FORBIDDEN"),
+            (ErrorCode::NotFound, "NOT_FOUND"),
+            (ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED"),
+            (ErrorCode::Conflict, "CONFLICT"),
+            (ErrorCode::PayloadTooLarge, "PAYLOAD_TOO_LARGE"),
+            (ErrorCode::UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
+            (ErrorCode::SubscriptionRequired, "SUBSCRIPTION_REQUIRED"),
+            (ErrorCode::RateLimited, "RATE_LIMITED"),
+            (ErrorCode::AiUnavailable, "AI_UNAVAILABLE"),
+            (ErrorCode::Internal, "INTERNAL"),
+        ];
+        for (code, text) in all {
+            assert_eq!(serde_json::to_value(code).unwrap(), text);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The Echo public API contract, shared by the widget (wasm32) and the server.
+//!
+//! Everything a client sends or receives over HTTP is a type here, so the
+//! widget, the server and the tests cannot drift apart.
+//!
+//! # Layout
+//!
+//! - [`ids`]: typed identifiers (`OrganizationId`, `ConversationId`, ...) so one
+//!   kind of ID can never be passed where another is expected, and the
+//!   contact-session secret.
+//! - [`validate`]: the input rules (name, email, message text, metadata,
+//!   widget settings) as parse-once newtypes, used by the server at its boundary
+//!   and by the widget for inline validation with the same limits.
+//! - [`error`]: the stable error codes and the `{"error":{...}}` body.
+//! - [`widget`], [`contact_sessions`], [`conversations`], [`messages`]: the
+//!   request and response bodies, one module per flow of the public API.
+//! - [`time`]: timestamps as milliseconds since the Unix epoch.
+//!
+//! Server-only derives (OpenAPI schemas) sit behind the `openapi` feature.
+
+pub mod contact_sessions;
+pub mod conversations;
+pub mod error;
+pub mod ids;
+pub mod messages;
+pub mod time;
+pub mod validate;
+pub mod widget;
+
+pub use error::{ErrorBody, ErrorCode, ErrorDetail};
+pub use ids::{ContactSessionId, ConversationId, MessageId, OrganizationId};
+pub use time::Timestamp;

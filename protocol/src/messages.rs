@@ -1,0 +1,66 @@
+//! `/v1/conversations/{conversationId}/messages`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{MessageId, Timestamp};
+
+/// Who wrote a message; the widget styles each differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum MessageRole {
+    Visitor,
+    Assistant,
+    Operator,
+}
+
+impl MessageRole {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MessageRole::Visitor => "visitor",
+            MessageRole::Assistant => "assistant",
+            MessageRole::Operator => "operator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "visitor" => Some(MessageRole::Visitor),
+            "assistant" => Some(MessageRole::Assistant),
+            "operator" => Some(MessageRole::Operator),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /v1/conversations/{conversationId}/messages`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessage {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: MessageId,
+    pub role: MessageRole,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// One page of history, oldest first. `nextCursor`, passed back as
+/// `?cursor=`, fetches the page of older messages; `null` when there is none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessagePage {
+    pub messages: Vec<Message>,
+    pub next_cursor: Option<String>,
+}
+
+/// Page sizes accepted by the list calls.
+pub const DEFAULT_PAGE_SIZE: u32 = 30;
+pub const MAX_PAGE_SIZE: u32 = 100;

@@ -1,0 +1,68 @@
+//! The administration commands, as functions over a store so tests can call
+//! them too.
+
+use echo_protocol::validate::{parse_suggestions, GreetMessage, ValidationError, VisitorName};
+use echo_protocol::widget::DEFAULT_GREET_MESSAGE;
+use echo_protocol::OrganizationId;
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::secrets::OperatorKey;
+use crate::store::{NewOrganization, Store, StoreResult, SubscriptionStatus};
+
+/// What `org create` prints: the only time the operator key is shown.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedOrganization {
+    pub organization_id: OrganizationId,
+    pub operator_key: String,
+}
+
+pub async fn create_organization(
+    store: &dyn Store,
+    clock: &Clock,
+    name: &str,
+) -> anyhow::Result<CreatedOrganization> {
+    // An organization name follows the same rule as a visitor's name.
+    let name = VisitorName::parse(name)
+        .map_err(|e| ValidationError::new("name", e.message))?
+        .into_inner();
+    let id = OrganizationId::from_uuid(uuid::Uuid::new_v4());
+    let key = OperatorKey::generate();
+    store
+        .create_organization(NewOrganization {
+            id,
+            name,
+            operator_key_hash: key.hash(),
+            greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
+            created_at: clock.now(),
+        })
+        .await?;
+    Ok(CreatedOrganization {
+        organization_id: id,
+        operator_key: key.expose_secret().to_owned(),
+    })
+}
+
+pub async fn set_subscription(
+    store: &dyn Store,
+    id: OrganizationId,
+    status: SubscriptionStatus,
+) -> StoreResult<()> {
+    store.set_subscription(id, status).await
+}
+
+pub async fn set_widget_settings(
+    store: &dyn Store,
+    id: OrganizationId,
+    greet: &str,
+    suggestions: &[String],
+) -> anyhow::Result<()> {
+    let greet = GreetMessage::parse(greet)?.into_inner();
+    let suggestions = parse_suggestions(suggestions)?
+        .into_iter()
+        .map(|s| s.into_inner())
+        .collect();
+    store.set_widget_settings(id, greet, suggestions).await?;
+    Ok(())
+}

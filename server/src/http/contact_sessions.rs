@@ -1,0 +1,95 @@
+//! `/v1/contact-sessions`: a visitor identifies themselves.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use echo_protocol::contact_sessions::{
+    ContactSessionCreated, CreateContactSession, CurrentContactSession,
+};
+use echo_protocol::validate::{Email, VisitorName};
+
+use super::extract::{ApiJson, Visitor};
+use super::widget::organization_not_found;
+use super::ApiContext;
+use crate::error::ApiResult;
+use crate::secrets::{new_contact_session_id, SecretHash};
+use crate::store::{NewContactSession, StoreError};
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route("/v1/contact-sessions", post(create_contact_session))
+        .route("/v1/contact-sessions/current", get(current_contact_session))
+}
+
+/// Creates a contact session; its ID is the visitor's bearer credential.
+#[utoipa::path(
+    post,
+    path = "/v1/contact-sessions",
+    tag = "contact sessions",
+    request_body = CreateContactSession,
+    responses(
+        (status = 201, body = ContactSessionCreated),
+        (status = 400, description = "Invalid name, email or metadata (`VALIDATION`, with `field`)", body = echo_protocol::ErrorBody),
+        (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %request.organization_id))]
+pub async fn create_contact_session(
+    State(ctx): State<ApiContext>,
+    ApiJson(request): ApiJson<CreateContactSession>,
+) -> ApiResult<(StatusCode, Json<ContactSessionCreated>)> {
+    let name = VisitorName::parse(&request.name)?;
+    let email = Email::parse(&request.email)?;
+    request.metadata.validate()?;
+    ctx.store
+        .organization(request.organization_id)
+        .await?
+        .ok_or_else(organization_not_found)?;
+
+    let id = new_contact_session_id();
+    let now = ctx.clock.now();
+    let expires_at = ctx.policy.expiry_for_new_session(now);
+    ctx.store
+        .create_contact_session(NewContactSession {
+            id_hash: SecretHash::of(id.expose_secret()),
+            organization_id: request.organization_id,
+            name: name.into_inner(),
+            email: email.into_inner(),
+            metadata: request.metadata,
+            created_at: now,
+            expires_at,
+        })
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => organization_not_found(),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ContactSessionCreated {
+            contact_session_id: id,
+            expires_at,
+        }),
+    ))
+}
+
+/// Validates the bearer session and returns who it belongs to.
+#[utoipa::path(
+    get,
+    path = "/v1/contact-sessions/current",
+    tag = "contact sessions",
+    security(("contactSession" = [])),
+    responses(
+        (status = 200, body = CurrentContactSession),
+        (status = 401, description = "Missing, unknown or expired session (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
+    )
+)]
+pub async fn current_contact_session(Visitor(session): Visitor) -> Json<CurrentContactSession> {
+    Json(CurrentContactSession {
+        organization_id: session.organization_id,
+        name: session.name,
+        email: session.email,
+        expires_at: session.expires_at,
+    })
+}

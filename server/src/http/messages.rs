@@ -1,0 +1,130 @@
+//! `/v1/conversations/{conversationId}/messages`: a visitor's side of a
+//! conversation's history.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use echo_protocol::messages::{Message, MessagePage, MessageRole, SendMessage};
+use echo_protocol::validate::MessageText;
+use echo_protocol::MessageId;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::conversations::{conversation_not_found, owned_conversation, PageQuery};
+use super::extract::{ApiJson, ApiQuery, Visitor};
+use super::ApiContext;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{new_message, Cursor, StoreError, VisitorActivity};
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route(
+        "/v1/conversations/{conversation_id}/messages",
+        get(list_messages).post(send_message),
+    )
+}
+
+/// Stores the visitor's message and refreshes the session.
+#[utoipa::path(
+    post,
+    path = "/v1/conversations/{conversationId}/messages",
+    tag = "messages",
+    security(("contactSession" = [])),
+    params(("conversationId" = String, Path)),
+    request_body = SendMessage,
+    responses(
+        (status = 201, body = Message),
+        (status = 400, description = "Empty or over-long text (`VALIDATION`)", body = echo_protocol::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+        (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(ctx, visitor, request))]
+pub async fn send_message(
+    State(ctx): State<ApiContext>,
+    visitor: Visitor,
+    Path(conversation_id): Path<String>,
+    ApiJson(request): ApiJson<SendMessage>,
+) -> ApiResult<(StatusCode, Json<Message>)> {
+    let id = echo_protocol::ConversationId::parse(&conversation_id)
+        .ok_or_else(conversation_not_found)?;
+    let text = MessageText::parse(&request.text)?;
+    let now = ctx.clock.now();
+    let message = new_message(MessageRole::Visitor, text.into_inner(), now);
+    let activity = VisitorActivity {
+        session: visitor.0.id_hash.clone(),
+        now,
+        policy: ctx.policy,
+    };
+    let stored = ctx
+        .store
+        .add_visitor_message(id, message, activity)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => conversation_not_found(),
+            StoreError::Conflict(_) => ApiError::new(
+                echo_protocol::ErrorCode::Conflict,
+                "This conversation has been resolved",
+            ),
+            other => other.into(),
+        })?;
+    Ok((StatusCode::CREATED, Json(stored)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MessagesQuery {
+    /// `nextCursor` of the previous page: fetches older messages.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 30).
+    pub limit: Option<u32>,
+    /// A message ID: returns only messages newer than it, oldest first.
+    pub after: Option<String>,
+}
+
+/// History, a page at a time: the newest page first, each page oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{conversationId}/messages",
+    tag = "messages",
+    security(("contactSession" = [])),
+    params(("conversationId" = String, Path), MessagesQuery),
+    responses(
+        (status = 200, body = MessagePage),
+        (status = 400, description = "Bad cursor, limit or after (`VALIDATION`)", body = echo_protocol::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(ctx, visitor, query))]
+pub async fn list_messages(
+    State(ctx): State<ApiContext>,
+    visitor: Visitor,
+    Path(conversation_id): Path<String>,
+    ApiQuery(query): ApiQuery<MessagesQuery>,
+) -> ApiResult<Json<MessagePage>> {
+    let conversation = owned_conversation(&ctx, &visitor, &conversation_id).await?;
+    let (cursor, limit) = PageQuery {
+        cursor: query.cursor,
+        limit: query.limit,
+    }
+    .parse()?;
+    if let Some(after) = query.after {
+        let after = MessageId::parse(&after)
+            .ok_or_else(|| ApiError::validation("after", "is not a message ID"))?;
+        let messages = ctx
+            .store
+            .messages_after(conversation.id, after, limit)
+            .await?;
+        return Ok(Json(MessagePage {
+            messages,
+            next_cursor: None,
+        }));
+    }
+    let page = ctx.store.messages(conversation.id, cursor, limit).await?;
+    Ok(Json(MessagePage {
+        messages: page.items,
+        next_cursor: page.next_cursor.map(Cursor::encode),
+    }))
+}

@@ -1,0 +1,86 @@
+//! The HTTP API: one router module per flow, merged here over a shared
+//! [`ApiContext`], with the layers every route gets (body limit, CORS, panic
+//! catching, tracing) and JSON answers for unknown routes and methods.
+
+mod contact_sessions;
+mod conversations;
+pub mod extract;
+mod messages;
+pub mod openapi;
+mod widget;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Method};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use echo_protocol::ErrorCode;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::error::ApiError;
+use crate::session::SessionPolicy;
+use crate::store::Store;
+
+/// Request bodies above this size are refused with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub store: Arc<dyn Store>,
+    pub clock: Clock,
+    pub policy: SessionPolicy,
+}
+
+pub fn router(ctx: ApiContext) -> Router {
+    Router::new()
+        .merge(widget::router())
+        .merge(contact_sessions::router())
+        .merge(conversations::router())
+        .merge(messages::router())
+        .route("/v1/openapi.json", get(openapi::serve))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(ctx)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .layer(cors())
+}
+
+/// The widget runs on other origins (and outside clients may too). The
+/// credential is a bearer header, never a cookie, so any origin is safe.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "No such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "Method not allowed on this route",
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("a handler panicked").into_response()
+}

@@ -1,0 +1,51 @@
+//! `GET /v1/organizations/{organizationId}/widget`.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use echo_protocol::widget::WidgetConfig;
+use echo_protocol::OrganizationId;
+
+use super::ApiContext;
+use crate::error::{ApiError, ApiResult};
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route(
+        "/v1/organizations/{organization_id}/widget",
+        get(widget_config),
+    )
+}
+
+/// Verifies the organization and returns its public widget settings.
+#[utoipa::path(
+    get,
+    path = "/v1/organizations/{organizationId}/widget",
+    tag = "widget",
+    params(("organizationId" = String, Path, description = "The organization's ID")),
+    responses(
+        (status = 200, body = WidgetConfig),
+        (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(ctx))]
+pub async fn widget_config(
+    State(ctx): State<ApiContext>,
+    Path(organization_id): Path<String>,
+) -> ApiResult<Json<WidgetConfig>> {
+    let id = OrganizationId::parse(&organization_id).ok_or_else(organization_not_found)?;
+    let org = ctx
+        .store
+        .organization(id)
+        .await?
+        .ok_or_else(organization_not_found)?;
+    Ok(Json(WidgetConfig {
+        organization_id: org.id,
+        name: org.name,
+        greet_message: org.greet_message,
+        suggestions: org.suggestions,
+    }))
+}
+
+pub fn organization_not_found() -> ApiError {
+    ApiError::not_found("Organization")
+}

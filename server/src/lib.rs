@@ -1,0 +1,28 @@
+//! The Echo server: the public widget API over HTTP + JSON, storage, and the
+//! administration commands, as a library so tests and benchmarks run the real
+//! thing in-process. `main.rs` only parses the command line.
+//!
+//! # Layout
+//!
+//! - [`startup`]: `Application::build(config)` binds the listener (port 0 in
+//!   tests) and serves until a shutdown signal, finishing in-flight requests.
+//! - [`config`]: settings from defaults, environment and flags.
+//! - [`http`]: one router module per API flow, the shared [`http::ApiContext`],
+//!   the extractors that parse input at the boundary, and the OpenAPI document.
+//! - [`error`]: the one error type, mapped to `{"error":{"code","message"}}`.
+//! - [`store`]: the storage trait and its SQLite backend (WAL, `synchronous=FULL`,
+//!   group commit through a single writer thread).
+//! - [`session`]: the contact-session lifetime and refresh rule, pure logic.
+//! - [`secrets`]: random credentials and their hashes; nothing else sees raw bytes.
+//! - [`clock`]: the time source, replaceable in tests.
+//! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
+
+pub mod admin;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod secrets;
+pub mod session;
+pub mod startup;
+pub mod store;

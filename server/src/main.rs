@@ -1,0 +1,189 @@
+//! `echo-server`: parses the command line and calls the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use echo_protocol::OrganizationId;
+use echo_server::admin;
+use echo_server::clock::Clock;
+use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use echo_server::session::SessionPolicy;
+use echo_server::startup::Application;
+use echo_server::store::{self, SubscriptionStatus};
+
+#[derive(Parser)]
+#[command(
+    name = "echo-server",
+    version,
+    about = "Echo support-chat server and administration"
+)]
+struct Cli {
+    /// Database to use: sqlite://PATH.
+    #[arg(long, global = true, env = "ECHO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and the widget, when built).
+    Serve {
+        #[arg(long, env = "ECHO_BIND", default_value = DEFAULT_BIND)]
+        bind: SocketAddr,
+        /// Directory of the built widget to serve at `/` (default: ./dist if present).
+        #[arg(long, env = "ECHO_WIDGET_DIR")]
+        widget_dir: Option<PathBuf>,
+        /// How long a contact session lives.
+        #[arg(long, env = "ECHO_SESSION_DURATION_SECS", default_value_t = 86_400)]
+        session_duration_secs: i64,
+        /// Activity with less than this left extends the session.
+        #[arg(
+            long,
+            env = "ECHO_SESSION_REFRESH_THRESHOLD_SECS",
+            default_value_t = 14_400
+        )]
+        session_refresh_threshold_secs: i64,
+    },
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage subscriptions.
+    Subscription {
+        #[command(subcommand)]
+        command: SubscriptionCommand,
+    },
+    /// Manage an organization's widget settings.
+    WidgetSettings {
+        #[command(subcommand)]
+        command: WidgetSettingsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization; prints {"organizationId","operatorKey"}.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubscriptionCommand {
+    /// Set an organization's subscription status.
+    Set {
+        organization_id: String,
+        #[arg(value_parser = ["active", "inactive"])]
+        status: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WidgetSettingsCommand {
+    /// Set the greeting and up to 3 suggestions.
+    Set {
+        organization_id: String,
+        #[arg(long)]
+        greet: String,
+        #[arg(long = "suggestion")]
+        suggestions: Vec<String>,
+    },
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn organization_id(text: &str) -> anyhow::Result<OrganizationId> {
+    OrganizationId::parse(text).with_context(|| format!("not an organization ID: {text}"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    init_tracing();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            bind,
+            widget_dir,
+            session_duration_secs,
+            session_refresh_threshold_secs,
+        } => {
+            anyhow::ensure!(
+                session_duration_secs > 0 && session_refresh_threshold_secs >= 0,
+                "session durations must be positive"
+            );
+            let config = Config {
+                bind,
+                database_url: cli.database_url,
+                session: SessionPolicy {
+                    duration_secs: session_duration_secs,
+                    refresh_threshold_secs: session_refresh_threshold_secs,
+                },
+                widget_dir: widget_dir.or_else(|| {
+                    let dist = PathBuf::from("dist");
+                    dist.join("index.html").exists().then_some(dist)
+                }),
+                clock: Clock::system(),
+            };
+            let app = Application::build(config).await?;
+            tracing::info!(
+                port = app.port(),
+                "listening on http://{}:{}",
+                bind.ip(),
+                app.port()
+            );
+            app.run_until_stopped().await?;
+        }
+        Command::Org {
+            command: OrgCommand::Create { name },
+        } => {
+            let store = store::connect(&cli.database_url).await?;
+            let created =
+                admin::create_organization(store.as_ref(), &Clock::system(), &name).await?;
+            println!("{}", serde_json::to_string(&created)?);
+        }
+        Command::Subscription {
+            command:
+                SubscriptionCommand::Set {
+                    organization_id: id,
+                    status,
+                },
+        } => {
+            let store = store::connect(&cli.database_url).await?;
+            let status =
+                SubscriptionStatus::parse(&status).context("status is active or inactive")?;
+            admin::set_subscription(store.as_ref(), organization_id(&id)?, status)
+                .await
+                .with_context(|| format!("setting the subscription of {id}"))?;
+            eprintln!("subscription of {id} set to {}", status.as_str());
+        }
+        Command::WidgetSettings {
+            command:
+                WidgetSettingsCommand::Set {
+                    organization_id: id,
+                    greet,
+                    suggestions,
+                },
+        } => {
+            let store = store::connect(&cli.database_url).await?;
+            admin::set_widget_settings(store.as_ref(), organization_id(&id)?, &greet, &suggestions)
+                .await
+                .with_context(|| format!("setting the widget settings of {id}"))?;
+            eprintln!("widget settings of {id} updated");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! Credentials: contact-session secrets and operator keys. Each is 256 bits
+//! from the OS random source; the database stores only their SHA-256, so a
+//! copy of the database does not let anyone act as a visitor or operator.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use echo_protocol::ContactSessionId;
+use sha2::{Digest, Sha256};
+
+fn random_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is unavailable");
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// The hash under which a secret is stored and looked up.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn of(secret: &str) -> Self {
+        let digest = Sha256::digest(secret.as_bytes());
+        let mut hex = String::with_capacity(64);
+        for byte in digest {
+            hex.push_str(&format!("{byte:02x}"));
+        }
+        Self(hex)
+    }
+
+    pub fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretHash(***)")
+    }
+}
+
+pub fn new_contact_session_id() -> ContactSessionId {
+    ContactSessionId::parse(&random_token(ContactSessionId::PREFIX))
+        .expect("generated IDs match their own format")
+}
+
+/// An organization's operator credential. `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OperatorKey(String);
+
+impl OperatorKey {
+    pub const PREFIX: &'static str = "ok_";
+
+    pub fn generate() -> Self {
+        Self(random_token(Self::PREFIX))
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        let body = text.strip_prefix(Self::PREFIX)?;
+        let ok = body.len() == 43
+            && body
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Self(text.to_owned()))
+    }
+
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+
+    pub fn hash(&self) -> SecretHash {
+        SecretHash::of(&self.0)
+    }
+}
+
+impl fmt::Debug for OperatorKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("OperatorKey(***)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_distinct_and_well_formed() {
+        let a = new_contact_session_id();
+        let b = new_contact_session_id();
+        assert_ne!(a, b);
+        assert_eq!(a.expose_secret().len(), 46);
+        let key = OperatorKey::generate();
+        assert!(OperatorKey::parse(key.expose_secret()).is_some());
+        assert!(!format!("{key:?}").contains(&key.expose_secret()[3..]));
+    }
+
+    #[test]
+    fn hash_is_sha256_hex() {
+        assert_eq!(
+            SecretHash::of("abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

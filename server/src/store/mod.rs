@@ -1,0 +1,249 @@
+//! Storage behind one trait, so the HTTP layer never sees SQL and a second
+//! backend (PostgreSQL) can stand beside SQLite.
+//!
+//! Rules that must hold atomically with a write (the session is still live,
+//! the conversation belongs to the session and is not resolved) are checked
+//! inside the backend's transaction, not before it.
+
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::validate::BrowserMetadata;
+use echo_protocol::{ConversationId, OrganizationId, Timestamp};
+
+use crate::secrets::SecretHash;
+use crate::session::SessionPolicy;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist (or is not visible to the caller).
+    #[error("not found")]
+    NotFound,
+    /// The contact session expired before the write could happen.
+    #[error("contact session expired")]
+    SessionExpired,
+    /// The row's state forbids the write.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// Anything else: the database failed. Logged, never shown to a client.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionStatus {
+    Active,
+    Inactive,
+}
+
+impl SubscriptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::Inactive => "inactive",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(SubscriptionStatus::Active),
+            "inactive" => Some(SubscriptionStatus::Inactive),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub greet_message: String,
+    pub suggestions: Vec<String>,
+    pub subscription: SubscriptionStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub operator_key_hash: SecretHash,
+    pub greet_message: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewContactSession {
+    pub id_hash: SecretHash,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub email: String,
+    pub metadata: BrowserMetadata,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactSession {
+    pub id_hash: SecretHash,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub email: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub organization_id: OrganizationId,
+    pub status: ConversationStatus,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConversationSummary {
+    pub conversation: Conversation,
+    pub last_message: Option<MessagePreview>,
+}
+
+/// A page of rows and the cursor of the next one, if any.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<Cursor>,
+}
+
+/// A position in a list: the row's insertion sequence. Opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor(pub i64);
+
+impl Cursor {
+    pub fn parse(text: &str) -> Option<Self> {
+        text.parse::<i64>().ok().filter(|n| *n > 0).map(Cursor)
+    }
+
+    pub fn encode(self) -> String {
+        self.0.to_string()
+    }
+}
+
+/// What a visitor's activity (creating a conversation, sending a message)
+/// needs to check and refresh their session inside the write.
+#[derive(Debug, Clone)]
+pub struct VisitorActivity {
+    pub session: SecretHash,
+    pub now: Timestamp,
+    pub policy: SessionPolicy,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_organization(&self, org: NewOrganization) -> StoreResult<()>;
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>>;
+    async fn set_subscription(
+        &self,
+        id: OrganizationId,
+        status: SubscriptionStatus,
+    ) -> StoreResult<()>;
+    async fn set_widget_settings(
+        &self,
+        id: OrganizationId,
+        greet_message: String,
+        suggestions: Vec<String>,
+    ) -> StoreResult<()>;
+
+    async fn create_contact_session(&self, session: NewContactSession) -> StoreResult<()>;
+    async fn contact_session(&self, id_hash: &SecretHash) -> StoreResult<Option<ContactSession>>;
+
+    /// Creates an `unresolved` conversation whose first message is the
+    /// organization's greeting, and refreshes the session. Returns the
+    /// conversation and the session's (possibly new) expiry.
+    async fn create_conversation(
+        &self,
+        id: ConversationId,
+        greeting_id: echo_protocol::MessageId,
+        activity: VisitorActivity,
+    ) -> StoreResult<(Conversation, Timestamp)>;
+
+    /// The conversation if it belongs to this session; `None` otherwise.
+    async fn conversation_of_session(
+        &self,
+        id: ConversationId,
+        session: &SecretHash,
+    ) -> StoreResult<Option<Conversation>>;
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
+
+    /// The session's conversations, newest first.
+    async fn conversations_of_session(
+        &self,
+        session: &SecretHash,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<ConversationSummary>>;
+
+    /// Stores a visitor message after checking, in the same transaction, that
+    /// the session is live and owns the conversation (`NotFound` otherwise)
+    /// and that the conversation is not resolved (`Conflict`); refreshes the
+    /// session.
+    async fn add_visitor_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        activity: VisitorActivity,
+    ) -> StoreResult<Message>;
+
+    /// Stores an assistant or operator message (`Conflict` when resolved).
+    async fn add_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+    ) -> StoreResult<Message>;
+
+    async fn set_conversation_status(
+        &self,
+        conversation: ConversationId,
+        status: ConversationStatus,
+    ) -> StoreResult<()>;
+
+    /// Messages older than `before` (or the newest), oldest first in the page.
+    async fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Message>>;
+
+    /// Messages strictly newer than the message `after`, oldest first.
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: echo_protocol::MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+}
+
+/// Opens the backend the database URL names.
+pub async fn connect(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(path) = sqlite::path_from_url(database_url) {
+        return Ok(Arc::new(SqliteStore::open(&path)?));
+    }
+    anyhow::bail!("unsupported database URL (expected sqlite://PATH): {database_url}")
+}
+
+/// A message to be stored, with a fresh ID.
+pub fn new_message(role: MessageRole, text: String, now: Timestamp) -> Message {
+    Message {
+        id: echo_protocol::MessageId::from_uuid(uuid::Uuid::new_v4()),
+        role,
+        text,
+        created_at: now,
+    }
+}

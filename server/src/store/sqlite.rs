@@ -1,0 +1,722 @@
+//! The SQLite backend: one file, WAL mode, `synchronous=FULL` (an answered
+//! write survives power loss).
+//!
+//! All writes go through one writer thread that takes every job waiting in
+//! its queue and runs them in a single transaction, each inside its own
+//! savepoint (so one failing job does not undo its neighbours), then commits
+//! once and answers all of them. Concurrent writers therefore share one fsync
+//! instead of paying one each: group commit. Reads run on a small pool of
+//! read-only connections, which WAL lets proceed alongside the writer.
+
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{anyhow, Context};
+use async_trait::async_trait;
+use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{
+    ContactSession, Conversation, ConversationSummary, Cursor, NewContactSession, NewOrganization,
+    Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus, VisitorActivity,
+};
+use crate::secrets::SecretHash;
+use crate::session::Refresh;
+
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+/// Upper bound on jobs per commit, so one commit's latency stays bounded.
+const MAX_BATCH: usize = 512;
+const WRITE_QUEUE: usize = 4096;
+const MAX_IDLE_READERS: usize = 8;
+
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// A write: runs against the writer's connection inside a savepoint and
+/// returns whether it succeeded plus what to do once the commit is known.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+/// `sqlite://echo.db`, `sqlite:///abs/echo.db` or `sqlite:echo.db` -> path.
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty()).then(|| PathBuf::from(path))
+}
+
+pub struct SqliteStore {
+    writer: mpsc::Sender<Job>,
+    readers: Arc<ReaderPool>,
+}
+
+struct ReaderPool {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl ReaderPool {
+    fn get(&self) -> rusqlite::Result<Connection> {
+        if let Some(conn) = self.idle.lock().expect("reader pool poisoned").pop() {
+            return Ok(conn);
+        }
+        let conn = Connection::open(&self.path)?;
+        conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")?;
+        Ok(conn)
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self.idle.lock().expect("reader pool poisoned");
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+    }
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+        let mut conn =
+            Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        anyhow::ensure!(
+            mode.eq_ignore_ascii_case("wal"),
+            "WAL mode unavailable: {mode}"
+        );
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )?;
+        migrate(&mut conn)?;
+
+        let (writer, queue) = mpsc::channel(WRITE_QUEUE);
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || writer_loop(conn, queue))?;
+        Ok(Self {
+            writer,
+            readers: Arc::new(ReaderPool {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = work(conn);
+            let ok = result.is_ok();
+            let completion: Completion = Box::new(move |commit| {
+                let outcome = match (result, commit) {
+                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok(_), Err(e)) => Err(StoreError::Other(anyhow!("commit failed: {e}"))),
+                    (Err(e), _) => Err(e),
+                };
+                let _ = reply.send(outcome);
+            });
+            (ok, completion)
+        });
+        self.writer
+            .send(job)
+            .await
+            .map_err(|_| anyhow!("the SQLite writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow!("the SQLite writer dropped a write"))?
+    }
+
+    async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            let result = work(&conn);
+            pool.put(conn);
+            result
+        })
+        .await
+        .map_err(|e| anyhow!("read task failed: {e}"))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)
+            .with_context(|| format!("SQLite migration {}", index + 1))?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn writer_loop(conn: Connection, mut queue: mpsc::Receiver<Job>) {
+    while let Some(first) = queue.blocking_recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping the jobs drops their reply channels: each caller sees
+            // the write fail rather than waiting forever.
+            tracing::error!(error = %e, "SQLite BEGIN failed");
+            continue;
+        }
+        let mut completions = Vec::with_capacity(batch.len());
+        for job in batch {
+            if conn.execute_batch("SAVEPOINT job").is_err() {
+                continue;
+            }
+            match std::panic::catch_unwind(AssertUnwindSafe(|| job(&conn))) {
+                Ok((true, completion)) => {
+                    let _ = conn.execute_batch("RELEASE job");
+                    completions.push(completion);
+                }
+                Ok((false, completion)) => {
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                    completions.push(completion);
+                }
+                Err(_) => {
+                    tracing::error!("a SQLite write job panicked; its changes were rolled back");
+                    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+                }
+            }
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(|e| {
+            tracing::error!(error = %e, "SQLite COMMIT failed");
+            let _ = conn.execute_batch("ROLLBACK");
+            e.to_string()
+        });
+        for completion in completions {
+            completion(commit.clone());
+        }
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(failure, _) = &error {
+            if failure.code == ErrorCode::ConstraintViolation {
+                match failure.extended_code {
+                    rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY => return StoreError::NotFound,
+                    rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                        return StoreError::Conflict("already exists")
+                    }
+                    _ => {}
+                }
+            }
+        }
+        StoreError::Other(error.into())
+    }
+}
+
+/// Reads a column that holds text the server itself wrote in a known form.
+fn parsed<T>(
+    row: &Row<'_>,
+    index: usize,
+    parse: impl Fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            index,
+            rusqlite::types::Type::Text,
+            format!("unexpected value {text:?}").into(),
+        )
+    })
+}
+
+fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: parsed(row, 0, ConversationId::parse)?,
+        organization_id: parsed(row, 1, OrganizationId::parse)?,
+        status: parsed(row, 2, ConversationStatus::parse)?,
+        created_at: Timestamp(row.get(3)?),
+    })
+}
+
+fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: parsed(row, 0, MessageId::parse)?,
+        role: parsed(row, 1, MessageRole::parse)?,
+        text: row.get(2)?,
+        created_at: Timestamp(row.get(3)?),
+    })
+}
+
+const CONVERSATION_COLUMNS: &str = "id, organization_id, status, created_at";
+const MESSAGE_COLUMNS: &str = "id, role, text, created_at";
+
+/// Checks the session is live and applies the refresh rule; returns the
+/// session's expiry after the activity.
+fn touch_session(conn: &Connection, activity: &VisitorActivity) -> StoreResult<Timestamp> {
+    let expires_at: Option<i64> = conn
+        .prepare_cached("SELECT expires_at FROM contact_sessions WHERE id_hash = ?1")?
+        .query_row([activity.session.as_str()], |r| r.get(0))
+        .optional()?;
+    let expires_at = Timestamp(expires_at.ok_or(StoreError::SessionExpired)?);
+    match activity.policy.refresh(expires_at, activity.now) {
+        Err(_) => Err(StoreError::SessionExpired),
+        Ok(Refresh::Unchanged) => Ok(expires_at),
+        Ok(Refresh::ExtendTo(new_expiry)) => {
+            conn.prepare_cached("UPDATE contact_sessions SET expires_at = ?1 WHERE id_hash = ?2")?
+                .execute(params![new_expiry.millis(), activity.session.as_str()])?;
+            Ok(new_expiry)
+        }
+    }
+}
+
+fn insert_message(
+    conn: &Connection,
+    conversation: ConversationId,
+    message: &Message,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO messages (id, conversation_id, role, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        message.id.to_string(),
+        conversation.to_string(),
+        message.role.as_str(),
+        message.text,
+        message.created_at.millis()
+    ])?;
+    conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
+        .execute(params![
+            message.created_at.millis(),
+            conversation.to_string()
+        ])?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    org.id.to_string(),
+                    org.name,
+                    org.operator_key_hash.as_str(),
+                    org.greet_message,
+                    org.created_at.millis()
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT name, greet_message, suggestions, subscription_status
+                     FROM organizations WHERE id = ?1",
+                )?
+                .query_row([id.to_string()], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        parsed(row, 3, SubscriptionStatus::parse)?,
+                    ))
+                })
+                .optional()?;
+            row.map(|(name, greet_message, suggestions, subscription)| {
+                Ok(Organization {
+                    id,
+                    name,
+                    greet_message,
+                    suggestions: serde_json::from_str(&suggestions)
+                        .context("stored suggestions are not a JSON array")?,
+                    subscription,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn set_subscription(
+        &self,
+        id: OrganizationId,
+        status: SubscriptionStatus,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE organizations SET subscription_status = ?1 WHERE id = ?2",
+                params![status.as_str(), id.to_string()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn set_widget_settings(
+        &self,
+        id: OrganizationId,
+        greet_message: String,
+        suggestions: Vec<String>,
+    ) -> StoreResult<()> {
+        let suggestions = serde_json::to_string(&suggestions).context("encoding suggestions")?;
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE organizations SET greet_message = ?1, suggestions = ?2 WHERE id = ?3",
+                params![greet_message, suggestions, id.to_string()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_contact_session(&self, session: NewContactSession) -> StoreResult<()> {
+        let metadata = serde_json::to_string(&session.metadata).context("encoding metadata")?;
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO contact_sessions
+                 (id_hash, organization_id, name, email, metadata, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                session.id_hash.as_str(),
+                session.organization_id.to_string(),
+                session.name,
+                session.email,
+                metadata,
+                session.created_at.millis(),
+                session.expires_at.millis()
+            ])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn contact_session(&self, id_hash: &SecretHash) -> StoreResult<Option<ContactSession>> {
+        let id_hash = id_hash.clone();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(
+                    "SELECT organization_id, name, email, expires_at
+                     FROM contact_sessions WHERE id_hash = ?1",
+                )?
+                .query_row([id_hash.as_str()], |row| {
+                    Ok(ContactSession {
+                        id_hash: id_hash.clone(),
+                        organization_id: parsed(row, 0, OrganizationId::parse)?,
+                        name: row.get(1)?,
+                        email: row.get(2)?,
+                        expires_at: Timestamp(row.get(3)?),
+                    })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn create_conversation(
+        &self,
+        id: ConversationId,
+        greeting_id: MessageId,
+        activity: VisitorActivity,
+    ) -> StoreResult<(Conversation, Timestamp)> {
+        self.write(move |conn| {
+            let expires_at = touch_session(conn, &activity)?;
+            let (organization_id, greet_message): (String, String) = conn
+                .prepare_cached(
+                    "SELECT o.id, o.greet_message FROM contact_sessions s
+                     JOIN organizations o ON o.id = s.organization_id WHERE s.id_hash = ?1",
+                )?
+                .query_row([activity.session.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let now = activity.now.millis();
+            conn.prepare_cached(
+                "INSERT INTO conversations
+                 (id, organization_id, contact_session_hash, status, created_at, last_activity_at)
+                 VALUES (?1, ?2, ?3, 'unresolved', ?4, ?4)",
+            )?
+            .execute(params![
+                id.to_string(),
+                organization_id,
+                activity.session.as_str(),
+                now
+            ])?;
+            let greeting = Message {
+                id: greeting_id,
+                role: MessageRole::Assistant,
+                text: greet_message,
+                created_at: activity.now,
+            };
+            insert_message(conn, id, &greeting)?;
+            let conversation = Conversation {
+                id,
+                organization_id: OrganizationId::parse(&organization_id)
+                    .ok_or_else(|| anyhow!("stored organization ID is not a UUID"))?,
+                status: ConversationStatus::Unresolved,
+                created_at: activity.now,
+            };
+            Ok((conversation, expires_at))
+        })
+        .await
+    }
+
+    async fn conversation_of_session(
+        &self,
+        id: ConversationId,
+        session: &SecretHash,
+    ) -> StoreResult<Option<Conversation>> {
+        let session = session.clone();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {CONVERSATION_COLUMNS} FROM conversations
+                     WHERE id = ?1 AND contact_session_hash = ?2"
+                ))?
+                .query_row(
+                    params![id.to_string(), session.as_str()],
+                    conversation_from_row,
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"
+                ))?
+                .query_row([id.to_string()], conversation_from_row)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn conversations_of_session(
+        &self,
+        session: &SecretHash,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<ConversationSummary>> {
+        let session = session.clone();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT c.seq, c.id, c.organization_id, c.status, c.created_at,
+                        m.role, m.text, m.created_at
+                 FROM conversations c
+                 LEFT JOIN messages m ON m.seq =
+                     (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)
+                 WHERE c.contact_session_hash = ?1 AND c.seq < ?2
+                 ORDER BY c.seq DESC LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(
+                params![
+                    session.as_str(),
+                    before.map_or(i64::MAX, |c| c.0),
+                    i64::from(limit) + 1
+                ],
+                |row| {
+                    let seq: i64 = row.get(0)?;
+                    let conversation = Conversation {
+                        id: parsed(row, 1, ConversationId::parse)?,
+                        organization_id: parsed(row, 2, OrganizationId::parse)?,
+                        status: parsed(row, 3, ConversationStatus::parse)?,
+                        created_at: Timestamp(row.get(4)?),
+                    };
+                    let last_message = match row.get::<_, Option<String>>(5)? {
+                        None => None,
+                        Some(_) => Some(MessagePreview {
+                            role: parsed(row, 5, MessageRole::parse)?,
+                            text: row.get(6)?,
+                            created_at: Timestamp(row.get(7)?),
+                        }),
+                    };
+                    Ok((
+                        seq,
+                        ConversationSummary {
+                            conversation,
+                            last_message,
+                        },
+                    ))
+                },
+            )?;
+            let rows = rows.collect::<Result<Vec<_>, _>>()?;
+            Ok(paginate(rows, limit))
+        })
+        .await
+    }
+
+    async fn add_visitor_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        activity: VisitorActivity,
+    ) -> StoreResult<Message> {
+        self.write(move |conn| {
+            touch_session(conn, &activity)?;
+            let status = conn
+                .prepare_cached(
+                    "SELECT status FROM conversations WHERE id = ?1 AND contact_session_hash = ?2",
+                )?
+                .query_row(
+                    params![conversation.to_string(), activity.session.as_str()],
+                    |row| parsed(row, 0, ConversationStatus::parse),
+                )
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            if status == ConversationStatus::Resolved {
+                return Err(StoreError::Conflict("the conversation is resolved"));
+            }
+            insert_message(conn, conversation, &message)?;
+            Ok(message)
+        })
+        .await
+    }
+
+    async fn add_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+    ) -> StoreResult<Message> {
+        self.write(move |conn| {
+            let status = conn
+                .prepare_cached("SELECT status FROM conversations WHERE id = ?1")?
+                .query_row([conversation.to_string()], |row| {
+                    parsed(row, 0, ConversationStatus::parse)
+                })
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            if status == ConversationStatus::Resolved {
+                return Err(StoreError::Conflict("the conversation is resolved"));
+            }
+            insert_message(conn, conversation, &message)?;
+            Ok(message)
+        })
+        .await
+    }
+
+    async fn set_conversation_status(
+        &self,
+        conversation: ConversationId,
+        status: ConversationStatus,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            let changed = conn.execute(
+                "UPDATE conversations SET status = ?1 WHERE id = ?2",
+                params![status.as_str(), conversation.to_string()],
+            )?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Message>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT seq, {MESSAGE_COLUMNS} FROM messages
+                 WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+            ))?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        conversation.to_string(),
+                        before.map_or(i64::MAX, |c| c.0),
+                        i64::from(limit) + 1
+                    ],
+                    |row| {
+                        let seq: i64 = row.get(0)?;
+                        let message = Message {
+                            id: parsed(row, 1, MessageId::parse)?,
+                            role: parsed(row, 2, MessageRole::parse)?,
+                            text: row.get(3)?,
+                            created_at: Timestamp(row.get(4)?),
+                        };
+                        Ok((seq, message))
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut page = paginate(rows, limit);
+            page.items.reverse();
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE conversation_id = ?1 AND seq >
+                     (SELECT seq FROM messages WHERE id = ?2 AND conversation_id = ?1)
+                 ORDER BY seq ASC LIMIT ?3"
+            ))?;
+            let rows = stmt
+                .query_map(
+                    params![
+                        conversation.to_string(),
+                        after.to_string(),
+                        i64::from(limit)
+                    ],
+                    message_from_row,
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+}
+
+/// Rows fetched newest first with one extra row: if the extra row is there,
+/// the page is full and the next one starts below its last item.
+fn paginate<T>(mut rows: Vec<(i64, T)>, limit: u32) -> Page<T> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|(seq, _)| Cursor(*seq))
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(|(_, item)| item).collect(),
+        next_cursor,
+    }
+}

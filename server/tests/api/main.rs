@@ -1,0 +1,11 @@
+//! Integration tests: the real server on a random port with a fresh SQLite
+//! file, called over HTTP with the protocol crate's types.
+
+mod helpers;
+
+mod boundary;
+mod contact_sessions;
+mod conversations;
+mod messages;
+mod secrets_in_logs;
+mod widget;

@@ -1,0 +1,139 @@
+//! Runs the real binary with debug logging through a whole scenario, stops it
+//! with SIGTERM, and checks that no secret reached its log.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
+use echo_protocol::conversations::{ConversationCreated, CreateConversation};
+use echo_protocol::messages::SendMessage;
+use echo_protocol::validate::BrowserMetadata;
+use echo_protocol::OrganizationId;
+use echo_server::secrets::SecretHash;
+
+const BIN: &str = env!("CARGO_BIN_EXE_echo-server");
+
+#[tokio::test]
+async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("echo.db").display());
+
+    let created = Command::new(BIN)
+        .args(["--database-url", &db, "org", "create", "--name", "Acme"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let operator_key = org["operatorKey"].as_str().unwrap().to_owned();
+    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let mut log = String::from_utf8_lossy(&created.stderr).into_owned();
+
+    let mut server = Command::new(BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let port = loop {
+        assert!(Instant::now() < deadline, "server did not report its port");
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "server exited: {log}"
+        );
+        log.push_str(&line);
+        if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            break digits.parse::<u16>().unwrap();
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+
+    let session: ContactSessionCreated = client
+        .post(format!("{base}/v1/contact-sessions"))
+        .json(&CreateContactSession {
+            organization_id: org_id,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            metadata: BrowserMetadata::default(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session.contact_session_id.expose_secret().to_owned();
+    let conversation: ConversationCreated = client
+        .post(format!("{base}/v1/conversations"))
+        .bearer_auth(&token)
+        .json(&CreateConversation {
+            organization_id: org_id,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let messages = format!(
+        "{base}/v1/conversations/{}/messages",
+        conversation.conversation_id
+    );
+    let sent = client
+        .post(&messages)
+        .bearer_auth(&token)
+        .json(&SendMessage {
+            text: "hello".into(),
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let _ = client
+        .get(&messages)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    let _ = client
+        .get(format!("{base}/v1/contact-sessions/current"))
+        .bearer_auth(&operator_key)
+        .send()
+        .await;
+
+    let kill = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = server.wait().unwrap();
+    stderr.read_to_string(&mut log).unwrap();
+    assert!(status.success(), "exit after SIGTERM: {status:?}\n{log}");
+    assert!(log.contains("shutdown signal received"), "{log}");
+    assert!(
+        log.contains("/v1/conversations"),
+        "the log did record the requests: {log}"
+    );
+
+    for secret in [
+        token.clone(),
+        token[3..].to_owned(),
+        SecretHash::of(&token).as_str().to_owned(),
+        operator_key.clone(),
+        operator_key[3..].to_owned(),
+        SecretHash::of(&operator_key).as_str().to_owned(),
+    ] {
+        assert!(!log.contains(&secret), "a secret leaked into the log");
+    }
+}
