@@ -1,5 +1,30 @@
-use leptos::prelude::*;
+//! Echo's support-chat widget: a Leptos app compiled to WebAssembly, shown in
+//! an iframe by `public/embed.js` (or standalone for development).
+//!
+//! # Layout
+//!
+//! - [`app`]: the root component; picks the screen from the state machine.
+//! - [`state`]: the shared signals (screen, organization, contact session,
+//!   conversation, error and loading messages), provided once.
+//! - [`api`]: every call to the server, with the protocol crate's types.
+//! - [`screens`]: one module per screen: loading, error, auth, selection,
+//!   chat, inbox.
+//! - [`markdown`]: assistant and operator messages as DOM nodes built from a
+//!   markdown parser, never through `innerHTML`.
+//! - [`storage`], [`metadata`], [`host`]: localStorage, browser metadata,
+//!   and the messages to the host page's loader.
+//! - [`time_ago`]: "5 min ago".
+
+mod api;
+mod app;
+mod host;
+mod markdown;
+mod metadata;
+mod screens;
+mod state;
+mod storage;
+mod time_ago;
 
 fn main() {
-    leptos::mount::mount_to_body(|| view! { <p>"Echo widget"</p> });
+    leptos::mount::mount_to_body(app::App);
 }

@@ -1,1 +1,255 @@
-fn main() {}
+//! `cargo run --release -p echo-bench`: what the server's group commit buys.
+//!
+//! Prints, in one run on the same disk:
+//! (a) the raw limit: SQLite single-row inserts with `synchronous=FULL`, one
+//!     commit each, and the same rows in 100-row commits;
+//! (b) the server: visitor messages per second and p50/p99 latency with 64
+//!     concurrent visitors over loopback;
+//! (c) (b) as a ratio of (a).
+//!
+//! `ECHO_BENCH_SECS` sets each phase's length (default 5);
+//! `ECHO_BENCH_DIR` the directory for the database files (default: a
+//! temporary directory under `target/`, on the project's disk).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
+use echo_protocol::conversations::{ConversationCreated, CreateConversation};
+use echo_protocol::messages::SendMessage;
+use echo_protocol::validate::BrowserMetadata;
+use echo_server::admin;
+use echo_server::clock::Clock;
+use echo_server::config::Config;
+use echo_server::startup::Application;
+use echo_server::store::{SqliteStore, DEFAULT_MAX_BATCH};
+
+const VISITORS: usize = 64;
+
+fn main() -> anyhow::Result<()> {
+    let secs: u64 = std::env::var("ECHO_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let phase = Duration::from_secs(secs);
+    let base = std::env::var("ECHO_BENCH_DIR").unwrap_or_else(|_| "target".into());
+    std::fs::create_dir_all(&base)?;
+    let dir = tempfile::tempdir_in(&base).context("creating the benchmark directory")?;
+    println!(
+        "echo-bench: {secs} s per phase, databases in {}",
+        dir.path().display()
+    );
+
+    let single = raw_inserts(&dir.path().join("raw-single.db"), 1, phase)?;
+    let batched = raw_inserts(&dir.path().join("raw-batched.db"), 100, phase)?;
+    println!();
+    println!("(a) raw SQLite, WAL, synchronous=FULL");
+    println!("    one commit per row     {single:>10.0} rows/s");
+    println!("    100 rows per commit    {batched:>10.0} rows/s");
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let grouped = runtime.block_on(server_load(
+        &dir.path().join("server.db"),
+        DEFAULT_MAX_BATCH,
+        phase,
+    ))?;
+    let ungrouped = runtime.block_on(server_load(
+        &dir.path().join("server-no-group-commit.db"),
+        1,
+        phase,
+    ))?;
+    println!();
+    println!("(b) server, {VISITORS} concurrent visitors over loopback, POST .../messages");
+    println!("                           group commit    one commit per write");
+    println!(
+        "    throughput           {:>9.0} msg/s    {:>9.0} msg/s",
+        grouped.per_sec, ungrouped.per_sec
+    );
+    println!(
+        "    latency p50          {:>9.2} ms       {:>9.2} ms",
+        grouped.p50_ms, ungrouped.p50_ms
+    );
+    println!(
+        "    latency p99          {:>9.2} ms       {:>9.2} ms",
+        grouped.p99_ms, ungrouped.p99_ms
+    );
+    println!(
+        "    writes per commit    {:>9.1}          {:>9.1}",
+        grouped.writes_per_commit, ungrouped.writes_per_commit
+    );
+    println!();
+    let ratio = grouped.per_sec / single;
+    println!("(c) server / raw one-commit-per-row   {ratio:>6.2}x   (target >= 10x)");
+    println!(
+        "    server / raw 100-row commits      {:>6.3}x",
+        grouped.per_sec / batched
+    );
+    println!(
+        "    group commit / one commit per write {:>4.2}x",
+        grouped.per_sec / ungrouped.per_sec
+    );
+    println!(
+        "    p99 {:.2} ms                         (target <= 25 ms)",
+        grouped.p99_ms
+    );
+    let pass = ratio >= 10.0 && grouped.p99_ms <= 25.0;
+    println!(
+        "    {}",
+        if pass {
+            "targets met"
+        } else {
+            "TARGETS MISSED (see README: Benchmarks)"
+        }
+    );
+    Ok(())
+}
+
+/// Inserts rows for `phase`, committing every `per_commit` rows.
+fn raw_inserts(path: &Path, per_commit: usize, phase: Duration) -> anyhow::Result<f64> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         CREATE TABLE messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL);",
+    )?;
+    let started = Instant::now();
+    let mut rows = 0u64;
+    while started.elapsed() < phase {
+        conn.execute_batch("BEGIN")?;
+        {
+            let mut insert = conn.prepare_cached(
+                "INSERT INTO messages (id, text, created_at) VALUES (?1, ?2, ?3)",
+            )?;
+            for _ in 0..per_commit {
+                insert.execute(rusqlite::params![
+                    format!("{rows:032x}"),
+                    "Hello, I have a question about my order",
+                    rows as i64
+                ])?;
+                rows += 1;
+            }
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(rows as f64 / started.elapsed().as_secs_f64())
+}
+
+struct ServerFigures {
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    writes_per_commit: f64,
+}
+
+async fn server_load(
+    db: &Path,
+    max_batch: usize,
+    phase: Duration,
+) -> anyhow::Result<ServerFigures> {
+    let mut config = Config::for_tests(format!("sqlite://{}", db.display()));
+    config.clock = Clock::system();
+    let sqlite = Arc::new(SqliteStore::open_with_max_batch(db, max_batch)?);
+    let app = Application::build_with_store(config, sqlite.clone()).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let store = app.context().store.clone();
+    let org = admin::create_organization(store.as_ref(), &Clock::system(), "Bench").await?;
+    tokio::spawn(app.run_until(std::future::pending()));
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(VISITORS)
+        .build()?;
+    let mut targets = Vec::with_capacity(VISITORS);
+    for i in 0..VISITORS {
+        let session: ContactSessionCreated = client
+            .post(format!("{base}/v1/contact-sessions"))
+            .json(&CreateContactSession {
+                organization_id: org.organization_id,
+                name: format!("Visitor {i}"),
+                email: format!("visitor{i}@example.com"),
+                metadata: BrowserMetadata::default(),
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let token = session.contact_session_id.expose_secret().to_owned();
+        let conversation: ConversationCreated = client
+            .post(format!("{base}/v1/conversations"))
+            .bearer_auth(&token)
+            .json(&CreateConversation {
+                organization_id: org.organization_id,
+            })
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let url = format!(
+            "{base}/v1/conversations/{}/messages",
+            conversation.conversation_id
+        );
+        targets.push((token, url));
+    }
+
+    let before = sqlite.write_stats().snapshot();
+    // One second of warm-up, then the measured phase.
+    let warm_up = Duration::from_secs(1);
+    let start = Instant::now() + warm_up;
+    let end = start + phase;
+    let body = Arc::new(SendMessage {
+        text: "Hello, I have a question about my order".into(),
+    });
+    let tasks: Vec<_> = targets
+        .into_iter()
+        .map(|(token, url)| {
+            let client = client.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let sent = Instant::now();
+                    if sent >= end {
+                        break;
+                    }
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(body.as_ref())
+                        .send()
+                        .await?;
+                    anyhow::ensure!(
+                        response.status() == 201,
+                        "send failed: {}",
+                        response.status()
+                    );
+                    let done = Instant::now();
+                    if sent >= start {
+                        latencies.push(done - sent);
+                    }
+                }
+                anyhow::Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let after = sqlite.write_stats().snapshot();
+    latencies.sort();
+    let count = latencies.len();
+    anyhow::ensure!(count > 0, "no message was sent");
+    let pct =
+        |p: f64| latencies[((count as f64 * p) as usize).min(count - 1)].as_secs_f64() * 1000.0;
+    Ok(ServerFigures {
+        per_sec: count as f64 / phase.as_secs_f64(),
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+        writes_per_commit: (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64,
+    })
+}

@@ -1,14 +1,17 @@
 //! The administration commands, as functions over a store so tests can call
 //! them too.
 
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::validate::MessageText;
 use echo_protocol::validate::{parse_suggestions, GreetMessage, ValidationError, VisitorName};
 use echo_protocol::widget::DEFAULT_GREET_MESSAGE;
-use echo_protocol::OrganizationId;
+use echo_protocol::{ConversationId, OrganizationId};
 use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::secrets::OperatorKey;
-use crate::store::{NewOrganization, Store, StoreResult, SubscriptionStatus};
+use crate::store::{new_message, NewOrganization, Store, StoreResult, SubscriptionStatus};
 
 /// What `org create` prints: the only time the operator key is shown.
 #[derive(Debug, Serialize)]
@@ -65,4 +68,30 @@ pub async fn set_widget_settings(
         .collect();
     store.set_widget_settings(id, greet, suggestions).await?;
     Ok(())
+}
+
+/// Posts a message into a conversation as the assistant or an operator.
+pub async fn add_message(
+    store: &dyn Store,
+    clock: &Clock,
+    conversation: ConversationId,
+    role: MessageRole,
+    text: &str,
+) -> anyhow::Result<Message> {
+    anyhow::ensure!(
+        role != MessageRole::Visitor,
+        "visitors write through the widget"
+    );
+    let text = MessageText::parse(text)?.into_inner();
+    Ok(store
+        .add_message(conversation, new_message(role, text, clock.now()))
+        .await?)
+}
+
+pub async fn set_conversation_status(
+    store: &dyn Store,
+    conversation: ConversationId,
+    status: ConversationStatus,
+) -> StoreResult<()> {
+    store.set_conversation_status(conversation, status).await
 }

@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use echo_protocol::OrganizationId;
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::MessageRole;
+use echo_protocol::{ConversationId, OrganizationId};
 use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
@@ -62,6 +64,29 @@ enum Command {
         #[command(subcommand)]
         command: WidgetSettingsCommand,
     },
+    /// Act on a conversation (support tooling and tests).
+    Conversation {
+        #[command(subcommand)]
+        command: ConversationCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConversationCommand {
+    /// Post a message as the assistant or an operator; prints it as JSON.
+    AddMessage {
+        conversation_id: String,
+        #[arg(long, value_parser = ["assistant", "operator"])]
+        role: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// Set the status: unresolved, escalated or resolved.
+    SetStatus {
+        conversation_id: String,
+        #[arg(value_parser = ["unresolved", "escalated", "resolved"])]
+        status: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -104,6 +129,10 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+fn conversation_id(text: &str) -> anyhow::Result<ConversationId> {
+    ConversationId::parse(text).with_context(|| format!("not a conversation ID: {text}"))
 }
 
 fn organization_id(text: &str) -> anyhow::Result<OrganizationId> {
@@ -183,6 +212,38 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("setting the widget settings of {id}"))?;
             eprintln!("widget settings of {id} updated");
+        }
+        Command::Conversation { command } => {
+            let store = store::connect(&cli.database_url).await?;
+            match command {
+                ConversationCommand::AddMessage {
+                    conversation_id: id,
+                    role,
+                    text,
+                } => {
+                    let role = MessageRole::parse(&role).context("role")?;
+                    let message = admin::add_message(
+                        store.as_ref(),
+                        &Clock::system(),
+                        conversation_id(&id)?,
+                        role,
+                        &text,
+                    )
+                    .await
+                    .with_context(|| format!("adding a message to {id}"))?;
+                    println!("{}", serde_json::to_string(&message)?);
+                }
+                ConversationCommand::SetStatus {
+                    conversation_id: id,
+                    status,
+                } => {
+                    let status = ConversationStatus::parse(&status).context("status")?;
+                    admin::set_conversation_status(store.as_ref(), conversation_id(&id)?, status)
+                        .await
+                        .with_context(|| format!("setting the status of {id}"))?;
+                    eprintln!("conversation {id} is now {}", status.as_str());
+                }
+            }
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ use crate::store::{self, Store};
 pub struct Application {
     listener: TcpListener,
     context: ApiContext,
+    widget_dir: Option<std::path::PathBuf>,
     port: u16,
 }
 
@@ -36,6 +37,7 @@ impl Application {
         Ok(Self {
             listener,
             context,
+            widget_dir: config.widget_dir,
             port,
         })
     }
@@ -54,7 +56,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let router = http::router(self.context);
+        let router = http::router(self.context, self.widget_dir);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(shutdown)
             .await

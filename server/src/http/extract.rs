@@ -105,6 +105,22 @@ where
     }
 }
 
+/// The hash of the bearer contact-session ID, unchecked against the store:
+/// for writes whose transaction verifies the session itself (saving a read
+/// on the hottest path). A malformed header is still 401 here.
+pub struct VisitorCredential(pub SecretHash);
+
+impl<S: Send + Sync> FromRequestParts<S> for VisitorCredential {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        bearer(parts)
+            .and_then(ContactSessionId::parse)
+            .map(|id| Self(SecretHash::of(id.expose_secret())))
+            .ok_or_else(ApiError::unauthorized)
+    }
+}
+
 /// The calling visitor: a live contact session from
 /// `Authorization: Bearer <contactSessionId>`. Anything else is 401.
 pub struct Visitor(pub ContactSession);

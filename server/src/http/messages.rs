@@ -12,7 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::conversations::{conversation_not_found, owned_conversation, PageQuery};
-use super::extract::{ApiJson, ApiQuery, Visitor};
+use super::extract::{ApiJson, ApiQuery, Visitor, VisitorCredential};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{new_message, Cursor, StoreError, VisitorActivity};
@@ -24,7 +24,9 @@ pub fn router() -> Router<ApiContext> {
     )
 }
 
-/// Stores the visitor's message and refreshes the session.
+/// Stores the visitor's message and refreshes the session. The session's
+/// liveness and ownership of the conversation are checked in the same
+/// transaction as the insert.
 #[utoipa::path(
     post,
     path = "/v1/conversations/{conversationId}/messages",
@@ -40,10 +42,10 @@ pub fn router() -> Router<ApiContext> {
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, visitor, request))]
+#[tracing::instrument(skip(ctx, credential, request))]
 pub async fn send_message(
     State(ctx): State<ApiContext>,
-    visitor: Visitor,
+    VisitorCredential(credential): VisitorCredential,
     Path(conversation_id): Path<String>,
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
@@ -53,7 +55,7 @@ pub async fn send_message(
     let now = ctx.clock.now();
     let message = new_message(MessageRole::Visitor, text.into_inner(), now);
     let activity = VisitorActivity {
-        session: visitor.0.id_hash.clone(),
+        session: credential,
         now,
         policy: ctx.policy,
     };

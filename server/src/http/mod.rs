@@ -7,8 +7,10 @@ mod conversations;
 pub mod extract;
 mod messages;
 pub mod openapi;
+mod static_files;
 mod widget;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,16 +40,21 @@ pub struct ApiContext {
     pub policy: SessionPolicy,
 }
 
-pub fn router(ctx: ApiContext) -> Router {
-    Router::new()
+/// The whole application: the API, and the built widget at `/` when
+/// `widget_dir` is set (any path the API does not know is looked up there).
+pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
+    let api = Router::new()
         .merge(widget::router())
         .merge(contact_sessions::router())
         .merge(conversations::router())
         .merge(messages::router())
         .route("/v1/openapi.json", get(openapi::serve))
-        .fallback(unknown_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .method_not_allowed_fallback(method_not_allowed);
+    let api = match widget_dir {
+        Some(dir) => api.fallback_service(static_files::router(&dir)),
+        None => api.fallback(unknown_route),
+    };
+    api.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(ctx)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())

@@ -18,7 +18,7 @@ use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 use crate::secrets::SecretHash;
 use crate::session::SessionPolicy;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, WriteStats, DEFAULT_MAX_BATCH};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -10,6 +10,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Context};
@@ -29,8 +30,8 @@ use crate::session::Refresh;
 
 const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
 
-/// Upper bound on jobs per commit, so one commit's latency stays bounded.
-const MAX_BATCH: usize = 512;
+/// Default upper bound on jobs per commit, so one commit's latency stays bounded.
+pub const DEFAULT_MAX_BATCH: usize = 512;
 const WRITE_QUEUE: usize = 4096;
 const MAX_IDLE_READERS: usize = 8;
 
@@ -51,6 +52,24 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
 pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
     readers: Arc<ReaderPool>,
+    stats: Arc<WriteStats>,
+}
+
+/// Counters of the writer thread: how well group commit is working.
+#[derive(Debug, Default)]
+pub struct WriteStats {
+    commits: AtomicU64,
+    jobs: AtomicU64,
+}
+
+impl WriteStats {
+    /// (commits, jobs) since the store was opened.
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.commits.load(Ordering::Relaxed),
+            self.jobs.load(Ordering::Relaxed),
+        )
+    }
 }
 
 struct ReaderPool {
@@ -78,6 +97,13 @@ impl ReaderPool {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with_max_batch(path, DEFAULT_MAX_BATCH)
+    }
+
+    /// `max_batch = 1` turns group commit off (one commit per write), which
+    /// the benchmark uses as its baseline.
+    pub fn open_with_max_batch(path: &Path, max_batch: usize) -> anyhow::Result<Self> {
+        let max_batch = max_batch.max(1);
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
@@ -95,16 +121,23 @@ impl SqliteStore {
         migrate(&mut conn)?;
 
         let (writer, queue) = mpsc::channel(WRITE_QUEUE);
+        let stats = Arc::new(WriteStats::default());
+        let writer_stats = stats.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || writer_loop(conn, queue))?;
+            .spawn(move || writer_loop(conn, queue, max_batch, &writer_stats))?;
         Ok(Self {
             writer,
+            stats,
             readers: Arc::new(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
             }),
         })
+    }
+
+    pub fn write_stats(&self) -> &WriteStats {
+        &self.stats
     }
 
     async fn write<T, F>(&self, work: F) -> StoreResult<T>
@@ -164,10 +197,15 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn writer_loop(conn: Connection, mut queue: mpsc::Receiver<Job>) {
+fn writer_loop(
+    conn: Connection,
+    mut queue: mpsc::Receiver<Job>,
+    max_batch: usize,
+    stats: &WriteStats,
+) {
     while let Some(first) = queue.blocking_recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
+        while batch.len() < max_batch {
             match queue.try_recv() {
                 Ok(job) => batch.push(job),
                 Err(_) => break,
@@ -199,6 +237,10 @@ fn writer_loop(conn: Connection, mut queue: mpsc::Receiver<Job>) {
                 }
             }
         }
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats
+            .jobs
+            .fetch_add(completions.len() as u64, Ordering::Relaxed);
         let commit = conn.execute_batch("COMMIT").map_err(|e| {
             tracing::error!(error = %e, "SQLite COMMIT failed");
             let _ = conn.execute_batch("ROLLBACK");

@@ -1,0 +1,83 @@
+/* Echo loader. Paste on any page:
+ *   <script src="https://YOUR-ECHO-HOST/embed.js" data-organization-id="ORG_ID" async></script>
+ * Optional: data-position="bottom-left", data-server="https://api.example.com".
+ * Adds a launcher button; the widget iframe is created on first open, so the
+ * page downloads no widget code until the visitor asks. Everything lives in a
+ * shadow root: no CSS in or out; the only global is window.EchoWidget. */
+(function () {
+  var s = document.currentScript, d = s && s.dataset;
+  if (!d || !d.organizationId) {
+    console.error("Echo: the embed script needs data-organization-id");
+    return;
+  }
+  var base = new URL("./", s.src), url = new URL(base.href), origin = base.origin;
+  url.searchParams.set("organizationId", d.organizationId);
+  if (d.server) url.searchParams.set("server", d.server);
+  var side = d.position === "bottom-left" ? "left" : "right";
+  var chat = '<svg width="26" height="26" viewBox="0 0 24 24" fill="currentColor" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  var cross = '<svg width="22" height="22" viewBox="0 0 24 24" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+  var host = document.createElement("div"), root = host.attachShadow({ mode: "open" });
+  root.innerHTML =
+    "<style>:host{all:initial}" +
+    ".l,.p{position:fixed;" + side + ":20px;z-index:2147483647}" +
+    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:#4f46e5;color:#fff;cursor:pointer;display:grid;place-items:center;box-shadow:0 4px 14px #0004}" +
+    ".l:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #4f46e5}" +
+    ".p{bottom:88px;width:380px;height:600px;max-height:calc(100vh - 108px);border-radius:16px;overflow:hidden;box-shadow:0 8px 32px #0004;background:#fff}" +
+    ".p[hidden]{display:none}iframe{border:0;width:100%;height:100%}" +
+    "@media(max-width:639px){.p{inset:0;width:100%;height:100%;max-height:none;border-radius:0}.o .l{display:none}}</style>" +
+    '<div><div class="p" hidden></div><button class="l" aria-expanded="false"></button></div>';
+  var wrap = root.firstElementChild.nextElementSibling, panel = wrap.firstChild, button = panel.nextSibling, frame, open = false;
+
+  function show(next) {
+    open = next;
+    panel.hidden = !next;
+    wrap.className = next ? "o" : "";
+    button.setAttribute("aria-expanded", next);
+    button.setAttribute("aria-label", next ? "Close chat" : "Open chat");
+    button.innerHTML = next ? cross : chat;
+  }
+  function openWidget() {
+    if (!frame) {
+      frame = document.createElement("iframe");
+      frame.title = "Chat";
+      frame.src = url.href;
+      panel.appendChild(frame);
+    }
+    show(true);
+    frame.focus();
+  }
+  function close() {
+    if (open) {
+      show(false);
+      button.focus();
+    }
+  }
+  function toggle() {
+    open ? close() : openWidget();
+  }
+  function onKey(e) {
+    if (e.key === "Escape") close();
+  }
+  function onMessage(e) {
+    if (frame && e.source === frame.contentWindow && e.origin === origin && e.data && e.data.type === "echo:close") close();
+  }
+  show(false);
+  button.addEventListener("click", toggle);
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("message", onMessage);
+  function mount() {
+    document.body.appendChild(host);
+  }
+  document.body ? mount() : document.addEventListener("DOMContentLoaded", mount);
+  window.EchoWidget = {
+    open: openWidget,
+    close: close,
+    toggle: toggle,
+    destroy: function () {
+      document.removeEventListener("keydown", onKey);
+      window.removeEventListener("message", onMessage);
+      host.remove();
+      delete window.EchoWidget;
+    },
+  };
+})();

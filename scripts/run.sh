@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds and starts Echo locally: the server on SQLite (.echo-dev/echo.db)
+# with a demo organization, the widget, the loader and a demo host page.
+# Run it again any time: it reuses the database and the demo organization.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+say "building the widget"
+scripts/build-widget.sh
+say "building the server"
+cargo build --release -p echo-server
+server=target/release/echo-server
+
+mkdir -p .echo-dev
+export ECHO_DATABASE_URL="sqlite://.echo-dev/echo.db"
+bind="${ECHO_BIND:-127.0.0.1:8787}"
+if [ ! -s .echo-dev/demo-org.json ]; then
+  "$server" org create --name "Acme Outfitters" > .echo-dev/demo-org.json
+  org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
+  "$server" widget-settings set "$org" \
+    --greet "Hi! 👋 Welcome to Acme Outfitters. How can we help you today?" \
+    --suggestion "Where is my order?" --suggestion "Do you ship abroad?" --suggestion "Talk to a human"
+fi
+org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
+key=$(sed -E 's/.*"operatorKey":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
+
+cat <<MSG
+
+  Echo is running.
+    Demo host page:  http://$bind/demo.html?organizationId=$org
+    Widget alone:    http://$bind/?organizationId=$org
+    API document:    http://$bind/v1/openapi.json
+    Organization ID: $org
+    Operator key:    $key   (also in .echo-dev/demo-org.json; keep it secret)
+
+  Ctrl-C stops the server.
+
+MSG
+exec "$server" serve --bind "$bind" --widget-dir dist

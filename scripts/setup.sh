@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what building and testing Echo needs, once; every step checks
+# first, so running it again costs seconds. Sourced by run.sh and test.sh.
+#
+#   setup.sh            toolchain for the widget build (wasm target, trunk,
+#                       wasm-bindgen, wasm-opt from npm)
+#   setup.sh --tests    also Chromium + chromedriver and playwright-core
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+want_tests=false
+[ "${1:-}" = "--tests" ] && want_tests=true
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! trunk --version 2>/dev/null | grep -q " $TRUNK_VERSION"; then
+  say "installing trunk $TRUNK_VERSION (about 8 minutes, once)"
+  cargo install --locked trunk --version "$TRUNK_VERSION"
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
+  # Not --locked: its lockfile names a crate version the registry lacks.
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+apt_missing=()
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || apt_missing+=("$1"); }
+need_pkg brotli
+if $want_tests; then
+  need_pkg chromium
+  need_pkg chromium-driver
+fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  say "installing ${apt_missing[*]} from Debian"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+# wasm-opt from npm's binaryen (Debian's 108 silently breaks the wasm), and
+# playwright-core for the browser tests; both pinned in package-lock.json.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] \
+   || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages (binaryen, playwright-core)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if ! cargo fetch --locked >/dev/null 2>&1; then
+  cargo fetch
+fi

@@ -1,0 +1,38 @@
+//! The root component: provides the shared state and the API client, and
+//! shows the screen the state machine is on.
+
+use leptos::prelude::*;
+
+use crate::api::Api;
+use crate::host;
+use crate::screens::{
+    AuthScreen, ChatScreen, ErrorScreen, InboxScreen, LoadingScreen, SelectionScreen,
+};
+use crate::state::{Screen, WidgetState};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = WidgetState::provide();
+    provide_context(Api::from_location());
+    // Key events inside the iframe never reach the host page, so the widget
+    // forwards Escape to the loader itself.
+    let escape = window_event_listener(leptos::ev::keydown, |ev| {
+        if ev.key() == "Escape" {
+            host::request_close();
+        }
+    });
+    on_cleanup(move || escape.remove());
+
+    view! {
+        <div class="echo">
+            {move || match state.screen.get() {
+                Screen::Loading => view! { <LoadingScreen/> }.into_any(),
+                Screen::Error => view! { <ErrorScreen/> }.into_any(),
+                Screen::Auth => view! { <AuthScreen/> }.into_any(),
+                Screen::Selection => view! { <SelectionScreen/> }.into_any(),
+                Screen::Chat => view! { <ChatScreen/> }.into_any(),
+                Screen::Inbox => view! { <InboxScreen/> }.into_any(),
+            }}
+        </div>
+    }
+}

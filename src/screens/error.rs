@@ -1,0 +1,24 @@
+//! Error: what went wrong, in words, and a way to try again.
+
+use leptos::prelude::*;
+
+use crate::state::{Screen, WidgetState};
+
+#[component]
+pub fn ErrorScreen() -> impl IntoView {
+    let state = WidgetState::get();
+    let retry = move |_| {
+        state.error_message.set(None);
+        state.screen.set(Screen::Loading);
+    };
+    view! {
+        <div class="screen center" role="alert">
+            <div class="error-icon" aria-hidden="true">"!"</div>
+            <h2 class="error-title">"Something went wrong"</h2>
+            <p class="error-message">
+                {move || state.error_message.get().unwrap_or_else(|| "Unknown error".into())}
+            </p>
+            <button class="btn primary" on:click=retry>"Try again"</button>
+        </div>
+    }
+}

@@ -1,0 +1,105 @@
+//! Inbox: the visitor's conversations, newest first, with the last message,
+//! when it was, and the status; opening one goes to chat.
+
+use echo_protocol::conversations::{ConversationListItem, ConversationStatus};
+use echo_protocol::ErrorCode;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::header::Header;
+use crate::api::Api;
+use crate::state::{Screen, WidgetState};
+use crate::time_ago;
+
+pub fn status_label(status: ConversationStatus) -> &'static str {
+    match status {
+        ConversationStatus::Unresolved => "Open",
+        ConversationStatus::Escalated => "With an agent",
+        ConversationStatus::Resolved => "Resolved",
+    }
+}
+
+#[component]
+pub fn InboxScreen() -> impl IntoView {
+    let state = WidgetState::get();
+    let api = StoredValue::new(expect_context::<Api>());
+    let conversations = RwSignal::new(Vec::<ConversationListItem>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let now = js_sys::Date::now() as i64;
+
+    let load_page = move || {
+        if loading.get_untracked() {
+            return;
+        }
+        let Some(session) = state.session_or_auth() else {
+            return;
+        };
+        loading.set(true);
+        let api = api.get_value();
+        let after = cursor.get_untracked();
+        spawn_local(async move {
+            match api.conversations(&session, after.as_deref()).await {
+                Ok(page) => {
+                    conversations.update(|list| list.extend(page.conversations));
+                    cursor.set(page.next_cursor);
+                    error.set(None);
+                }
+                Err(e) if e.is(ErrorCode::Unauthorized) => state.session_lost(),
+                Err(e) => error.set(Some(e.describe())),
+            }
+            loading.set(false);
+        });
+    };
+    load_page();
+
+    let open = move |id| {
+        state.conversation_id.set(Some(id));
+        state.screen.set(Screen::Chat);
+    };
+
+    view! {
+        <Header
+            subtitle="Your conversations"
+            on_back=Callback::new(move |()| state.screen.set(Screen::Selection))
+        />
+        <div class="screen scroll">
+            <ul class="inbox" aria-label="Conversations" aria-busy=move || loading.get().to_string()>
+                <For
+                    each=move || conversations.get()
+                    key=|c| c.conversation_id
+                    children=move |c| {
+                        let id = c.conversation_id;
+                        let (preview, when) = match &c.last_message {
+                            Some(m) => (m.text.clone(), m.created_at.millis()),
+                            None => ("No messages yet".to_owned(), c.created_at.millis()),
+                        };
+                        let status_class = format!("badge {}", c.status.as_str());
+                        view! {
+                            <li>
+                                <button class="inbox-item" on:click=move |_| open(id)>
+                                    <span class="inbox-preview">{preview}</span>
+                                    <span class="inbox-meta">
+                                        <span class=status_class>{status_label(c.status)}</span>
+                                        <span class="muted">{time_ago::relative(now, when)}</span>
+                                    </span>
+                                </button>
+                            </li>
+                        }
+                    }
+                />
+            </ul>
+            <Show when=move || !loading.get() && error.get().is_none() && conversations.with(Vec::is_empty)>
+                <p class="empty muted">"No conversations yet."</p>
+            </Show>
+            <Show when=move || loading.get()>
+                <p class="muted center-text" role="status">"Loading..."</p>
+            </Show>
+            <Show when=move || cursor.get().is_some() && !loading.get()>
+                <button class="btn secondary" on:click=move |_| load_page()>"Load more"</button>
+            </Show>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+        </div>
+    }
+}

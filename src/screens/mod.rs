@@ -1,0 +1,21 @@
+//! One module per screen of the widget's state machine, plus the header they
+//! share.
+
+mod auth;
+mod chat;
+mod error;
+mod header;
+mod inbox;
+mod loading;
+mod selection;
+
+pub use auth::AuthScreen;
+pub use chat::ChatScreen;
+pub use error::ErrorScreen;
+pub use inbox::InboxScreen;
+pub use loading::LoadingScreen;
+pub use selection::SelectionScreen;
+
+/// Shown when the server does not know the organization.
+pub const UNKNOWN_ORGANIZATION: &str =
+    "This organization was not found. Please check the organization ID in the widget's embed code.";

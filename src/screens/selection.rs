@@ -1,0 +1,66 @@
+//! Selection: start a new conversation, or go to the earlier ones.
+
+use echo_protocol::ErrorCode;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::header::Header;
+use super::UNKNOWN_ORGANIZATION;
+use crate::api::Api;
+use crate::state::{Screen, WidgetState};
+
+#[component]
+pub fn SelectionScreen() -> impl IntoView {
+    let state = WidgetState::get();
+    let api = expect_context::<Api>();
+    let pending = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+
+    let start = move |_| {
+        if pending.get_untracked() {
+            return;
+        }
+        let Some(org) = state.organization_id.get_untracked() else {
+            return state.fail(UNKNOWN_ORGANIZATION);
+        };
+        let Some(session) = state.session_or_auth() else {
+            return;
+        };
+        pending.set(true);
+        error.set(None);
+        let api = api.clone();
+        spawn_local(async move {
+            match api.create_conversation(&session, org).await {
+                Ok(created) => {
+                    state.conversation_id.set(Some(created.conversation_id));
+                    state.screen.set(Screen::Chat);
+                }
+                Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) => {
+                    state.session_lost()
+                }
+                Err(e) if e.is(ErrorCode::NotFound) => state.fail(UNKNOWN_ORGANIZATION),
+                Err(e) => error.set(Some(e.describe())),
+            }
+            pending.set(false);
+        });
+    };
+
+    view! {
+        <Header subtitle="We typically reply in a few minutes"/>
+        <div class="screen">
+            <div class="intro">
+                <p class="intro-title">"How can we help?"</p>
+                <p class="muted">"Start a conversation and we'll get back to you right here."</p>
+            </div>
+            <div class="actions">
+                <button class="btn primary" on:click=start disabled=move || pending.get()>
+                    {move || if pending.get() { "Starting..." } else { "Start chat" }}
+                </button>
+                <button class="btn secondary" on:click=move |_| state.screen.set(Screen::Inbox)>
+                    "My conversations"
+                </button>
+            </div>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+        </div>
+    }
+}

@@ -1,0 +1,124 @@
+// Shared set-up for the browser tests: the real server binary on a free port
+// with a fresh SQLite file, the release widget build from dist/, and Debian's
+// Chromium driven by playwright-core.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+const BIN = process.env.ECHO_SERVER_BIN || join(ROOT, "target/debug/echo-server");
+const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
+export const SHOTS = join(ROOT, "target/e2e-screenshots");
+mkdirSync(SHOTS, { recursive: true });
+
+/** Starts `echo-server serve` with a new database and an organization. */
+export async function startServer({ env = {}, greet = "Hello! How can we help?", suggestions = ["Pricing", "Shipping"] } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "echo-e2e-"));
+  const db = `sqlite://${dir}/echo.db`;
+  const admin = (...args) => execFileSync(BIN, ["--database-url", db, ...args], { encoding: "utf8" });
+  const org = JSON.parse(admin("org", "create", "--name", "Acme Outfitters"));
+  admin("widget-settings", "set", org.organizationId, "--greet", greet, ...suggestions.flatMap((s) => ["--suggestion", s]));
+  const proc = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--database-url", db, "--widget-dir", DIST], {
+    env: { ...process.env, RUST_LOG: "info", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  const port = await new Promise((resolve, reject) => {
+    let log = "";
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
+    proc.stderr.on("data", (chunk) => {
+      log += chunk;
+      const match = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+  });
+  proc.stderr.resume();
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    org,
+    orgId: org.organizationId,
+    admin,
+    widgetUrl: (query = `organizationId=${org.organizationId}`) => `${url}/?${query}`,
+    async stop() {
+      proc.kill("SIGTERM");
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+}
+
+/** A new page in a fresh context (its own localStorage), with errors surfaced. */
+export async function newPage(browser, viewport = { width: 400, height: 640 }) {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("pageerror", (e) => page.errors.push(e.message));
+  return page;
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes. */
+export async function eventually(check, { timeout = 10_000, every = 100, what = "condition" } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out waiting for ${what}: ${last}`);
+}
+
+/** Fills the auth form and waits for the selection screen. */
+export async function signIn(page, { name = "Ada Lovelace", email = "ada@example.com" } = {}) {
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByRole("button", { name: "Start chat" }).waitFor();
+}
+
+export async function sessionToken(page, orgId) {
+  return page.evaluate((key) => localStorage.getItem(key), `echo_contact_session_${orgId}`);
+}
+
+/** Calls the public API as the visitor whose session the page holds. */
+export async function api(server, token, path, init = {}) {
+  const response = await fetch(`${server.url}${path}`, {
+    ...init,
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", ...(init.headers || {}) },
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+export async function currentConversationId(server, token) {
+  const { body } = await api(server, token, "/v1/conversations?limit=1");
+  return body.conversations[0].conversationId;
+}
