@@ -17,7 +17,7 @@ mkdirSync(SHOTS, { recursive: true });
 export async function startServer({ env = {}, greet = "Hello! How can we help?", suggestions = ["Pricing", "Shipping"] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), "echo-e2e-"));
   const db = `sqlite://${dir}/echo.db`;
-  const admin = (...args) => execFileSync(BIN, ["--database-url", db, ...args], { encoding: "utf8" });
+  const admin = (...args) => execFileSync(BIN, ["--database-url", db, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const org = JSON.parse(admin("org", "create", "--name", "Acme Outfitters"));
   admin("widget-settings", "set", org.organizationId, "--greet", greet, ...suggestions.flatMap((s) => ["--suggestion", s]));
   const proc = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--database-url", db, "--widget-dir", DIST], {
