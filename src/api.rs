@@ -179,7 +179,10 @@ impl Api {
             "POST",
             &path,
             Some(session),
-            Some(&SendMessage { text }),
+            Some(&SendMessage {
+                text,
+                idempotency_key: None,
+            }),
             None,
         )
         .await

@@ -200,7 +200,10 @@ fn closing(text: &str, from: usize, delimiter: &str) -> Option<usize> {
     if inner.is_empty() || inner.starts_with(' ') {
         return None;
     }
-    inner.find(delimiter).filter(|end| *end > 0).map(|end| from + end)
+    inner
+        .find(delimiter)
+        .filter(|end| *end > 0)
+        .map(|end| from + end)
 }
 
 fn inline(text: &str, depth: usize) -> Vec<Node> {
@@ -225,8 +228,12 @@ fn inline(text: &str, depth: usize) -> Vec<Node> {
                     continue;
                 }
             }
-            let spans: [(&str, &'static str); 4] =
-                [("**", "strong"), ("__", "strong"), ("~~", "del"), ("*", "em")];
+            let spans: [(&str, &'static str); 4] = [
+                ("**", "strong"),
+                ("__", "strong"),
+                ("~~", "del"),
+                ("*", "em"),
+            ];
             let mut matched = false;
             for (delimiter, tag) in spans.into_iter().chain([("_", "em")]) {
                 if !rest.starts_with(delimiter) || (delimiter.starts_with('_') && prev_is_word) {
@@ -365,7 +372,10 @@ mod tests {
 
     #[test]
     fn underscores_inside_words_stay_text() {
-        assert_eq!(parse("snake_case_name"), [el("p", vec![text("snake_case_name")])]);
+        assert_eq!(
+            parse("snake_case_name"),
+            [el("p", vec![text("snake_case_name")])]
+        );
         assert_eq!(parse("2 * 3 * 4"), [el("p", vec![text("2 * 3 * 4")])]);
         assert_eq!(parse("_yes_"), [el("p", vec![el("em", vec![text("yes")])])]);
     }
@@ -380,7 +390,10 @@ mod tests {
     fn links_open_in_a_new_tab_without_opener() {
         assert_eq!(
             parse("[docs](https://example.com/help)"),
-            [el("p", vec![a("https://example.com/help", vec![text("docs")])])]
+            [el(
+                "p",
+                vec![a("https://example.com/help", vec![text("docs")])]
+            )]
         );
         assert_eq!(
             parse("see https://example.com/x. or <mailto:help@example.com>"),
@@ -390,7 +403,10 @@ mod tests {
                     text("see "),
                     a("https://example.com/x", vec![text("https://example.com/x")]),
                     text(". or "),
-                    a("mailto:help@example.com", vec![text("mailto:help@example.com")]),
+                    a(
+                        "mailto:help@example.com",
+                        vec![text("mailto:help@example.com")]
+                    ),
                 ]
             )]
         );
@@ -429,7 +445,10 @@ mod tests {
                 ),
                 el(
                     "ol",
-                    vec![el("li", vec![text("first")]), el("li", vec![text("second")])]
+                    vec![
+                        el("li", vec![text("first")]),
+                        el("li", vec![text("second")])
+                    ]
                 ),
             ]
         );
@@ -445,7 +464,9 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for md in ["**", "*", "[", "[x](", "`", "> ", "```", "\\", "é*é*", "[é](é", "__a", "1. ", "#"] {
+        for md in [
+            "**", "*", "[", "[x](", "`", "> ", "```", "\\", "é*é*", "[é](é", "__a", "1. ", "#",
+        ] {
             let _ = parse(md);
         }
         let deep = "> ".repeat(100) + "x";

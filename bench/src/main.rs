@@ -23,6 +23,7 @@ use echo_protocol::validate::BrowserMetadata;
 use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::Config;
+use echo_server::live::Hub;
 use echo_server::startup::Application;
 use echo_server::store::{SqliteStore, DEFAULT_MAX_BATCH};
 
@@ -152,8 +153,13 @@ async fn server_load(
 ) -> anyhow::Result<ServerFigures> {
     let mut config = Config::for_tests(format!("sqlite://{}", db.display()));
     config.clock = Clock::system();
-    let sqlite = Arc::new(SqliteStore::open_with_max_batch(db, max_batch)?);
-    let app = Application::build_with_store(config, sqlite.clone()).await?;
+    let hub = Arc::new(Hub::default());
+    let sqlite = Arc::new(SqliteStore::open_with_max_batch(
+        db,
+        hub.clone(),
+        max_batch,
+    )?);
+    let app = Application::build_with_store(config, sqlite.clone(), hub).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.context().store.clone();
     let org = admin::create_organization(store.as_ref(), &Clock::system(), "Bench").await?;
@@ -203,6 +209,7 @@ async fn server_load(
     let end = start + phase;
     let body = Arc::new(SendMessage {
         text: "Hello, I have a question about my order".into(),
+        idempotency_key: None,
     });
     let tasks: Vec<_> = targets
         .into_iter()

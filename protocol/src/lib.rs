@@ -14,6 +14,8 @@
 //! - [`error`]: the stable error codes and the `{"error":{...}}` body.
 //! - [`widget`], [`contact_sessions`], [`conversations`], [`messages`]: the
 //!   request and response bodies, one module per flow of the public API.
+//! - [`events`]: the live-update events of the push channel.
+//! - [`operator`]: the operator API's bodies.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
 //!
 //! Server-only derives (OpenAPI schemas) sit behind the `openapi` feature.
@@ -21,8 +23,10 @@
 pub mod contact_sessions;
 pub mod conversations;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod messages;
+pub mod operator;
 pub mod time;
 pub mod validate;
 pub mod widget;

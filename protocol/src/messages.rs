@@ -39,6 +39,11 @@ impl MessageRole {
 #[serde(rename_all = "camelCase")]
 pub struct SendMessage {
     pub text: String,
+    /// Chosen by the client, unique per message (1-100 characters): a retried
+    /// send with the same key stores nothing new and answers the first
+    /// message, so a flaky network never duplicates a message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

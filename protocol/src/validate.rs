@@ -107,6 +107,11 @@ text_newtype!(
     Suggestion, field = "suggestions", max = 100, multiline = false
 );
 
+text_newtype!(
+    /// A client's idempotency key for a message: 1 to 100 characters.
+    IdempotencyKey, field = "idempotencyKey", max = 100, multiline = false
+);
+
 /// At most this many suggestion chips per organization.
 pub const MAX_SUGGESTIONS: usize = 3;
 

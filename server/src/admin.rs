@@ -84,14 +84,17 @@ pub async fn add_message(
     );
     let text = MessageText::parse(text)?.into_inner();
     Ok(store
-        .add_message(conversation, new_message(role, text, clock.now()))
+        .add_message(conversation, new_message(role, text, clock.now()), None)
         .await?)
 }
 
 pub async fn set_conversation_status(
     store: &dyn Store,
+    clock: &Clock,
     conversation: ConversationId,
     status: ConversationStatus,
 ) -> StoreResult<()> {
-    store.set_conversation_status(conversation, status).await
+    store
+        .set_conversation_status(conversation, status, None, clock.now())
+        .await
 }

@@ -14,6 +14,7 @@
 //!   group commit through a single writer thread).
 //! - [`session`]: the contact-session lifetime and refresh rule, pure logic.
 //! - [`secrets`]: random credentials and their hashes; nothing else sees raw bytes.
+//! - [`live`]: the in-process fan-out of live events to push streams.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
@@ -22,6 +23,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod secrets;
 pub mod session;
 pub mod startup;

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -11,6 +12,7 @@ use echo_protocol::{ConversationId, OrganizationId};
 use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use echo_server::live::Hub;
 use echo_server::session::SessionPolicy;
 use echo_server::startup::Application;
 use echo_server::store::{self, SubscriptionStatus};
@@ -74,6 +76,8 @@ enum Command {
 #[derive(Subcommand)]
 enum ConversationCommand {
     /// Post a message as the assistant or an operator; prints it as JSON.
+    /// (Push streams of a running server see it when they next resume; for
+    /// live delivery use the operator API.)
     AddMessage {
         conversation_id: String,
         #[arg(long, value_parser = ["assistant", "operator"])]
@@ -179,7 +183,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Org {
             command: OrgCommand::Create { name },
         } => {
-            let store = store::connect(&cli.database_url).await?;
+            let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;
             let created =
                 admin::create_organization(store.as_ref(), &Clock::system(), &name).await?;
             println!("{}", serde_json::to_string(&created)?);
@@ -191,7 +195,7 @@ async fn main() -> anyhow::Result<()> {
                     status,
                 },
         } => {
-            let store = store::connect(&cli.database_url).await?;
+            let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;
             let status =
                 SubscriptionStatus::parse(&status).context("status is active or inactive")?;
             admin::set_subscription(store.as_ref(), organization_id(&id)?, status)
@@ -207,14 +211,14 @@ async fn main() -> anyhow::Result<()> {
                     suggestions,
                 },
         } => {
-            let store = store::connect(&cli.database_url).await?;
+            let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;
             admin::set_widget_settings(store.as_ref(), organization_id(&id)?, &greet, &suggestions)
                 .await
                 .with_context(|| format!("setting the widget settings of {id}"))?;
             eprintln!("widget settings of {id} updated");
         }
         Command::Conversation { command } => {
-            let store = store::connect(&cli.database_url).await?;
+            let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;
             match command {
                 ConversationCommand::AddMessage {
                     conversation_id: id,
@@ -238,9 +242,14 @@ async fn main() -> anyhow::Result<()> {
                     status,
                 } => {
                     let status = ConversationStatus::parse(&status).context("status")?;
-                    admin::set_conversation_status(store.as_ref(), conversation_id(&id)?, status)
-                        .await
-                        .with_context(|| format!("setting the status of {id}"))?;
+                    admin::set_conversation_status(
+                        store.as_ref(),
+                        &Clock::system(),
+                        conversation_id(&id)?,
+                        status,
+                    )
+                    .await
+                    .with_context(|| format!("setting the status of {id}"))?;
                     eprintln!("conversation {id} is now {}", status.as_str());
                 }
             }

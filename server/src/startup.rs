@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::http::{self, ApiContext};
+use crate::live::Hub;
 use crate::store::{self, Store};
 
 pub struct Application {
@@ -20,11 +21,17 @@ pub struct Application {
 impl Application {
     /// Opens the database (running migrations) and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let store = store::connect(&config.database_url).await?;
-        Self::build_with_store(config, store).await
+        let hub = Arc::new(Hub::default());
+        let store = store::connect(&config.database_url, hub.clone()).await?;
+        Self::build_with_store(config, store, hub).await
     }
 
-    pub async fn build_with_store(config: Config, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+    /// With a store opened by the caller, which publishes into `hub`.
+    pub async fn build_with_store(
+        config: Config,
+        store: Arc<dyn Store>,
+        hub: Arc<Hub>,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
@@ -33,6 +40,7 @@ impl Application {
             store,
             clock: config.clock,
             policy: config.session,
+            hub,
         };
         Ok(Self {
             listener,

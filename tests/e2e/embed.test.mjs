@@ -64,6 +64,7 @@ test("bottom-left position and destroy()", async () => {
   await launcher.waitFor();
   const box = await launcher.boundingBox();
   assert.ok(box.x < 100, `launcher at x=${box.x}`);
+  await shot(page, "embed-bottom-left");
   const globals = await page.evaluate(() => Object.keys(window).filter((k) => k.toLowerCase().includes("echo")));
   assert.deepEqual(globals, ["EchoWidget"]);
   await page.evaluate(() => window.EchoWidget.destroy());
@@ -79,4 +80,5 @@ test("a missing data-organization-id is a console error and nothing else", async
   await page.waitForLoadState("networkidle");
   assert.ok(errors.some((e) => e.includes("data-organization-id")), errors.join("\n"));
   assert.equal(await page.getByRole("button", { name: "Open chat" }).count(), 0);
+  await shot(page, "embed-missing-organization");
 });

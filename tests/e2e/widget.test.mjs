@@ -109,6 +109,7 @@ test("a suggestion chip sends its text", async () => {
   await openChat(page);
   await page.getByRole("button", { name: "Shipping" }).click();
   await page.locator(".msg.visitor").getByText("Shipping").waitFor();
+  await shot(page, "chat-chip-sent");
 });
 
 test("a failed send keeps the text and offers retry", async () => {

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::messages::{Message, MessagePage, MessageRole, SendMessage};
-use echo_protocol::validate::MessageText;
+use echo_protocol::validate::{IdempotencyKey, MessageText};
 use echo_protocol::MessageId;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -52,6 +52,12 @@ pub async fn send_message(
     let id = echo_protocol::ConversationId::parse(&conversation_id)
         .ok_or_else(conversation_not_found)?;
     let text = MessageText::parse(&request.text)?;
+    let idempotency_key = request
+        .idempotency_key
+        .as_deref()
+        .map(IdempotencyKey::parse)
+        .transpose()?
+        .map(IdempotencyKey::into_inner);
     let now = ctx.clock.now();
     let message = new_message(MessageRole::Visitor, text.into_inner(), now);
     let activity = VisitorActivity {
@@ -61,7 +67,7 @@ pub async fn send_message(
     };
     let stored = ctx
         .store
-        .add_visitor_message(id, message, activity)
+        .add_visitor_message(id, message, activity, idempotency_key)
         .await
         .map_err(|e| match e {
             StoreError::NotFound => conversation_not_found(),

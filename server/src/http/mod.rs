@@ -4,9 +4,11 @@
 
 mod contact_sessions;
 mod conversations;
+mod events;
 pub mod extract;
 mod messages;
 pub mod openapi;
+mod operator;
 mod static_files;
 mod widget;
 
@@ -26,6 +28,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::live::Hub;
 use crate::session::SessionPolicy;
 use crate::store::Store;
 
@@ -38,6 +41,7 @@ pub struct ApiContext {
     pub store: Arc<dyn Store>,
     pub clock: Clock,
     pub policy: SessionPolicy,
+    pub hub: Arc<Hub>,
 }
 
 /// The whole application: the API, and the built widget at `/` when
@@ -48,6 +52,8 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(contact_sessions::router())
         .merge(conversations::router())
         .merge(messages::router())
+        .merge(events::router())
+        .merge(operator::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
     let api = match widget_dir {

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{contact_sessions, conversations, messages, widget};
+use super::{contact_sessions, conversations, events, messages, operator, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,15 @@ use super::{contact_sessions, conversations, messages, widget};
         conversations::list_conversations,
         messages::send_message,
         messages::list_messages,
+        events::visitor_events,
+        operator::list_conversations,
+        operator::get_conversation,
+        operator::update_conversation,
+        operator::list_messages,
+        operator::reply,
+        operator::get_widget_settings,
+        operator::put_widget_settings,
+        events::operator_events,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)
@@ -38,6 +47,10 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "contactSession",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "operatorKey",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
     }

@@ -11,10 +11,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::events::LiveEvent;
 use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::operator::OperatorConversation;
 use echo_protocol::validate::BrowserMetadata;
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 
+use crate::live::Hub;
 use crate::secrets::SecretHash;
 use crate::session::SessionPolicy;
 
@@ -115,9 +118,47 @@ pub struct ConversationSummary {
 
 /// A page of rows and the cursor of the next one, if any.
 #[derive(Debug, Clone)]
-pub struct Page<T> {
+pub struct Page<T, C = Cursor> {
     pub items: Vec<T>,
-    pub next_cursor: Option<Cursor>,
+    pub next_cursor: Option<C>,
+}
+
+/// A position in the operator inbox, ordered by last activity: the row's
+/// `(last_activity_at, seq)`, encoded `at_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActivityCursor {
+    pub at: i64,
+    pub seq: i64,
+}
+
+impl ActivityCursor {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (at, seq) = text.split_once('_')?;
+        Some(Self {
+            at: at.parse().ok()?,
+            seq: seq.parse().ok().filter(|s: &i64| *s > 0)?,
+        })
+    }
+
+    pub fn encode(self) -> String {
+        format!("{}_{}", self.at, self.seq)
+    }
+}
+
+/// One row of the operator inbox.
+#[derive(Debug, Clone)]
+pub struct OperatorSummary {
+    pub conversation: Conversation,
+    pub last_activity_at: Timestamp,
+    pub visitor_name: String,
+    pub last_message: Option<MessagePreview>,
+}
+
+/// Whose events a live stream follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventScope {
+    Conversation(ConversationId),
+    Organization(OrganizationId),
 }
 
 /// A position in a list: the row's insertion sequence. Opaque to clients.
@@ -193,25 +234,66 @@ pub trait Store: Send + Sync + 'static {
     /// the session is live and owns the conversation (`NotFound` otherwise)
     /// and that the conversation is not resolved (`Conflict`); refreshes the
     /// session.
+    ///
+    /// With an idempotency key already used in this conversation, stores
+    /// nothing and returns the message first stored under it.
     async fn add_visitor_message(
         &self,
         conversation: ConversationId,
         message: Message,
         activity: VisitorActivity,
+        idempotency_key: Option<String>,
     ) -> StoreResult<Message>;
 
     /// Stores an assistant or operator message (`Conflict` when resolved).
+    /// An operator's reply makes an `unresolved` conversation `escalated`.
+    /// With `organization`, a conversation of another one is `NotFound`.
     async fn add_message(
         &self,
         conversation: ConversationId,
         message: Message,
+        organization: Option<OrganizationId>,
     ) -> StoreResult<Message>;
 
+    /// Sets the status (no event when it is unchanged). With `organization`,
+    /// a conversation of another one is `NotFound`.
     async fn set_conversation_status(
         &self,
         conversation: ConversationId,
         status: ConversationStatus,
+        organization: Option<OrganizationId>,
+        now: Timestamp,
     ) -> StoreResult<()>;
+
+    /// The organization whose operator key hashes to this.
+    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>>;
+
+    /// The organization's conversations, newest activity first.
+    async fn operator_conversations(
+        &self,
+        organization: OrganizationId,
+        status: Option<ConversationStatus>,
+        before: Option<ActivityCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<OperatorSummary, ActivityCursor>>;
+
+    /// One conversation of the organization, with its visitor's details.
+    async fn operator_conversation(
+        &self,
+        organization: OrganizationId,
+        id: ConversationId,
+    ) -> StoreResult<Option<OperatorConversation>>;
+
+    /// The newest event position in the scope (0 when it has none).
+    async fn head_position(&self, scope: EventScope) -> StoreResult<i64>;
+
+    /// Events after `after` in the scope, oldest first.
+    async fn events_after(
+        &self,
+        scope: EventScope,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<LiveEvent>>;
 
     /// Messages older than `before` (or the newest), oldest first in the page.
     async fn messages(
@@ -230,10 +312,10 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Message>>;
 }
 
-/// Opens the backend the database URL names.
-pub async fn connect(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+/// Opens the backend the database URL names; committed events go to `hub`.
+pub async fn connect(database_url: &str, hub: Arc<Hub>) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = sqlite::path_from_url(database_url) {
-        return Ok(Arc::new(SqliteStore::open(&path)?));
+        return Ok(Arc::new(SqliteStore::open(&path, hub)?));
     }
     anyhow::bail!("unsupported database URL (expected sqlite://PATH): {database_url}")
 }

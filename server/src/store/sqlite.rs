@@ -16,19 +16,29 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, Context};
 use async_trait::async_trait;
 use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::operator::{OperatorConversation, VisitorDetails};
 use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    ContactSession, Conversation, ConversationSummary, Cursor, NewContactSession, NewOrganization,
-    Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus, VisitorActivity,
+    ActivityCursor, ContactSession, Conversation, ConversationSummary, Cursor, EventScope,
+    NewContactSession, NewOrganization, OperatorSummary, Organization, Page, Store, StoreError,
+    StoreResult, SubscriptionStatus, VisitorActivity,
 };
+use crate::live::Hub;
 use crate::secrets::SecretHash;
 use crate::session::Refresh;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_events_operator.sql"),
+];
+
+/// An event written by a job, published to the hub once its commit succeeds.
+type Published = (OrganizationId, LiveEvent);
 
 /// Default upper bound on jobs per commit, so one commit's latency stays bounded.
 pub const DEFAULT_MAX_BATCH: usize = 512;
@@ -53,6 +63,7 @@ pub struct SqliteStore {
     writer: mpsc::Sender<Job>,
     readers: Arc<ReaderPool>,
     stats: Arc<WriteStats>,
+    hub: Arc<Hub>,
 }
 
 /// Counters of the writer thread: how well group commit is working.
@@ -96,13 +107,17 @@ impl ReaderPool {
 }
 
 impl SqliteStore {
-    pub fn open(path: &Path) -> anyhow::Result<Self> {
-        Self::open_with_max_batch(path, DEFAULT_MAX_BATCH)
+    pub fn open(path: &Path, hub: Arc<Hub>) -> anyhow::Result<Self> {
+        Self::open_with_max_batch(path, hub, DEFAULT_MAX_BATCH)
     }
 
     /// `max_batch = 1` turns group commit off (one commit per write), which
     /// the benchmark uses as its baseline.
-    pub fn open_with_max_batch(path: &Path, max_batch: usize) -> anyhow::Result<Self> {
+    pub fn open_with_max_batch(
+        path: &Path,
+        hub: Arc<Hub>,
+        max_batch: usize,
+    ) -> anyhow::Result<Self> {
         let max_batch = max_batch.max(1);
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)
@@ -129,6 +144,7 @@ impl SqliteStore {
         Ok(Self {
             writer,
             stats,
+            hub,
             readers: Arc::new(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
@@ -145,13 +161,31 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_publishing(move |conn| work(conn).map(|value| (value, Vec::new())))
+            .await
+    }
+
+    /// A write whose events go to the hub after its commit succeeds. The
+    /// writer thread runs completions in commit order, so subscribers see
+    /// events in position order.
+    async fn write_publishing<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<(T, Vec<Published>)> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let hub = self.hub.clone();
         let job: Job = Box::new(move |conn| {
             let result = work(conn);
             let ok = result.is_ok();
             let completion: Completion = Box::new(move |commit| {
                 let outcome = match (result, commit) {
-                    (Ok(value), Ok(())) => Ok(value),
+                    (Ok((value, events)), Ok(())) => {
+                        for (organization, event) in events {
+                            hub.publish(organization, event);
+                        }
+                        Ok(value)
+                    }
                     (Ok(_), Err(e)) => Err(StoreError::Other(anyhow!("commit failed: {e}"))),
                     (Err(e), _) => Err(e),
                 };
@@ -326,27 +360,102 @@ fn touch_session(conn: &Connection, activity: &VisitorActivity) -> StoreResult<T
     }
 }
 
+/// Appends to the event log; the event's position is its row's sequence.
+fn record_event(
+    conn: &Connection,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    change: Change,
+    now: Timestamp,
+) -> StoreResult<Published> {
+    let payload = serde_json::to_string(&change).context("encoding an event")?;
+    conn.prepare_cached(
+        "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        organization.to_string(),
+        conversation.to_string(),
+        payload,
+        now.millis()
+    ])?;
+    let event = LiveEvent {
+        position: conn.last_insert_rowid(),
+        conversation_id: conversation,
+        change,
+    };
+    Ok((organization, event))
+}
+
 fn insert_message(
     conn: &Connection,
+    organization: OrganizationId,
     conversation: ConversationId,
     message: &Message,
-) -> StoreResult<()> {
+    client_id: Option<&str>,
+) -> StoreResult<Published> {
     conn.prepare_cached(
-        "INSERT INTO messages (id, conversation_id, role, text, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO messages (id, conversation_id, role, text, created_at, client_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         message.id.to_string(),
         conversation.to_string(),
         message.role.as_str(),
         message.text,
-        message.created_at.millis()
+        message.created_at.millis(),
+        client_id
     ])?;
     conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
         .execute(params![
             message.created_at.millis(),
             conversation.to_string()
         ])?;
-    Ok(())
+    let change = Change::Message {
+        message: message.clone(),
+    };
+    record_event(conn, organization, conversation, change, message.created_at)
+}
+
+/// The conversation's organization and status, if it exists (and, with
+/// `organization`, belongs to it).
+fn conversation_state(
+    conn: &Connection,
+    conversation: ConversationId,
+    organization: Option<OrganizationId>,
+) -> StoreResult<(OrganizationId, ConversationStatus)> {
+    let (org, status) = conn
+        .prepare_cached("SELECT organization_id, status FROM conversations WHERE id = ?1")?
+        .query_row([conversation.to_string()], |row| {
+            Ok((
+                parsed(row, 0, OrganizationId::parse)?,
+                parsed(row, 1, ConversationStatus::parse)?,
+            ))
+        })
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    if organization.is_some_and(|expected| expected != org) {
+        return Err(StoreError::NotFound);
+    }
+    Ok((org, status))
+}
+
+fn change_status(
+    conn: &Connection,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    status: ConversationStatus,
+    now: Timestamp,
+) -> StoreResult<Published> {
+    conn.prepare_cached("UPDATE conversations SET status = ?1 WHERE id = ?2")?
+        .execute(params![status.as_str(), conversation.to_string()])?;
+    record_event(
+        conn,
+        organization,
+        conversation,
+        Change::Status { status },
+        now,
+    )
 }
 
 #[async_trait]
@@ -488,7 +597,7 @@ impl Store for SqliteStore {
         greeting_id: MessageId,
         activity: VisitorActivity,
     ) -> StoreResult<(Conversation, Timestamp)> {
-        self.write(move |conn| {
+        self.write_publishing(move |conn| {
             let expires_at = touch_session(conn, &activity)?;
             let (organization_id, greet_message): (String, String) = conn
                 .prepare_cached(
@@ -496,6 +605,8 @@ impl Store for SqliteStore {
                      JOIN organizations o ON o.id = s.organization_id WHERE s.id_hash = ?1",
                 )?
                 .query_row([activity.session.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let organization = OrganizationId::parse(&organization_id)
+                .ok_or_else(|| anyhow!("stored organization ID is not a UUID"))?;
             let now = activity.now.millis();
             conn.prepare_cached(
                 "INSERT INTO conversations
@@ -514,15 +625,14 @@ impl Store for SqliteStore {
                 text: greet_message,
                 created_at: activity.now,
             };
-            insert_message(conn, id, &greeting)?;
+            let event = insert_message(conn, organization, id, &greeting, None)?;
             let conversation = Conversation {
                 id,
-                organization_id: OrganizationId::parse(&organization_id)
-                    .ok_or_else(|| anyhow!("stored organization ID is not a UUID"))?,
+                organization_id: organization,
                 status: ConversationStatus::Unresolved,
                 created_at: activity.now,
             };
-            Ok((conversation, expires_at))
+            Ok(((conversation, expires_at), vec![event]))
         })
         .await
     }
@@ -600,7 +710,7 @@ impl Store for SqliteStore {
                         }),
                     };
                     Ok((
-                        seq,
+                        Cursor(seq),
                         ConversationSummary {
                             conversation,
                             last_message,
@@ -619,24 +729,49 @@ impl Store for SqliteStore {
         conversation: ConversationId,
         message: Message,
         activity: VisitorActivity,
+        idempotency_key: Option<String>,
     ) -> StoreResult<Message> {
-        self.write(move |conn| {
+        self.write_publishing(move |conn| {
             touch_session(conn, &activity)?;
-            let status = conn
+            let (organization, status) = conn
                 .prepare_cached(
-                    "SELECT status FROM conversations WHERE id = ?1 AND contact_session_hash = ?2",
+                    "SELECT organization_id, status FROM conversations
+                     WHERE id = ?1 AND contact_session_hash = ?2",
                 )?
                 .query_row(
                     params![conversation.to_string(), activity.session.as_str()],
-                    |row| parsed(row, 0, ConversationStatus::parse),
+                    |row| {
+                        Ok((
+                            parsed(row, 0, OrganizationId::parse)?,
+                            parsed(row, 1, ConversationStatus::parse)?,
+                        ))
+                    },
                 )
                 .optional()?
                 .ok_or(StoreError::NotFound)?;
+            if let Some(key) = &idempotency_key {
+                let earlier = conn
+                    .prepare_cached(&format!(
+                        "SELECT {MESSAGE_COLUMNS} FROM messages
+                         WHERE conversation_id = ?1 AND client_id = ?2"
+                    ))?
+                    .query_row(params![conversation.to_string(), key], message_from_row)
+                    .optional()?;
+                if let Some(earlier) = earlier {
+                    return Ok((earlier, Vec::new()));
+                }
+            }
             if status == ConversationStatus::Resolved {
                 return Err(StoreError::Conflict("the conversation is resolved"));
             }
-            insert_message(conn, conversation, &message)?;
-            Ok(message)
+            let event = insert_message(
+                conn,
+                organization,
+                conversation,
+                &message,
+                idempotency_key.as_deref(),
+            )?;
+            Ok((message, vec![event]))
         })
         .await
     }
@@ -645,20 +780,30 @@ impl Store for SqliteStore {
         &self,
         conversation: ConversationId,
         message: Message,
+        organization: Option<OrganizationId>,
     ) -> StoreResult<Message> {
-        self.write(move |conn| {
-            let status = conn
-                .prepare_cached("SELECT status FROM conversations WHERE id = ?1")?
-                .query_row([conversation.to_string()], |row| {
-                    parsed(row, 0, ConversationStatus::parse)
-                })
-                .optional()?
-                .ok_or(StoreError::NotFound)?;
+        self.write_publishing(move |conn| {
+            let (organization, status) = conversation_state(conn, conversation, organization)?;
             if status == ConversationStatus::Resolved {
                 return Err(StoreError::Conflict("the conversation is resolved"));
             }
-            insert_message(conn, conversation, &message)?;
-            Ok(message)
+            let mut events = vec![insert_message(
+                conn,
+                organization,
+                conversation,
+                &message,
+                None,
+            )?];
+            if message.role == MessageRole::Operator && status == ConversationStatus::Unresolved {
+                events.push(change_status(
+                    conn,
+                    organization,
+                    conversation,
+                    ConversationStatus::Escalated,
+                    message.created_at,
+                )?);
+            }
+            Ok((message, events))
         })
         .await
     }
@@ -667,16 +812,203 @@ impl Store for SqliteStore {
         &self,
         conversation: ConversationId,
         status: ConversationStatus,
+        organization: Option<OrganizationId>,
+        now: Timestamp,
     ) -> StoreResult<()> {
-        self.write(move |conn| {
-            let changed = conn.execute(
-                "UPDATE conversations SET status = ?1 WHERE id = ?2",
-                params![status.as_str(), conversation.to_string()],
-            )?;
-            if changed == 0 {
-                return Err(StoreError::NotFound);
+        self.write_publishing(move |conn| {
+            let (organization, current) = conversation_state(conn, conversation, organization)?;
+            if current == status {
+                return Ok(((), Vec::new()));
             }
-            Ok(())
+            let event = change_status(conn, organization, conversation, status, now)?;
+            Ok(((), vec![event]))
+        })
+        .await
+    }
+
+    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>> {
+        let key = key.clone();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT id FROM organizations WHERE operator_key_hash = ?1")?
+                .query_row([key.as_str()], |row| parsed(row, 0, OrganizationId::parse))
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn operator_conversations(
+        &self,
+        organization: OrganizationId,
+        status: Option<ConversationStatus>,
+        before: Option<ActivityCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT c.seq, c.id, c.status, c.created_at, c.last_activity_at, s.name,
+                        m.role, m.text, m.created_at
+                 FROM conversations c
+                 JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+                 LEFT JOIN messages m ON m.seq =
+                     (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)
+                 WHERE c.organization_id = ?1 AND (?2 IS NULL OR c.status = ?2)
+                   AND (c.last_activity_at, c.seq) < (?3, ?4)
+                 ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT ?5",
+            )?;
+            let cursor = before.unwrap_or(ActivityCursor {
+                at: i64::MAX,
+                seq: i64::MAX,
+            });
+            let rows = stmt
+                .query_map(
+                    params![
+                        organization.to_string(),
+                        status.map(ConversationStatus::as_str),
+                        cursor.at,
+                        cursor.seq,
+                        i64::from(limit) + 1
+                    ],
+                    |row| {
+                        let seq: i64 = row.get(0)?;
+                        let last_activity_at: i64 = row.get(4)?;
+                        let last_message = match row.get::<_, Option<String>>(6)? {
+                            None => None,
+                            Some(_) => Some(MessagePreview {
+                                role: parsed(row, 6, MessageRole::parse)?,
+                                text: row.get(7)?,
+                                created_at: Timestamp(row.get(8)?),
+                            }),
+                        };
+                        let summary = OperatorSummary {
+                            conversation: Conversation {
+                                id: parsed(row, 1, ConversationId::parse)?,
+                                organization_id: organization,
+                                status: parsed(row, 2, ConversationStatus::parse)?,
+                                created_at: Timestamp(row.get(3)?),
+                            },
+                            last_activity_at: Timestamp(last_activity_at),
+                            visitor_name: row.get(5)?,
+                            last_message,
+                        };
+                        Ok((
+                            ActivityCursor {
+                                at: last_activity_at,
+                                seq,
+                            },
+                            summary,
+                        ))
+                    },
+                )?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(paginate(rows, limit))
+        })
+        .await
+    }
+
+    async fn operator_conversation(
+        &self,
+        organization: OrganizationId,
+        id: ConversationId,
+    ) -> StoreResult<Option<OperatorConversation>> {
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata
+                     FROM conversations c
+                     JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+                     WHERE c.id = ?1 AND c.organization_id = ?2",
+                )?
+                .query_row(params![id.to_string(), organization.to_string()], |row| {
+                    Ok((
+                        parsed(row, 0, ConversationStatus::parse)?,
+                        Timestamp(row.get(1)?),
+                        Timestamp(row.get(2)?),
+                        row.get::<_, String>(3)?,
+                        row.get::<_, String>(4)?,
+                        row.get::<_, String>(5)?,
+                    ))
+                })
+                .optional()?;
+            row.map(
+                |(status, created_at, last_activity_at, name, email, metadata)| {
+                    Ok(OperatorConversation {
+                        conversation_id: id,
+                        status,
+                        created_at,
+                        last_activity_at,
+                        visitor: VisitorDetails {
+                            name,
+                            email,
+                            metadata: serde_json::from_str(&metadata)
+                                .context("stored metadata is not JSON")?,
+                        },
+                    })
+                },
+            )
+            .transpose()
+        })
+        .await
+    }
+
+    async fn head_position(&self, scope: EventScope) -> StoreResult<i64> {
+        self.read(move |conn| {
+            let (sql, key) = match scope {
+                EventScope::Conversation(id) => (
+                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?1",
+                    id.to_string(),
+                ),
+                EventScope::Organization(id) => (
+                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE organization_id = ?1",
+                    id.to_string(),
+                ),
+            };
+            Ok(conn
+                .prepare_cached(sql)?
+                .query_row([key], |row| row.get(0))?)
+        })
+        .await
+    }
+
+    async fn events_after(
+        &self,
+        scope: EventScope,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<LiveEvent>> {
+        self.read(move |conn| {
+            let (sql, key) = match scope {
+                EventScope::Conversation(id) => (
+                    "SELECT seq, conversation_id, payload FROM events
+                     WHERE conversation_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    id.to_string(),
+                ),
+                EventScope::Organization(id) => (
+                    "SELECT seq, conversation_id, payload FROM events
+                     WHERE organization_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                    id.to_string(),
+                ),
+            };
+            let rows = conn
+                .prepare_cached(sql)?
+                .query_map(params![key, after, i64::from(limit)], |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        parsed(row, 1, ConversationId::parse)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(position, conversation_id, payload)| {
+                    Ok(LiveEvent {
+                        position,
+                        conversation_id,
+                        change: serde_json::from_str(&payload)
+                            .context("stored event is not JSON")?,
+                    })
+                })
+                .collect()
         })
         .await
     }
@@ -707,7 +1039,7 @@ impl Store for SqliteStore {
                             text: row.get(3)?,
                             created_at: Timestamp(row.get(4)?),
                         };
-                        Ok((seq, message))
+                        Ok((Cursor(seq), message))
                     },
                 )?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -749,11 +1081,11 @@ impl Store for SqliteStore {
 
 /// Rows fetched newest first with one extra row: if the extra row is there,
 /// the page is full and the next one starts below its last item.
-fn paginate<T>(mut rows: Vec<(i64, T)>, limit: u32) -> Page<T> {
+fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more {
-        rows.last().map(|(seq, _)| Cursor(*seq))
+        rows.last().map(|(cursor, _)| *cursor)
     } else {
         None
     };

@@ -102,7 +102,14 @@ async fn invalid_message_text_is_rejected_and_not_stored() {
     let path = format!("/v1/conversations/{conversation}/messages");
     for text in [String::new(), " \n\t ".into(), "x".repeat(4001)] {
         let response = app
-            .post(&path, &SendMessage { text }, Some(visitor.token()))
+            .post(
+                &path,
+                &SendMessage {
+                    text,
+                    idempotency_key: None,
+                },
+                Some(visitor.token()),
+            )
             .await;
         let error = assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
         assert_eq!(error.error.field.as_deref(), Some("text"));
@@ -117,6 +124,7 @@ async fn invalid_message_text_is_rejected_and_not_stored() {
             &path,
             &SendMessage {
                 text: "x".repeat(4000),
+                idempotency_key: None,
             },
             Some(visitor.token()),
         )

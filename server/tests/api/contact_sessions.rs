@@ -105,6 +105,7 @@ async fn expired_session_is_unauthorized_everywhere_and_stays_expired() {
     .await;
     let send = SendMessage {
         text: "still there?".into(),
+        idempotency_key: None,
     };
     assert_error(
         app.post(
@@ -192,6 +193,7 @@ async fn sending_a_message_refreshes_a_session_near_expiry() {
     let path = format!("/v1/conversations/{conversation}/messages");
     let send = SendMessage {
         text: "hello".into(),
+        idempotency_key: None,
     };
 
     app.clock.advance_secs(20 * 3600); // exactly 4 h left: not below the threshold

@@ -166,6 +166,7 @@ async fn another_sessions_conversation_is_indistinguishable_from_a_missing_one()
                 &format!("/v1/conversations/{conversation}/messages"),
                 &SendMessage {
                     text: "let me in".into(),
+                    idempotency_key: None,
                 },
                 Some(intruder.token()),
             )
@@ -199,6 +200,7 @@ async fn list_is_newest_first_paginated_and_carries_the_last_message() {
         &format!("/v1/conversations/{last}/messages"),
         &SendMessage {
             text: "Where is my order?".into(),
+            idempotency_key: None,
         },
         Some(visitor.token()),
     )

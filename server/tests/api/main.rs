@@ -6,6 +6,8 @@ mod helpers;
 mod boundary;
 mod contact_sessions;
 mod conversations;
+mod live;
 mod messages;
+mod operator;
 mod secrets_in_logs;
 mod widget;

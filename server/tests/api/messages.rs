@@ -17,6 +17,7 @@ async fn a_sent_message_is_stored_and_listed() {
             &path,
             &SendMessage {
                 text: "  Hello **there**\n".into(),
+                idempotency_key: None,
             },
             Some(visitor.token()),
         )
@@ -51,7 +52,7 @@ async fn messages_from_others_show_up_in_the_history() {
         app.clock.now(),
     );
     app.store
-        .add_message(conversation, reply.clone())
+        .add_message(conversation, reply.clone(), None)
         .await
         .unwrap();
 
@@ -70,7 +71,12 @@ async fn a_resolved_conversation_takes_no_message() {
     let visitor = app.visitor().await;
     let conversation = app.start_conversation(&visitor).await;
     app.store
-        .set_conversation_status(conversation, ConversationStatus::Resolved)
+        .set_conversation_status(
+            conversation,
+            ConversationStatus::Resolved,
+            None,
+            app.clock.now(),
+        )
         .await
         .unwrap();
     let view: ConversationView = json(
@@ -89,6 +95,7 @@ async fn a_resolved_conversation_takes_no_message() {
             &format!("/v1/conversations/{conversation}/messages"),
             &SendMessage {
                 text: "one more thing".into(),
+                idempotency_key: None,
             },
             Some(visitor.token()),
         )
@@ -106,6 +113,7 @@ async fn history_pages_backwards_with_a_cursor() {
     for i in 0..24 {
         let send = SendMessage {
             text: format!("message {i}"),
+            idempotency_key: None,
         };
         assert_eq!(
             app.post(&path, &send, Some(visitor.token())).await.status(),
@@ -150,6 +158,7 @@ async fn concurrent_sends_all_land_once() {
             .bearer_auth(visitor.token())
             .json(&SendMessage {
                 text: format!("burst {i}"),
+                idempotency_key: None,
             });
         async move { request.send().await.unwrap().status() }
     });

@@ -95,6 +95,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         .bearer_auth(&token)
         .json(&SendMessage {
             text: "hello".into(),
+            idempotency_key: None,
         })
         .send()
         .await

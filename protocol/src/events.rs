@@ -1,0 +1,81 @@
+//! Live updates, pushed as Server-Sent Events over a streamed `fetch`
+//! (`GET /v1/conversations/{id}/events` for a visitor, `GET
+//! /v1/operator/events` for an operator). Each event has a `position` that
+//! only grows; a client that reconnects sends the last one it saw as
+//! `Last-Event-ID` and receives exactly what it missed, in order.
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversations::ConversationStatus;
+use crate::messages::Message;
+use crate::ConversationId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct LiveEvent {
+    /// Increasing across the whole server; the SSE `id:` carries it too.
+    pub position: i64,
+    pub conversation_id: ConversationId,
+    #[serde(flatten)]
+    pub change: Change,
+}
+
+/// What happened; `type` is `message` or `status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum Change {
+    /// A message was added to the conversation.
+    Message { message: Message },
+    /// The conversation's status changed.
+    Status { status: ConversationStatus },
+}
+
+impl Change {
+    /// The SSE `event:` name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Change::Message { .. } => "message",
+            Change::Status { .. } => "status",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::messages::MessageRole;
+    use crate::{MessageId, Timestamp};
+
+    #[test]
+    fn wire_format_is_pinned() {
+        let id = ConversationId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap();
+        let status = LiveEvent {
+            position: 7,
+            conversation_id: id,
+            change: Change::Status {
+                status: ConversationStatus::Escalated,
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&status).unwrap(),
+            r#"{"position":7,"conversationId":"67e55044-10b1-426f-9247-bb680e5fe0c8","type":"status","status":"escalated"}"#
+        );
+        let message = LiveEvent {
+            position: 8,
+            conversation_id: id,
+            change: Change::Message {
+                message: Message {
+                    id: MessageId::parse("67e55044-10b1-426f-9247-bb680e5fe0c9").unwrap(),
+                    role: MessageRole::Operator,
+                    text: "hi".into(),
+                    created_at: Timestamp(1),
+                },
+            },
+        };
+        let json = serde_json::to_string(&message).unwrap();
+        assert!(json.contains(r#""type":"message","message":{"#), "{json}");
+        assert_eq!(serde_json::from_str::<LiveEvent>(&json).unwrap(), message);
+    }
+}

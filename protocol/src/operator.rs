@@ -1,0 +1,68 @@
+//! `/v1/operator/...`: the organization's support staff, authenticated by
+//! the organization's operator key (`Authorization: Bearer <operatorKey>`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::conversations::{ConversationStatus, MessagePreview};
+use crate::validate::BrowserMetadata;
+use crate::{ConversationId, Timestamp};
+
+/// One row of the operator's inbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorConversationItem {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    pub visitor_name: String,
+    pub last_message: Option<MessagePreview>,
+}
+
+/// `GET /v1/operator/conversations`: newest activity first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorConversationPage {
+    pub conversations: Vec<OperatorConversationItem>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VisitorDetails {
+    pub name: String,
+    pub email: String,
+    pub metadata: BrowserMetadata,
+}
+
+/// `GET /v1/operator/conversations/{conversationId}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OperatorConversation {
+    pub conversation_id: ConversationId,
+    pub status: ConversationStatus,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    pub visitor: VisitorDetails,
+}
+
+/// `PATCH /v1/operator/conversations/{conversationId}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateConversation {
+    pub status: ConversationStatus,
+}
+
+/// `GET` / `PUT /v1/operator/widget-settings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct WidgetSettings {
+    pub greet_message: String,
+    pub suggestions: Vec<String>,
+}

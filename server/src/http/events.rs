@@ -1,0 +1,242 @@
+//! Live updates as Server-Sent Events, streamed over a plain `GET` that the
+//! client reads with `fetch` (so the bearer credential stays in a header).
+//!
+//! Every event carries its position as the SSE `id`. A client that
+//! reconnects sends the last one as `Last-Event-ID` (or `?after=`) and gets
+//! exactly the events after it, from the event log, then live ones. The
+//! stream subscribes to the hub before reading the log, and skips anything at
+//! or below the last position sent, so nothing is lost or repeated in the
+//! hand-over. The first frame, `event: ready`, tells the client the stream is
+//! live and from which position. A comment every 15 s keeps idle connections
+//! open through proxies; a client that falls behind the hub's bounded
+//! channel is disconnected and resumes from the log.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use echo_protocol::events::LiveEvent;
+use futures_util::stream::{self, Stream, StreamExt};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::IntoParams;
+
+use super::conversations::owned_conversation;
+use super::extract::{ApiQuery, Visitor};
+use super::operator::Operator;
+use super::ApiContext;
+use crate::error::{ApiError, ApiResult};
+use crate::live::Receiver;
+use crate::store::{EventScope, Store};
+
+const REPLAY_PAGE: u32 = 500;
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route(
+            "/v1/conversations/{conversation_id}/events",
+            get(visitor_events),
+        )
+        .route("/v1/operator/events", get(operator_events))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ResumeQuery {
+    /// The last position seen, when `Last-Event-ID` cannot be sent.
+    pub after: Option<i64>,
+}
+
+/// Where to resume: `Last-Event-ID`, else `?after=`, else the current head.
+fn resume_from(headers: &HeaderMap, query: &ResumeQuery) -> ApiResult<Option<i64>> {
+    let header = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .filter(|p| *p >= 0)
+                .ok_or_else(|| ApiError::validation("Last-Event-ID", "must be an event position"))
+        })
+        .transpose()?;
+    match header.or(query.after) {
+        Some(p) if p < 0 => Err(ApiError::validation("after", "must be an event position")),
+        other => Ok(other),
+    }
+}
+
+struct Feed {
+    store: Arc<dyn Store>,
+    scope: EventScope,
+    receiver: Receiver,
+    last: i64,
+    backlog: VecDeque<LiveEvent>,
+    replaying: bool,
+}
+
+fn frame(event: &LiveEvent) -> Event {
+    Event::default()
+        .id(event.position.to_string())
+        .event(event.change.kind())
+        .json_data(event)
+        .unwrap_or_else(|_| Event::default().comment("unencodable event"))
+}
+
+impl Feed {
+    async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
+        loop {
+            if let Some(event) = self.backlog.pop_front() {
+                self.last = event.position;
+                return Some((Ok(frame(&event)), self));
+            }
+            if self.replaying {
+                match self
+                    .store
+                    .events_after(self.scope, self.last, REPLAY_PAGE)
+                    .await
+                {
+                    Ok(page) => {
+                        self.replaying = page.len() == REPLAY_PAGE as usize;
+                        self.backlog.extend(page);
+                        continue;
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %error, "event replay failed");
+                        return None;
+                    }
+                }
+            }
+            match self.receiver.recv().await {
+                Ok(event) if event.position <= self.last => continue,
+                Ok(event) => {
+                    self.last = event.position;
+                    return Some((Ok(frame(&event)), self));
+                }
+                // Too slow: end the stream; the client resumes from the log.
+                Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+async fn stream_events(
+    ctx: &ApiContext,
+    scope: EventScope,
+    receiver: Receiver,
+    after: Option<i64>,
+    lifetime: Option<Duration>,
+) -> ApiResult<Response> {
+    let (last, replaying) = match after {
+        Some(position) => (position, true),
+        None => (ctx.store.head_position(scope).await?, false),
+    };
+    let ready = Event::default()
+        .event("ready")
+        .data(format!("{{\"position\":{last}}}"));
+    let feed = Feed {
+        store: ctx.store.clone(),
+        scope,
+        receiver,
+        last,
+        backlog: VecDeque::new(),
+        replaying,
+    };
+    let events = stream::once(async move { Ok::<_, Infallible>(ready) })
+        .chain(stream::unfold(feed, Feed::next));
+    let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
+        match lifetime {
+            // The stream ends when the session expires; the reconnect then
+            // gets its 401.
+            Some(lifetime) => Box::pin(events.take_until(tokio::time::sleep(lifetime))),
+            None => Box::pin(events),
+        };
+    let mut response = Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        .into_response();
+    response
+        .headers_mut()
+        .insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+/// The conversation's events: new messages and status changes.
+#[utoipa::path(
+    get,
+    path = "/v1/conversations/{conversationId}/events",
+    tag = "live",
+    security(("contactSession" = [])),
+    params(
+        ("conversationId" = String, Path),
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this position"),
+        ResumeQuery
+    ),
+    responses(
+        (status = 200, description = "`text/event-stream` of `ready`, then `message` and `status` events (`LiveEvent` JSON)", body = echo_protocol::events::LiveEvent),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip(ctx, visitor, headers, query))]
+pub async fn visitor_events(
+    State(ctx): State<ApiContext>,
+    visitor: Visitor,
+    Path(conversation_id): Path<String>,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<ResumeQuery>,
+) -> ApiResult<Response> {
+    let after = resume_from(&headers, &query)?;
+    let conversation = owned_conversation(&ctx, &visitor, &conversation_id).await?;
+    let receiver = ctx.hub.subscribe_conversation(conversation.id);
+    let remaining_ms = visitor.0.expires_at.millis() - ctx.clock.now().millis();
+    let lifetime = Duration::from_millis(remaining_ms.max(0) as u64);
+    stream_events(
+        &ctx,
+        EventScope::Conversation(conversation.id),
+        receiver,
+        after,
+        Some(lifetime),
+    )
+    .await
+}
+
+/// Every event of the operator's organization.
+#[utoipa::path(
+    get,
+    path = "/v1/operator/events",
+    tag = "live",
+    security(("operatorKey" = [])),
+    params(
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this position"),
+        ResumeQuery
+    ),
+    responses(
+        (status = 200, description = "`text/event-stream` of `ready`, then `message` and `status` events", body = echo_protocol::events::LiveEvent),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+pub async fn operator_events(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+    headers: HeaderMap,
+    ApiQuery(query): ApiQuery<ResumeQuery>,
+) -> ApiResult<Response> {
+    let after = resume_from(&headers, &query)?;
+    let receiver = ctx.hub.subscribe_organization(operator.0);
+    stream_events(
+        &ctx,
+        EventScope::Organization(operator.0),
+        receiver,
+        after,
+        None,
+    )
+    .await
+}

@@ -1,0 +1,79 @@
+//! The in-process fan-out of live events. The store publishes each event
+//! after its transaction commits, from the writer thread, so subscribers see
+//! events in position order. Each conversation and each organization has its
+//! own bounded channel: a subscriber that falls [`CAPACITY`] events behind is
+//! dropped (its stream ends and the client resumes from the event log), so a
+//! slow client cannot grow server memory.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+
+use echo_protocol::events::LiveEvent;
+use echo_protocol::{ConversationId, OrganizationId};
+use tokio::sync::broadcast;
+
+/// Events a subscriber may fall behind before it is dropped.
+pub const CAPACITY: usize = 64;
+
+pub type Receiver = broadcast::Receiver<Arc<LiveEvent>>;
+
+struct Topics<K> {
+    senders: Mutex<HashMap<K, broadcast::Sender<Arc<LiveEvent>>>>,
+}
+
+impl<K: Eq + Hash + Copy> Topics<K> {
+    fn new() -> Self {
+        Self {
+            senders: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn subscribe(&self, key: K) -> Receiver {
+        let mut senders = self.senders.lock().expect("hub lock poisoned");
+        senders
+            .entry(key)
+            .or_insert_with(|| broadcast::channel(CAPACITY).0)
+            .subscribe()
+    }
+
+    fn publish(&self, key: K, event: &Arc<LiveEvent>) {
+        let mut senders = self.senders.lock().expect("hub lock poisoned");
+        if let Some(sender) = senders.get(&key) {
+            if sender.send(event.clone()).is_err() {
+                // Nobody listens any more: forget the topic.
+                senders.remove(&key);
+            }
+        }
+    }
+}
+
+pub struct Hub {
+    conversations: Topics<ConversationId>,
+    organizations: Topics<OrganizationId>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            conversations: Topics::new(),
+            organizations: Topics::new(),
+        }
+    }
+}
+
+impl Hub {
+    pub fn publish(&self, organization: OrganizationId, event: LiveEvent) {
+        let event = Arc::new(event);
+        self.conversations.publish(event.conversation_id, &event);
+        self.organizations.publish(organization, &event);
+    }
+
+    pub fn subscribe_conversation(&self, id: ConversationId) -> Receiver {
+        self.conversations.subscribe(id)
+    }
+
+    pub fn subscribe_organization(&self, id: OrganizationId) -> Receiver {
+        self.organizations.subscribe(id)
+    }
+}

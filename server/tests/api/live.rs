@@ -1,0 +1,245 @@
+//! The push channel: ordered events, resume after a disconnect, idempotent
+//! sends.
+
+use std::time::Duration;
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::Change;
+use echo_protocol::messages::{Message, MessagePage, SendMessage};
+use echo_protocol::ErrorCode;
+use reqwest::StatusCode;
+
+use crate::helpers::{assert_error, json, spawn_app};
+
+#[tokio::test]
+async fn events_arrive_in_order() {
+    let app = spawn_app().await;
+    let key = &app.org.operator_key;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let mut stream = app
+        .visitor_events(visitor.token(), conversation, None)
+        .await;
+    assert_eq!(stream.next().await.event, "ready");
+
+    app.operator_reply(key, conversation, "first").await;
+    app.operator_reply(key, conversation, "second").await;
+    app.operator_set_status(key, conversation, ConversationStatus::Resolved)
+        .await;
+
+    let mut seen = Vec::new();
+    for _ in 0..4 {
+        let frame = stream.next().await;
+        let event = frame.live();
+        assert_eq!(frame.id, Some(event.position.to_string()));
+        assert_eq!(frame.event, event.change.kind());
+        seen.push(event);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0].position < w[1].position),
+        "{seen:?}"
+    );
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|e| match &e.change {
+            Change::Message { message } => format!("message:{}", message.text),
+            Change::Status { status } => format!("status:{}", status.as_str()),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "message:first",
+            "status:escalated",
+            "message:second",
+            "status:resolved"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn resume_after_a_disconnect_returns_exactly_the_missed_events() {
+    let app = spawn_app().await;
+    let key = &app.org.operator_key;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+
+    let mut stream = app
+        .visitor_events(visitor.token(), conversation, None)
+        .await;
+    stream.next().await; // ready
+    app.operator_reply(key, conversation, "before the drop")
+        .await;
+    // The client sees the message, then loses the connection before the
+    // escalation that followed it.
+    let last_seen = stream.next().await.live().position;
+    drop(stream);
+
+    for text in ["missed 1", "missed 2", "missed 3"] {
+        app.operator_reply(key, conversation, text).await;
+    }
+    let mut resumed = app
+        .visitor_events(visitor.token(), conversation, Some(last_seen))
+        .await;
+    assert_eq!(resumed.next().await.event, "ready");
+    let mut replayed = Vec::new();
+    for _ in 0..4 {
+        replayed.push(resumed.next().await.live());
+    }
+    let described: Vec<String> = replayed
+        .iter()
+        .map(|e| match &e.change {
+            Change::Message { message } => message.text.clone(),
+            Change::Status { status } => status.as_str().to_owned(),
+        })
+        .collect();
+    assert_eq!(described, ["escalated", "missed 1", "missed 2", "missed 3"]);
+
+    // Then it is live, with nothing repeated in between.
+    app.operator_reply(key, conversation, "live again").await;
+    let next = resumed.next().await.live();
+    assert!(matches!(&next.change, Change::Message { message } if message.text == "live again"));
+    assert!(next.position > replayed.last().unwrap().position);
+    assert!(resumed
+        .next_within(Duration::from_millis(300))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn the_operator_stream_carries_its_organization_only() {
+    let app = spawn_app().await;
+    let globex = app.create_org("Globex").await;
+    let mut stream = app.operator_events(&app.org.operator_key).await;
+    assert_eq!(stream.next().await.event, "ready");
+
+    let outsider = app.visitor_of(globex.organization_id).await;
+    app.start_conversation(&outsider).await;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let event = stream.next().await.live();
+    assert_eq!(
+        event.conversation_id, conversation,
+        "the greeting of our own conversation"
+    );
+    app.post(
+        &format!("/v1/conversations/{conversation}/messages"),
+        &SendMessage {
+            text: "Hello?".into(),
+            idempotency_key: None,
+        },
+        Some(visitor.token()),
+    )
+    .await;
+    let event = stream.next().await.live();
+    assert!(matches!(&event.change, Change::Message { message } if message.text == "Hello?"));
+    assert!(stream
+        .next_within(Duration::from_millis(300))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn streams_check_the_credential_and_ownership() {
+    let app = spawn_app().await;
+    let owner = app.visitor().await;
+    let conversation = app.start_conversation(&owner).await;
+    let other = app.visitor().await;
+    let path = format!("/v1/conversations/{conversation}/events");
+    assert_error(
+        app.get(&path, None).await,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+    )
+    .await;
+    assert_error(
+        app.get(&path, Some(other.token())).await,
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+    )
+    .await;
+    assert_error(
+        app.get("/v1/operator/events", Some(owner.token())).await,
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+    )
+    .await;
+    let bad_resume = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(owner.token())
+        .header("Last-Event-ID", "yesterday")
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad_resume, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
+}
+
+#[tokio::test]
+async fn a_retried_send_with_the_same_idempotency_key_stores_one_message() {
+    let app = spawn_app().await;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let path = format!("/v1/conversations/{conversation}/messages");
+    let send = |key: &str| SendMessage {
+        text: "Only once, please".into(),
+        idempotency_key: Some(key.into()),
+    };
+    let first: Message = json(
+        app.post(&path, &send("k-1"), Some(visitor.token())).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let retry: Message = json(
+        app.post(&path, &send("k-1"), Some(visitor.token())).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(first, retry);
+    let other: Message = json(
+        app.post(&path, &send("k-2"), Some(visitor.token())).await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_ne!(first.id, other.id);
+    let page: MessagePage = json(app.get(&path, Some(visitor.token())).await, StatusCode::OK).await;
+    assert_eq!(page.messages.len(), 3, "greeting + two distinct messages");
+
+    let too_long = SendMessage {
+        text: "x".into(),
+        idempotency_key: Some("k".repeat(101)),
+    };
+    let error = assert_error(
+        app.post(&path, &too_long, Some(visitor.token())).await,
+        StatusCode::BAD_REQUEST,
+        ErrorCode::Validation,
+    )
+    .await;
+    assert_eq!(error.error.field.as_deref(), Some("idempotencyKey"));
+}
+
+#[tokio::test]
+async fn concurrent_retries_of_one_key_store_one_message() {
+    let app = spawn_app().await;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let path = format!("/v1/conversations/{conversation}/messages");
+    let mut handles = Vec::new();
+    for _ in 0..10 {
+        let request = app
+            .client
+            .post(app.url(&path))
+            .bearer_auth(visitor.token())
+            .json(&SendMessage {
+                text: "dup?".into(),
+                idempotency_key: Some("same".into()),
+            });
+        handles.push(tokio::spawn(async move {
+            request.send().await.unwrap().status()
+        }));
+    }
+    for handle in handles {
+        assert_eq!(handle.await.unwrap(), StatusCode::CREATED);
+    }
+    assert_eq!(app.count("messages"), 2);
+}
