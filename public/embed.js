@@ -1,9 +1,4 @@
-/* Echo loader. Paste on any page:
- *   <script src="https://YOUR-ECHO-HOST/embed.js" data-organization-id="ORG_ID" async></script>
- * Optional: data-position="bottom-left", data-server="https://api.example.com".
- * Adds a launcher button; the widget iframe is created on first open, so the
- * page downloads no widget code until the visitor asks. Everything lives in a
- * shadow root: no CSS in or out; the only global is window.EchoWidget. */
+/* Echo loader: see README.md, "Embedding". */
 (function () {
   var s = document.currentScript, d = s && s.dataset;
   if (!d || !d.organizationId) {
@@ -24,17 +19,24 @@
     ".l:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #4f46e5}" +
     ".p{bottom:88px;width:380px;height:600px;max-height:calc(100vh - 108px);border-radius:16px;overflow:hidden;box-shadow:0 8px 32px #0004;background:#fff}" +
     ".p[hidden]{display:none}iframe{border:0;width:100%;height:100%}" +
-    "@media(max-width:639px){.p{inset:0;width:100%;height:100%;max-height:none;border-radius:0}.o .l{display:none}}</style>" +
-    '<div><div class="p" hidden></div><button class="l" aria-expanded="false"></button></div>';
-  var wrap = root.firstElementChild.nextElementSibling, panel = wrap.firstChild, button = panel.nextSibling, frame, open = false;
+    ".b{position:fixed;" + side + ":14px;bottom:60px;z-index:2147483647;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#d92d20;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center}.b[hidden]{display:none}" +
+    "@media(max-width:639px){.p{inset:0;width:100%;height:100%;max-height:none;border-radius:0}.o .l,.o .b{display:none}}</style>" +
+    '<div><div class="p" hidden></div><button class="l" aria-expanded="false"></button><span class="b" aria-hidden="true" hidden></span></div>';
+  var wrap = root.firstElementChild.nextElementSibling, panel = wrap.firstChild, button = panel.nextSibling, badge = button.nextSibling, frame, open = false, unread = 0;
 
   function show(next) {
     open = next;
     panel.hidden = !next;
     wrap.className = next ? "o" : "";
     button.setAttribute("aria-expanded", next);
-    button.setAttribute("aria-label", next ? "Close chat" : "Open chat");
+    label();
     button.innerHTML = next ? cross : chat;
+    if (frame) frame.contentWindow.postMessage({ type: "echo:visibility", open: next }, origin);
+  }
+  function label() {
+    button.setAttribute("aria-label", open ? "Close chat" : unread ? "Open chat, " + unread + " unread" : "Open chat");
+    badge.textContent = unread;
+    badge.hidden = !unread;
   }
   function openWidget() {
     if (!frame) {
@@ -59,7 +61,13 @@
     if (e.key === "Escape") close();
   }
   function onMessage(e) {
-    if (frame && e.source === frame.contentWindow && e.origin === origin && e.data && e.data.type === "echo:close") close();
+    var data = e.data || {};
+    if (!frame || e.source !== frame.contentWindow || e.origin !== origin) return;
+    if (data.type === "echo:close") close();
+    if (data.type === "echo:unread") {
+      unread = data.count | 0;
+      label();
+    }
   }
   show(false);
   button.addEventListener("click", toggle);

@@ -17,4 +17,4 @@ cargo build -p echo-server --locked
 scripts/build-widget.sh
 
 say "browser tests"
-node --test --test-concurrency=1 tests/e2e/
+node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/

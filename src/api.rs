@@ -10,9 +10,7 @@ use echo_protocol::conversations::{
 };
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::widget::WidgetConfig;
-use echo_protocol::{
-    ContactSessionId, ConversationId, ErrorBody, ErrorCode, MessageId, OrganizationId,
-};
+use echo_protocol::{ContactSessionId, ConversationId, ErrorBody, ErrorCode, OrganizationId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -168,24 +166,21 @@ impl Api {
             .await
     }
 
+    /// Sends a message; retrying with the same `key` never duplicates it.
     pub async fn send_message(
         &self,
         session: &ContactSessionId,
         id: ConversationId,
         text: String,
+        key: String,
     ) -> Result<Message, ApiError> {
         let path = format!("/v1/conversations/{id}/messages");
-        self.call(
-            "POST",
-            &path,
-            Some(session),
-            Some(&SendMessage {
-                text,
-                idempotency_key: None,
-            }),
-            None,
-        )
-        .await
+        let body = SendMessage {
+            text,
+            idempotency_key: Some(key),
+        };
+        self.call("POST", &path, Some(session), Some(&body), None)
+            .await
     }
 
     /// A page of history: the newest, or the one before `cursor`.
@@ -204,17 +199,36 @@ impl Api {
             .await
     }
 
-    /// Messages newer than `after`, oldest first.
-    pub async fn messages_after(
+    /// Opens the conversation's event stream, resuming after `after`.
+    pub async fn open_events(
         &self,
         session: &ContactSessionId,
         id: ConversationId,
-        after: MessageId,
+        after: Option<i64>,
         abort: Option<&AbortSignal>,
-    ) -> Result<MessagePage, ApiError> {
-        let path = format!("/v1/conversations/{id}/messages?limit=100&after={after}");
-        self.call("GET", &path, Some(session), None::<&()>, abort)
+    ) -> Result<web_sys::ReadableStreamDefaultReader, ApiError> {
+        let path = format!("/v1/conversations/{id}/events");
+        let response = self
+            .send(
+                "GET",
+                &path,
+                Some(session),
+                None::<&()>,
+                abort,
+                after.map(|p| ("Last-Event-ID", p.to_string())),
+            )
             .await
+            .map_err(|_| ApiError::Network)?;
+        if response.status() != 200 {
+            let text = JsFuture::from(response.text().map_err(|_| ApiError::Network)?)
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default();
+            return Err(error_from(response.status(), &text));
+        }
+        let body = response.body().ok_or(ApiError::Network)?;
+        Ok(body.get_reader().unchecked_into())
     }
 
     async fn call<T: DeserializeOwned, B: Serialize>(
@@ -236,19 +250,7 @@ impl Api {
                 field: None,
             });
         }
-        Err(match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(body) => ApiError::Http {
-                code: Some(body.error.code),
-                message: body.error.message,
-                field: body.error.field,
-            },
-            Err(_) if status >= 500 || status == 0 => ApiError::Network,
-            Err(_) => ApiError::Http {
-                code: None,
-                message: format!("The server answered {status}."),
-                field: None,
-            },
-        })
+        Err(error_from(status, &text))
     }
 
     async fn fetch<B: Serialize>(
@@ -259,6 +261,23 @@ impl Api {
         body: Option<&B>,
         abort: Option<&AbortSignal>,
     ) -> Result<(u16, String), JsValue> {
+        let response = self.send(method, path, session, body, abort, None).await?;
+        let text = JsFuture::from(response.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        Ok((response.status(), text))
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: &str,
+        path: &str,
+        session: Option<&ContactSessionId>,
+        body: Option<&B>,
+        abort: Option<&AbortSignal>,
+        extra_header: Option<(&str, String)>,
+    ) -> Result<Response, JsValue> {
         let init = RequestInit::new();
         init.set_method(method);
         let headers = web_sys::Headers::new()?;
@@ -274,20 +293,35 @@ impl Api {
                 &format!("Bearer {}", session.expose_secret()),
             )?;
         }
+        if let Some((name, value)) = extra_header {
+            headers.set(name, &value)?;
+        }
         init.set_headers(&headers);
         if let Some(signal) = abort {
             init.set_signal(Some(signal));
         }
         let request = Request::new_with_str_and_init(&format!("{}{}", self.base, path), &init)?;
         let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-        let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        JsFuture::from(window.fetch_with_request(&request))
             .await?
-            .dyn_into()?;
-        let text = JsFuture::from(response.text()?)
-            .await?
-            .as_string()
-            .unwrap_or_default();
-        Ok((response.status(), text))
+            .dyn_into()
+    }
+}
+
+/// The error a non-2xx answer carries.
+fn error_from(status: u16, text: &str) -> ApiError {
+    match serde_json::from_str::<ErrorBody>(text) {
+        Ok(body) => ApiError::Http {
+            code: Some(body.error.code),
+            message: body.error.message,
+            field: body.error.field,
+        },
+        Err(_) if status >= 500 || status == 0 => ApiError::Network,
+        Err(_) => ApiError::Http {
+            code: None,
+            message: format!("The server answered {status}."),
+            field: None,
+        },
     }
 }
 

@@ -22,6 +22,7 @@ pub fn App() -> impl IntoView {
         }
     });
     on_cleanup(move || escape.remove());
+    host::track_visibility();
 
     view! {
         <div class="echo">

@@ -22,3 +22,52 @@ fn post(json: &str) {
         }
     }
 }
+
+thread_local! {
+    static VISIBLE: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+    static UNREAD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Follows the loader's `echo:visibility` messages, so replies that arrive
+/// while the panel is closed are counted on the launcher.
+pub fn track_visibility() {
+    if !is_embedded() {
+        return;
+    }
+    let parent = web_sys::window().and_then(|w| w.parent().ok().flatten());
+    let listener = leptos::prelude::window_event_listener(leptos::ev::message, move |event| {
+        let from_parent = match (&parent, event.source()) {
+            (Some(parent), Some(source)) => {
+                let source: wasm_bindgen::JsValue = source.into();
+                wasm_bindgen::JsValue::from(parent.clone()) == source
+            }
+            _ => false,
+        };
+        if !from_parent {
+            return;
+        }
+        let data = event.data();
+        let field = |name: &str| js_sys::Reflect::get(&data, &name.into()).ok();
+        if field("type").and_then(|t| t.as_string()).as_deref() == Some("echo:visibility") {
+            let open = field("open").and_then(|o| o.as_bool()).unwrap_or(true);
+            VISIBLE.with(|v| v.set(open));
+            if open {
+                set_unread(0);
+            }
+        }
+    });
+    // Lives as long as the page.
+    std::mem::forget(listener);
+}
+
+/// A message from the assistant or an operator arrived.
+pub fn note_incoming() {
+    if is_embedded() && !VISIBLE.with(|v| v.get()) {
+        set_unread(UNREAD.with(|u| u.get()) + 1);
+    }
+}
+
+fn set_unread(count: u32) {
+    UNREAD.with(|u| u.set(count));
+    post(&format!(r#"{{"type":"echo:unread","count":{count}}}"#));
+}

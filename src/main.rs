@@ -18,6 +18,7 @@
 mod api;
 mod app;
 mod host;
+mod live;
 mod markdown;
 mod metadata;
 mod screens;

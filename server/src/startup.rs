@@ -1,10 +1,12 @@
 //! Building and running the server.
 
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::http::{self, ApiContext};
@@ -14,7 +16,8 @@ use crate::store::{self, Store};
 pub struct Application {
     listener: TcpListener,
     context: ApiContext,
-    widget_dir: Option<std::path::PathBuf>,
+    stopping: watch::Sender<bool>,
+    widget_dir: Option<PathBuf>,
     port: u16,
 }
 
@@ -36,15 +39,18 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
+        let (stopping, shutdown) = watch::channel(false);
         let context = ApiContext {
             store,
             clock: config.clock,
             policy: config.session,
             hub,
+            shutdown,
         };
         Ok(Self {
             listener,
             context,
+            stopping,
             widget_dir: config.widget_dir,
             port,
         })
@@ -58,15 +64,20 @@ impl Application {
         &self.context
     }
 
-    /// Serves until `shutdown` resolves, then stops accepting and waits for
-    /// in-flight requests to finish.
+    /// Serves until `shutdown` resolves, then stops accepting, ends the push
+    /// streams and waits for in-flight requests to finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let router = http::router(self.context, self.widget_dir);
+        let stopping = self.stopping;
+        let signal = async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        };
         axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(signal)
             .await
     }
 

@@ -1,11 +1,16 @@
 //! Chat: the conversation's messages (visitor, assistant and operator styled
 //! apart), a send box, the greeting's suggestion chips, older messages loaded
-//! when the top scrolls into view, and new messages from others fetched every
-//! few seconds.
-
-use std::time::Duration;
+//! when the top scrolls into view, and live updates from the push channel.
+//!
+//! The stream is opened first; its `ready` frame says it is live, and only
+//! then is the history fetched, so nothing falls between the two. After a
+//! drop it reconnects with backoff, resuming after the last position seen,
+//! while a quiet notice says so. What the visitor sends meanwhile waits in a
+//! queue and goes out, once, when the stream is back (each message carries
+//! an idempotency key, so a retry never duplicates it).
 
 use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ContactSessionId, ConversationId, ErrorCode};
@@ -17,11 +22,10 @@ use web_sys::{AbortController, AbortSignal};
 
 use super::header::Header;
 use crate::api::{Api, ApiError};
+use crate::host;
+use crate::live::{backoff_ms, new_key, read_chunk, sleep, SseParser};
 use crate::markdown::Markdown;
 use crate::state::{Screen, WidgetState};
-
-/// How often to look for messages from others.
-const POLL_EVERY: Duration = Duration::from_secs(3);
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
 /// Pixels from the bottom within which new messages keep the view pinned.
@@ -46,6 +50,13 @@ pub fn prepend(list: &mut Vec<Message>, older: Vec<Message>) {
     *list = combined;
 }
 
+/// A message written while the stream was down, sent when it is back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Queued {
+    key: String,
+    text: String,
+}
+
 #[derive(Clone)]
 struct Chat {
     state: WidgetState,
@@ -57,9 +68,13 @@ struct Chat {
     older: RwSignal<Option<String>>,
     loading_older: RwSignal<bool>,
     loaded: RwSignal<bool>,
-    polling: RwSignal<bool>,
+    /// The stream is connected and past its `ready` frame.
+    live: RwSignal<bool>,
+    queued: RwSignal<Vec<Queued>>,
     status: RwSignal<ConversationStatus>,
     draft: RwSignal<String>,
+    /// The idempotency key of the draft's failed send, reused by Retry.
+    draft_key: RwSignal<Option<String>>,
     sending: RwSignal<bool>,
     send_error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
@@ -126,12 +141,123 @@ impl Chat {
                 .await
             {
                 Ok(page) => {
-                    chat.messages.set(page.messages);
+                    chat.messages.update(|list| {
+                        let live = std::mem::take(list);
+                        *list = page.messages;
+                        merge(list, live);
+                    });
                     chat.older.set(page.next_cursor);
                     chat.loaded.set(true);
                     chat.scroll_to_bottom();
                 }
                 Err(e) => chat.handle(e),
+            }
+        });
+    }
+
+    fn aborted(&self) -> bool {
+        self.abort.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    /// Keeps the push stream open for as long as the screen lives.
+    fn run_stream(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            let mut position: Option<i64> = None;
+            let mut failures = 0;
+            while !chat.aborted() {
+                match chat
+                    .api
+                    .open_events(&chat.session, chat.id, position, chat.abort.as_ref())
+                    .await
+                {
+                    Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) => {
+                        return chat.handle(e);
+                    }
+                    Err(_) => {}
+                    Ok(reader) => {
+                        let mut parser = SseParser::default();
+                        while let Some(bytes) = read_chunk(&reader).await {
+                            for frame in parser.push(&bytes) {
+                                if frame.event == "ready" {
+                                    failures = 0;
+                                    chat.went_live(position.is_none());
+                                    if position.is_none() {
+                                        position = ready_position(&frame.data);
+                                    }
+                                } else if let Ok(event) =
+                                    serde_json::from_str::<LiveEvent>(&frame.data)
+                                {
+                                    position = Some(event.position);
+                                    chat.apply(event);
+                                }
+                            }
+                        }
+                    }
+                }
+                if chat.aborted() {
+                    return;
+                }
+                chat.live.set(false);
+                failures += 1;
+                sleep(backoff_ms(failures, js_sys::Math::random())).await;
+            }
+        });
+    }
+
+    fn went_live(&self, first: bool) {
+        self.live.set(true);
+        self.notice.set(None);
+        if first {
+            self.load_initial();
+        }
+        self.flush_queue();
+    }
+
+    fn apply(&self, event: LiveEvent) {
+        match event.change {
+            Change::Message { message } => {
+                if message.role != MessageRole::Visitor {
+                    host::note_incoming();
+                }
+                let pinned = self.near_bottom();
+                self.messages.update(|list| merge(list, vec![message]));
+                if pinned {
+                    self.scroll_to_bottom();
+                }
+            }
+            Change::Status { status } => self.status.set(status),
+        }
+    }
+
+    /// Sends what was written offline, in order, each once.
+    fn flush_queue(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            while let Some(next) = chat.queued.with_untracked(|q| q.first().cloned()) {
+                if !chat.live.get_untracked() || chat.resolved() {
+                    return;
+                }
+                match chat
+                    .api
+                    .send_message(&chat.session, chat.id, next.text.clone(), next.key.clone())
+                    .await
+                {
+                    Ok(message) => {
+                        chat.queued.update(|q| q.retain(|m| m.key != next.key));
+                        chat.messages.update(|list| merge(list, vec![message]));
+                        chat.scroll_to_bottom();
+                    }
+                    Err(e) if e.is(ErrorCode::Conflict) => {
+                        chat.status.set(ConversationStatus::Resolved);
+                        return;
+                    }
+                    Err(e) if e == ApiError::Network => return,
+                    Err(e) => {
+                        chat.queued.update(|q| q.retain(|m| m.key != next.key));
+                        chat.send_error.set(Some(e.describe()));
+                    }
+                }
             }
         });
     }
@@ -178,45 +304,6 @@ impl Chat {
         });
     }
 
-    fn poll(&self) {
-        if self.polling.get_untracked() || !self.loaded.get_untracked() {
-            return;
-        }
-        self.polling.set(true);
-        let chat = self.clone();
-        spawn_local(async move {
-            let last = chat
-                .messages
-                .with_untracked(|list| list.last().map(|m| m.id));
-            if let Some(after) = last {
-                match chat
-                    .api
-                    .messages_after(&chat.session, chat.id, after, chat.abort.as_ref())
-                    .await
-                {
-                    Ok(page) if !page.messages.is_empty() => {
-                        let pinned = chat.near_bottom();
-                        chat.messages.update(|list| merge(list, page.messages));
-                        if pinned {
-                            chat.scroll_to_bottom();
-                        }
-                        chat.notice.set(None);
-                    }
-                    Ok(_) => chat.notice.set(None),
-                    Err(e) => chat.handle(e),
-                }
-            }
-            if let Ok(view) = chat
-                .api
-                .conversation(&chat.session, chat.id, chat.abort.as_ref())
-                .await
-            {
-                chat.status.set(view.status);
-            }
-            chat.polling.set(false);
-        });
-    }
-
     fn send(&self, raw: String) {
         if self.sending.get_untracked() || self.resolved() {
             return;
@@ -228,19 +315,35 @@ impl Chat {
             }
             return;
         };
+        let key = self.draft_key.get_untracked().unwrap_or_else(new_key);
+        if !self.live.get_untracked() {
+            self.queued.update(|q| {
+                q.push(Queued {
+                    key,
+                    text: text.into_inner(),
+                })
+            });
+            self.draft.set(String::new());
+            self.draft_key.set(None);
+            self.send_error.set(None);
+            self.scroll_to_bottom();
+            return;
+        }
         self.draft.set(raw);
+        self.draft_key.set(Some(key.clone()));
         self.sending.set(true);
         self.send_error.set(None);
         let chat = self.clone();
         spawn_local(async move {
             match chat
                 .api
-                .send_message(&chat.session, chat.id, text.into_inner())
+                .send_message(&chat.session, chat.id, text.into_inner(), key)
                 .await
             {
                 Ok(message) => {
                     chat.messages.update(|list| merge(list, vec![message]));
                     chat.draft.set(String::new());
+                    chat.draft_key.set(None);
                     chat.scroll_to_bottom();
                 }
                 Err(e) if e.is(ErrorCode::Conflict) => {
@@ -303,24 +406,24 @@ pub fn ChatScreen() -> impl IntoView {
         older: RwSignal::new(None),
         loading_older: RwSignal::new(false),
         loaded: RwSignal::new(false),
-        polling: RwSignal::new(false),
+        live: RwSignal::new(false),
+        queued: RwSignal::new(Vec::new()),
         status: RwSignal::new(ConversationStatus::Unresolved),
         draft: RwSignal::new(String::new()),
+        draft_key: RwSignal::new(None),
         sending: RwSignal::new(false),
         send_error: RwSignal::new(None),
         notice: RwSignal::new(None),
         list: NodeRef::new(),
     };
-    chat.load_initial();
-    let poller = {
+    chat.run_stream();
+    // Waiting for the first connection is normal; a later drop is worth a word.
+    let reconnecting = {
         let chat = chat.clone();
-        set_interval_with_handle(move || chat.poll(), POLL_EVERY).ok()
+        move || chat.loaded.get() && !chat.live.get()
     };
     let controller = SendWrapper::new(controller);
     on_cleanup(move || {
-        if let Some(handle) = poller {
-            handle.clear();
-        }
         if let Some(controller) = controller.take() {
             controller.abort();
         }
@@ -393,6 +496,16 @@ pub fn ChatScreen() -> impl IntoView {
                 </Show>
                 <ol class="message-list" role="log" aria-live="polite" aria-label="Messages">
                     <For each=move || messages.get() key=|m| m.id children=message_view/>
+                    <For
+                        each=move || chat.queued.get()
+                        key=|q| q.key.clone()
+                        children=|q| view! {
+                            <li class="msg visitor queued">
+                                <span class="sender">"Waiting for connection"</span>
+                                <div class="bubble plain">{q.text}</div>
+                            </li>
+                        }
+                    />
                 </ol>
                 <div class="chips" role="group" aria-label="Suggestions">
                     <For
@@ -408,6 +521,9 @@ pub fn ChatScreen() -> impl IntoView {
                     />
                 </div>
             </div>
+            <Show when=reconnecting>
+                <p class="notice" role="status">"Reconnecting..."</p>
+            </Show>
             <Show when=move || chat.notice.get().is_some()>
                 <p class="notice" role="status">{move || chat.notice.get()}</p>
             </Show>
@@ -443,6 +559,14 @@ pub fn ChatScreen() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+fn ready_position(data: &str) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Ready {
+        position: i64,
+    }
+    serde_json::from_str::<Ready>(data).ok().map(|r| r.position)
 }
 
 #[cfg(test)]

@@ -20,24 +20,35 @@ export async function startServer({ env = {}, greet = "Hello! How can we help?",
   const admin = (...args) => execFileSync(BIN, ["--database-url", db, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const org = JSON.parse(admin("org", "create", "--name", "Acme Outfitters"));
   admin("widget-settings", "set", org.organizationId, "--greet", greet, ...suggestions.flatMap((s) => ["--suggestion", s]));
-  const proc = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--database-url", db, "--widget-dir", DIST], {
-    env: { ...process.env, RUST_LOG: "info", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const port = await new Promise((resolve, reject) => {
-    let log = "";
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
-    proc.stderr.on("data", (chunk) => {
-      log += chunk;
-      const match = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
+  const serve = async (bind) => {
+    const proc = spawn(BIN, ["serve", "--bind", bind, "--database-url", db, "--widget-dir", DIST], {
+      env: { ...process.env, RUST_LOG: "info", ...env },
+      stdio: ["ignore", "ignore", "pipe"],
     });
-    proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  proc.stderr.resume();
+    const port = await new Promise((resolve, reject) => {
+      let log = "";
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
+      proc.stderr.on("data", (chunk) => {
+        log += chunk;
+        const match = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+        if (match) {
+          clearTimeout(timer);
+          resolve(Number(match[1]));
+        }
+      });
+      proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
+    });
+    proc.stderr.resume();
+    return { proc, port };
+  };
+  let { proc, port } = await serve("127.0.0.1:0");
+  const stopProcess = async () => {
+    if (proc.exitCode === null) {
+      const exited = new Promise((r) => proc.on("exit", r));
+      proc.kill("SIGTERM");
+      await exited;
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
@@ -45,9 +56,34 @@ export async function startServer({ env = {}, greet = "Hello! How can we help?",
     orgId: org.organizationId,
     admin,
     widgetUrl: (query = `organizationId=${org.organizationId}`) => `${url}/?${query}`,
+    /** Calls the operator API with the organization's key. */
+    async operator(path, init = {}) {
+      const response = await fetch(`${url}${path}`, {
+        ...init,
+        headers: { Authorization: `Bearer ${org.operatorKey}`, "Content-Type": "application/json" },
+      });
+      return { status: response.status, body: await response.json() };
+    },
+    reply(conversationId, text) {
+      return this.operator(`/v1/operator/conversations/${conversationId}/messages`, {
+        method: "POST",
+        body: JSON.stringify({ text }),
+      });
+    },
+    setStatus(conversationId, status) {
+      return this.operator(`/v1/operator/conversations/${conversationId}`, {
+        method: "PATCH",
+        body: JSON.stringify({ status }),
+      });
+    },
+    /** Stops the server process (the database stays). */
+    halt: stopProcess,
+    /** Starts it again on the same port and database. */
+    async resume() {
+      ({ proc } = await serve(`127.0.0.1:${port}`));
+    },
     async stop() {
-      proc.kill("SIGTERM");
-      await new Promise((r) => (proc.exitCode !== null ? r() : proc.on("exit", r)));
+      await stopProcess();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -71,7 +71,7 @@ test("auth leads to selection, and a reload keeps the session", async () => {
   assert.equal(await page.getByLabel("Name").count(), 0);
 });
 
-test("chat: greeting and chips, sending, live operator reply, resolution", async () => {
+test("chat: greeting and chips, sending, live operator reply, escalation, resolution", async () => {
   const page = await newPage(browser);
   const { token, conversationId } = await openChat(page);
   await page.getByRole("button", { name: "Pricing" }).waitFor();
@@ -91,13 +91,15 @@ test("chat: greeting and chips, sending, live operator reply, resolution", async
   const stored = await api(server, token, `/v1/conversations/${conversationId}/messages`);
   assert.equal(stored.body.messages.at(-1).text, "First line\nsecond line");
 
-  server.admin("conversation", "add-message", conversationId, "--role", "operator", "--text", "Hi Ada, **Sam** from support here.");
+  assert.equal((await server.reply(conversationId, "Hi Ada, **Sam** from support here.")).status, 201);
   const reply = page.locator(".msg.operator");
   await reply.waitFor({ timeout: 10_000 });
   assert.equal(await reply.locator("strong").innerText(), "Sam");
+  const escalated = await api(server, token, `/v1/conversations/${conversationId}`);
+  assert.equal(escalated.body.status, "escalated");
   await shot(page, "chat-operator-reply");
 
-  server.admin("conversation", "set-status", conversationId, "resolved");
+  assert.equal((await server.setStatus(conversationId, "resolved")).status, 200);
   await page.getByText("This conversation has been resolved.").waitFor({ timeout: 10_000 });
   assert.equal(await box.isDisabled(), true);
   await shot(page, "chat-resolved");
@@ -178,7 +180,7 @@ test("message markup renders inert; markdown links open safely", async () => {
   const box = page.getByRole("textbox", { name: "Message", exact: true });
   await box.fill('<img src=x onerror="window.__pwned=1">');
   await box.press("Enter");
-  server.admin("conversation", "add-message", conversationId, "--role", "operator", "--text",
+  await server.reply(conversationId,
     'See [our help centre](https://example.com/help) or [this](javascript:window.__pwned=2).\n\n<img src=x onerror="window.__pwned=3"><script>window.__pwned=4</script>');
   await page.locator(".msg.operator").waitFor({ timeout: 10_000 });
   assert.equal(await page.locator(".messages img, .messages script").count(), 0);

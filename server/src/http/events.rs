@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use echo_protocol::events::LiveEvent;
-use futures_util::stream::{self, Stream, StreamExt};
+use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
@@ -151,13 +151,23 @@ async fn stream_events(
     };
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));
-    let events: std::pin::Pin<Box<dyn Stream<Item = Result<Event, Infallible>> + Send>> =
-        match lifetime {
-            // The stream ends when the session expires; the reconnect then
-            // gets its 401.
-            Some(lifetime) => Box::pin(events.take_until(tokio::time::sleep(lifetime))),
-            None => Box::pin(events),
+    // The stream ends when the server shuts down (the client resumes after
+    // the restart or on another replica) or when the session expires (the
+    // reconnect then gets its 401).
+    let context = ctx.clone();
+    let end = async move {
+        let expiry = async {
+            match lifetime {
+                Some(lifetime) => tokio::time::sleep(lifetime).await,
+                None => std::future::pending().await,
+            }
         };
+        tokio::select! {
+            _ = expiry => {},
+            _ = context.shutting_down() => {},
+        }
+    };
+    let events = events.take_until(end);
     let mut response = Sse::new(events)
         .keep_alive(KeepAlive::new().interval(HEARTBEAT))
         .into_response();

@@ -42,6 +42,17 @@ pub struct ApiContext {
     pub clock: Clock,
     pub policy: SessionPolicy,
     pub hub: Arc<Hub>,
+    /// Becomes true when the server starts shutting down: long-lived push
+    /// streams end then, so graceful shutdown does not wait on them forever.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+impl ApiContext {
+    /// Resolves once shutdown has begun.
+    pub async fn shutting_down(&self) {
+        let mut shutdown = self.shutdown.clone();
+        let _ = shutdown.wait_for(|stopping| *stopping).await;
+    }
 }
 
 /// The whole application: the API, and the built widget at `/` when

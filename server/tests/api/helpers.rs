@@ -262,6 +262,19 @@ impl SseReader {
         }
     }
 
+    /// Whether the server ends the stream within `within` (frames before the
+    /// end are skipped).
+    pub async fn ends_within(&mut self, within: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.response.chunk()).await {
+                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(None)) | Ok(Err(_)) => return true,
+                Err(_) => return false,
+            }
+        }
+    }
+
     /// The next frame, which must come within five seconds.
     pub async fn next(&mut self) -> SseFrame {
         self.next_within(std::time::Duration::from_secs(5))

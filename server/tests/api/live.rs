@@ -243,3 +243,41 @@ async fn concurrent_retries_of_one_key_store_one_message() {
     }
     assert_eq!(app.count("messages"), 2);
 }
+
+#[tokio::test]
+async fn shutdown_ends_open_streams_and_finishes() {
+    use echo_server::config::Config;
+    use echo_server::startup::Application;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_tests(format!("sqlite://{}", dir.path().join("echo.db").display()));
+    let app = Application::build(config).await.unwrap();
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let org = echo_server::admin::create_organization(
+        app.context().store.as_ref(),
+        &echo_server::clock::Clock::system(),
+        "Acme",
+    )
+    .await
+    .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let response = reqwest::Client::new()
+        .get(format!("{base}/v1/operator/events"))
+        .bearer_auth(&org.operator_key)
+        .send()
+        .await
+        .unwrap();
+    let mut stream = crate::helpers::SseReader::new(response);
+    assert_eq!(stream.next().await.event, "ready");
+
+    stop.send(()).unwrap();
+    assert!(
+        stream.ends_within(Duration::from_secs(3)).await,
+        "the stream ended"
+    );
+    let finished = tokio::time::timeout(Duration::from_secs(5), server).await;
+    assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
+}
