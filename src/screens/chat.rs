@@ -252,7 +252,7 @@ impl Chat {
                         chat.status.set(ConversationStatus::Resolved);
                         return;
                     }
-                    Err(e) if e == ApiError::Network => return,
+                    Err(ApiError::Network) => return,
                     Err(e) => {
                         chat.queued.update(|q| q.retain(|m| m.key != next.key));
                         chat.send_error.set(Some(e.describe()));
