@@ -1,7 +1,7 @@
 //! The in-process fan-out of live events. The store publishes each event
 //! after its transaction commits, from the writer thread, so subscribers see
 //! events in position order. Each conversation and each organization has its
-//! own bounded channel: a subscriber that falls [`CAPACITY`] events behind is
+//! own bounded channel: a subscriber that falls its capacity behind is
 //! dropped (its stream ends and the client resumes from the event log), so a
 //! slow client cannot grow server memory.
 
@@ -13,19 +13,26 @@ use echo_protocol::events::LiveEvent;
 use echo_protocol::{ConversationId, OrganizationId};
 use tokio::sync::broadcast;
 
-/// Events a subscriber may fall behind before it is dropped.
-pub const CAPACITY: usize = 64;
+/// Events a conversation's subscriber may fall behind before it is dropped:
+/// a conversation rarely has more than a few events in flight, and each
+/// slot costs memory for every open widget.
+pub const CONVERSATION_CAPACITY: usize = 8;
+/// The same for an organization's stream (operator consoles), which carries
+/// every conversation's events.
+pub const ORGANIZATION_CAPACITY: usize = 256;
 
 pub type Receiver = broadcast::Receiver<Arc<LiveEvent>>;
 
 struct Topics<K> {
     senders: Mutex<HashMap<K, broadcast::Sender<Arc<LiveEvent>>>>,
+    capacity: usize,
 }
 
 impl<K: Eq + Hash + Copy> Topics<K> {
-    fn new() -> Self {
+    fn new(capacity: usize) -> Self {
         Self {
             senders: Mutex::new(HashMap::new()),
+            capacity,
         }
     }
 
@@ -33,7 +40,7 @@ impl<K: Eq + Hash + Copy> Topics<K> {
         let mut senders = self.senders.lock().expect("hub lock poisoned");
         senders
             .entry(key)
-            .or_insert_with(|| broadcast::channel(CAPACITY).0)
+            .or_insert_with(|| broadcast::channel(self.capacity).0)
             .subscribe()
     }
 
@@ -56,8 +63,8 @@ pub struct Hub {
 impl Default for Hub {
     fn default() -> Self {
         Self {
-            conversations: Topics::new(),
-            organizations: Topics::new(),
+            conversations: Topics::new(CONVERSATION_CAPACITY),
+            organizations: Topics::new(ORGANIZATION_CAPACITY),
         }
     }
 }

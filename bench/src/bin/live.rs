@@ -1,0 +1,538 @@
+//! `cargo run --release -p echo-bench --bin live`: live connections at scale.
+//!
+//! Starts the server (this binary re-executed as a child process, running
+//! the real server library on SQLite), creates `ECHO_BENCH_VISITORS`
+//! visitors (default 10,000) each with a conversation, and then, in one run:
+//!
+//! 1. push: every visitor holds the widget's event stream open; prints the
+//!    connections held, the server's RSS per connection, and the latency
+//!    from an operator reply to its arrival at the visitor (p50, p99) while
+//!    replies go out at `ECHO_BENCH_REPLY_RATE` per second (default 100);
+//! 2. polling baseline: the same visitors poll for new messages every 2 s,
+//!    as a widget without push would; prints the requests per second the
+//!    server must then serve, its RSS per visitor and the same latency.
+//!
+//! All traffic stays on loopback; the run stops by itself.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
+use echo_protocol::conversations::{ConversationCreated, CreateConversation};
+use echo_protocol::messages::{MessagePage, SendMessage};
+use echo_protocol::validate::BrowserMetadata;
+use echo_protocol::OrganizationId;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, Semaphore};
+
+const POLL_EVERY: Duration = Duration::from_secs(2);
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn raise_fd_limit() {
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+            limit.rlim_cur = limit.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .context("no VmRSS")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
+}
+
+/// The child: the real server on a fresh SQLite file, until stdin closes.
+async fn serve_child(db: &str) -> anyhow::Result<()> {
+    use echo_server::{admin, clock::Clock, config::Config, startup::Application};
+    let mut config = Config::for_tests(format!("sqlite://{db}"));
+    config.clock = Clock::system();
+    let app = Application::build(config).await?;
+    let org =
+        admin::create_organization(app.context().store.as_ref(), &Clock::system(), "Bench").await?;
+    println!(
+        "{}",
+        serde_json::json!({"port": app.port(), "organizationId": org.organization_id, "operatorKey": org.operator_key})
+    );
+    let stdin_closed = async {
+        let mut sink = Vec::new();
+        let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    };
+    app.run_until(stdin_closed).await?;
+    Ok(())
+}
+
+struct Visitor {
+    token: String,
+    conversation: String,
+    last_message: String,
+}
+
+/// Opens the event stream with a bare HTTP/1.1 request (a browser's fetch
+/// costs the server the same), waits for `ready`, then reports every
+/// `bench-N` marker it sees with its arrival time.
+async fn hold_stream(
+    port: u16,
+    visitor: Arc<Visitor>,
+    ready: mpsc::Sender<()>,
+    arrivals: mpsc::UnboundedSender<(u64, Instant)>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!(
+        "GET /v1/conversations/{}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
+        visitor.conversation, visitor.token
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut buffer = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    let mut is_ready = false;
+    loop {
+        let read = tokio::select! {
+            read = stream.read(&mut chunk) => read?,
+            _ = stop.changed() => return Ok(()),
+        };
+        if read == 0 {
+            bail!("stream closed");
+        }
+        let now = Instant::now();
+        buffer.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&buffer).into_owned();
+        if !is_ready {
+            if !text.starts_with("HTTP/1.1 200") {
+                bail!("stream refused: {}", text.lines().next().unwrap_or(""));
+            }
+            if text.contains("event: ready") {
+                is_ready = true;
+                let _ = ready.send(()).await;
+            }
+        }
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("bench-") {
+            let digits: String = rest[at + 6..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if let Ok(n) = digits.parse() {
+                let _ = arrivals.send((n, now));
+            }
+            rest = &rest[at + 6..];
+        }
+        // Keep a tail in case a marker was cut between two reads.
+        let keep = buffer.len().saturating_sub(32);
+        buffer.drain(..keep);
+        if let Some(last) = text.rfind("bench-") {
+            if text[last..].contains('"') {
+                buffer.clear();
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--serve-child") {
+        return serve_child(&args[2]).await;
+    }
+    raise_fd_limit();
+    let visitors_wanted: usize = env_or("ECHO_BENCH_VISITORS", 10_000);
+    let reply_rate: u64 = env_or("ECHO_BENCH_REPLY_RATE", 100);
+    let replies: u64 = env_or("ECHO_BENCH_REPLIES", 1000);
+
+    let base_dir = std::env::var("ECHO_BENCH_DIR").unwrap_or_else(|_| "target".into());
+    std::fs::create_dir_all(&base_dir)?;
+    let dir = tempfile::tempdir_in(&base_dir)?;
+    let db = dir.path().join("live.db");
+    let mut child = tokio::process::Command::new(std::env::current_exe()?)
+        .args(["--serve-child", &db.display().to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let pid = child.id().context("child pid")?;
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().context("child stdout")?)
+        .read_line(&mut first_line)
+        .await?;
+    let started: serde_json::Value = serde_json::from_str(&first_line)?;
+    let port = started["port"].as_u64().context("port")? as u16;
+    let org = OrganizationId::parse(started["organizationId"].as_str().context("org")?)
+        .context("org id")?;
+    let operator_key = started["operatorKey"].as_str().context("key")?.to_owned();
+    let base = format!("http://127.0.0.1:{port}");
+    println!(
+        "echo-bench live: {visitors_wanted} visitors, replies at {reply_rate}/s, server pid {pid}"
+    );
+
+    // Visitors and their conversations.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
+    let setup = Instant::now();
+    let gate = Arc::new(Semaphore::new(64));
+    let mut tasks = Vec::with_capacity(visitors_wanted);
+    for i in 0..visitors_wanted {
+        let (client, base, gate) = (client.clone(), base.clone(), gate.clone());
+        tasks.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await?;
+            let session: ContactSessionCreated = client
+                .post(format!("{base}/v1/contact-sessions"))
+                .json(&CreateContactSession {
+                    organization_id: org,
+                    name: format!("Visitor {i}"),
+                    email: format!("v{i}@example.com"),
+                    metadata: BrowserMetadata::default(),
+                })
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let token = session.contact_session_id.expose_secret().to_owned();
+            let created: ConversationCreated = client
+                .post(format!("{base}/v1/conversations"))
+                .bearer_auth(&token)
+                .json(&CreateConversation {
+                    organization_id: org,
+                })
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let conversation = created.conversation_id.to_string();
+            let page: MessagePage = client
+                .get(format!(
+                    "{base}/v1/conversations/{conversation}/messages?limit=1"
+                ))
+                .bearer_auth(&token)
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::Ok(Arc::new(Visitor {
+                token,
+                conversation,
+                last_message: page.messages[0].id.to_string(),
+            }))
+        }));
+    }
+    let mut visitors = Vec::with_capacity(visitors_wanted);
+    for task in tasks {
+        visitors.push(task.await??);
+    }
+    println!(
+        "setup: {} visitors with conversations in {:.1} s",
+        visitors.len(),
+        setup.elapsed().as_secs_f64()
+    );
+    let rss_idle = rss_kib(pid)?;
+
+    // Phase 1: push.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (ready_tx, mut ready_rx) = mpsc::channel(visitors.len());
+    let (arrival_tx, mut arrival_rx) = mpsc::unbounded_channel();
+    let connecting = Instant::now();
+    let connect_gate = Arc::new(Semaphore::new(256));
+    let mut streams = Vec::with_capacity(visitors.len());
+    for visitor in &visitors {
+        let (visitor, ready, arrivals, stop) = (
+            visitor.clone(),
+            ready_tx.clone(),
+            arrival_tx.clone(),
+            stop_rx.clone(),
+        );
+        let gate = connect_gate.clone();
+        streams.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await?;
+            let (inner_ready, mut became_ready) = mpsc::channel(1);
+            let holder = tokio::spawn(hold_stream(port, visitor, inner_ready, arrivals, stop));
+            if became_ready.recv().await.is_some() {
+                let _ = ready.send(()).await;
+            }
+            drop(permit);
+            holder.await?
+        }));
+    }
+    drop(ready_tx);
+    let mut held = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while held < visitors.len() && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await {
+            Ok(Some(())) => held += 1,
+            _ => break,
+        }
+    }
+    println!(
+        "push: {held} streams open in {:.1} s",
+        connecting.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await; // let allocations settle
+    let rss_push = rss_kib(pid)?;
+
+    let push_latencies = send_replies(
+        &client,
+        &base,
+        &operator_key,
+        &visitors,
+        replies,
+        reply_rate,
+        0,
+        |sent| {
+            let mut arrived = HashMap::new();
+            let deadline = Instant::now() + Duration::from_secs(10);
+            async move {
+                while arrived.len() < sent.len() && Instant::now() < deadline {
+                    match tokio::time::timeout(Duration::from_millis(500), arrival_rx.recv()).await
+                    {
+                        Ok(Some((n, at))) if sent.contains(&n) => {
+                            arrived.entry(n).or_insert(at);
+                        }
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(_) => {}
+                    }
+                }
+                arrived
+            }
+        },
+    )
+    .await?;
+    let still_held = streams.iter().filter(|s| !s.is_finished()).count();
+    let _ = stop_tx.send(true);
+    for stream in streams {
+        let _ = stream.await;
+    }
+
+    // Phase 2: polling every 2 s.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let poll_client = reqwest::Client::builder()
+        .pool_max_idle_per_host(visitors.len())
+        .build()?;
+    let (poll_arrival_tx, mut poll_arrival_rx) = mpsc::unbounded_channel::<(u64, Instant)>();
+    let (poll_stop_tx, poll_stop_rx) = tokio::sync::watch::channel(false);
+    let polls = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut pollers = Vec::new();
+    for (i, visitor) in visitors.iter().enumerate() {
+        let (client, base, visitor) = (poll_client.clone(), base.clone(), visitor.clone());
+        let (arrivals, mut stop, polls) =
+            (poll_arrival_tx.clone(), poll_stop_rx.clone(), polls.clone());
+        let offset = POLL_EVERY.mul_f64(i as f64 / visitors.len() as f64);
+        pollers.push(tokio::spawn(async move {
+            tokio::time::sleep(offset).await;
+            let mut after = visitor.last_message.clone();
+            let mut ticker = tokio::time::interval(POLL_EVERY);
+            loop {
+                tokio::select! {
+                    _ = ticker.tick() => {},
+                    _ = stop.changed() => return,
+                }
+                let url = format!(
+                    "{base}/v1/conversations/{}/messages?after={after}",
+                    visitor.conversation
+                );
+                let Ok(response) = client.get(&url).bearer_auth(&visitor.token).send().await else {
+                    continue;
+                };
+                let Ok(page) = response.json::<MessagePage>().await else {
+                    continue;
+                };
+                polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let now = Instant::now();
+                for message in &page.messages {
+                    if let Some(n) = message
+                        .text
+                        .strip_prefix("bench-")
+                        .and_then(|d| d.parse().ok())
+                    {
+                        let _ = arrivals.send((n, now));
+                    }
+                }
+                if let Some(last) = page.messages.last() {
+                    after = last.id.to_string();
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(POLL_EVERY * 2).await; // every poller connected and polling
+    let polls_before = polls.load(std::sync::atomic::Ordering::Relaxed);
+    let polling_started = Instant::now();
+    let rss_poll = rss_kib(pid)?;
+    let poll_latencies = send_replies(
+        &poll_client,
+        &base,
+        &operator_key,
+        &visitors,
+        replies / 2,
+        reply_rate,
+        replies,
+        |sent| {
+            let mut arrived = HashMap::new();
+            let deadline = Instant::now() + POLL_EVERY * 3;
+            async move {
+                while arrived.len() < sent.len() && Instant::now() < deadline {
+                    match tokio::time::timeout(Duration::from_millis(500), poll_arrival_rx.recv())
+                        .await
+                    {
+                        Ok(Some((n, at))) if sent.contains(&n) => {
+                            arrived.entry(n).or_insert(at);
+                        }
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(_) => {}
+                    }
+                }
+                arrived
+            }
+        },
+    )
+    .await?;
+    let polls_per_sec = (polls.load(std::sync::atomic::Ordering::Relaxed) - polls_before) as f64
+        / polling_started.elapsed().as_secs_f64();
+    let _ = poll_stop_tx.send(true);
+    for poller in pollers {
+        let _ = poller.await;
+    }
+    drop(child.stdin.take());
+    let _ = tokio::time::timeout(Duration::from_secs(10), child.wait()).await;
+
+    let n = visitors.len() as f64;
+    let per = |rss: u64| (rss.saturating_sub(rss_idle)) as f64 / n;
+    println!();
+    println!("                                 push (SSE)        polling every 2 s");
+    println!(
+        "visitors                       {:>10}          {:>10}",
+        visitors.len(),
+        visitors.len()
+    );
+    println!(
+        "connections held               {:>10}          {:>10}",
+        still_held, "-"
+    );
+    println!(
+        "requests/s the server serves   {:>10}          {:>10.0}",
+        "0 (idle)", polls_per_sec
+    );
+    println!("server RSS, idle               {:>7} KiB", rss_idle);
+    println!(
+        "server RSS per visitor         {:>7.1} KiB         {:>7.1} KiB   (target <= 16 KiB)",
+        per(rss_push),
+        per(rss_poll)
+    );
+    println!(
+        "reply -> visitor p50           {:>7.1} ms          {:>7.1} ms",
+        percentile(&push_latencies, 0.50),
+        percentile(&poll_latencies, 0.50)
+    );
+    println!(
+        "reply -> visitor p99           {:>7.1} ms          {:>7.1} ms   (target <= 100 ms)",
+        percentile(&push_latencies, 0.99),
+        percentile(&poll_latencies, 0.99)
+    );
+    println!(
+        "replies delivered              {:>10}          {:>10}",
+        format!("{}/{}", push_latencies.len(), replies),
+        format!("{}/{}", poll_latencies.len(), replies / 2)
+    );
+    Ok(())
+}
+
+/// Sends `count` operator replies, marked `bench-N` from `first`, to random
+/// visitors at `rate` per second, and returns each one's delivery latency.
+async fn send_replies<F, Fut>(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    visitors: &[Arc<Visitor>],
+    count: u64,
+    rate: u64,
+    first: u64,
+    collect: F,
+) -> anyhow::Result<Vec<Duration>>
+where
+    F: FnOnce(std::collections::HashSet<u64>) -> Fut,
+    Fut: std::future::Future<Output = HashMap<u64, Instant>> + Send + 'static,
+{
+    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(u64, Instant)>();
+    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
+    let mut senders = Vec::new();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    for n in first..first + count {
+        ticker.tick().await;
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let visitor = visitors[(seed % visitors.len() as u64) as usize].clone();
+        let (client, url, key, sent) = (
+            client.clone(),
+            format!(
+                "{base}/v1/operator/conversations/{}/messages",
+                visitor.conversation
+            ),
+            key.to_owned(),
+            sent_tx.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            let at = Instant::now();
+            let response = client
+                .post(url)
+                .bearer_auth(key)
+                .json(&SendMessage {
+                    text: format!("bench-{n}"),
+                    idempotency_key: None,
+                })
+                .send()
+                .await;
+            if matches!(&response, Ok(r) if r.status() == 201) {
+                let _ = sent.send((n, at));
+            }
+        }));
+    }
+    for sender in senders {
+        let _ = sender.await;
+    }
+    drop(sent_tx);
+    let mut sent = HashMap::new();
+    while let Some((n, at)) = sent_rx.recv().await {
+        sent.insert(n, at);
+    }
+    let arrived = collect(sent.keys().copied().collect()).await;
+    let mut latencies: Vec<Duration> = sent
+        .iter()
+        .filter_map(|(n, at)| {
+            arrived
+                .get(n)
+                .map(|arrival| arrival.saturating_duration_since(*at))
+        })
+        .collect();
+    latencies.sort();
+    Ok(latencies)
+}
