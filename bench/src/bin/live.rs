@@ -299,9 +299,11 @@ async fn main() -> anyhow::Result<()> {
     let rss_push = rss_kib(pid)?;
 
     let push_latencies = send_replies(
-        &client,
-        &base,
-        &operator_key,
+        OperatorApi {
+            client: &client,
+            base: &base,
+            key: &operator_key,
+        },
         &visitors,
         replies,
         reply_rate,
@@ -387,9 +389,11 @@ async fn main() -> anyhow::Result<()> {
     let polling_started = Instant::now();
     let rss_poll = rss_kib(pid)?;
     let poll_latencies = send_replies(
-        &poll_client,
-        &base,
-        &operator_key,
+        OperatorApi {
+            client: &poll_client,
+            base: &base,
+            key: &operator_key,
+        },
         &visitors,
         replies / 2,
         reply_rate,
@@ -467,10 +471,15 @@ async fn main() -> anyhow::Result<()> {
 
 /// Sends `count` operator replies, marked `bench-N` from `first`, to random
 /// visitors at `rate` per second, and returns each one's delivery latency.
+/// Where operator replies go: the server and the organization's key.
+struct OperatorApi<'a> {
+    client: &'a reqwest::Client,
+    base: &'a str,
+    key: &'a str,
+}
+
 async fn send_replies<F, Fut>(
-    client: &reqwest::Client,
-    base: &str,
-    key: &str,
+    operator: OperatorApi<'_>,
     visitors: &[Arc<Visitor>],
     count: u64,
     rate: u64,
@@ -492,12 +501,12 @@ where
         seed ^= seed << 17;
         let visitor = visitors[(seed % visitors.len() as u64) as usize].clone();
         let (client, url, key, sent) = (
-            client.clone(),
+            operator.client.clone(),
             format!(
-                "{base}/v1/operator/conversations/{}/messages",
-                visitor.conversation
+                "{}/v1/operator/conversations/{}/messages",
+                operator.base, visitor.conversation
             ),
-            key.to_owned(),
+            operator.key.to_owned(),
             sent_tx.clone(),
         );
         senders.push(tokio::spawn(async move {
