@@ -16,6 +16,7 @@
 //!   request and response bodies, one module per flow of the public API.
 //! - [`events`]: the live-update events of the push channel.
 //! - [`operator`]: the operator API's bodies.
+//! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
 //!
 //! Server-only derives (OpenAPI schemas) sit behind the `openapi` feature.
@@ -27,6 +28,7 @@ pub mod events;
 pub mod ids;
 pub mod messages;
 pub mod operator;
+pub mod sse;
 pub mod time;
 pub mod validate;
 pub mod widget;

@@ -23,9 +23,10 @@ use web_sys::{AbortController, AbortSignal};
 use super::header::Header;
 use crate::api::{Api, ApiError};
 use crate::host;
-use crate::live::{backoff_ms, new_key, read_chunk, sleep, SseParser};
+use crate::live::{new_key, read_chunk, sleep};
 use crate::markdown::Markdown;
 use crate::state::{Screen, WidgetState};
+use echo_protocol::sse::{backoff_ms, SseParser};
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
 /// Pixels from the bottom within which new messages keep the view pinned.

@@ -1,0 +1,216 @@
+//! Every call the console makes: the operator API, with the organization's
+//! operator key as the bearer credential, and its event stream.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::{Message, MessagePage, SendMessage};
+use echo_protocol::operator::{
+    OperatorConversation, OperatorConversationPage, UpdateConversation, WidgetSettings,
+};
+use echo_protocol::{ConversationId, ErrorBody, ErrorCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortSignal, ReadableStreamDefaultReader, Request, RequestInit, Response};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// `None` when the server could not be reached.
+    pub code: Option<ErrorCode>,
+    pub message: String,
+}
+
+impl Failure {
+    fn network() -> Self {
+        Self {
+            code: None,
+            message: "The server could not be reached. Check the connection.".into(),
+        }
+    }
+
+    pub fn is(&self, code: ErrorCode) -> bool {
+        self.code == Some(code)
+    }
+}
+
+#[derive(Clone)]
+pub struct OperatorApi {
+    key: String,
+}
+
+impl OperatorApi {
+    pub fn new(key: String) -> Self {
+        Self { key }
+    }
+
+    pub async fn widget_settings(&self) -> Result<WidgetSettings, Failure> {
+        self.call("GET", "/v1/operator/widget-settings", None::<&()>)
+            .await
+    }
+
+    pub async fn conversations(
+        &self,
+        status: Option<ConversationStatus>,
+    ) -> Result<OperatorConversationPage, Failure> {
+        let filter = status.map_or("all", ConversationStatus::as_str);
+        let path = format!("/v1/operator/conversations?status={filter}&limit=50");
+        self.call("GET", &path, None::<&()>).await
+    }
+
+    pub async fn conversation(&self, id: ConversationId) -> Result<OperatorConversation, Failure> {
+        self.call(
+            "GET",
+            &format!("/v1/operator/conversations/{id}"),
+            None::<&()>,
+        )
+        .await
+    }
+
+    pub async fn messages(&self, id: ConversationId) -> Result<MessagePage, Failure> {
+        let path = format!("/v1/operator/conversations/{id}/messages?limit=100");
+        self.call("GET", &path, None::<&()>).await
+    }
+
+    pub async fn reply(&self, id: ConversationId, text: String) -> Result<Message, Failure> {
+        let body = SendMessage {
+            text,
+            idempotency_key: None,
+        };
+        let path = format!("/v1/operator/conversations/{id}/messages");
+        self.call("POST", &path, Some(&body)).await
+    }
+
+    pub async fn set_status(
+        &self,
+        id: ConversationId,
+        status: ConversationStatus,
+    ) -> Result<OperatorConversation, Failure> {
+        let path = format!("/v1/operator/conversations/{id}");
+        self.call("PATCH", &path, Some(&UpdateConversation { status }))
+            .await
+    }
+
+    /// The organization's event stream, resuming after `after`.
+    pub async fn open_events(
+        &self,
+        after: Option<i64>,
+        abort: &AbortSignal,
+    ) -> Result<ReadableStreamDefaultReader, Failure> {
+        let resume = after.map(|p| p.to_string());
+        let response = self
+            .send(
+                "GET",
+                "/v1/operator/events",
+                None::<&()>,
+                resume.as_deref(),
+                Some(abort),
+            )
+            .await
+            .map_err(|_| Failure::network())?;
+        if response.status() != 200 {
+            return Err(failure(&response).await);
+        }
+        Ok(response
+            .body()
+            .ok_or_else(Failure::network)?
+            .get_reader()
+            .unchecked_into())
+    }
+
+    async fn call<T: DeserializeOwned, B: Serialize>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, Failure> {
+        let response = self
+            .send(method, path, body, None, None)
+            .await
+            .map_err(|_| Failure::network())?;
+        if !response.ok() {
+            return Err(failure(&response).await);
+        }
+        let text = text_of(&response).await.ok_or_else(Failure::network)?;
+        serde_json::from_str(&text).map_err(|_| Failure {
+            code: None,
+            message: "The server sent an unexpected answer.".into(),
+        })
+    }
+
+    async fn send<B: Serialize>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&B>,
+        last_event_id: Option<&str>,
+        abort: Option<&AbortSignal>,
+    ) -> Result<Response, JsValue> {
+        let init = RequestInit::new();
+        init.set_method(method);
+        let headers = web_sys::Headers::new()?;
+        headers.set("Authorization", &format!("Bearer {}", self.key))?;
+        if let Some(body) = body {
+            let json =
+                serde_json::to_string(body).map_err(|e| JsValue::from_str(&e.to_string()))?;
+            headers.set("Content-Type", "application/json")?;
+            init.set_body(&JsValue::from_str(&json));
+        }
+        if let Some(id) = last_event_id {
+            headers.set("Last-Event-ID", id)?;
+        }
+        init.set_headers(&headers);
+        if let Some(signal) = abort {
+            init.set_signal(Some(signal));
+        }
+        let request = Request::new_with_str_and_init(path, &init)?;
+        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+        JsFuture::from(window.fetch_with_request(&request))
+            .await?
+            .dyn_into()
+    }
+}
+
+async fn text_of(response: &Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
+}
+
+async fn failure(response: &Response) -> Failure {
+    let text = text_of(response).await.unwrap_or_default();
+    match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => Failure {
+            code: Some(body.error.code),
+            message: body.error.message,
+        },
+        Err(_) => Failure {
+            code: None,
+            message: format!("The server answered {}.", response.status()),
+        },
+    }
+}
+
+/// The next chunk of a streamed body, or `None` at its end.
+pub async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Option<Vec<u8>> {
+    let result = JsFuture::from(reader.read()).await.ok()?;
+    let field = |name: &str| js_sys::Reflect::get(&result, &JsValue::from_str(name)).ok();
+    if field("done")?.as_bool().unwrap_or(true) {
+        return None;
+    }
+    Some(
+        field("value")?
+            .dyn_into::<js_sys::Uint8Array>()
+            .ok()?
+            .to_vec(),
+    )
+}
+
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}

@@ -1,0 +1,105 @@
+// The operator console against the widget, both live: the visitor writes and
+// the console shows it; the operator replies and the widget shows it; the
+// operator resolves and the widget closes its input.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, newPage, shot, signIn, sessionToken, api, currentConversationId } from "./helpers.mjs";
+
+let server, browser;
+before(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function openConsole() {
+  const page = await newPage(browser, { width: 1100, height: 720 });
+  await page.goto(`${server.url}/console/`);
+  await page.getByLabel("Operator key").fill(server.org.operatorKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("tab", { name: "Unresolved", exact: true }).waitFor();
+  await page.getByText("Live", { exact: true }).waitFor();
+  return page;
+}
+
+test("sign-in refuses a wrong key and keeps the right one for the tab's session", async () => {
+  const page = await newPage(browser, { width: 1100, height: 720 });
+  await page.goto(`${server.url}/console/`);
+  await page.getByLabel("Operator key").fill("ok_not-a-real-key");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText("That key was not accepted.").waitFor();
+  await shot(page, "console-sign-in");
+  await page.getByLabel("Operator key").fill(server.org.operatorKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("tab", { name: "All" }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("echo_operator_key")), server.org.operatorKey);
+  await page.reload();
+  await page.getByRole("tab", { name: "All" }).waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Operator key").waitFor();
+});
+
+test("visitor and operator talk live; escalation and resolution reach the widget", async () => {
+  const consolePage = await openConsole();
+  const widget = await newPage(browser);
+  await widget.goto(server.widgetUrl());
+  await signIn(widget, { name: "Linus Visitor", email: "linus@example.com" });
+  await widget.getByRole("button", { name: "Start chat" }).click();
+  await widget.getByText("Hello! How can we help?").waitFor();
+  const box = widget.getByRole("textbox", { name: "Message", exact: true });
+  await box.fill("My parcel never arrived");
+  await box.press("Enter");
+
+  // The console's inbox shows it without a reload.
+  const row = consolePage.getByRole("button", { name: /Linus Visitor/ });
+  await row.waitFor({ timeout: 10_000 });
+  await consolePage.getByRole("button", { name: /My parcel never arrived/ }).waitFor({ timeout: 10_000 });
+  await shot(consolePage, "console-inbox");
+  await row.click();
+  await consolePage.locator(".visitor-details").getByText("linus@example.com").waitFor();
+  await consolePage.locator(".msg.visitor").getByText("My parcel never arrived").waitFor();
+
+  // A second visitor message arrives in the open conversation live.
+  await box.fill("Order 1042");
+  await box.press("Enter");
+  await consolePage.locator(".msg.visitor").getByText("Order 1042").waitFor({ timeout: 10_000 });
+
+  // The operator replies: the widget shows it, the conversation is escalated.
+  await consolePage.getByLabel("Reply").fill("Sorry about that! Checking now.");
+  await consolePage.getByLabel("Reply").press("Enter");
+  await widget.locator(".msg.operator").getByText("Sorry about that! Checking now.").waitFor({ timeout: 10_000 });
+  await consolePage.locator(".conversation-head .badge.escalated").waitFor({ timeout: 10_000 });
+  const token = await sessionToken(widget, server.orgId);
+  const conversationId = await currentConversationId(server, token);
+  assert.equal((await api(server, token, `/v1/conversations/${conversationId}`)).body.status, "escalated");
+  await shot(consolePage, "console-conversation");
+
+  // Resolve: the widget closes its input; the console offers Reopen.
+  await consolePage.getByRole("button", { name: "Resolve" }).click();
+  await widget.getByText("This conversation has been resolved.").waitFor({ timeout: 10_000 });
+  assert.equal(await box.isDisabled(), true);
+  await consolePage.getByRole("button", { name: "Reopen" }).waitFor();
+  assert.equal(await consolePage.getByLabel("Reply").isDisabled(), true);
+  await shot(consolePage, "console-resolved");
+  await consolePage.getByRole("tab", { name: "Resolved", exact: true }).click();
+  await consolePage.getByRole("button", { name: /Linus Visitor/ }).waitFor();
+
+  await consolePage.getByRole("button", { name: "Reopen" }).click();
+  await widget.getByText("This conversation has been resolved.").waitFor({ state: "detached", timeout: 10_000 });
+  assert.equal(await box.isDisabled(), false);
+  assert.deepEqual(consolePage.errors, []);
+});
+
+test("an error is shown as a toast", async () => {
+  const page = await openConsole();
+  await page.route("**/v1/operator/conversations?*", (route) => route.fulfill({
+    status: 500,
+    contentType: "application/json",
+    body: JSON.stringify({ error: { code: "INTERNAL", message: "Something went wrong on our side" } }),
+  }));
+  await page.getByRole("tab", { name: "Escalated" }).click();
+  await page.locator(".toast").getByText("Something went wrong on our side").waitFor();
+  await shot(page, "console-toast");
+});
