@@ -31,6 +31,7 @@ cat <<MSG
   Echo is running.
     Demo host page:  http://$bind/demo.html?organizationId=$org
     Widget alone:    http://$bind/?organizationId=$org
+    Operator console: http://$bind/console/   (sign in with the operator key below)
     API document:    http://$bind/v1/openapi.json
     Organization ID: $org
     Operator key:    $key   (also in .echo-dev/demo-org.json; keep it secret)
