@@ -14,7 +14,7 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::{OperatorConversation, OperatorConversationItem};
-use echo_protocol::sse::{backoff_ms, SseParser};
+use echo_protocol::sse::{backoff_ms, ready_position, SseParser};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ConversationId, ErrorCode};
 use leptos::prelude::*;
@@ -175,6 +175,9 @@ impl Console {
                                     console.live.set(true);
                                     if position.is_some() {
                                         console.refresh_inbox();
+                                    } else {
+                                        // Resume from here if we drop before any event.
+                                        position = ready_position(&frame.data);
                                     }
                                 } else if let Ok(event) =
                                     serde_json::from_str::<LiveEvent>(&frame.data)

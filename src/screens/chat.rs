@@ -26,7 +26,7 @@ use crate::host;
 use crate::live::{new_key, read_chunk, sleep};
 use crate::markdown::Markdown;
 use crate::state::{Screen, WidgetState};
-use echo_protocol::sse::{backoff_ms, SseParser};
+use echo_protocol::sse::{backoff_ms, ready_position, SseParser};
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
 /// Pixels from the bottom within which new messages keep the view pinned.
@@ -560,14 +560,6 @@ pub fn ChatScreen() -> impl IntoView {
         </div>
     }
     .into_any()
-}
-
-fn ready_position(data: &str) -> Option<i64> {
-    #[derive(serde::Deserialize)]
-    struct Ready {
-        position: i64,
-    }
-    serde_json::from_str::<Ready>(data).ok().map(|r| r.position)
 }
 
 #[cfg(test)]

@@ -29,6 +29,15 @@ test("a server restart mid-conversation: both sides catch up, nothing doubled", 
   await server.reply(conversationId, "Before the restart");
   await page.locator(".msg.operator").getByText("Before the restart").waitFor();
 
+  // The operator console has the conversation open through the restart too.
+  const consolePage = await newPage(browser, { width: 1100, height: 720 });
+  await consolePage.goto(`${server.url}/console/`);
+  await consolePage.getByLabel("Operator key").fill(server.org.operatorKey);
+  await consolePage.getByRole("button", { name: "Sign in" }).click();
+  await consolePage.getByRole("tab", { name: "All", exact: true }).click();
+  await consolePage.getByRole("button", { name: /Ada Lovelace/ }).first().click();
+  await consolePage.locator(".msg.operator").getByText("Before the restart").waitFor();
+
   await server.halt();
   await page.getByText("Reconnecting...").waitFor({ timeout: 10_000 });
   const box = page.getByRole("textbox", { name: "Message", exact: true });
@@ -59,6 +68,15 @@ test("a server restart mid-conversation: both sides catch up, nothing doubled", 
   }
   assert.equal(await page.locator(".msg.queued").count(), 0);
   await shot(page, "chat-after-restart");
+
+  // The console caught up as well, each message once.
+  await consolePage.locator(".msg.visitor").getByText("Typed while offline").waitFor({ timeout: 20_000 });
+  await consolePage.locator(".msg.operator").getByText("Missed while you were away").waitFor({ timeout: 20_000 });
+  await consolePage.getByText("Live", { exact: true }).waitFor({ timeout: 20_000 });
+  for (const text of texts) {
+    assert.equal(await consolePage.locator(".messages p").getByText(text, { exact: true }).count(), 1, `console: ${text}`);
+  }
+  await shot(consolePage, "console-after-restart");
 });
 
 test("a closed widget shows unread replies on the launcher", async () => {
