@@ -14,6 +14,7 @@
 //! - [`error`]: the stable error codes and the `{"error":{...}}` body.
 //! - [`widget`], [`contact_sessions`], [`conversations`], [`messages`]: the
 //!   request and response bodies, one module per flow of the public API.
+//! - [`billing`]: the signed billing webhook's event.
 //! - [`events`]: the live-update events of the push channel.
 //! - [`operator`]: the operator API's bodies.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
@@ -21,6 +22,7 @@
 //!
 //! Server-only derives (OpenAPI schemas) sit behind the `openapi` feature.
 
+pub mod billing;
 pub mod contact_sessions;
 pub mod conversations;
 pub mod error;

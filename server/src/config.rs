@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::clock::Clock;
+use crate::secrets::WebhookSecret;
 use crate::session::SessionPolicy;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
@@ -18,6 +19,8 @@ pub struct Config {
     /// The built widget (Trunk's `dist/`), served at `/` when set.
     pub widget_dir: Option<PathBuf>,
     pub clock: Clock,
+    /// Signs `POST /v1/webhooks/billing`; without it the endpoint is off.
+    pub billing_webhook_secret: Option<WebhookSecret>,
 }
 
 impl Config {
@@ -29,6 +32,7 @@ impl Config {
             session: SessionPolicy::default(),
             widget_dir: None,
             clock: Clock::system(),
+            billing_webhook_secret: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use echo_server::live::Hub;
+use echo_server::secrets::WebhookSecret;
 use echo_server::session::SessionPolicy;
 use echo_server::startup::Application;
 use echo_server::store::{self, SubscriptionStatus};
@@ -50,6 +51,10 @@ enum Command {
             default_value_t = 14_400
         )]
         session_refresh_threshold_secs: i64,
+        /// Shared secret of the billing webhook (at least 16 characters);
+        /// without it POST /v1/webhooks/billing is off.
+        #[arg(long, env = "ECHO_BILLING_WEBHOOK_SECRET", hide_env_values = true)]
+        billing_webhook_secret: Option<String>,
     },
     /// Manage organizations.
     Org {
@@ -153,11 +158,19 @@ async fn main() -> anyhow::Result<()> {
             widget_dir,
             session_duration_secs,
             session_refresh_threshold_secs,
+            billing_webhook_secret,
         } => {
             anyhow::ensure!(
                 session_duration_secs > 0 && session_refresh_threshold_secs >= 0,
                 "session durations must be positive"
             );
+            let billing_webhook_secret = match billing_webhook_secret {
+                None => None,
+                Some(secret) => Some(
+                    WebhookSecret::new(secret)
+                        .context("the billing webhook secret must be at least 16 characters")?,
+                ),
+            };
             let config = Config {
                 bind,
                 database_url: cli.database_url,
@@ -170,6 +183,7 @@ async fn main() -> anyhow::Result<()> {
                     dist.join("index.html").exists().then_some(dist)
                 }),
                 clock: Clock::system(),
+                billing_webhook_secret,
             };
             let app = Application::build(config).await?;
             tracing::info!(

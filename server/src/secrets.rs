@@ -84,6 +84,27 @@ impl fmt::Debug for OperatorKey {
     }
 }
 
+/// The shared secret that signs billing webhooks. `Debug` hides it.
+#[derive(Clone)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    pub fn new(secret: String) -> Option<Self> {
+        // Short secrets are guessable; a provider's are 32+ characters.
+        (secret.len() >= 16).then_some(Self(secret))
+    }
+
+    pub fn expose_secret(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret(***)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,6 +50,7 @@ impl Application {
             policy: config.session,
             hub,
             shutdown,
+            billing_webhook_secret: config.billing_webhook_secret,
         };
         Ok(Self {
             listener,

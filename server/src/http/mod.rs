@@ -2,6 +2,7 @@
 //! [`ApiContext`], with the layers every route gets (body limit, CORS, panic
 //! catching, tracing) and JSON answers for unknown routes and methods.
 
+pub mod billing;
 mod contact_sessions;
 mod conversations;
 mod events;
@@ -45,6 +46,7 @@ pub struct ApiContext {
     /// Becomes true when the server starts shutting down: long-lived push
     /// streams end then, so graceful shutdown does not wait on them forever.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    pub billing_webhook_secret: Option<crate::secrets::WebhookSecret>,
 }
 
 impl ApiContext {
@@ -65,6 +67,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(messages::router())
         .merge(events::router())
         .merge(operator::router())
+        .merge(billing::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
     let api = match widget_dir {

@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{contact_sessions, conversations, events, messages, operator, widget};
+use super::{billing, contact_sessions, conversations, events, messages, operator, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,7 @@ use super::{contact_sessions, conversations, events, messages, operator, widget}
         operator::get_widget_settings,
         operator::put_widget_settings,
         events::operator_events,
+        billing::billing_webhook,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

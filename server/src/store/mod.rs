@@ -284,6 +284,17 @@ pub trait Store: Send + Sync + 'static {
         id: ConversationId,
     ) -> StoreResult<Option<OperatorConversation>>;
 
+    /// Applies a billing event: records its ID and sets the subscription, in
+    /// one transaction. `Ok(false)` when the ID was already applied (nothing
+    /// changes); `NotFound` for an unknown organization.
+    async fn apply_billing_event(
+        &self,
+        event_id: String,
+        organization: OrganizationId,
+        status: SubscriptionStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
     /// The newest event position in the scope (0 when it has none).
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64>;
 

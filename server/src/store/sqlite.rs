@@ -35,6 +35,7 @@ use crate::session::Refresh;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_events_operator.sql"),
+    include_str!("../../migrations/sqlite/0003_billing.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
@@ -947,6 +948,39 @@ impl Store for SqliteStore {
                 },
             )
             .transpose()
+        })
+        .await
+    }
+
+    async fn apply_billing_event(
+        &self,
+        event_id: String,
+        organization: OrganizationId,
+        status: SubscriptionStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO billing_events (id, organization_id, status, received_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![
+                    event_id,
+                    organization.to_string(),
+                    status.as_str(),
+                    now.millis()
+                ])?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            let changed = conn
+                .prepare_cached("UPDATE organizations SET subscription_status = ?1 WHERE id = ?2")?
+                .execute(params![status.as_str(), organization.to_string()])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(true)
         })
         .await
     }

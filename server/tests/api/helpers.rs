@@ -27,6 +27,11 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// The billing webhook secret every test server shares.
+pub fn webhook_secret() -> echo_server::secrets::WebhookSecret {
+    echo_server::secrets::WebhookSecret::new("whsec_integration_tests_only".into()).unwrap()
+}
+
 /// A fixed start time, so tests can reason about expiry exactly.
 pub const START: Timestamp = Timestamp(1_800_000_000_000);
 
@@ -36,6 +41,7 @@ pub async fn spawn_app() -> TestApp {
     let clock = Clock::manual(START);
     let mut config = Config::for_tests(format!("sqlite://{}", db_path.display()));
     config.clock = clock.clone();
+    config.billing_webhook_secret = Some(webhook_secret());
     let app = Application::build(config).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.context().store.clone();

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod billing;
 mod boundary;
 mod contact_sessions;
 mod conversations;
