@@ -16,10 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
-use echo_protocol::conversations::{ConversationCreated, CreateConversation};
 use echo_protocol::messages::SendMessage;
-use echo_protocol::validate::BrowserMetadata;
 use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::Config;
@@ -170,35 +167,9 @@ async fn server_load(
         .build()?;
     let mut targets = Vec::with_capacity(VISITORS);
     for i in 0..VISITORS {
-        let session: ContactSessionCreated = client
-            .post(format!("{base}/v1/contact-sessions"))
-            .json(&CreateContactSession {
-                organization_id: org.organization_id,
-                name: format!("Visitor {i}"),
-                email: format!("visitor{i}@example.com"),
-                metadata: BrowserMetadata::default(),
-            })
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let token = session.contact_session_id.expose_secret().to_owned();
-        let conversation: ConversationCreated = client
-            .post(format!("{base}/v1/conversations"))
-            .bearer_auth(&token)
-            .json(&CreateConversation {
-                organization_id: org.organization_id,
-            })
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let url = format!(
-            "{base}/v1/conversations/{}/messages",
-            conversation.conversation_id
-        );
+        let visitor = echo_bench::new_visitor(&client, &base, org.organization_id, i).await?;
+        let token = visitor.token;
+        let url = format!("{base}/v1/conversations/{}/messages", visitor.conversation);
         targets.push((token, url));
     }
 

@@ -20,10 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
-use echo_protocol::conversations::{ConversationCreated, CreateConversation};
 use echo_protocol::messages::{MessagePage, SendMessage};
-use echo_protocol::validate::BrowserMetadata;
 use echo_protocol::OrganizationId;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -203,32 +200,8 @@ async fn main() -> anyhow::Result<()> {
         let (client, base, gate) = (client.clone(), base.clone(), gate.clone());
         tasks.push(tokio::spawn(async move {
             let _permit = gate.acquire().await?;
-            let session: ContactSessionCreated = client
-                .post(format!("{base}/v1/contact-sessions"))
-                .json(&CreateContactSession {
-                    organization_id: org,
-                    name: format!("Visitor {i}"),
-                    email: format!("v{i}@example.com"),
-                    metadata: BrowserMetadata::default(),
-                })
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            let token = session.contact_session_id.expose_secret().to_owned();
-            let created: ConversationCreated = client
-                .post(format!("{base}/v1/conversations"))
-                .bearer_auth(&token)
-                .json(&CreateConversation {
-                    organization_id: org,
-                })
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            let conversation = created.conversation_id.to_string();
+            let visitor = echo_bench::new_visitor(&client, &base, org, i).await?;
+            let (token, conversation) = (visitor.token, visitor.conversation.to_string());
             let page: MessagePage = client
                 .get(format!(
                     "{base}/v1/conversations/{conversation}/messages?limit=1"
