@@ -206,7 +206,7 @@ impl Api {
         id: ConversationId,
         after: Option<i64>,
         abort: Option<&AbortSignal>,
-    ) -> Result<web_sys::ReadableStreamDefaultReader, ApiError> {
+    ) -> Result<echo_web::ReadableStreamDefaultReader, ApiError> {
         let path = format!("/v1/conversations/{id}/events");
         let response = self
             .send(

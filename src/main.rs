@@ -18,7 +18,6 @@
 mod api;
 mod app;
 mod host;
-mod live;
 mod markdown;
 mod metadata;
 mod screens;

@@ -7,11 +7,12 @@ use echo_protocol::operator::{
     OperatorConversation, OperatorConversationPage, UpdateConversation, WidgetSettings,
 };
 use echo_protocol::{ConversationId, ErrorBody, ErrorCode};
+use echo_web::ReadableStreamDefaultReader;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, ReadableStreamDefaultReader, Request, RequestInit, Response};
+use web_sys::{AbortSignal, Request, RequestInit, Response};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Failure {
@@ -189,28 +190,4 @@ async fn failure(response: &Response) -> Failure {
             message: format!("The server answered {}.", response.status()),
         },
     }
-}
-
-/// The next chunk of a streamed body, or `None` at its end.
-pub async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Option<Vec<u8>> {
-    let result = JsFuture::from(reader.read()).await.ok()?;
-    let field = |name: &str| js_sys::Reflect::get(&result, &JsValue::from_str(name)).ok();
-    if field("done")?.as_bool().unwrap_or(true) {
-        return None;
-    }
-    Some(
-        field("value")?
-            .dyn_into::<js_sys::Uint8Array>()
-            .ok()?
-            .to_vec(),
-    )
-}
-
-pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
 }

@@ -14,14 +14,14 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::{OperatorConversation, OperatorConversationItem};
-use echo_protocol::sse::{backoff_ms, ready_position, SseParser};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ConversationId, ErrorCode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 
-use api::{read_chunk, sleep, Failure, OperatorApi};
+use api::{Failure, OperatorApi};
+use echo_web::{follow, sleep, OpenError, Signal};
 
 const KEY_STORAGE: &str = "echo_operator_key";
 
@@ -159,42 +159,35 @@ impl Console {
     fn run_stream(&self, abort: web_sys::AbortSignal) {
         let console = *self;
         spawn_local(async move {
-            let mut position = None;
-            let mut failures = 0;
-            while !abort.aborted() {
-                let Some(api) = console.api() else { return };
-                match api.open_events(position, &abort).await {
-                    Err(e) if e.is(ErrorCode::Unauthorized) => return console.fail(e),
-                    Err(_) => {}
-                    Ok(reader) => {
-                        let mut parser = SseParser::default();
-                        while let Some(bytes) = read_chunk(&reader).await {
-                            for frame in parser.push(&bytes) {
-                                if frame.event == "ready" {
-                                    failures = 0;
-                                    console.live.set(true);
-                                    if position.is_some() {
-                                        console.refresh_inbox();
-                                    } else {
-                                        // Resume from here if we drop before any event.
-                                        position = ready_position(&frame.data);
-                                    }
-                                } else if let Ok(event) =
-                                    serde_json::from_str::<LiveEvent>(&frame.data)
-                                {
-                                    position = Some(event.position);
-                                    console.apply(event);
-                                }
-                            }
+            let open = |after| {
+                let (api, abort) = (console.api(), abort.clone());
+                async move {
+                    let Some(api) = api else {
+                        return Err(OpenError::Retry);
+                    };
+                    api.open_events(after, &abort).await.map_err(|e| {
+                        if e.is(ErrorCode::Unauthorized) {
+                            OpenError::Refused(e)
+                        } else {
+                            OpenError::Retry
                         }
+                    })
+                }
+            };
+            let stopped = || abort.aborted() || console.key.get_untracked().is_none();
+            let refused = follow(open, stopped, |signal| match signal {
+                Signal::Ready { first } => {
+                    console.live.set(true);
+                    if !first {
+                        console.refresh_inbox();
                     }
                 }
-                if abort.aborted() {
-                    return;
-                }
-                console.live.set(false);
-                failures += 1;
-                sleep(backoff_ms(failures, js_sys::Math::random())).await;
+                Signal::Event(event) => console.apply(event),
+                Signal::Down => console.live.set(false),
+            })
+            .await;
+            if let Some(error) = refused {
+                console.fail(error);
             }
         });
     }

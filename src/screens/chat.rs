@@ -23,10 +23,9 @@ use web_sys::{AbortController, AbortSignal};
 use super::header::Header;
 use crate::api::{Api, ApiError};
 use crate::host;
-use crate::live::{new_key, read_chunk, sleep};
 use crate::markdown::Markdown;
 use crate::state::{Screen, WidgetState};
-use echo_protocol::sse::{backoff_ms, ready_position, SseParser};
+use echo_web::{follow, OpenError, Signal};
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
 /// Pixels from the bottom within which new messages keep the view pinned.
@@ -49,6 +48,18 @@ pub fn prepend(list: &mut Vec<Message>, older: Vec<Message>) {
         .collect();
     combined.append(list);
     *list = combined;
+}
+
+/// A fresh idempotency key for a message (not a secret, just unique).
+fn new_key() -> String {
+    let random = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+    format!(
+        "{:x}-{:08x}{:08x}{:08x}",
+        js_sys::Date::now() as u64,
+        random(),
+        random(),
+        random()
+    )
 }
 
 /// A message written while the stream was down, sent when it is back.
@@ -164,44 +175,33 @@ impl Chat {
     fn run_stream(&self) {
         let chat = self.clone();
         spawn_local(async move {
-            let mut position: Option<i64> = None;
-            let mut failures = 0;
-            while !chat.aborted() {
-                match chat
-                    .api
-                    .open_events(&chat.session, chat.id, position, chat.abort.as_ref())
-                    .await
-                {
-                    Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) => {
-                        return chat.handle(e);
-                    }
-                    Err(_) => {}
-                    Ok(reader) => {
-                        let mut parser = SseParser::default();
-                        while let Some(bytes) = read_chunk(&reader).await {
-                            for frame in parser.push(&bytes) {
-                                if frame.event == "ready" {
-                                    failures = 0;
-                                    chat.went_live(position.is_none());
-                                    if position.is_none() {
-                                        position = ready_position(&frame.data);
-                                    }
-                                } else if let Ok(event) =
-                                    serde_json::from_str::<LiveEvent>(&frame.data)
-                                {
-                                    position = Some(event.position);
-                                    chat.apply(event);
-                                }
+            let open = |after| {
+                let chat = chat.clone();
+                async move {
+                    chat.api
+                        .open_events(&chat.session, chat.id, after, chat.abort.as_ref())
+                        .await
+                        .map_err(|e| {
+                            if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) {
+                                OpenError::Refused(e)
+                            } else {
+                                OpenError::Retry
                             }
-                        }
-                    }
+                        })
                 }
-                if chat.aborted() {
-                    return;
-                }
-                chat.live.set(false);
-                failures += 1;
-                sleep(backoff_ms(failures, js_sys::Math::random())).await;
+            };
+            let refused = follow(
+                open,
+                || chat.aborted(),
+                |signal| match signal {
+                    Signal::Ready { first } => chat.went_live(first),
+                    Signal::Event(event) => chat.apply(event),
+                    Signal::Down => chat.live.set(false),
+                },
+            )
+            .await;
+            if let Some(error) = refused {
+                chat.handle(error);
             }
         });
     }
