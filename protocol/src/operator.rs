@@ -58,6 +58,14 @@ pub struct UpdateConversation {
     pub status: ConversationStatus,
 }
 
+/// `POST /v1/operator/enhance`: a draft reply in, a clearer one out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Enhance {
+    pub text: String,
+}
+
 /// `GET` / `PUT /v1/operator/widget-settings`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

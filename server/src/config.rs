@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::clock::Clock;
+use crate::llm::LlmConfig;
 use crate::secrets::WebhookSecret;
 use crate::session::SessionPolicy;
 
@@ -21,6 +22,9 @@ pub struct Config {
     pub clock: Clock,
     /// Signs `POST /v1/webhooks/billing`; without it the endpoint is off.
     pub billing_webhook_secret: Option<WebhookSecret>,
+    /// The language model behind the pro features; without it they answer
+    /// `AI_UNAVAILABLE`.
+    pub llm: Option<LlmConfig>,
 }
 
 impl Config {
@@ -33,6 +37,7 @@ impl Config {
             widget_dir: None,
             clock: Clock::system(),
             billing_webhook_secret: None,
+            llm: None,
         }
     }
 }

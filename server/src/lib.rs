@@ -14,6 +14,7 @@
 //!   group commit through a single writer thread).
 //! - [`session`]: the contact-session lifetime and refresh rule, pure logic.
 //! - [`secrets`]: random credentials and their hashes; nothing else sees raw bytes.
+//! - [`llm`]: the OpenAI-compatible language model client (timeouts, retries).
 //! - [`live`]: the in-process fan-out of live events to push streams.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod live;
+pub mod llm;
 pub mod secrets;
 pub mod session;
 pub mod startup;

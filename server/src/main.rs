@@ -13,6 +13,7 @@ use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use echo_server::live::Hub;
+use echo_server::llm::LlmConfig;
 use echo_server::secrets::WebhookSecret;
 use echo_server::session::SessionPolicy;
 use echo_server::startup::Application;
@@ -55,6 +56,19 @@ enum Command {
         /// without it POST /v1/webhooks/billing is off.
         #[arg(long, env = "ECHO_BILLING_WEBHOOK_SECRET", hide_env_values = true)]
         billing_webhook_secret: Option<String>,
+        /// Base URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1,
+        /// http://localhost:11434/v1 for Ollama); without it the AI features are off.
+        #[arg(long, env = "ECHO_LLM_BASE_URL")]
+        llm_base_url: Option<String>,
+        /// API key for the model endpoint, if it needs one.
+        #[arg(long, env = "ECHO_LLM_API_KEY", hide_env_values = true)]
+        llm_api_key: Option<String>,
+        /// Model name.
+        #[arg(long, env = "ECHO_LLM_MODEL", default_value = "gpt-4o-mini")]
+        llm_model: String,
+        /// Seconds to wait for one model answer.
+        #[arg(long, env = "ECHO_LLM_TIMEOUT_SECS", default_value_t = 30)]
+        llm_timeout_secs: u64,
     },
     /// Manage organizations.
     Org {
@@ -159,6 +173,10 @@ async fn main() -> anyhow::Result<()> {
             session_duration_secs,
             session_refresh_threshold_secs,
             billing_webhook_secret,
+            llm_base_url,
+            llm_api_key,
+            llm_model,
+            llm_timeout_secs,
         } => {
             anyhow::ensure!(
                 session_duration_secs > 0 && session_refresh_threshold_secs >= 0,
@@ -184,6 +202,12 @@ async fn main() -> anyhow::Result<()> {
                 }),
                 clock: Clock::system(),
                 billing_webhook_secret,
+                llm: llm_base_url.map(|base_url| LlmConfig {
+                    base_url,
+                    api_key: llm_api_key,
+                    model: llm_model,
+                    timeout: std::time::Duration::from_secs(llm_timeout_secs),
+                }),
             };
             let app = Application::build(config).await?;
             tracing::info!(

@@ -44,6 +44,10 @@ impl Application {
             .with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let (stopping, shutdown) = watch::channel(false);
+        let llm = match config.llm {
+            Some(llm) => Some(Arc::new(crate::llm::Llm::new(llm)?)),
+            None => None,
+        };
         let context = ApiContext {
             store,
             clock: config.clock,
@@ -51,6 +55,7 @@ impl Application {
             hub,
             shutdown,
             billing_webhook_secret: config.billing_webhook_secret,
+            llm,
         };
         Ok(Self {
             listener,

@@ -10,6 +10,7 @@ pub mod extract;
 mod messages;
 pub mod openapi;
 mod operator;
+mod pro;
 mod static_files;
 mod widget;
 
@@ -47,6 +48,7 @@ pub struct ApiContext {
     /// streams end then, so graceful shutdown does not wait on them forever.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     pub billing_webhook_secret: Option<crate::secrets::WebhookSecret>,
+    pub llm: Option<Arc<crate::llm::Llm>>,
 }
 
 impl ApiContext {
@@ -68,6 +70,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(events::router())
         .merge(operator::router())
         .merge(billing::router())
+        .merge(pro::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
     let api = match widget_dir {

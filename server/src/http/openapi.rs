@@ -5,7 +5,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{billing, contact_sessions, conversations, events, messages, operator, widget};
+use super::{billing, contact_sessions, conversations, events, messages, operator, pro, widget};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,7 @@ use super::{billing, contact_sessions, conversations, events, messages, operator
         operator::put_widget_settings,
         events::operator_events,
         billing::billing_webhook,
+        pro::enhance,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

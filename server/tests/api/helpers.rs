@@ -36,12 +36,18 @@ pub fn webhook_secret() -> echo_server::secrets::WebhookSecret {
 pub const START: Timestamp = Timestamp(1_800_000_000_000);
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// As [`spawn_app`], with the configuration adjusted first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("echo.db");
     let clock = Clock::manual(START);
     let mut config = Config::for_tests(format!("sqlite://{}", db_path.display()));
     config.clock = clock.clone();
     config.billing_webhook_secret = Some(webhook_secret());
+    configure(&mut config);
     let app = Application::build(config).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.context().store.clone();

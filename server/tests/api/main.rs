@@ -10,5 +10,7 @@ mod conversations;
 mod live;
 mod messages;
 mod operator;
+mod pro;
+mod scripted_llm;
 mod secrets_in_logs;
 mod widget;

@@ -1,0 +1,93 @@
+//! Pro features, gated on the server: they need the organization's
+//! subscription to be active (402 `SUBSCRIPTION_REQUIRED` otherwise), and a
+//! configured language model (503 `AI_UNAVAILABLE` otherwise).
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use echo_protocol::operator::Enhance;
+use echo_protocol::validate::MessageText;
+use echo_protocol::{ErrorCode, OrganizationId};
+
+use super::extract::ApiJson;
+use super::operator::Operator;
+use super::widget::organization_not_found;
+use super::ApiContext;
+use crate::error::{ApiError, ApiResult};
+use crate::llm::{Llm, Turn};
+use crate::store::SubscriptionStatus;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new().route("/v1/operator/enhance", post(enhance))
+}
+
+const ENHANCE_PROMPT: &str = "You improve draft replies written by customer-support agents. \
+Rewrite the draft so it is clear, friendly and professional, keeps exactly the same meaning \
+and facts, and is in the same language as the draft. Do not add promises, links or details \
+that are not in the draft. Answer with the rewritten reply only.";
+
+/// 402 unless the organization's subscription is active.
+pub async fn require_subscription(ctx: &ApiContext, organization: OrganizationId) -> ApiResult<()> {
+    let org = ctx
+        .store
+        .organization(organization)
+        .await?
+        .ok_or_else(organization_not_found)?;
+    if org.subscription != SubscriptionStatus::Active {
+        return Err(ApiError::new(
+            ErrorCode::SubscriptionRequired,
+            "This feature needs an active subscription",
+        ));
+    }
+    Ok(())
+}
+
+fn model(ctx: &ApiContext) -> ApiResult<&Llm> {
+    ctx.llm.as_deref().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::AiUnavailable,
+            "No language model is configured on this server",
+        )
+    })
+}
+
+/// Rewrites an operator's draft reply: clearer and polite, same meaning.
+#[utoipa::path(
+    post,
+    path = "/v1/operator/enhance",
+    tag = "operator",
+    security(("operatorKey" = [])),
+    request_body = Enhance,
+    responses(
+        (status = 200, body = Enhance),
+        (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 402, description = "No active subscription (`SUBSCRIPTION_REQUIRED`)", body = echo_protocol::ErrorBody),
+        (status = 503, description = "No model configured, or it failed (`AI_UNAVAILABLE`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+pub async fn enhance(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+    ApiJson(request): ApiJson<Enhance>,
+) -> ApiResult<Json<Enhance>> {
+    let draft = MessageText::parse(&request.text)?;
+    require_subscription(&ctx, operator.0).await?;
+    let llm = model(&ctx)?;
+    let text = llm
+        .complete(vec![
+            Turn::System(ENHANCE_PROMPT.into()),
+            Turn::User(draft.into_inner()),
+        ])
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::AiUnavailable,
+                "The language model did not answer; try again in a moment",
+            )
+        })?;
+    Ok(Json(Enhance {
+        text: text.trim().to_owned(),
+    }))
+}
