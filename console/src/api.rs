@@ -4,7 +4,8 @@
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
-    OperatorConversation, OperatorConversationPage, UpdateConversation, WidgetSettings,
+    Enhance, OperatorConversation, OperatorConversationPage, OrganizationInfo, UpdateConversation,
+    WidgetSettings,
 };
 use echo_protocol::{ConversationId, ErrorBody, ErrorCode};
 use echo_web::ReadableStreamDefaultReader;
@@ -47,6 +48,19 @@ impl OperatorApi {
     pub async fn widget_settings(&self) -> Result<WidgetSettings, Failure> {
         self.call("GET", "/v1/operator/widget-settings", None::<&()>)
             .await
+    }
+
+    pub async fn organization(&self) -> Result<OrganizationInfo, Failure> {
+        self.call("GET", "/v1/operator/organization", None::<&()>)
+            .await
+    }
+
+    /// The draft rewritten by the model (a pro feature).
+    pub async fn enhance(&self, text: String) -> Result<String, Failure> {
+        let enhanced: Enhance = self
+            .call("POST", "/v1/operator/enhance", Some(&Enhance { text }))
+            .await?;
+        Ok(enhanced.text)
     }
 
     pub async fn conversations(

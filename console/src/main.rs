@@ -13,7 +13,7 @@ mod api;
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
-use echo_protocol::operator::{OperatorConversation, OperatorConversationItem};
+use echo_protocol::operator::{OperatorConversation, OperatorConversationItem, OrganizationInfo};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ConversationId, ErrorCode};
 use leptos::prelude::*;
@@ -76,6 +76,8 @@ struct Console {
     messages: RwSignal<Vec<Message>>,
     live: RwSignal<bool>,
     toasts: RwSignal<Vec<(u32, String)>>,
+    /// The organization's plan: which pro features are usable.
+    plan: RwSignal<Option<OrganizationInfo>>,
 }
 
 impl Console {
@@ -205,6 +207,7 @@ fn App() -> impl IntoView {
         messages: RwSignal::new(Vec::new()),
         live: RwSignal::new(false),
         toasts: RwSignal::new(Vec::new()),
+        plan: RwSignal::new(None),
     };
     provide_context(console);
     view! {
@@ -292,6 +295,15 @@ fn Workspace() -> impl IntoView {
         }
     });
 
+    if let Some(api) = console.api() {
+        spawn_local(async move {
+            match api.organization().await {
+                Ok(plan) => console.plan.set(Some(plan)),
+                Err(e) => console.fail(e),
+            }
+        });
+    }
+
     // The inbox follows the tab and every live change.
     Effect::new(move |_| {
         let tab = console.tab.get();
@@ -378,6 +390,32 @@ fn ConversationView(id: ConversationId) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
     let status = move || console.detail.with(|d| d.as_ref().map(|d| d.status));
+    let enhancing = RwSignal::new(false);
+    // Why Enhance cannot be used, if it cannot.
+    let enhance_locked = move || {
+        console.plan.with(|plan| match plan {
+            None => Some("Checking your plan..."),
+            Some(p) if !p.subscription_active => {
+                Some("Enhance is a Pro feature: your organization has no active subscription.")
+            }
+            Some(p) if !p.ai_available => Some("No language model is configured on this server."),
+            Some(_) => None,
+        })
+    };
+    let enhance = move |_| {
+        let Ok(text) = MessageText::parse(&draft.get_untracked()) else {
+            return console.toast("Write a draft first; Enhance rewrites it.");
+        };
+        let Some(api) = console.api() else { return };
+        enhancing.set(true);
+        spawn_local(async move {
+            match api.enhance(text.into_inner()).await {
+                Ok(better) => draft.set(better),
+                Err(e) => console.fail(e),
+            }
+            enhancing.set(false);
+        });
+    };
 
     let set_status = move |next: ConversationStatus| {
         let Some(api) = console.api() else { return };
@@ -493,9 +531,23 @@ fn ConversationView(id: ConversationId) -> impl IntoView {
                     }
                     disabled=move || status() == Some(ConversationStatus::Resolved)
                 ></textarea>
-                <button class="primary" type="submit" disabled=move || sending.get() || draft.with(|d| d.trim().is_empty())>
-                    "Send"
-                </button>
+                <div class="reply-actions">
+                    <button
+                        type="button"
+                        class="enhance"
+                        class:locked=move || enhance_locked().is_some()
+                        on:click=enhance
+                        disabled=move || enhance_locked().is_some() || enhancing.get()
+                        title=move || enhance_locked().unwrap_or("Rewrite the draft: clearer, polite, same meaning")
+                        aria-describedby="enhance-reason"
+                    >
+                        {move || if enhancing.get() { "Enhancing..." } else if enhance_locked().is_some() { "Enhance (Pro)" } else { "Enhance" }}
+                    </button>
+                    <button class="primary" type="submit" disabled=move || sending.get() || draft.with(|d| d.trim().is_empty())>
+                        "Send"
+                    </button>
+                </div>
+                <p id="enhance-reason" class="muted reason">{move || enhance_locked()}</p>
             </form>
         </Show>
     }

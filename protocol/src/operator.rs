@@ -58,6 +58,20 @@ pub struct UpdateConversation {
     pub status: ConversationStatus,
 }
 
+/// `GET /v1/operator/organization`: what the console needs to show which
+/// features the plan includes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationInfo {
+    pub organization_id: crate::OrganizationId,
+    pub name: String,
+    /// Pro features (AI replies, enhance, knowledge-base uploads) need this.
+    pub subscription_active: bool,
+    /// Whether the server has a language model configured.
+    pub ai_available: bool,
+}
+
 /// `POST /v1/operator/enhance`: a draft reply in, a clearer one out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -103,3 +103,26 @@ test("an error is shown as a toast", async () => {
   await page.locator(".toast").getByText("Something went wrong on our side").waitFor();
   await shot(page, "console-toast");
 });
+
+test("enhance is shown locked, with the reason, when the plan or the server lacks it", async () => {
+  const page = await openConsole();
+  const widget = await newPage(browser);
+  await widget.goto(server.widgetUrl());
+  await signIn(widget, { name: "Pro Prospect", email: "pro@example.com" });
+  await widget.getByRole("button", { name: "Start chat" }).click();
+  await widget.getByText("Hello! How can we help?").waitFor();
+  await page.getByRole("tab", { name: "All", exact: true }).click();
+  await page.getByRole("button", { name: /Pro Prospect/ }).first().click();
+  const button = page.getByRole("button", { name: "Enhance (Pro)" });
+  await button.waitFor();
+  assert.equal(await button.isDisabled(), true);
+  await page.getByText("Enhance is a Pro feature: your organization has no active subscription.").waitFor();
+  await shot(page, "console-enhance-locked");
+
+  server.admin("subscription", "set", server.orgId, "active");
+  await page.reload();
+  await page.getByRole("tab", { name: "All", exact: true }).click();
+  await page.getByRole("button", { name: /Pro Prospect/ }).first().click();
+  await page.getByText("No language model is configured on this server.").waitFor();
+  server.admin("subscription", "set", server.orgId, "inactive");
+});

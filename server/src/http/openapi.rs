@@ -36,6 +36,7 @@ use super::{billing, contact_sessions, conversations, events, messages, operator
         events::operator_events,
         billing::billing_webhook,
         pro::enhance,
+        pro::organization,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

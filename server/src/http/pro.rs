@@ -3,9 +3,9 @@
 //! configured language model (503 `AI_UNAVAILABLE` otherwise).
 
 use axum::extract::State;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
-use echo_protocol::operator::Enhance;
+use echo_protocol::operator::{Enhance, OrganizationInfo};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ErrorCode, OrganizationId};
 
@@ -18,7 +18,38 @@ use crate::llm::{Llm, Turn};
 use crate::store::SubscriptionStatus;
 
 pub fn router() -> Router<ApiContext> {
-    Router::new().route("/v1/operator/enhance", post(enhance))
+    Router::new()
+        .route("/v1/operator/enhance", post(enhance))
+        .route("/v1/operator/organization", get(organization))
+}
+
+/// The operator's organization and which pro features it can use, so the
+/// console can show locked features with the reason.
+#[utoipa::path(
+    get,
+    path = "/v1/operator/organization",
+    tag = "operator",
+    security(("operatorKey" = [])),
+    responses(
+        (status = 200, body = OrganizationInfo),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+    )
+)]
+pub async fn organization(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+) -> ApiResult<Json<OrganizationInfo>> {
+    let org = ctx
+        .store
+        .organization(operator.0)
+        .await?
+        .ok_or_else(organization_not_found)?;
+    Ok(Json(OrganizationInfo {
+        organization_id: org.id,
+        name: org.name,
+        subscription_active: org.subscription == SubscriptionStatus::Active,
+        ai_available: ctx.llm.is_some(),
+    }))
 }
 
 const ENHANCE_PROMPT: &str = "You improve draft replies written by customer-support agents. \

@@ -67,6 +67,45 @@ async fn enhance_rewrites_a_draft_through_the_model() {
 }
 
 #[tokio::test]
+async fn the_console_learns_which_pro_features_it_has() {
+    let app = spawn_app().await;
+    let info = |app: &TestApp| {
+        let request = app
+            .client
+            .get(app.url("/v1/operator/organization"))
+            .bearer_auth(&app.org.operator_key)
+            .send();
+        async move {
+            json::<echo_protocol::operator::OrganizationInfo>(
+                request.await.unwrap(),
+                StatusCode::OK,
+            )
+            .await
+        }
+    };
+    let before = info(&app).await;
+    assert_eq!(
+        (
+            before.name.as_str(),
+            before.subscription_active,
+            before.ai_available
+        ),
+        ("Acme", false, false)
+    );
+    app.store
+        .set_subscription(app.org.organization_id, SubscriptionStatus::Active)
+        .await
+        .unwrap();
+    assert!(info(&app).await.subscription_active);
+    let llm = ScriptedLlm::start([]).await;
+    assert!(
+        info(&app_with_llm(&llm, Duration::from_secs(1)).await)
+            .await
+            .ai_available
+    );
+}
+
+#[tokio::test]
 async fn enhance_needs_an_active_subscription() {
     let llm = ScriptedLlm::start([Answer::Text("never used".into())]).await;
     let app = app_with_llm(&llm, Duration::from_secs(5)).await;
