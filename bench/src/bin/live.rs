@@ -281,24 +281,8 @@ async fn main() -> anyhow::Result<()> {
         replies,
         reply_rate,
         0,
-        |sent| {
-            let mut arrived = HashMap::new();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            async move {
-                while arrived.len() < sent.len() && Instant::now() < deadline {
-                    match tokio::time::timeout(Duration::from_millis(500), arrival_rx.recv()).await
-                    {
-                        Ok(Some((n, at))) if sent.contains(&n) => {
-                            arrived.entry(n).or_insert(at);
-                        }
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(_) => {}
-                    }
-                }
-                arrived
-            }
-        },
+        &mut arrival_rx,
+        Duration::from_secs(10),
     )
     .await?;
     let still_held = streams.iter().filter(|s| !s.is_finished()).count();
@@ -371,25 +355,8 @@ async fn main() -> anyhow::Result<()> {
         replies / 2,
         reply_rate,
         replies,
-        |sent| {
-            let mut arrived = HashMap::new();
-            let deadline = Instant::now() + POLL_EVERY * 3;
-            async move {
-                while arrived.len() < sent.len() && Instant::now() < deadline {
-                    match tokio::time::timeout(Duration::from_millis(500), poll_arrival_rx.recv())
-                        .await
-                    {
-                        Ok(Some((n, at))) if sent.contains(&n) => {
-                            arrived.entry(n).or_insert(at);
-                        }
-                        Ok(Some(_)) => {}
-                        Ok(None) => break,
-                        Err(_) => {}
-                    }
-                }
-                arrived
-            }
-        },
+        &mut poll_arrival_rx,
+        POLL_EVERY * 3,
     )
     .await?;
     let polls_per_sec = (polls.load(std::sync::atomic::Ordering::Relaxed) - polls_before) as f64
@@ -451,18 +418,15 @@ struct OperatorApi<'a> {
     key: &'a str,
 }
 
-async fn send_replies<F, Fut>(
+async fn send_replies(
     operator: OperatorApi<'_>,
     visitors: &[Arc<Visitor>],
     count: u64,
     rate: u64,
     first: u64,
-    collect: F,
-) -> anyhow::Result<Vec<Duration>>
-where
-    F: FnOnce(std::collections::HashSet<u64>) -> Fut,
-    Fut: std::future::Future<Output = HashMap<u64, Instant>> + Send + 'static,
-{
+    arrivals: &mut mpsc::UnboundedReceiver<(u64, Instant)>,
+    wait: Duration,
+) -> anyhow::Result<Vec<Duration>> {
     let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(u64, Instant)>();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
     let mut senders = Vec::new();
@@ -506,7 +470,19 @@ where
     while let Some((n, at)) = sent_rx.recv().await {
         sent.insert(n, at);
     }
-    let arrived = collect(sent.keys().copied().collect()).await;
+    // Arrivals of earlier phases' markers may still be queued; only this
+    // phase's count.
+    let mut arrived = HashMap::new();
+    let deadline = Instant::now() + wait;
+    while arrived.len() < sent.len() && Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(500), arrivals.recv()).await {
+            Ok(Some((n, at))) if sent.contains_key(&n) => {
+                arrived.entry(n).or_insert(at);
+            }
+            Ok(Some(_)) | Err(_) => {}
+            Ok(None) => break,
+        }
+    }
     let mut latencies: Vec<Duration> = sent
         .iter()
         .filter_map(|(n, at)| {
