@@ -140,6 +140,9 @@ impl Console {
     }
 
     fn apply(&self, event: LiveEvent) {
+        if event.change.is_ephemeral() {
+            return;
+        }
         if self.selected.get_untracked() == Some(event.conversation_id) {
             match event.change {
                 Change::Message { message } => self.messages.update(|list| {
@@ -152,6 +155,7 @@ impl Console {
                         d.status = status;
                     }
                 }),
+                Change::Typing { .. } => {}
             }
         }
         self.refresh_inbox();

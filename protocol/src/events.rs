@@ -21,7 +21,7 @@ pub struct LiveEvent {
     pub change: Change,
 }
 
-/// What happened; `type` is `message` or `status`.
+/// What happened; `type` is `message`, `status` or `typing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -30,6 +30,10 @@ pub enum Change {
     Message { message: Message },
     /// The conversation's status changed.
     Status { status: ConversationStatus },
+    /// The assistant started (`true`) or stopped (`false`) writing a reply.
+    /// Not stored: its `position` is 0, it has no SSE `id`, and a client
+    /// that reconnects does not get it again.
+    Typing { active: bool },
 }
 
 impl Change {
@@ -38,7 +42,13 @@ impl Change {
         match self {
             Change::Message { .. } => "message",
             Change::Status { .. } => "status",
+            Change::Typing { .. } => "typing",
         }
+    }
+
+    /// Whether the event is live-only (not in the event log, no position).
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(self, Change::Typing { .. })
     }
 }
 

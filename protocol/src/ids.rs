@@ -50,6 +50,10 @@ uuid_id!(
     /// One message of a conversation.
     MessageId
 );
+uuid_id!(
+    /// One file of an organization's knowledge base.
+    FileId
+);
 
 /// The contact session's bearer secret: `cs_` followed by 43 base64url
 /// characters (256 random bits). The server keeps only a hash of it.

@@ -17,6 +17,7 @@
 //! - [`billing`]: the signed billing webhook's event.
 //! - [`events`]: the live-update events of the push channel.
 //! - [`operator`]: the operator API's bodies.
+//! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
 //!
@@ -28,6 +29,7 @@ pub mod conversations;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod knowledge;
 pub mod messages;
 pub mod operator;
 pub mod sse;
@@ -36,5 +38,5 @@ pub mod validate;
 pub mod widget;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use ids::{ContactSessionId, ConversationId, MessageId, OrganizationId};
+pub use ids::{ContactSessionId, ConversationId, FileId, MessageId, OrganizationId};
 pub use time::Timestamp;

@@ -14,16 +14,20 @@
 //!   group commit through a single writer thread).
 //! - [`session`]: the contact-session lifetime and refresh rule, pure logic.
 //! - [`secrets`]: random credentials and their hashes; nothing else sees raw bytes.
+//! - [`agent`]: the AI support agent that answers visitors in the background.
+//! - [`knowledge`]: knowledge-base files, their text extraction and BM25 search.
 //! - [`llm`]: the OpenAI-compatible language model client (timeouts, retries).
 //! - [`live`]: the in-process fan-out of live events to push streams.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
 pub mod admin;
+pub mod agent;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod knowledge;
 pub mod live;
 pub mod llm;
 pub mod secrets;

@@ -76,6 +76,19 @@ impl Hub {
         self.organizations.publish(organization, &event);
     }
 
+    /// Tells the conversation's live streams that the assistant started or
+    /// stopped writing. Not stored: only streams open right now see it.
+    pub fn typing(&self, organization: OrganizationId, conversation: ConversationId, active: bool) {
+        self.publish(
+            organization,
+            LiveEvent {
+                position: 0,
+                conversation_id: conversation,
+                change: echo_protocol::events::Change::Typing { active },
+            },
+        );
+    }
+
     pub fn subscribe_conversation(&self, id: ConversationId) -> Receiver {
         self.conversations.subscribe(id)
     }

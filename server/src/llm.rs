@@ -12,7 +12,8 @@ use std::time::Duration;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{
     ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
-    ChatCompletionRequestUserMessage, CreateChatCompletionRequestArgs,
+    ChatCompletionRequestUserMessage, ChatCompletionResponseMessage, ChatCompletionTools,
+    CreateChatCompletionRequestArgs,
 };
 use async_openai::Client;
 
@@ -64,6 +65,31 @@ impl Llm {
             client: Client::with_config(openai).with_http_client(http),
             model: config.model,
         })
+    }
+
+    /// One step of a conversation with tools: the model's message, which
+    /// holds text or tool calls.
+    pub async fn chat(
+        &self,
+        messages: Vec<ChatCompletionRequestMessage>,
+        tools: Vec<ChatCompletionTools>,
+    ) -> Result<ChatCompletionResponseMessage, LlmUnavailable> {
+        let request = CreateChatCompletionRequestArgs::default()
+            .model(self.model.clone())
+            .messages(messages)
+            .tools(tools)
+            .build()
+            .map_err(|e| LlmUnavailable(e.to_string()))?;
+        let response = self.client.chat().create(request).await.map_err(|error| {
+            tracing::warn!(error = %error, "LLM call failed");
+            LlmUnavailable(error.to_string())
+        })?;
+        response
+            .choices
+            .into_iter()
+            .next()
+            .map(|choice| choice.message)
+            .ok_or_else(|| LlmUnavailable("the model returned no choice".into()))
     }
 
     /// The model's answer to `turns`.

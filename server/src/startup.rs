@@ -48,6 +48,16 @@ impl Application {
             Some(llm) => Some(Arc::new(crate::llm::Llm::new(llm)?)),
             None => None,
         };
+        let knowledge = Arc::new(crate::knowledge::KnowledgeBase::new(store.clone()));
+        let agent = llm.clone().map(|llm| {
+            Arc::new(crate::agent::Agent::new(
+                store.clone(),
+                hub.clone(),
+                llm,
+                knowledge.clone(),
+                config.clock.clone(),
+            ))
+        });
         let context = ApiContext {
             store,
             clock: config.clock,
@@ -56,6 +66,8 @@ impl Application {
             shutdown,
             billing_webhook_secret: config.billing_webhook_secret,
             llm,
+            knowledge,
+            agent,
         };
         Ok(Self {
             listener,

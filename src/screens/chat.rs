@@ -28,6 +28,9 @@ use crate::state::{Screen, WidgetState};
 use echo_web::{follow, OpenError, Signal};
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
+/// The typing indicator goes away by itself after this long, so a reply
+/// that never comes (a server restart mid-answer) does not leave it forever.
+const TYPING_TIMEOUT_MS: i32 = 45_000;
 /// Pixels from the bottom within which new messages keep the view pinned.
 const BOTTOM_SLACK: i32 = 80;
 
@@ -90,6 +93,10 @@ struct Chat {
     sending: RwSignal<bool>,
     send_error: RwSignal<Option<String>>,
     notice: RwSignal<Option<String>>,
+    /// The assistant is writing a reply.
+    typing: RwSignal<bool>,
+    /// Bumped on each `typing` start, so only the latest one's timeout ends it.
+    typing_epoch: StoredValue<u32>,
     list: NodeRef<Div>,
 }
 
@@ -221,6 +228,9 @@ impl Chat {
                 if message.role != MessageRole::Visitor {
                     host::note_incoming();
                 }
+                if message.role == MessageRole::Assistant {
+                    self.typing.set(false);
+                }
                 let pinned = self.near_bottom();
                 self.messages.update(|list| merge(list, vec![message]));
                 if pinned {
@@ -228,6 +238,27 @@ impl Chat {
                 }
             }
             Change::Status { status } => self.status.set(status),
+            Change::Typing { active } => self.set_typing(active),
+        }
+    }
+
+    fn set_typing(&self, active: bool) {
+        self.typing.set(active);
+        if !active {
+            return;
+        }
+        let pinned = self.near_bottom();
+        self.typing_epoch.update_value(|e| *e += 1);
+        let epoch = self.typing_epoch.get_value();
+        let chat = self.clone();
+        spawn_local(async move {
+            echo_web::sleep(TYPING_TIMEOUT_MS).await;
+            if chat.typing_epoch.get_value() == epoch {
+                chat.typing.set(false);
+            }
+        });
+        if pinned {
+            self.scroll_to_bottom();
         }
     }
 
@@ -415,6 +446,8 @@ pub fn ChatScreen() -> impl IntoView {
         sending: RwSignal::new(false),
         send_error: RwSignal::new(None),
         notice: RwSignal::new(None),
+        typing: RwSignal::new(false),
+        typing_epoch: StoredValue::new(0),
         list: NodeRef::new(),
     };
     chat.run_stream();
@@ -507,6 +540,11 @@ pub fn ChatScreen() -> impl IntoView {
                             </li>
                         }
                     />
+                    <Show when=move || chat.typing.get() && !resolved()>
+                        <li class="msg assistant typing" aria-label="The assistant is typing">
+                            <div class="bubble"><span></span><span></span><span></span></div>
+                        </li>
+                    </Show>
                 </ol>
                 <div class="chips" role="group" aria-label="Suggestions">
                     <For

@@ -68,7 +68,9 @@ where
                             });
                             connected_before = true;
                         } else if let Ok(event) = serde_json::from_str::<LiveEvent>(&frame.data) {
-                            position = Some(event.position);
+                            if !event.change.is_ephemeral() {
+                                position = Some(event.position);
+                            }
                             on(Signal::Event(event));
                         }
                     }

@@ -83,8 +83,13 @@ struct Feed {
 }
 
 fn frame(event: &LiveEvent) -> Event {
-    Event::default()
-        .id(event.position.to_string())
+    let frame = if event.change.is_ephemeral() {
+        // No `id`: a live-only event must not move the client's resume point.
+        Event::default()
+    } else {
+        Event::default().id(event.position.to_string())
+    };
+    frame
         .event(event.change.kind())
         .json_data(event)
         .unwrap_or_else(|_| Event::default().comment("unencodable event"))
@@ -115,6 +120,9 @@ impl Feed {
                 }
             }
             match self.receiver.recv().await {
+                Ok(event) if event.change.is_ephemeral() => {
+                    return Some((Ok(frame(&event)), self));
+                }
                 Ok(event) if event.position <= self.last => continue,
                 Ok(event) => {
                     self.last = event.position;

@@ -60,6 +60,7 @@ pub async fn send_message(
         .map(IdempotencyKey::into_inner);
     let now = ctx.clock.now();
     let message = new_message(MessageRole::Visitor, text.into_inner(), now);
+    let fresh = message.id;
     let activity = VisitorActivity {
         session: credential,
         now,
@@ -77,6 +78,12 @@ pub async fn send_message(
             ),
             other => other.into(),
         })?;
+    // A retried send (same idempotency key) was answered the first time.
+    if stored.id == fresh {
+        if let Some(agent) = &ctx.agent {
+            agent.visitor_wrote(id);
+        }
+    }
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

@@ -7,6 +7,7 @@ mod contact_sessions;
 mod conversations;
 mod events;
 pub mod extract;
+mod knowledge;
 mod messages;
 pub mod openapi;
 mod operator;
@@ -49,6 +50,9 @@ pub struct ApiContext {
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     pub billing_webhook_secret: Option<crate::secrets::WebhookSecret>,
     pub llm: Option<Arc<crate::llm::Llm>>,
+    pub knowledge: Arc<crate::knowledge::KnowledgeBase>,
+    /// The AI support agent; present when a language model is configured.
+    pub agent: Option<Arc<crate::agent::Agent>>,
 }
 
 impl ApiContext {
@@ -71,6 +75,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(operator::router())
         .merge(billing::router())
         .merge(pro::router())
+        .merge(knowledge::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
     let api = match widget_dir {

@@ -5,7 +5,9 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{billing, contact_sessions, conversations, events, messages, operator, pro, widget};
+use super::{
+    billing, contact_sessions, conversations, events, knowledge, messages, operator, pro, widget,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -37,6 +39,10 @@ use super::{billing, contact_sessions, conversations, events, messages, operator
         billing::billing_webhook,
         pro::enhance,
         pro::organization,
+        knowledge::list_files,
+        knowledge::upload_file,
+        knowledge::delete_file,
+        knowledge::search,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

@@ -12,10 +12,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use echo_protocol::conversations::{ConversationStatus, MessagePreview};
 use echo_protocol::events::LiveEvent;
+use echo_protocol::knowledge::KnowledgeFile;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::OperatorConversation;
 use echo_protocol::validate::BrowserMetadata;
-use echo_protocol::{ConversationId, OrganizationId, Timestamp};
+use echo_protocol::{ConversationId, FileId, OrganizationId, Timestamp};
 
 use crate::live::Hub;
 use crate::secrets::SecretHash;
@@ -175,6 +176,26 @@ impl Cursor {
     }
 }
 
+/// A knowledge-base file to store, with the text extracted from it.
+#[derive(Debug, Clone)]
+pub struct NewKnowledgeFile {
+    pub id: FileId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// A knowledge-base file's searchable text.
+#[derive(Debug, Clone)]
+pub struct KnowledgeText {
+    pub id: FileId,
+    pub name: String,
+    pub text: String,
+}
+
 /// What a visitor's activity (creating a conversation, sending a message)
 /// needs to check and refresh their session inside the write.
 #[derive(Debug, Clone)]
@@ -255,6 +276,16 @@ pub trait Store: Send + Sync + 'static {
         organization: Option<OrganizationId>,
     ) -> StoreResult<Message>;
 
+    /// The support agent's write: stores its message and then, if given,
+    /// sets the status, only while the conversation is still `unresolved`
+    /// (`Conflict` once an operator took over or it was resolved).
+    async fn add_agent_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        then_status: Option<ConversationStatus>,
+    ) -> StoreResult<()>;
+
     /// Sets the status (no event when it is unchanged). With `organization`,
     /// a conversation of another one is `NotFound`.
     async fn set_conversation_status(
@@ -294,6 +325,33 @@ pub trait Store: Send + Sync + 'static {
         status: SubscriptionStatus,
         now: Timestamp,
     ) -> StoreResult<bool>;
+
+    /// Stores a knowledge-base file; returns the organization's new
+    /// knowledge version.
+    async fn add_knowledge_file(&self, file: NewKnowledgeFile) -> StoreResult<i64>;
+
+    /// The organization's knowledge-base files, newest first.
+    async fn knowledge_files(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<KnowledgeFile>>;
+
+    /// Deletes one of the organization's files (`NotFound` if it has no such
+    /// file); returns the new knowledge version.
+    async fn delete_knowledge_file(
+        &self,
+        organization: OrganizationId,
+        id: FileId,
+    ) -> StoreResult<i64>;
+
+    /// The organization's knowledge version (0 before any change).
+    async fn knowledge_version(&self, organization: OrganizationId) -> StoreResult<i64>;
+
+    /// Every file's text with the version it is current for, read together.
+    async fn knowledge_texts(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<(i64, Vec<KnowledgeText>)>;
 
     /// The newest event position in the scope (0 when it has none).
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64>;

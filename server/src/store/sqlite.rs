@@ -17,16 +17,17 @@ use anyhow::{anyhow, Context};
 use async_trait::async_trait;
 use echo_protocol::conversations::{ConversationStatus, MessagePreview};
 use echo_protocol::events::{Change, LiveEvent};
+use echo_protocol::knowledge::KnowledgeFile;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::{OperatorConversation, VisitorDetails};
-use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
+use echo_protocol::{ConversationId, FileId, MessageId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
     ActivityCursor, ContactSession, Conversation, ConversationSummary, Cursor, EventScope,
-    NewContactSession, NewOrganization, OperatorSummary, Organization, Page, Store, StoreError,
-    StoreResult, SubscriptionStatus, VisitorActivity,
+    KnowledgeText, NewContactSession, NewKnowledgeFile, NewOrganization, OperatorSummary,
+    Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus, VisitorActivity,
 };
 use crate::live::Hub;
 use crate::secrets::SecretHash;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_events_operator.sql"),
     include_str!("../../migrations/sqlite/0003_billing.sql"),
+    include_str!("../../migrations/sqlite/0004_knowledge.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
@@ -809,6 +811,40 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_agent_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        then_status: Option<ConversationStatus>,
+    ) -> StoreResult<()> {
+        self.write_publishing(move |conn| {
+            let (organization, status) = conversation_state(conn, conversation, None)?;
+            if status != ConversationStatus::Unresolved {
+                return Err(StoreError::Conflict(
+                    "the conversation is no longer the agent's",
+                ));
+            }
+            let mut events = vec![insert_message(
+                conn,
+                organization,
+                conversation,
+                &message,
+                None,
+            )?];
+            if let Some(next) = then_status.filter(|next| *next != status) {
+                events.push(change_status(
+                    conn,
+                    organization,
+                    conversation,
+                    next,
+                    message.created_at,
+                )?);
+            }
+            Ok(((), events))
+        })
+        .await
+    }
+
     async fn set_conversation_status(
         &self,
         conversation: ConversationId,
@@ -985,6 +1021,103 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn add_knowledge_file(&self, file: NewKnowledgeFile) -> StoreResult<i64> {
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "INSERT INTO knowledge_files
+                 (id, organization_id, name, content_type, size_bytes, text, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                file.id.to_string(),
+                file.organization_id.to_string(),
+                file.name,
+                file.content_type,
+                file.size_bytes as i64,
+                file.text,
+                file.created_at.millis()
+            ])?;
+            bump_knowledge_version(conn, file.organization_id)
+        })
+        .await
+    }
+
+    async fn knowledge_files(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<Vec<KnowledgeFile>> {
+        self.read(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT id, name, content_type, size_bytes, length(text), created_at
+                 FROM knowledge_files WHERE organization_id = ?1
+                 ORDER BY created_at DESC, rowid DESC",
+            )?;
+            let rows = statement.query_map([organization.to_string()], |row| {
+                Ok(KnowledgeFile {
+                    file_id: parsed(row, 0, FileId::parse)?,
+                    name: row.get(1)?,
+                    content_type: row.get(2)?,
+                    size_bytes: row.get::<_, i64>(3)? as u64,
+                    text_chars: row.get::<_, i64>(4)? as u64,
+                    created_at: Timestamp(row.get(5)?),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn delete_knowledge_file(
+        &self,
+        organization: OrganizationId,
+        id: FileId,
+    ) -> StoreResult<i64> {
+        self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached(
+                    "DELETE FROM knowledge_files WHERE id = ?1 AND organization_id = ?2",
+                )?
+                .execute(params![id.to_string(), organization.to_string()])?;
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            bump_knowledge_version(conn, organization)
+        })
+        .await
+    }
+
+    async fn knowledge_version(&self, organization: OrganizationId) -> StoreResult<i64> {
+        self.read(move |conn| knowledge_version(conn, organization))
+            .await
+    }
+
+    async fn knowledge_texts(
+        &self,
+        organization: OrganizationId,
+    ) -> StoreResult<(i64, Vec<KnowledgeText>)> {
+        self.read(move |conn| {
+            // One read transaction: the texts are exactly those of the version.
+            conn.execute_batch("BEGIN")?;
+            let result = (|| {
+                let version = knowledge_version(conn, organization)?;
+                let mut statement = conn.prepare_cached(
+                    "SELECT id, name, text FROM knowledge_files WHERE organization_id = ?1",
+                )?;
+                let rows = statement.query_map([organization.to_string()], |row| {
+                    Ok(KnowledgeText {
+                        id: parsed(row, 0, FileId::parse)?,
+                        name: row.get(1)?,
+                        text: row.get(2)?,
+                    })
+                })?;
+                Ok((version, rows.collect::<rusqlite::Result<Vec<_>>>()?))
+            })();
+            conn.execute_batch("COMMIT")?;
+            result
+        })
+        .await
+    }
+
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64> {
         self.read(move |conn| {
             let (sql, key) = match scope {
@@ -1115,6 +1248,23 @@ impl Store for SqliteStore {
 
 /// Rows fetched newest first with one extra row: if the extra row is there,
 /// the page is full and the next one starts below its last item.
+fn knowledge_version(conn: &Connection, organization: OrganizationId) -> StoreResult<i64> {
+    conn.prepare_cached("SELECT knowledge_version FROM organizations WHERE id = ?1")?
+        .query_row([organization.to_string()], |row| row.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound)
+}
+
+fn bump_knowledge_version(conn: &Connection, organization: OrganizationId) -> StoreResult<i64> {
+    conn.prepare_cached(
+        "UPDATE organizations SET knowledge_version = knowledge_version + 1
+         WHERE id = ?1 RETURNING knowledge_version",
+    )?
+    .query_row([organization.to_string()], |row| row.get(0))
+    .optional()?
+    .ok_or(StoreError::NotFound)
+}
+
 fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);

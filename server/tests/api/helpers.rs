@@ -368,3 +368,75 @@ impl TestApp {
             .expect("request sent")
     }
 }
+
+impl TestApp {
+    /// Uploads a knowledge-base file as an operator of the organization.
+    pub async fn upload(
+        &self,
+        key: &str,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str(content_type)
+            .expect("valid content type");
+        self.client
+            .post(self.url("/v1/operator/knowledge-base/files"))
+            .bearer_auth(key)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Searches the organization's knowledge base as its operator.
+    pub async fn search(&self, key: &str, query: &str) -> echo_protocol::knowledge::SearchResults {
+        let response = self
+            .client
+            .get(self.url("/v1/operator/knowledge-base/search"))
+            .query(&[("q", query)])
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request sent");
+        json(response, StatusCode::OK).await
+    }
+}
+
+/// A one-page PDF whose page shows `text` (ASCII, no parentheses), with a
+/// correct cross-reference table.
+pub fn pdf_with_text(text: &str) -> Vec<u8> {
+    let content = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+         /Resources << /Font << /F1 5 0 R >> >> >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, object) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{object}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    let mut table = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
+    for offset in offsets {
+        table.push_str(&format!("{offset:010} 00000 n \n"));
+    }
+    table.push_str(&format!(
+        "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+        objects.len() + 1
+    ));
+    pdf.extend_from_slice(table.as_bytes());
+    pdf
+}

@@ -3,10 +3,12 @@
 
 mod helpers;
 
+mod agent;
 mod billing;
 mod boundary;
 mod contact_sessions;
 mod conversations;
+mod knowledge;
 mod live;
 mod messages;
 mod operator;

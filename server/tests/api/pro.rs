@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp};
 use crate::scripted_llm::{Answer, ScriptedLlm};
 
-async fn app_with_llm(llm: &ScriptedLlm, timeout: Duration) -> TestApp {
+pub async fn app_with_llm(llm: &ScriptedLlm, timeout: Duration) -> TestApp {
     let base_url = llm.base_url.clone();
     let app = spawn_app_with(move |config| {
         config.llm = Some(LlmConfig {

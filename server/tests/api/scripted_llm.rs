@@ -21,6 +21,8 @@ pub enum Answer {
     Status(u16),
     /// The text, after a delay (to trip timeouts).
     Slow(Duration, String),
+    /// A call of the named tool with these JSON arguments.
+    Tool(&'static str, Value),
 }
 
 #[derive(Default)]
@@ -50,6 +52,23 @@ impl ScriptedLlm {
         Self { script, base_url }
     }
 
+    /// Waits (polling, with a deadline) until `n` requests have arrived.
+    pub async fn wait_for_requests(&self, n: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let requests = self.requests();
+            if requests.len() >= n {
+                return requests;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "expected {n} model requests, got {}",
+                requests.len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// The bodies of the requests received so far.
     pub fn requests(&self) -> Vec<Value> {
         self.script.lock().unwrap().requests.clone()
@@ -62,7 +81,7 @@ async fn complete(State(script): State<Arc<Mutex<Script>>>, Json(body): Json<Val
         script.requests.push(body);
         script.answers.pop_front().unwrap_or(Answer::Status(500))
     };
-    let text = match answer {
+    let message = match answer {
         Answer::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap();
             let error = json!({"error": {"message": "scripted failure", "type": "server_error", "param": null, "code": null}});
@@ -70,9 +89,19 @@ async fn complete(State(script): State<Arc<Mutex<Script>>>, Json(body): Json<Val
         }
         Answer::Slow(delay, text) => {
             tokio::time::sleep(delay).await;
-            text
+            json!({"role": "assistant", "content": text, "refusal": null})
         }
-        Answer::Text(text) => text,
+        Answer::Text(text) => json!({"role": "assistant", "content": text, "refusal": null}),
+        Answer::Tool(name, arguments) => json!({
+            "role": "assistant",
+            "content": null,
+            "refusal": null,
+            "tool_calls": [{
+                "id": format!("call_{name}"),
+                "type": "function",
+                "function": {"name": name, "arguments": arguments.to_string()}
+            }]
+        }),
     };
     Json(json!({
         "id": "chatcmpl-scripted",
@@ -81,7 +110,7 @@ async fn complete(State(script): State<Arc<Mutex<Script>>>, Json(body): Json<Val
         "model": "scripted-model",
         "choices": [{
             "index": 0,
-            "message": {"role": "assistant", "content": text, "refusal": null},
+            "message": message,
             "logprobs": null,
             "finish_reason": "stop"
         }],

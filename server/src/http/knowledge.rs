@@ -1,0 +1,297 @@
+//! `/v1/operator/knowledge-base/...`: the organization's knowledge base.
+//! Uploading needs an active subscription (402 otherwise, checked before
+//! the body is read); listing, searching and deleting never do.
+
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use echo_protocol::knowledge::{KnowledgeFile, KnowledgeFileList, SearchResults, MAX_FILE_BYTES};
+use echo_protocol::{ErrorCode, FileId};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::extract::ApiQuery;
+use super::operator::Operator;
+use super::pro::require_subscription;
+use super::ApiContext;
+use crate::error::{ApiError, ApiResult};
+use crate::knowledge::extract::{extract, ExtractError};
+use crate::knowledge::Change;
+use crate::store::{KnowledgeText, NewKnowledgeFile};
+
+/// Room for the multipart framing around the largest accepted file.
+const UPLOAD_BODY_BYTES: usize = MAX_FILE_BYTES + 16 * 1024;
+const MAX_NAME_CHARS: usize = 200;
+const MAX_QUERY_CHARS: usize = 500;
+
+pub fn router() -> Router<ApiContext> {
+    Router::new()
+        .route(
+            "/v1/operator/knowledge-base/files",
+            get(list_files)
+                .post(upload_file)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)),
+        )
+        .route(
+            "/v1/operator/knowledge-base/files/{file_id}",
+            delete(delete_file),
+        )
+        .route("/v1/operator/knowledge-base/search", get(search))
+}
+
+fn file_not_found() -> ApiError {
+    ApiError::not_found("File")
+}
+
+/// The organization's files, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/operator/knowledge-base/files",
+    tag = "knowledge base",
+    security(("operatorKey" = [])),
+    responses(
+        (status = 200, body = KnowledgeFileList),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+    )
+)]
+pub async fn list_files(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+) -> ApiResult<Json<KnowledgeFileList>> {
+    let files = ctx.store.knowledge_files(operator.0).await?;
+    Ok(Json(KnowledgeFileList { files }))
+}
+
+/// The multipart form of an upload: one part named `file`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// Text, Markdown, HTML or PDF; at most 5 MiB.
+    #[schema(format = Binary, content_media_type = "application/octet-stream")]
+    file: String,
+}
+
+/// Adds a file (pro). Its kind is decided by its content; its text is
+/// extracted and indexed at once.
+#[utoipa::path(
+    post,
+    path = "/v1/operator/knowledge-base/files",
+    tag = "knowledge base",
+    security(("operatorKey" = [])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses(
+        (status = 201, body = KnowledgeFile),
+        (status = 400, description = "No `file` part, or no text in it (`VALIDATION`)", body = echo_protocol::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 402, description = "No active subscription (`SUBSCRIPTION_REQUIRED`)", body = echo_protocol::ErrorBody),
+        (status = 413, description = "Over 5 MiB (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
+        (status = 415, description = "Not multipart, or not text, Markdown, HTML or PDF (`UNSUPPORTED_MEDIA_TYPE`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+pub async fn upload_file(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<KnowledgeFile>)> {
+    require_subscription(&ctx, operator.0).await?;
+    let mut multipart = multipart.map_err(|_| {
+        ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "Upload the file as multipart/form-data, in a part named \"file\"",
+        )
+    })?;
+    let (name, declared, bytes) = loop {
+        let field = multipart.next_field().await.map_err(read_error)?;
+        let Some(field) = field else {
+            return Err(ApiError::validation("file", "is missing"));
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = clean_name(field.file_name().unwrap_or(""));
+        let declared = field.content_type().map(str::to_owned);
+        let bytes = field.bytes().await.map_err(read_error)?;
+        break (name, declared, bytes);
+    };
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    let size_bytes = bytes.len() as u64;
+    let extracted = {
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || extract(&name, declared.as_deref(), &bytes))
+            .await
+            .map_err(ApiError::internal)?
+    }
+    .map_err(|error| match error {
+        ExtractError::Unsupported(message) => {
+            ApiError::new(ErrorCode::UnsupportedMediaType, message)
+        }
+        ExtractError::NoText(message) => ApiError::validation("file", message),
+    })?;
+    let file = NewKnowledgeFile {
+        id: FileId::from_uuid(uuid::Uuid::new_v4()),
+        organization_id: operator.0,
+        name,
+        content_type: extracted.content_type.to_owned(),
+        size_bytes,
+        text: extracted.text,
+        created_at: ctx.clock.now(),
+    };
+    let listed = KnowledgeFile {
+        file_id: file.id,
+        name: file.name.clone(),
+        content_type: file.content_type.clone(),
+        size_bytes,
+        text_chars: file.text.chars().count() as u64,
+        created_at: file.created_at,
+    };
+    let text = KnowledgeText {
+        id: file.id,
+        name: file.name.clone(),
+        text: file.text.clone(),
+    };
+    let version = ctx.store.add_knowledge_file(file).await?;
+    ctx.knowledge
+        .changed(operator.0, version, Change::Added(text))
+        .await;
+    tracing::info!(file_id = %listed.file_id, size_bytes, "knowledge file added");
+    Ok((StatusCode::CREATED, Json(listed)))
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "Files can be at most {} MiB",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ),
+    )
+}
+
+fn read_error(error: axum::extract::multipart::MultipartError) -> ApiError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        ApiError::validation("file", "the multipart body could not be read")
+    }
+}
+
+/// The file name without any directory, control characters or excess
+/// length; "untitled" when nothing is left.
+fn clean_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let name: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let name = name.trim();
+    if name.is_empty() {
+        "untitled".into()
+    } else {
+        name.into()
+    }
+}
+
+/// Deletes a file; never gated, so a lapsed subscription can still clean up.
+#[utoipa::path(
+    delete,
+    path = "/v1/operator/knowledge-base/files/{fileId}",
+    tag = "knowledge base",
+    security(("operatorKey" = [])),
+    params(("fileId" = String, Path)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+pub async fn delete_file(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+    Path(file_id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = FileId::parse(&file_id).ok_or_else(file_not_found)?;
+    let version = ctx
+        .store
+        .delete_knowledge_file(operator.0, id)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => file_not_found(),
+            other => other.into(),
+        })?;
+    ctx.knowledge
+        .changed(operator.0, version, Change::Removed(id))
+        .await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words to look for (1 to 500 characters).
+    pub q: String,
+    /// Files to return, 1 to 20 (default 5).
+    pub limit: Option<u32>,
+}
+
+/// Searches the organization's files (BM25): the best passage of each
+/// matching file, best first. What the support agent sees.
+#[utoipa::path(
+    get,
+    path = "/v1/operator/knowledge-base/search",
+    tag = "knowledge base",
+    security(("operatorKey" = [])),
+    params(SearchQuery),
+    responses(
+        (status = 200, body = SearchResults),
+        (status = 400, description = "Empty or over-long query, bad limit (`VALIDATION`)", body = echo_protocol::ErrorBody),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+    )
+)]
+pub async fn search(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+    ApiQuery(query): ApiQuery<SearchQuery>,
+) -> ApiResult<Json<SearchResults>> {
+    let q = query.q.trim();
+    if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::validation(
+            "q",
+            format!("must be 1 to {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let limit = match query.limit {
+        None => 5,
+        Some(n @ 1..=20) => n as usize,
+        Some(_) => return Err(ApiError::validation("limit", "must be 1 to 20")),
+    };
+    let passages = ctx.knowledge.search(operator.0, q, limit * 4).await?;
+    let mut seen = std::collections::HashSet::new();
+    let hits = passages
+        .into_iter()
+        .filter(|p| seen.insert(p.file_id))
+        .take(limit)
+        .map(|p| p.into_hit())
+        .collect();
+    Ok(Json(SearchResults { hits }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_name;
+
+    #[test]
+    fn names_lose_directories_and_control_characters() {
+        assert_eq!(clean_name("C:\\Users\\me\\faq.md"), "faq.md");
+        assert_eq!(clean_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_name("a\u{0}b\nc.txt"), "abc.txt");
+        assert_eq!(clean_name("   "), "untitled");
+        assert_eq!(clean_name(&"x".repeat(500)).len(), 200);
+    }
+}

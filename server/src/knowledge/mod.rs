@@ -1,0 +1,123 @@
+//! The knowledge base: each organization's files, searched with BM25
+//! (tantivy) by operators and by the support agent.
+//!
+//! Files and their extracted text live in the store; the search index is a
+//! per-organization in-memory cache built from them. The store's knowledge
+//! version says whether a cached index is current, so a replica that did not
+//! see a change itself rebuilds on its next search. Changes made through
+//! this process are applied to the cached index directly.
+
+pub mod extract;
+pub mod index;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use echo_protocol::{FileId, OrganizationId};
+
+use crate::store::{KnowledgeText, Store, StoreResult};
+use index::{OrgIndex, Passage};
+
+struct Cached {
+    version: i64,
+    index: Arc<OrgIndex>,
+}
+
+pub struct KnowledgeBase {
+    store: Arc<dyn Store>,
+    /// One lock per organization, held while its index is built or changed.
+    indexes: Mutex<HashMap<OrganizationId, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+}
+
+/// What changed in an organization's knowledge base.
+pub enum Change {
+    Added(KnowledgeText),
+    Removed(FileId),
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> tantivy::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    Ok(tokio::task::spawn_blocking(work).await??)
+}
+
+impl KnowledgeBase {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            indexes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn slot(&self, organization: OrganizationId) -> Arc<tokio::sync::Mutex<Option<Cached>>> {
+        self.indexes
+            .lock()
+            .expect("knowledge lock poisoned")
+            .entry(organization)
+            .or_default()
+            .clone()
+    }
+
+    /// Brings the cached index up to `version` after a change made here: the
+    /// change is applied if the cache was one version behind, otherwise the
+    /// cache is dropped and the next search rebuilds it.
+    pub async fn changed(&self, organization: OrganizationId, version: i64, change: Change) {
+        let slot = self.slot(organization);
+        let mut cached = slot.lock().await;
+        let Some(current) = cached.as_ref().filter(|c| c.version == version - 1) else {
+            *cached = None;
+            return;
+        };
+        let index = current.index.clone();
+        let applied = blocking(move || match change {
+            Change::Added(file) => index.add(&file),
+            Change::Removed(id) => index.remove(id),
+        })
+        .await;
+        match applied {
+            Ok(()) => cached.as_mut().expect("checked above").version = version,
+            Err(error) => {
+                tracing::error!(error = %error, "knowledge index update failed; rebuilding later");
+                *cached = None;
+            }
+        }
+    }
+
+    /// The organization's current index, rebuilt from the store if stale.
+    async fn current(&self, organization: OrganizationId) -> StoreResult<Arc<OrgIndex>> {
+        let version = self.store.knowledge_version(organization).await?;
+        let slot = self.slot(organization);
+        let mut cached = slot.lock().await;
+        if let Some(current) = cached.as_ref().filter(|c| c.version == version) {
+            return Ok(current.index.clone());
+        }
+        let (version, files) = self.store.knowledge_texts(organization).await?;
+        let started = std::time::Instant::now();
+        let count = files.len();
+        let index = Arc::new(blocking(move || OrgIndex::build(&files)).await?);
+        tracing::info!(
+            organization_id = %organization,
+            files = count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "knowledge index built"
+        );
+        *cached = Some(Cached {
+            version,
+            index: index.clone(),
+        });
+        Ok(index)
+    }
+
+    /// The organization's passages that best match `query`, best first.
+    /// Only this organization's index is ever consulted.
+    pub async fn search(
+        &self,
+        organization: OrganizationId,
+        query: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<Passage>> {
+        let index = self.current(organization).await?;
+        let query = query.to_owned();
+        Ok(blocking(move || index.search(&query, limit)).await?)
+    }
+}
