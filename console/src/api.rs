@@ -2,12 +2,13 @@
 //! operator key as the bearer credential, and its event stream.
 
 use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::knowledge::{KnowledgeFile, KnowledgeFileList, SearchResults};
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
     Enhance, OperatorConversation, OperatorConversationPage, OrganizationInfo, UpdateConversation,
     WidgetSettings,
 };
-use echo_protocol::{ConversationId, ErrorBody, ErrorCode};
+use echo_protocol::{ConversationId, ErrorBody, ErrorCode, FileId};
 use echo_web::ReadableStreamDefaultReader;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -61,6 +62,61 @@ impl OperatorApi {
             .call("POST", "/v1/operator/enhance", Some(&Enhance { text }))
             .await?;
         Ok(enhanced.text)
+    }
+
+    pub async fn knowledge_files(&self) -> Result<Vec<KnowledgeFile>, Failure> {
+        let list: KnowledgeFileList = self
+            .call("GET", "/v1/operator/knowledge-base/files", None::<&()>)
+            .await?;
+        Ok(list.files)
+    }
+
+    pub async fn delete_file(&self, id: FileId) -> Result<(), Failure> {
+        let path = format!("/v1/operator/knowledge-base/files/{id}");
+        let response = self
+            .send("DELETE", &path, None::<&()>, None, None)
+            .await
+            .map_err(|_| Failure::network())?;
+        if !response.ok() {
+            return Err(failure(&response).await);
+        }
+        Ok(())
+    }
+
+    pub async fn search(&self, query: &str) -> Result<SearchResults, Failure> {
+        let q = String::from(js_sys::encode_uri_component(query));
+        let path = format!("/v1/operator/knowledge-base/search?q={q}");
+        self.call("GET", &path, None::<&()>).await
+    }
+
+    /// Uploads a file picked by the operator (a pro feature).
+    pub async fn upload(&self, file: &web_sys::File) -> Result<KnowledgeFile, Failure> {
+        let response = async {
+            let form = web_sys::FormData::new()?;
+            form.append_with_blob_and_filename("file", file, &file.name())?;
+            let init = RequestInit::new();
+            init.set_method("POST");
+            let headers = web_sys::Headers::new()?;
+            headers.set("Authorization", &format!("Bearer {}", self.key))?;
+            init.set_headers(&headers);
+            init.set_body(&form);
+            let request =
+                Request::new_with_str_and_init("/v1/operator/knowledge-base/files", &init)?;
+            let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+            JsFuture::from(window.fetch_with_request(&request))
+                .await?
+                .dyn_into::<Response>()
+        }
+        .await
+        .map_err(|_| Failure::network())?;
+        if !response.ok() {
+            return Err(failure(&response).await);
+        }
+        let text = text_of(&response).await.ok_or_else(Failure::network)?;
+        serde_json::from_str(&text).map_err(|_| Failure {
+            code: None,
+            message: "The server sent an unexpected answer.".into(),
+        })
     }
 
     pub async fn conversations(

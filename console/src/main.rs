@@ -7,8 +7,10 @@
 //!
 //! - `main.rs`: the state ([`Console`]) and the views.
 //! - [`api`]: every call to the operator API and its event stream.
+//! - [`knowledge`]: the knowledge base page (files, upload, search).
 
 mod api;
+mod knowledge;
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::{Change, LiveEvent};
@@ -65,7 +67,9 @@ impl Tab {
 
 /// The console's state, provided once.
 #[derive(Clone, Copy)]
-struct Console {
+pub struct Console {
+    /// The knowledge base page is shown instead of the inbox.
+    knowledge: RwSignal<bool>,
     key: RwSignal<Option<String>>,
     tab: RwSignal<Tab>,
     conversations: RwSignal<Vec<OperatorConversationItem>>,
@@ -202,6 +206,7 @@ impl Console {
 #[component]
 fn App() -> impl IntoView {
     let console = Console {
+        knowledge: RwSignal::new(false),
         key: RwSignal::new(session_storage().and_then(|s| s.get_item(KEY_STORAGE).ok().flatten())),
         tab: RwSignal::new(Tab::Unresolved),
         conversations: RwSignal::new(Vec::new()),
@@ -330,9 +335,17 @@ fn Workspace() -> impl IntoView {
             <span class=move || if console.live.get() { "live on" } else { "live" }>
                 {move || if console.live.get() { "Live" } else { "Reconnecting..." }}
             </span>
+            <button
+                class="ghost"
+                aria-pressed=move || console.knowledge.get().to_string()
+                on:click=move |_| console.knowledge.update(|k| *k = !*k)
+            >{move || if console.knowledge.get() { "Inbox" } else { "Knowledge base" }}</button>
             <button class="ghost" on:click=move |_| console.sign_out()>"Sign out"</button>
         </header>
-        <div class="layout">
+        <Show when=move || console.knowledge.get()>
+            <knowledge::KnowledgeView/>
+        </Show>
+        <div class="layout" class:hidden=move || console.knowledge.get()>
             <aside class="inbox">
                 <div class="tabs" role="tablist" aria-label="Status">
                     {Tab::ALL.into_iter().map(|tab| view! {

@@ -158,3 +158,42 @@ export async function currentConversationId(server, token) {
   const { body } = await api(server, token, "/v1/conversations?limit=1");
   return body.conversations[0].conversationId;
 }
+
+/**
+ * A scripted OpenAI-compatible chat-completions server on a free port:
+ * `answer(body)` returns `{ content }` or `{ tool, args }` (or a promise of
+ * one) for each request; every request body is kept in `requests`.
+ */
+export async function startScriptedLlm(answer) {
+  const { createServer } = await import("node:http");
+  const requests = [];
+  const server = createServer(async (req, res) => {
+    let raw = "";
+    for await (const chunk of req) raw += chunk;
+    const body = JSON.parse(raw);
+    requests.push(body);
+    const reply = await answer(body);
+    const message = reply.tool
+      ? {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: `call_${requests.length}`, type: "function", function: { name: reply.tool, arguments: JSON.stringify(reply.args || {}) } }],
+        }
+      : { role: "assistant", content: reply.content };
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({
+      id: "chatcmpl-e2e",
+      object: "chat.completion",
+      created: 1,
+      model: "scripted-model",
+      choices: [{ index: 0, message, finish_reason: reply.tool ? "tool_calls" : "stop" }],
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+    }));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    baseUrl: `http://127.0.0.1:${server.address().port}/v1`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
