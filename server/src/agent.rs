@@ -27,7 +27,6 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::knowledge::KnowledgeBase;
-use crate::live::Hub;
 use crate::llm::Llm;
 use crate::store::{new_message, Store, StoreError, SubscriptionStatus};
 
@@ -107,7 +106,6 @@ fn tools() -> Vec<ChatCompletionTools> {
 
 pub struct Agent {
     store: Arc<dyn Store>,
-    hub: Arc<Hub>,
     llm: Arc<Llm>,
     knowledge: Arc<KnowledgeBase>,
     clock: Clock,
@@ -129,14 +127,12 @@ enum Outcome {
 impl Agent {
     pub fn new(
         store: Arc<dyn Store>,
-        hub: Arc<Hub>,
         llm: Arc<Llm>,
         knowledge: Arc<KnowledgeBase>,
         clock: Clock,
     ) -> Self {
         Self {
             store,
-            hub,
             llm,
             knowledge,
             clock,
@@ -179,9 +175,9 @@ impl Agent {
                 return;
             }
         };
-        self.hub.typing(organization.0, id, true);
+        self.store.typing(organization.0, id, true).await;
         let outcome = self.work(id, organization.0, &organization.1).await;
-        self.hub.typing(organization.0, id, false);
+        self.store.typing(organization.0, id, false).await;
         match outcome {
             Ok(outcome) => tracing::info!(conversation_id = %id, ?outcome, "agent answered"),
             Err(error) => {

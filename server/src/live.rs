@@ -44,6 +44,10 @@ impl<K: Eq + Hash + Copy> Topics<K> {
             .subscribe()
     }
 
+    fn clear(&self) {
+        self.senders.lock().expect("hub lock poisoned").clear();
+    }
+
     fn publish(&self, key: K, event: &Arc<LiveEvent>) {
         let mut senders = self.senders.lock().expect("hub lock poisoned");
         if let Some(sender) = senders.get(&key) {
@@ -87,6 +91,13 @@ impl Hub {
                 change: echo_protocol::events::Change::Typing { active },
             },
         );
+    }
+
+    /// Ends every subscription (their streams close and the clients resume
+    /// from the event log): for when events may have been missed.
+    pub fn disconnect_all(&self) {
+        self.conversations.clear();
+        self.organizations.clear();
     }
 
     pub fn subscribe_conversation(&self, id: ConversationId) -> Receiver {

@@ -52,7 +52,6 @@ impl Application {
         let agent = llm.clone().map(|llm| {
             Arc::new(crate::agent::Agent::new(
                 store.clone(),
-                hub.clone(),
                 llm,
                 knowledge.clone(),
                 config.clock.clone(),

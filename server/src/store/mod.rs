@@ -5,6 +5,7 @@
 //! the conversation belongs to the session and is not resolved) are checked
 //! inside the backend's transaction, not before it.
 
+mod postgres;
 mod sqlite;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use crate::live::Hub;
 use crate::secrets::SecretHash;
 use crate::session::SessionPolicy;
 
+pub use postgres::{is_postgres_url, PostgresStore};
 pub use sqlite::{SqliteStore, WriteStats, DEFAULT_MAX_BATCH};
 
 #[derive(Debug, thiserror::Error)]
@@ -296,6 +298,15 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<()>;
 
+    /// Tells the conversation's live streams, on every replica, that the
+    /// assistant started or stopped writing. Not stored; best effort.
+    async fn typing(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        active: bool,
+    );
+
     /// The organization whose operator key hashes to this.
     async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>>;
 
@@ -386,7 +397,13 @@ pub async fn connect(database_url: &str, hub: Arc<Hub>) -> anyhow::Result<Arc<dy
     if let Some(path) = sqlite::path_from_url(database_url) {
         return Ok(Arc::new(SqliteStore::open(&path, hub)?));
     }
-    anyhow::bail!("unsupported database URL (expected sqlite://PATH): {database_url}")
+    if is_postgres_url(database_url) {
+        return Ok(Arc::new(PostgresStore::connect(database_url, hub).await?));
+    }
+    anyhow::bail!(
+        "unsupported database URL (expected sqlite://PATH or postgres://...): {}",
+        database_url.split('@').next_back().unwrap_or("")
+    )
 }
 
 /// A message to be stored, with a fresh ID.

@@ -863,6 +863,15 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn typing(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        active: bool,
+    ) {
+        self.hub.typing(organization, conversation, active);
+    }
+
     async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>> {
         let key = key.clone();
         self.read(move |conn| {
@@ -1246,8 +1255,6 @@ impl Store for SqliteStore {
     }
 }
 
-/// Rows fetched newest first with one extra row: if the extra row is there,
-/// the page is full and the next one starts below its last item.
 fn knowledge_version(conn: &Connection, organization: OrganizationId) -> StoreResult<i64> {
     conn.prepare_cached("SELECT knowledge_version FROM organizations WHERE id = ?1")?
         .query_row([organization.to_string()], |row| row.get(0))
@@ -1265,6 +1272,8 @@ fn bump_knowledge_version(conn: &Connection, organization: OrganizationId) -> St
     .ok_or(StoreError::NotFound)
 }
 
+/// Rows fetched newest first with one extra row: if the extra row is there,
+/// the page is full and the next one starts below its last item.
 fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);

@@ -82,7 +82,7 @@ async fn forged_and_tampered_events_are_rejected() {
     )
     .await;
     assert_eq!(subscription(&app).await, SubscriptionStatus::Inactive);
-    assert_eq!(app.count("billing_events"), 0);
+    assert_eq!(app.count("billing_events").await, 0);
 }
 
 #[tokio::test]
@@ -134,7 +134,7 @@ async fn a_replayed_event_changes_nothing() {
         assert!(!received.applied);
     }
     assert_eq!(subscription(&app).await, SubscriptionStatus::Inactive);
-    assert_eq!(app.count("billing_events"), 2);
+    assert_eq!(app.count("billing_events").await, 2);
 }
 
 #[tokio::test]
@@ -158,7 +158,7 @@ async fn unknown_organizations_and_bad_bodies_are_refused() {
         ErrorCode::Validation,
     )
     .await;
-    assert_eq!(app.count("billing_events"), 0);
+    assert_eq!(app.count("billing_events").await, 0);
 }
 
 #[tokio::test]

@@ -71,7 +71,7 @@ async fn invalid_session_requests_name_the_field_and_store_nothing() {
             "{body}: {error:?}"
         );
     }
-    assert_eq!(app.count("contact_sessions"), 0);
+    assert_eq!(app.count("contact_sessions").await, 0);
 }
 
 #[tokio::test]
@@ -86,10 +86,9 @@ async fn unknown_metadata_fields_are_dropped() {
     });
     let response = app.post("/v1/contact-sessions", &body, None).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let stored: String = rusqlite::Connection::open(&app.db_path)
-        .unwrap()
-        .query_row("SELECT metadata FROM contact_sessions", [], |r| r.get(0))
-        .unwrap();
+    let stored = app
+        .scalar_text("SELECT metadata FROM contact_sessions")
+        .await;
     assert!(stored.contains("\"userAgent\":\"UA\""));
     assert!(!stored.contains("secretTracker"));
 }
@@ -118,7 +117,7 @@ async fn invalid_message_text_is_rejected_and_not_stored() {
         .post(&path, &json!({"text": null}), Some(visitor.token()))
         .await;
     assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
-    assert_eq!(app.count("messages"), 1, "only the greeting");
+    assert_eq!(app.count("messages").await, 1, "only the greeting");
     let ok = app
         .post(
             &path,
@@ -170,7 +169,7 @@ async fn malformed_bodies_get_the_standard_error_body() {
         ErrorCode::PayloadTooLarge,
     )
     .await;
-    assert_eq!(app.count("contact_sessions"), 0);
+    assert_eq!(app.count("contact_sessions").await, 0);
 }
 
 #[tokio::test]

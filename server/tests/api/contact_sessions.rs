@@ -48,7 +48,7 @@ async fn unknown_organization_cannot_get_a_session() {
         .post("/v1/contact-sessions", &app.session_request(unknown), None)
         .await;
     assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
-    assert_eq!(app.count("contact_sessions"), 0);
+    assert_eq!(app.count("contact_sessions").await, 0);
 }
 
 #[tokio::test]
@@ -120,13 +120,12 @@ async fn expired_session_is_unauthorized_everywhere_and_stays_expired() {
     .await;
 
     // Activity after expiry did not resurrect it.
-    let stored: i64 = rusqlite::Connection::open(&app.db_path)
-        .unwrap()
-        .query_row("SELECT expires_at FROM contact_sessions", [], |r| r.get(0))
-        .unwrap();
+    let stored = app
+        .scalar_i64("SELECT expires_at FROM contact_sessions")
+        .await;
     assert_eq!(stored, visitor.expires_at.millis());
-    assert_eq!(app.count("conversations"), 1);
-    assert_eq!(app.count("messages"), 1, "only the greeting");
+    assert_eq!(app.count("conversations").await, 1);
+    assert_eq!(app.count("messages").await, 1, "only the greeting");
 }
 
 #[tokio::test]

@@ -81,7 +81,7 @@ async fn a_session_cannot_open_a_conversation_with_another_organization() {
         )
         .await;
     assert_error(response, StatusCode::FORBIDDEN, ErrorCode::Forbidden).await;
-    assert_eq!(app.count("conversations"), 0);
+    assert_eq!(app.count("conversations").await, 0);
 }
 
 #[tokio::test]
@@ -99,7 +99,7 @@ async fn unknown_organization_cannot_get_a_conversation() {
         )
         .await;
     assert_error(response, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
-    assert_eq!(app.count("conversations"), 0);
+    assert_eq!(app.count("conversations").await, 0);
 }
 
 #[tokio::test]
@@ -183,7 +183,7 @@ async fn another_sessions_conversation_is_indistinguishable_from_a_missing_one()
         .await;
         assert!(listed.conversations.is_empty());
     }
-    assert_eq!(app.count("messages"), 1, "only the greeting");
+    assert_eq!(app.count("messages").await, 1, "only the greeting");
 }
 
 #[tokio::test]

@@ -1,4 +1,3 @@
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
@@ -21,7 +20,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
     pub clock: Clock,
-    pub db_path: PathBuf,
+    /// `sqlite://...` or, when `ECHO_TEST_DATABASE_URL` is set, a fresh
+    /// PostgreSQL database of its own on that server.
+    pub database_url: String,
+    postgres: Option<ThrowawayDatabase>,
     /// An organization every test can use.
     pub org: CreatedOrganization,
     _dir: tempfile::TempDir,
@@ -42,9 +44,16 @@ pub async fn spawn_app() -> TestApp {
 /// As [`spawn_app`], with the configuration adjusted first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("echo.db");
+    let postgres = match postgres_server() {
+        Some(server) => Some(ThrowawayDatabase::create(&server).await),
+        None => None,
+    };
+    let database_url = match &postgres {
+        Some(db) => db.url.clone(),
+        None => format!("sqlite://{}", dir.path().join("echo.db").display()),
+    };
     let clock = Clock::manual(START);
-    let mut config = Config::for_tests(format!("sqlite://{}", db_path.display()));
+    let mut config = Config::for_tests(database_url.clone());
     config.clock = clock.clone();
     config.billing_webhook_secret = Some(webhook_secret());
     configure(&mut config);
@@ -60,7 +69,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         client: reqwest::Client::new(),
         store,
         clock,
-        db_path,
+        database_url,
+        postgres,
         org,
         _dir: dir,
     }
@@ -155,12 +165,44 @@ impl TestApp {
         created.conversation_id
     }
 
-    /// Counts rows straight from the database file, to prove a rejected
-    /// request stored nothing.
-    pub fn count(&self, table: &str) -> i64 {
-        let conn = rusqlite::Connection::open(&self.db_path).unwrap();
-        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+    /// Counts rows straight from the database, to prove a rejected request
+    /// stored nothing.
+    pub async fn count(&self, table: &str) -> i64 {
+        self.scalar_i64(&format!("SELECT COUNT(*) FROM {table}"))
+            .await
+    }
+
+    /// One integer, read straight from the database (either backend).
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        match &self.postgres {
+            Some(db) => {
+                let value: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_one(&db.pool().await)
+                    .await
+                    .unwrap();
+                value
+            }
+            None => self.sqlite().query_row(sql, [], |r| r.get(0)).unwrap(),
+        }
+    }
+
+    /// One text value, read straight from the database (either backend).
+    pub async fn scalar_text(&self, sql: &str) -> String {
+        match &self.postgres {
+            Some(db) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+                .fetch_one(&db.pool().await)
+                .await
+                .unwrap(),
+            None => self.sqlite().query_row(sql, [], |r| r.get(0)).unwrap(),
+        }
+    }
+
+    fn sqlite(&self) -> rusqlite::Connection {
+        let path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .expect("a SQLite URL");
+        rusqlite::Connection::open(path).unwrap()
     }
 }
 
@@ -439,4 +481,77 @@ pub fn pdf_with_text(text: &str) -> Vec<u8> {
     ));
     pdf.extend_from_slice(table.as_bytes());
     pdf
+}
+
+/// The PostgreSQL server the suite runs against, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("ECHO_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// A database of its own for one test on the PostgreSQL server, dropped
+/// afterwards.
+pub struct ThrowawayDatabase {
+    server: String,
+    name: String,
+    pub url: String,
+}
+
+fn with_database(server: &str, name: &str) -> String {
+    let (base, _) = server
+        .rsplit_once('/')
+        .expect("a postgres:// URL with a database");
+    let query = server
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    format!("{base}/{name}{query}")
+}
+
+impl ThrowawayDatabase {
+    pub async fn create(server: &str) -> Self {
+        let name = format!("echo_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(server)
+            .await
+            .expect("PostgreSQL reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("database created");
+        admin.close().await;
+        Self {
+            server: server.to_owned(),
+            url: with_database(server, &name),
+            name,
+        }
+    }
+
+    pub async fn pool(&self) -> sqlx::PgPool {
+        sqlx::PgPool::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for ThrowawayDatabase {
+    fn drop(&mut self) {
+        let (server, name) = (self.server.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; a thread of its own can block.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(runtime) = runtime {
+                runtime.block_on(async {
+                    if let Ok(admin) = sqlx::PgPool::connect(&server).await {
+                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .execute(&admin)
+                        .await;
+                    }
+                });
+            }
+        })
+        .join();
+    }
 }

@@ -162,7 +162,7 @@ async fn bad_uploads_are_refused_and_store_nothing() {
         ErrorCode::Unauthorized,
     )
     .await;
-    assert_eq!(app.count("knowledge_files"), 0);
+    assert_eq!(app.count("knowledge_files").await, 0);
     assert!(list(&app, key).await.is_empty());
 }
 

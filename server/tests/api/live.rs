@@ -243,7 +243,7 @@ async fn concurrent_retries_of_one_key_store_one_message() {
     for handle in handles {
         assert_eq!(handle.await.unwrap(), StatusCode::CREATED);
     }
-    assert_eq!(app.count("messages"), 2);
+    assert_eq!(app.count("messages").await, 2);
 }
 
 #[tokio::test]

@@ -101,7 +101,7 @@ async fn a_resolved_conversation_takes_no_message() {
         )
         .await;
     assert_error(response, StatusCode::CONFLICT, ErrorCode::Conflict).await;
-    assert_eq!(app.count("messages"), 1, "only the greeting");
+    assert_eq!(app.count("messages").await, 1, "only the greeting");
 }
 
 #[tokio::test]
@@ -167,7 +167,7 @@ async fn concurrent_sends_all_land_once() {
         statuses.iter().all(|s| *s == StatusCode::CREATED),
         "{statuses:?}"
     );
-    assert_eq!(app.count("messages"), 101);
+    assert_eq!(app.count("messages").await, 101);
 }
 
 /// Runs futures concurrently without pulling in the futures crate.

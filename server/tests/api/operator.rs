@@ -79,7 +79,7 @@ async fn an_operator_key_sees_nothing_of_another_organization() {
     )
     .await;
     assert_ne!(globex_settings.greet_message, "Acme only");
-    assert_eq!(app.count("messages"), 2, "only the two greetings");
+    assert_eq!(app.count("messages").await, 2, "only the two greetings");
     let view = app.store.conversation(theirs).await.unwrap().unwrap();
     assert_eq!(view.status, ConversationStatus::Unresolved);
 }
