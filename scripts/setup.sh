@@ -39,6 +39,7 @@ need_pkg brotli
 if $want_tests; then
   need_pkg chromium
   need_pkg chromium-driver
+  need_pkg postgresql
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "installing ${apt_missing[*]} from Debian"

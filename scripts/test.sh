@@ -9,8 +9,24 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh --tests
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-say "cargo test --workspace"
+# The server's integration suite runs twice: on SQLite here, then on
+# PostgreSQL below (a throwaway cluster unless ECHO_TEST_DATABASE_URL names
+# a server to use instead).
+postgres_url="${ECHO_TEST_DATABASE_URL:-}"
+unset ECHO_TEST_DATABASE_URL
+
+say "cargo test --workspace (SQLite)"
 cargo test --workspace --locked
+
+if [ -z "$postgres_url" ]; then
+  say "starting a throwaway PostgreSQL cluster"
+  source scripts/pg-throwaway.sh
+  pg_throwaway_start
+  trap pg_throwaway_stop EXIT
+  postgres_url="$PG_THROWAWAY_URL"
+fi
+say "server integration tests (PostgreSQL)"
+ECHO_TEST_DATABASE_URL="$postgres_url" cargo test -p echo-server --locked --test api
 
 say "building the widget (release) for the browser tests"
 cargo build -p echo-server --locked

@@ -1,4 +1,7 @@
-//! What the benchmarks share: making visitors through the public API.
+//! What the benchmarks share: making visitors through the public API, and a
+//! throwaway PostgreSQL cluster.
+
+pub mod postgres;
 
 use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
 use echo_protocol::conversations::{ConversationCreated, CreateConversation};

@@ -5,7 +5,12 @@
 //!     commit each, and the same rows in 100-row commits;
 //! (b) the server: visitor messages per second and p50/p99 latency with 64
 //!     concurrent visitors over loopback;
-//! (c) (b) as a ratio of (a).
+//! (c) (b) as a ratio of (a);
+//! (d) the same load on PostgreSQL (a throwaway cluster started by the
+//!     benchmark), through one server, through two replicas sharing the
+//!     database, and with the visitors spread over eight organizations
+//!     (each organization's events are ordered under its own lock), beside
+//!     SQLite.
 //!
 //! `ECHO_BENCH_SECS` sets each phase's length (default 5);
 //! `ECHO_BENCH_DIR` the directory for the database files (default: a
@@ -103,6 +108,34 @@ fn main() -> anyhow::Result<()> {
             "TARGETS MISSED (see README: Benchmarks)"
         }
     );
+
+    // PostgreSQL: a throwaway cluster on the same disk.
+    let cluster = echo_bench::postgres::Cluster::start()?;
+    let one = runtime.block_on(postgres_load(&cluster, "bench_one", 1, 1, phase))?;
+    let two = runtime.block_on(postgres_load(&cluster, "bench_two", 2, 1, phase))?;
+    let spread = runtime.block_on(postgres_load(&cluster, "bench_spread", 1, 8, phase))?;
+    drop(runtime);
+    println!();
+    println!("(d) storage backends, same load ({VISITORS} visitors), durable commits on both");
+    println!("                       SQLite        PostgreSQL    PostgreSQL     PostgreSQL");
+    println!("                                                     2 replicas     8 organizations");
+    println!(
+        "    throughput  {:>7.0} msg/s  {:>7.0} msg/s  {:>7.0} msg/s  {:>7.0} msg/s",
+        grouped.per_sec, one.0, two.0, spread.0
+    );
+    println!(
+        "    latency p50 {:>7.2} ms     {:>7.2} ms     {:>7.2} ms     {:>7.2} ms",
+        grouped.p50_ms, one.1, two.1, spread.1
+    );
+    println!(
+        "    latency p99 {:>7.2} ms     {:>7.2} ms     {:>7.2} ms     {:>7.2} ms",
+        grouped.p99_ms, one.2, two.2, spread.2
+    );
+    println!(
+        "    PostgreSQL / SQLite throughput: {:.2}x (one server), {:.2}x (two replicas)",
+        one.0 / grouped.per_sec,
+        two.0 / grouped.per_sec
+    );
     Ok(())
 }
 
@@ -162,18 +195,37 @@ async fn server_load(
     let org = admin::create_organization(store.as_ref(), &Clock::system(), "Bench").await?;
     tokio::spawn(app.run_until(std::future::pending()));
 
+    let before = sqlite.write_stats().snapshot();
+    let (per_sec, p50_ms, p99_ms) = drive(&[base], &[org.organization_id], phase).await?;
+    let after = sqlite.write_stats().snapshot();
+    Ok(ServerFigures {
+        per_sec,
+        p50_ms,
+        p99_ms,
+        writes_per_commit: (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64,
+    })
+}
+
+/// `VISITORS` visitors (spread over the replicas' base URLs and the
+/// organizations) each sending
+/// messages back to back: messages/s, p50 and p99 in ms.
+async fn drive(
+    bases: &[String],
+    orgs: &[echo_protocol::OrganizationId],
+    phase: Duration,
+) -> anyhow::Result<(f64, f64, f64)> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(VISITORS)
         .build()?;
     let mut targets = Vec::with_capacity(VISITORS);
     for i in 0..VISITORS {
-        let visitor = echo_bench::new_visitor(&client, &base, org.organization_id, i).await?;
+        let base = &bases[i % bases.len()];
+        let visitor = echo_bench::new_visitor(&client, base, orgs[i % orgs.len()], i).await?;
         let token = visitor.token;
         let url = format!("{base}/v1/conversations/{}/messages", visitor.conversation);
         targets.push((token, url));
     }
 
-    let before = sqlite.write_stats().snapshot();
     // One second of warm-up, then the measured phase.
     let warm_up = Duration::from_secs(1);
     let start = Instant::now() + warm_up;
@@ -218,16 +270,40 @@ async fn server_load(
     for task in tasks {
         latencies.extend(task.await??);
     }
-    let after = sqlite.write_stats().snapshot();
     latencies.sort();
     let count = latencies.len();
     anyhow::ensure!(count > 0, "no message was sent");
     let pct =
         |p: f64| latencies[((count as f64 * p) as usize).min(count - 1)].as_secs_f64() * 1000.0;
-    Ok(ServerFigures {
-        per_sec: count as f64 / phase.as_secs_f64(),
-        p50_ms: pct(0.50),
-        p99_ms: pct(0.99),
-        writes_per_commit: (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64,
-    })
+    Ok((count as f64 / phase.as_secs_f64(), pct(0.50), pct(0.99)))
+}
+
+/// The same load on PostgreSQL through `replicas` server instances sharing
+/// one database.
+async fn postgres_load(
+    cluster: &echo_bench::postgres::Cluster,
+    name: &str,
+    replicas: usize,
+    organizations: usize,
+    phase: Duration,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let url = cluster.database(name).await?;
+    let mut bases = Vec::new();
+    let mut orgs = Vec::new();
+    for _ in 0..replicas {
+        let mut config = Config::for_tests(url.clone());
+        config.clock = Clock::system();
+        let app = Application::build(config).await?;
+        bases.push(format!("http://127.0.0.1:{}", app.port()));
+        if orgs.is_empty() {
+            let store = app.context().store.clone();
+            for _ in 0..organizations {
+                let clock = Clock::system();
+                let org = admin::create_organization(store.as_ref(), &clock, "Bench").await?;
+                orgs.push(org.organization_id);
+            }
+        }
+        tokio::spawn(app.run_until(std::future::pending()));
+    }
+    drive(&bases, &orgs, phase).await
 }

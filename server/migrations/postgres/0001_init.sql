@@ -65,15 +65,41 @@ CREATE UNIQUE INDEX messages_by_client_id
 -- Live updates: every message and status change, written in the same
 -- transaction, with its position in the organization's sequence.
 CREATE TABLE events (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     organization_id TEXT NOT NULL,
-    position        BIGINT NOT NULL,
+    -- Set at commit by events_sequence below; never NULL once visible.
+    position        BIGINT,
     conversation_id TEXT NOT NULL,
     payload         TEXT NOT NULL, -- JSON of echo_protocol::events::Change
     created_at      BIGINT NOT NULL,
-    PRIMARY KEY (organization_id, position)
+    UNIQUE (organization_id, position)
 );
 
 CREATE INDEX events_by_conversation ON events (conversation_id, position);
+
+-- Positions are handed out at commit time, by a deferred trigger: taking
+-- the organization's next position locks its row until the commit ends, so
+-- an organization's events commit in position order (a follower that has
+-- seen position p never later finds a smaller one), and the lock is held
+-- only for the commit itself, not across round trips to the server. The
+-- notification (delivered after the commit, in commit order) tells every
+-- replica; it carries the event when it fits in a NOTIFY payload.
+CREATE FUNCTION echo_sequence_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    next BIGINT;
+BEGIN
+    UPDATE organizations SET event_position = event_position + 1
+        WHERE id = NEW.organization_id RETURNING event_position INTO next;
+    UPDATE events SET position = next WHERE id = NEW.id;
+    PERFORM pg_notify('echo_events', NEW.organization_id || ':' || next
+        || CASE WHEN octet_length(NEW.payload) <= 7000
+                THEN ':' || NEW.conversation_id || ':' || NEW.payload ELSE '' END);
+    RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER events_sequence AFTER INSERT ON events
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION echo_sequence_event();
 
 CREATE TABLE billing_events (
     id              TEXT PRIMARY KEY,

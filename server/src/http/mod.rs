@@ -7,6 +7,7 @@ mod contact_sessions;
 mod conversations;
 mod events;
 pub mod extract;
+mod health;
 mod knowledge;
 mod messages;
 pub mod openapi;
@@ -76,6 +77,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(billing::router())
         .merge(pro::router())
         .merge(knowledge::router())
+        .merge(health::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
     let api = match widget_dir {

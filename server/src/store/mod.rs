@@ -209,6 +209,9 @@ pub struct VisitorActivity {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether the database answers (readiness checks).
+    async fn ping(&self) -> StoreResult<()>;
+
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()>;
     async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>>;
     async fn set_subscription(

@@ -2,13 +2,15 @@
 //! database. Same rules and errors as SQLite; an answered write is committed
 //! with the server's default `synchronous_commit = on`, so it is on disk.
 //!
-//! Live events cross replicas through PostgreSQL itself. A transaction that
-//! writes events takes the organization's next positions by updating its
-//! row (a row lock held to commit, so an organization's events commit in
-//! position order) and sends `NOTIFY echo_events '<org>:<position>'`, which
-//! PostgreSQL delivers after the commit, in commit order. Every replica
-//! (including the writer's) listens, reads the new events from the table and
-//! publishes them to its in-process hub. If the listening connection drops,
+//! Live events cross replicas through PostgreSQL itself. When a transaction
+//! that wrote events commits, a deferred trigger gives them the
+//! organization's next positions (a row lock held only through the commit,
+//! so an organization's events commit in position order) and sends `NOTIFY
+//! echo_events '<org>:<position>[:<conversation>:<event JSON>]'`, which
+//! PostgreSQL delivers after the commit, in commit order. Every replica (including the
+//! writer's) listens and publishes the event to its in-process hub: from the
+//! notification when it carries the event and follows the last one
+//! published, otherwise read from the table (large events, gaps). If the listening connection drops,
 //! notifications may be lost, so the hub disconnects every stream and the
 //! clients resume from the event log. Typing events, which are not stored,
 //! travel as `NOTIFY echo_typing`.
@@ -157,13 +159,26 @@ async fn publish_events(
     published: &mut HashMap<OrganizationId, i64>,
     payload: &str,
 ) -> anyhow::Result<()> {
-    let (org, position) = payload
-        .split_once(':')
-        .ok_or_else(|| anyhow!("malformed event notification {payload:?}"))?;
+    let mut parts = payload.splitn(3, ':');
+    let (Some(org), Some(position)) = (parts.next(), parts.next()) else {
+        anyhow::bail!("malformed event notification {payload:?}");
+    };
+    let inline = parts.next();
     let org = OrganizationId::parse(org).context("event organization")?;
     let position: i64 = position.parse().context("event position")?;
     let after = published.get(&org).copied().unwrap_or(position - 1);
     if position <= after {
+        return Ok(());
+    }
+    if let (true, Some(inline)) = (position == after + 1, inline) {
+        let (conversation, change) = inline
+            .split_once(':')
+            .ok_or_else(|| anyhow!("malformed inline event"))?;
+        hub.publish(
+            org,
+            event_from((position, conversation.to_owned(), change.to_owned()))?,
+        );
+        published.insert(org, position);
         return Ok(());
     }
     let rows: Vec<(i64, String, String)> = sqlx::query_as(
@@ -215,8 +230,10 @@ async fn touch_session(tx: &mut Tx, activity: &VisitorActivity) -> StoreResult<T
     }
 }
 
-/// Appends to the event log at the organization's next position and
-/// notifies every replica (delivered on commit).
+/// Appends to the event log. Its position (and the notification to every
+/// replica) is assigned at commit by the `events_sequence` trigger (see the
+/// migration), which keeps the organization's row locked only for the
+/// commit itself.
 async fn record_event(
     tx: &mut Tx,
     organization: OrganizationId,
@@ -225,29 +242,16 @@ async fn record_event(
     now: Timestamp,
 ) -> StoreResult<()> {
     let payload = serde_json::to_string(change).context("encoding an event")?;
-    let position: i64 = sqlx::query_scalar(
-        "UPDATE organizations SET event_position = event_position + 1
-         WHERE id = $1 RETURNING event_position",
-    )
-    .bind(organization.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
     sqlx::query(
-        "INSERT INTO events (organization_id, position, conversation_id, payload, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+         VALUES ($1, $2, $3, $4)",
     )
     .bind(organization.to_string())
-    .bind(position)
     .bind(conversation.to_string())
     .bind(payload)
     .bind(now.millis())
     .execute(&mut **tx)
     .await?;
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(EVENTS_CHANNEL)
-        .bind(format!("{organization}:{position}"))
-        .execute(&mut **tx)
-        .await?;
     Ok(())
 }
 
@@ -391,6 +395,11 @@ type MessageRow = (String, String, String, i64);
 
 #[async_trait]
 impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)

@@ -463,6 +463,14 @@ fn change_status(
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
         self.write(move |conn| {
             conn.execute(

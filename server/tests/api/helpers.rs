@@ -366,6 +366,19 @@ impl TestApp {
         SseReader::new(response)
     }
 
+    /// The operator's stream, resuming after `after`.
+    pub async fn operator_events_after(&self, key: &str, after: i64) -> SseReader {
+        let response = self
+            .client
+            .get(self.url("/v1/operator/events"))
+            .bearer_auth(key)
+            .header("Last-Event-ID", after.to_string())
+            .send()
+            .await
+            .expect("stream opened");
+        SseReader::new(response)
+    }
+
     pub async fn operator_reply(
         &self,
         key: &str,

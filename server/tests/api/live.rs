@@ -283,3 +283,64 @@ async fn shutdown_ends_open_streams_and_finishes() {
     let finished = tokio::time::timeout(Duration::from_secs(5), server).await;
     assert!(matches!(finished, Ok(Ok(Ok(())))), "{finished:?}");
 }
+
+/// Many concurrent writers in one organization: the organization's stream
+/// sees every event once, in strictly increasing positions, and a replay
+/// from the start returns the same sequence (no event commits "behind" one
+/// already delivered).
+#[tokio::test]
+async fn concurrent_writes_reach_the_stream_once_in_position_order() {
+    let app = spawn_app().await;
+    let key = app.org.operator_key.clone();
+    let mut conversations = Vec::new();
+    for _ in 0..4 {
+        let visitor = app.visitor().await;
+        conversations.push(app.start_conversation(&visitor).await);
+    }
+    let mut stream = app.operator_events(&key).await;
+    let ready = stream.next().await;
+    assert_eq!(ready.event, "ready");
+    let start: i64 = serde_json::from_str::<serde_json::Value>(&ready.data).unwrap()["position"]
+        .as_i64()
+        .unwrap();
+
+    let writes = futures_util::future::join_all((0..40).map(|i| {
+        let (app, key) = (&app, &key);
+        let conversation = conversations[i % conversations.len()];
+        async move {
+            let response = app
+                .operator_reply(key, conversation, &format!("reply {i}"))
+                .await;
+            assert_eq!(response.status(), StatusCode::CREATED);
+        }
+    }));
+    writes.await;
+    // 40 replies, plus one escalation per conversation.
+    let expected = 40 + conversations.len();
+    let mut live = Vec::new();
+    while live.len() < expected {
+        let event = stream.next().await.live();
+        live.push((event.position, event.change));
+    }
+    assert!(
+        live.windows(2).all(|w| w[0].0 < w[1].0),
+        "positions strictly increase: {:?}",
+        live.iter().map(|e| e.0).collect::<Vec<_>>()
+    );
+    assert!(
+        stream
+            .next_within(Duration::from_millis(300))
+            .await
+            .is_none(),
+        "nothing more"
+    );
+
+    let mut replay = app.operator_events_after(&key, start).await;
+    assert_eq!(replay.next().await.event, "ready");
+    let mut replayed = Vec::new();
+    while replayed.len() < expected {
+        let event = replay.next().await.live();
+        replayed.push((event.position, event.change));
+    }
+    assert_eq!(replayed, live);
+}

@@ -1,5 +1,6 @@
 //! Integration tests: the real server on a random port with a fresh SQLite
-//! file, called over HTTP with the protocol crate's types.
+//! file (or, with `ECHO_TEST_DATABASE_URL`, a fresh PostgreSQL database),
+//! called over HTTP with the protocol crate's types.
 
 mod helpers;
 
@@ -13,6 +14,7 @@ mod live;
 mod messages;
 mod operator;
 mod pro;
+mod replicas;
 mod scripted_llm;
 mod secrets_in_logs;
 mod widget;

@@ -73,3 +73,14 @@ async fn settings_are_validated() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn health_and_readiness_answer_without_credentials() {
+    let app = crate::helpers::spawn_app().await;
+    for path in ["/healthz", "/readyz"] {
+        let response = app.get(path, None).await;
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+}

@@ -1,0 +1,235 @@
+//! Two `echo-server serve` processes on one PostgreSQL database, as two
+//! replicas behind a load balancer: a visitor streaming from replica A sees
+//! an operator reply posted through replica B within a second, and a visitor
+//! who reconnects to B after a drop gets exactly the events it missed.
+//!
+//! Needs PostgreSQL (`ECHO_TEST_DATABASE_URL`; `scripts/test.sh` provides
+//! one). In the SQLite run of the suite it has nothing to test and says so.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
+use echo_protocol::conversations::{ConversationCreated, CreateConversation};
+use echo_protocol::events::Change;
+use echo_protocol::messages::SendMessage;
+use echo_protocol::validate::BrowserMetadata;
+use echo_protocol::OrganizationId;
+use reqwest::StatusCode;
+
+use crate::helpers::{postgres_server, SseReader, ThrowawayDatabase};
+
+const BIN: &str = env!("CARGO_BIN_EXE_echo-server");
+
+struct Replica {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_replica(database_url: &str) -> Replica {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (port_tx, port_rx) = std::sync::mpsc::channel();
+    // Reads the log for the port, then keeps draining it so the replica
+    // never blocks on a full pipe.
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://127.0.0.1:").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let _ = port_tx.send(digits.parse::<u16>().unwrap());
+            }
+        }
+    });
+    let port = port_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the replica listens within 30 s");
+    Replica {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn admin(database_url: &str, args: &[&str]) -> serde_json::Value {
+    let output = Command::new(BIN)
+        .args(["--database-url", database_url])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null)
+}
+
+async fn events(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    after: Option<i64>,
+) -> SseReader {
+    let mut request = client.get(format!("{base}{path}")).bearer_auth(token);
+    if let Some(position) = after {
+        request = request.header("Last-Event-ID", position.to_string());
+    }
+    SseReader::new(request.send().await.unwrap())
+}
+
+async fn reply(client: &reqwest::Client, base: &str, key: &str, conversation: &str, text: &str) {
+    let response = client
+        .post(format!(
+            "{base}/v1/operator/conversations/{conversation}/messages"
+        ))
+        .bearer_auth(key)
+        .json(&SendMessage {
+            text: text.into(),
+            idempotency_key: None,
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+}
+
+fn text_of(frame: &crate::helpers::SseFrame) -> String {
+    match frame.live().change {
+        Change::Message { message } => message.text,
+        Change::Status { status } => format!("status:{}", status.as_str()),
+        Change::Typing { active } => format!("typing:{active}"),
+    }
+}
+
+#[tokio::test]
+async fn replicas_share_live_events_and_resume_through_postgres() {
+    let Some(server) = postgres_server() else {
+        eprintln!("replicas: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return;
+    };
+    let database = ThrowawayDatabase::create(&server).await;
+    let url = database.url.clone();
+    let org = admin(&url, &["org", "create", "--name", "Acme"]);
+    let key = org["operatorKey"].as_str().unwrap().to_owned();
+    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (a, b) = (start_replica(&url), start_replica(&url));
+    let client = reqwest::Client::new();
+    for replica in [&a, &b] {
+        let ready = client
+            .get(format!("{}/readyz", replica.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ready.status(), StatusCode::OK);
+    }
+
+    // The visitor lives on replica A.
+    let session: ContactSessionCreated = client
+        .post(format!("{}/v1/contact-sessions", a.base))
+        .json(&CreateContactSession {
+            organization_id: org_id,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            metadata: BrowserMetadata::default(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session.contact_session_id.expose_secret().to_owned();
+    let conversation: ConversationCreated = client
+        .post(format!("{}/v1/conversations", a.base))
+        .bearer_auth(&token)
+        .json(&CreateConversation {
+            organization_id: org_id,
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = conversation.conversation_id.to_string();
+    let path = format!("/v1/conversations/{id}/events");
+    let mut on_a = events(&client, &a.base, &token, &path, None).await;
+    assert_eq!(on_a.next().await.event, "ready");
+    // The operator's console lives on replica B.
+    let mut console_on_b = events(&client, &b.base, &key, "/v1/operator/events", None).await;
+    assert_eq!(console_on_b.next().await.event, "ready");
+
+    // A reply through B reaches the visitor on A within a second.
+    let sent = Instant::now();
+    reply(&client, &b.base, &key, &id, "Hello from replica B").await;
+    let frame = on_a
+        .next_within(Duration::from_secs(1))
+        .await
+        .expect("within a second");
+    assert_eq!(text_of(&frame), "Hello from replica B");
+    println!("cross-replica delivery: {:?}", sent.elapsed());
+    assert_eq!(text_of(&on_a.next().await), "status:escalated");
+    // And the visitor's own message through A reaches the console on B.
+    let sent = client
+        .post(format!("{}/v1/conversations/{id}/messages", a.base))
+        .bearer_auth(&token)
+        .json(&SendMessage {
+            text: "Thanks, B!".into(),
+            idempotency_key: None,
+        })
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), StatusCode::CREATED);
+    let mut seen_on_b = Vec::new();
+    while !seen_on_b.iter().any(|t| t == "Thanks, B!") {
+        let frame = console_on_b
+            .next_within(Duration::from_secs(1))
+            .await
+            .expect("within a second");
+        seen_on_b.push(text_of(&frame));
+    }
+    let last_seen = on_a.next().await;
+    assert_eq!(text_of(&last_seen), "Thanks, B!");
+    let last_position: i64 = last_seen.id.unwrap().parse().unwrap();
+
+    // The visitor drops; three replies arrive meanwhile (through A and B);
+    // reconnecting to B returns exactly those, in order, then live ones.
+    drop(on_a);
+    reply(&client, &b.base, &key, &id, "missed 1").await;
+    reply(&client, &a.base, &key, &id, "missed 2").await;
+    reply(&client, &b.base, &key, &id, "missed 3").await;
+    let mut on_b = events(&client, &b.base, &token, &path, Some(last_position)).await;
+    assert_eq!(on_b.next().await.event, "ready");
+    let replayed: Vec<String> = [on_b.next().await, on_b.next().await, on_b.next().await]
+        .iter()
+        .map(text_of)
+        .collect();
+    assert_eq!(replayed, ["missed 1", "missed 2", "missed 3"]);
+    reply(&client, &a.base, &key, &id, "live again").await;
+    assert_eq!(text_of(&on_b.next().await), "live again");
+    assert!(
+        on_b.next_within(Duration::from_millis(300)).await.is_none(),
+        "nothing repeated"
+    );
+}
