@@ -11,11 +11,16 @@ use crate::session::SessionPolicy;
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8787";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://echo.db";
+/// PostgreSQL connections per process: enough for concurrent requests,
+/// few enough that several replicas stay well inside `max_connections`.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Config {
     pub bind: SocketAddr,
+    /// Never logged: a PostgreSQL URL may hold a password.
     pub database_url: String,
+    pub database_max_connections: u32,
     pub session: SessionPolicy,
     /// The built widget (Trunk's `dist/`), served at `/` when set.
     pub widget_dir: Option<PathBuf>,
@@ -33,11 +38,61 @@ impl Config {
         Self {
             bind: "127.0.0.1:0".parse().expect("valid address"),
             database_url,
+            database_max_connections: DEFAULT_MAX_CONNECTIONS,
             session: SessionPolicy::default(),
             widget_dir: None,
             clock: Clock::system(),
             billing_webhook_secret: None,
             llm: None,
         }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("bind", &self.bind)
+            .field("database_url", &redacted(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("session", &self.session)
+            .field("widget_dir", &self.widget_dir)
+            .field(
+                "billing_webhook_secret",
+                &self.billing_webhook_secret.as_ref().map(|_| "***"),
+            )
+            .field("llm", &self.llm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redacted("postgres://echo:s3cret@db:5432/echo"),
+            "postgres://echo:***@db:5432/echo"
+        );
+        assert_eq!(
+            redacted("postgres://echo@db/echo"),
+            "postgres://echo@db/echo"
+        );
+        assert_eq!(redacted("sqlite://echo.db"), "sqlite://echo.db");
     }
 }

@@ -11,7 +11,7 @@ use echo_protocol::messages::MessageRole;
 use echo_protocol::{ConversationId, OrganizationId};
 use echo_server::admin;
 use echo_server::clock::Clock;
-use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use echo_server::config::{Config, DEFAULT_BIND, DEFAULT_DATABASE_URL, DEFAULT_MAX_CONNECTIONS};
 use echo_server::live::Hub;
 use echo_server::llm::LlmConfig;
 use echo_server::secrets::WebhookSecret;
@@ -26,8 +26,15 @@ use echo_server::store::{self, SubscriptionStatus};
     about = "Echo support-chat server and administration"
 )]
 struct Cli {
-    /// Database to use: sqlite://PATH.
-    #[arg(long, global = true, env = "ECHO_DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    /// Database to use: sqlite://PATH, or postgres://USER:PASSWORD@HOST/DB
+    /// for PostgreSQL (needed for several replicas).
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO_DATABASE_URL",
+        hide_env_values = true,
+        default_value = DEFAULT_DATABASE_URL
+    )]
     database_url: String,
     #[command(subcommand)]
     command: Command,
@@ -39,6 +46,9 @@ enum Command {
     Serve {
         #[arg(long, env = "ECHO_BIND", default_value = DEFAULT_BIND)]
         bind: SocketAddr,
+        /// PostgreSQL connections per server process (ignored for SQLite).
+        #[arg(long, env = "ECHO_DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+        database_max_connections: u32,
         /// Directory of the built widget to serve at `/` (default: ./dist if present).
         #[arg(long, env = "ECHO_WIDGET_DIR")]
         widget_dir: Option<PathBuf>,
@@ -169,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             bind,
+            database_max_connections,
             widget_dir,
             session_duration_secs,
             session_refresh_threshold_secs,
@@ -192,6 +203,7 @@ async fn main() -> anyhow::Result<()> {
             let config = Config {
                 bind,
                 database_url: cli.database_url,
+                database_max_connections,
                 session: SessionPolicy {
                     duration_secs: session_duration_secs,
                     refresh_threshold_secs: session_refresh_threshold_secs,

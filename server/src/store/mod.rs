@@ -397,15 +397,25 @@ pub trait Store: Send + Sync + 'static {
 
 /// Opens the backend the database URL names; committed events go to `hub`.
 pub async fn connect(database_url: &str, hub: Arc<Hub>) -> anyhow::Result<Arc<dyn Store>> {
+    connect_with(database_url, 2, hub).await
+}
+
+/// As [`connect`], with at most `max_connections` to PostgreSQL.
+pub async fn connect_with(
+    database_url: &str,
+    max_connections: u32,
+    hub: Arc<Hub>,
+) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = sqlite::path_from_url(database_url) {
         return Ok(Arc::new(SqliteStore::open(&path, hub)?));
     }
     if is_postgres_url(database_url) {
-        return Ok(Arc::new(PostgresStore::connect(database_url, hub).await?));
+        let store = PostgresStore::connect(database_url, max_connections.max(2), hub).await?;
+        return Ok(Arc::new(store));
     }
     anyhow::bail!(
         "unsupported database URL (expected sqlite://PATH or postgres://...): {}",
-        database_url.split('@').next_back().unwrap_or("")
+        crate::config::redacted(database_url)
     )
 }
 

@@ -41,7 +41,6 @@ use crate::session::Refresh;
 
 const EVENTS_CHANNEL: &str = "echo_events";
 const TYPING_CHANNEL: &str = "echo_typing";
-const MAX_CONNECTIONS: u32 = 16;
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -81,9 +80,9 @@ fn role_of(text: &str) -> StoreResult<MessageRole> {
 impl PostgresStore {
     /// Connects, applies the migrations (an advisory lock keeps replicas
     /// that start together from racing) and starts following events.
-    pub async fn connect(url: &str, hub: Arc<Hub>) -> anyhow::Result<Self> {
+    pub async fn connect(url: &str, max_connections: u32, hub: Arc<Hub>) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
-            .max_connections(MAX_CONNECTIONS)
+            .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
