@@ -13,6 +13,7 @@ use echo_protocol::OrganizationId;
 use echo_server::secrets::SecretHash;
 
 const BIN: &str = env!("CARGO_BIN_EXE_echo-server");
+const LLM_KEY: &str = "sk-test-0123456789abcdefSECRET";
 
 #[tokio::test]
 async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
@@ -33,10 +34,27 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
     let operator_key = org["operatorKey"].as_str().unwrap().to_owned();
     let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
     let mut log = String::from_utf8_lossy(&created.stderr).into_owned();
+    let subscribed = Command::new(BIN)
+        .args([
+            "--database-url",
+            &db,
+            "subscription",
+            "set",
+            org["organizationId"].as_str().unwrap(),
+            "active",
+        ])
+        .output()
+        .unwrap();
+    assert!(subscribed.status.success());
 
     let mut server = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
         .env("RUST_LOG", "debug")
+        // A model that cannot be reached: the agent and enhance try it (and
+        // fail), so its key is handled on every path.
+        .env("ECHO_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+        .env("ECHO_LLM_API_KEY", LLM_KEY)
+        .env("ECHO_LLM_TIMEOUT_SECS", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -112,6 +130,18 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         .bearer_auth(&operator_key)
         .send()
         .await;
+    let enhanced = client
+        .post(format!("{base}/v1/operator/enhance"))
+        .bearer_auth(&operator_key)
+        .json(&serde_json::json!({"text": "draft"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        enhanced.status(),
+        503,
+        "the unreachable model is unavailable"
+    );
 
     let kill = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -134,6 +164,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         operator_key.clone(),
         operator_key[3..].to_owned(),
         SecretHash::of(&operator_key).as_str().to_owned(),
+        LLM_KEY.to_owned(),
     ] {
         assert!(!log.contains(&secret), "a secret leaked into the log");
     }
