@@ -22,6 +22,9 @@ if [ ! -s .echo-dev/demo-org.json ]; then
   "$server" widget-settings set "$org" \
     --greet "Hi! 👋 Welcome to Acme Outfitters. How can we help you today?" \
     --suggestion "Where is my order?" --suggestion "Do you ship abroad?" --suggestion "Talk to a human"
+  # The demo organization is on the paid plan, so the pro features show; the
+  # AI ones work once ECHO_LLM_BASE_URL (and _API_KEY, _MODEL) name a model.
+  "$server" subscription set "$org" active
 fi
 org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
 key=$(sed -E 's/.*"operatorKey":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
@@ -35,6 +38,7 @@ cat <<MSG
     API document:    http://$bind/v1/openapi.json
     Organization ID: $org
     Operator key:    $key   (also in .echo-dev/demo-org.json; keep it secret)
+    AI assistant:    ${ECHO_LLM_BASE_URL:-off (set ECHO_LLM_BASE_URL, e.g. http://localhost:11434/v1 for Ollama)}
 
   Ctrl-C stops the server.
 
