@@ -260,10 +260,26 @@ async fn insert_message(
     conversation: ConversationId,
     message: &Message,
     client_id: Option<&str>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO messages (id, conversation_id, role, text, created_at, client_id)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+) -> StoreResult<bool> {
+    let change = Change::Message {
+        message: message.clone(),
+    };
+    let payload = serde_json::to_string(&change).context("encoding an event")?;
+    // The message, the conversation's activity time and the event, in one
+    // round trip (the event's position is set at commit, see record_event).
+    // A used idempotency key stores nothing: `false`.
+    let stored = sqlx::query(
+        "WITH stored AS (
+             INSERT INTO messages (id, conversation_id, role, text, created_at, client_id)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+             RETURNING id
+         ), touched AS (
+             UPDATE conversations SET last_activity_at = $5
+             WHERE id = $2 AND EXISTS (SELECT 1 FROM stored)
+         )
+         INSERT INTO events (organization_id, conversation_id, payload, created_at)
+         SELECT $7, $2, $8, $5 FROM stored",
     )
     .bind(message.id.to_string())
     .bind(conversation.to_string())
@@ -271,17 +287,29 @@ async fn insert_message(
     .bind(&message.text)
     .bind(message.created_at.millis())
     .bind(client_id)
+    .bind(organization.to_string())
+    .bind(payload)
     .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(stored == 1)
+}
+
+/// The message stored under a visitor's idempotency key, if any.
+async fn message_by_key(
+    tx: &mut Tx,
+    conversation: ConversationId,
+    key: &str,
+) -> StoreResult<Option<Message>> {
+    let row: Option<MessageRow> = sqlx::query_as(
+        "SELECT id, role, text, created_at FROM messages
+         WHERE conversation_id = $1 AND client_id = $2",
+    )
+    .bind(conversation.to_string())
+    .bind(key)
+    .fetch_optional(&mut **tx)
     .await?;
-    sqlx::query("UPDATE conversations SET last_activity_at = $1 WHERE id = $2")
-        .bind(message.created_at.millis())
-        .bind(conversation.to_string())
-        .execute(&mut **tx)
-        .await?;
-    let change = Change::Message {
-        message: message.clone(),
-    };
-    record_event(tx, organization, conversation, &change, message.created_at).await
+    row.map(message_from).transpose()
 }
 
 /// The conversation's organization and status, locked for this transaction,
@@ -641,34 +669,46 @@ impl Store for PostgresStore {
         idempotency_key: Option<String>,
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
-        touch_session(&mut tx, &activity).await?;
-        let (org, status): (String, String) = sqlx::query_as(
-            "SELECT organization_id, status FROM conversations
-             WHERE id = $1 AND contact_session_hash = $2 FOR UPDATE",
+        // The session and the conversation, checked and locked together.
+        let row: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT s.expires_at, c.organization_id, c.status
+             FROM contact_sessions s
+             JOIN conversations c ON c.contact_session_hash = s.id_hash
+             WHERE s.id_hash = $1 AND c.id = $2
+             FOR UPDATE",
         )
-        .bind(conversation.to_string())
         .bind(activity.session.as_str())
+        .bind(conversation.to_string())
         .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let organization = parse(&org, OrganizationId::parse, "organization ID")?;
-        if let Some(key) = &idempotency_key {
-            let earlier: Option<MessageRow> = sqlx::query_as(
-                "SELECT id, role, text, created_at FROM messages
-                 WHERE conversation_id = $1 AND client_id = $2",
-            )
-            .bind(conversation.to_string())
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(earlier) = earlier {
-                return message_from(earlier);
+        .await?;
+        let Some((expires_at, org, status)) = row else {
+            // Tell an expired session from a conversation that is not its.
+            touch_session(&mut tx, &activity).await?;
+            return Err(StoreError::NotFound);
+        };
+        match activity.policy.refresh(Timestamp(expires_at), activity.now) {
+            Err(_) => return Err(StoreError::SessionExpired),
+            Ok(Refresh::Unchanged) => {}
+            Ok(Refresh::ExtendTo(new_expiry)) => {
+                sqlx::query("UPDATE contact_sessions SET expires_at = $1 WHERE id_hash = $2")
+                    .bind(new_expiry.millis())
+                    .bind(activity.session.as_str())
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
+        let organization = parse(&org, OrganizationId::parse, "organization ID")?;
         if status_of(&status)? == ConversationStatus::Resolved {
+            // A retry of a message stored before the conversation was
+            // resolved still gets that message.
+            if let Some(key) = idempotency_key {
+                if let Some(message) = message_by_key(&mut tx, conversation, &key).await? {
+                    return Ok(message);
+                }
+            }
             return Err(StoreError::Conflict("the conversation is resolved"));
         }
-        insert_message(
+        let stored = insert_message(
             &mut tx,
             organization,
             conversation,
@@ -676,6 +716,16 @@ impl Store for PostgresStore {
             idempotency_key.as_deref(),
         )
         .await?;
+        if !stored {
+            // The key was used before: that message is the answer.
+            let key = idempotency_key.expect("only a key can collide");
+            let message = message_by_key(&mut tx, conversation, &key)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Other(anyhow!("an idempotency key without its message"))
+                })?;
+            return Ok(message);
+        }
         tx.commit().await?;
         Ok(message)
     }
