@@ -118,6 +118,15 @@ impl Console {
         self.key.set(None);
     }
 
+    /// After events were lost (pruned while disconnected): fetch the inbox
+    /// and the open conversation again.
+    fn reload(&self) {
+        self.refresh_inbox();
+        if let Some(id) = self.selected.get_untracked() {
+            self.open(id);
+        }
+    }
+
     fn refresh_inbox(&self) {
         self.inbox_version.update(|v| *v += 1);
     }
@@ -193,6 +202,7 @@ impl Console {
                     }
                 }
                 Signal::Event(event) => console.apply(event),
+                Signal::Reset => console.reload(),
                 Signal::Down => console.live.set(false),
             })
             .await;

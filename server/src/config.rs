@@ -21,6 +21,9 @@ pub struct Config {
     /// Never logged: a PostgreSQL URL may hold a password.
     pub database_url: String,
     pub database_max_connections: u32,
+    /// How long live events stay in the log for reconnecting clients; `None`
+    /// keeps them forever.
+    pub event_retention: Option<std::time::Duration>,
     pub session: SessionPolicy,
     /// The built widget (Trunk's `dist/`), served at `/` when set.
     pub widget_dir: Option<PathBuf>,
@@ -39,6 +42,7 @@ impl Config {
             bind: "127.0.0.1:0".parse().expect("valid address"),
             database_url,
             database_max_connections: DEFAULT_MAX_CONNECTIONS,
+            event_retention: None,
             session: SessionPolicy::default(),
             widget_dir: None,
             clock: Clock::system(),
@@ -54,6 +58,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("database_url", &redacted(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
+            .field("event_retention", &self.event_retention)
             .field("session", &self.session)
             .field("widget_dir", &self.widget_dir)
             .field(

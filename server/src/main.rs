@@ -46,6 +46,9 @@ enum Command {
     Serve {
         #[arg(long, env = "ECHO_BIND", default_value = DEFAULT_BIND)]
         bind: SocketAddr,
+        /// Live events are kept this long for clients that reconnect (0: forever).
+        #[arg(long, env = "ECHO_EVENT_RETENTION_HOURS", default_value_t = 168)]
+        event_retention_hours: u64,
         /// PostgreSQL connections per server process (ignored for SQLite).
         #[arg(long, env = "ECHO_DATABASE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
         database_max_connections: u32,
@@ -100,13 +103,29 @@ enum Command {
         #[command(subcommand)]
         command: ConversationCommand,
     },
+    /// Manage the live-event log.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Delete events older than this many hours now (a running server also
+    /// does this every hour, per --event-retention-hours). Clients resuming
+    /// from before them are told to reload.
+    Prune {
+        #[arg(long)]
+        older_than_hours: u64,
+    },
 }
 
 #[derive(Subcommand)]
 enum ConversationCommand {
     /// Post a message as the assistant or an operator; prints it as JSON.
-    /// (Push streams of a running server see it when they next resume; for
-    /// live delivery use the operator API.)
+    /// (On PostgreSQL, open push streams get it at once; on SQLite, when they
+    /// next resume. The operator API delivers live on both.)
     AddMessage {
         conversation_id: String,
         #[arg(long, value_parser = ["assistant", "operator"])]
@@ -179,6 +198,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve {
             bind,
+            event_retention_hours,
             database_max_connections,
             widget_dir,
             session_duration_secs,
@@ -204,6 +224,8 @@ async fn main() -> anyhow::Result<()> {
                 bind,
                 database_url: cli.database_url,
                 database_max_connections,
+                event_retention: (event_retention_hours > 0)
+                    .then(|| std::time::Duration::from_secs(event_retention_hours * 3600)),
                 session: SessionPolicy {
                     duration_secs: session_duration_secs,
                     refresh_threshold_secs: session_refresh_threshold_secs,
@@ -266,6 +288,17 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("setting the widget settings of {id}"))?;
             eprintln!("widget settings of {id} updated");
+        }
+        Command::Events {
+            command: EventsCommand::Prune { older_than_hours },
+        } => {
+            let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;
+            let cutoff = Clock::system().now().millis() - (older_than_hours as i64) * 3_600_000;
+            let deleted = store
+                .prune_events(echo_protocol::Timestamp(cutoff))
+                .await
+                .context("pruning events")?;
+            eprintln!("{deleted} events older than {older_than_hours} h deleted");
         }
         Command::Conversation { command } => {
             let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;

@@ -4,6 +4,8 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -22,8 +24,12 @@ pub struct Application {
     context: ApiContext,
     stopping: watch::Sender<bool>,
     widget_dir: Option<PathBuf>,
+    event_retention: Option<Duration>,
     port: u16,
 }
+
+/// How often the event log is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 impl Application {
     /// Opens the database (running migrations) and binds the listener.
@@ -78,6 +84,7 @@ impl Application {
             context,
             stopping,
             widget_dir: config.widget_dir,
+            event_retention: config.event_retention,
             port,
         })
     }
@@ -102,6 +109,9 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if let Some(retention) = self.event_retention {
+            tokio::spawn(prune_periodically(self.context.clone(), retention));
+        }
         let router = http::router(self.context, self.widget_dir);
         let service = hyper_util::service::TowerToHyperService::new(router);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -136,6 +146,27 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Deletes events older than `retention` now and every `PRUNE_EVERY`,
+/// until shutdown. Replicas may all do it: deleting is idempotent.
+async fn prune_periodically(ctx: ApiContext, retention: Duration) {
+    loop {
+        let cutoff = ctx.clock.now().millis() - retention.as_millis() as i64;
+        match ctx
+            .store
+            .prune_events(echo_protocol::Timestamp(cutoff))
+            .await
+        {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "old live events pruned"),
+            Err(error) => tracing::warn!(error = %error, "pruning live events failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = ctx.shutting_down() => return,
+        }
     }
 }
 

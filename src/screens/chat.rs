@@ -204,6 +204,7 @@ impl Chat {
                     Signal::Ready { first } => chat.went_live(first),
                     Signal::Event(event) => chat.apply(event),
                     Signal::Down => chat.live.set(false),
+                    Signal::Reset => chat.load_initial(),
                 },
             )
             .await;

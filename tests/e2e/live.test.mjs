@@ -105,3 +105,31 @@ test("a closed widget shows unread replies on the launcher", async () => {
   await page.keyboard.press("Escape");
   await page.getByRole("button", { name: "Open chat", exact: true }).waitFor();
 });
+
+test("events pruned while the widget was away: it reloads instead of missing them", async () => {
+  const page = await newPage(browser);
+  await page.goto(server.widgetUrl());
+  await signIn(page, { name: "Pat Away", email: "pat@example.com" });
+  await page.getByRole("button", { name: "Start chat" }).click();
+  await page.getByText("Hello! How can we help?").waitFor();
+  const token = await sessionToken(page, server.orgId);
+  const conversationId = await currentConversationId(server, token);
+  await server.reply(conversationId, "Seen live");
+  await page.locator(".msg.operator").getByText("Seen live").waitFor();
+
+  await server.halt();
+  await page.getByText("Reconnecting...").waitFor({ timeout: 10_000 });
+  // While the server is down: a reply is stored, then the whole event log is
+  // pruned, so the widget's resume point is older than anything kept.
+  server.admin("conversation", "add-message", conversationId, "--role", "operator", "--text", "Written while you were away");
+  server.admin("events", "prune", "--older-than-hours", "0");
+  await server.resume();
+
+  await page.locator(".msg.operator").getByText("Written while you were away").waitFor({ timeout: 20_000 });
+  await eventually(async () => (await page.getByText("Reconnecting...").count()) === 0, { what: "live again" });
+  // And it is live again from the new position.
+  await server.reply(conversationId, "Live after the reset");
+  await page.locator(".msg.operator").getByText("Live after the reset").waitFor();
+  assert.equal(await page.locator(".msg.operator").getByText("Written while you were away").count(), 1);
+  assert.deepEqual(page.errors, []);
+});

@@ -33,6 +33,9 @@ pub enum Signal {
     Event(LiveEvent),
     /// The stream dropped; a reconnect follows after a backoff.
     Down,
+    /// The server no longer has the events missed while disconnected (they
+    /// were pruned): reload what is shown; live events follow from here.
+    Reset,
 }
 
 /// Follows an event stream until `stopped()` or a refusal, which it returns.
@@ -67,6 +70,9 @@ where
                                 first: !connected_before,
                             });
                             connected_before = true;
+                        } else if frame.event == "reset" {
+                            position = ready_position(&frame.data).or(position);
+                            on(Signal::Reset);
                         } else if let Ok(event) = serde_json::from_str::<LiveEvent>(&frame.data) {
                             if !event.change.is_ephemeral() {
                                 position = Some(event.position);

@@ -10,6 +10,11 @@
 //! live and from which position. A comment every 15 s keeps idle connections
 //! open through proxies; a client that falls behind the hub's bounded
 //! channel is disconnected and resumes from the log.
+//!
+//! The log keeps events for a while (`--event-retention-hours`). A client
+//! resuming from before what was pruned cannot be brought up to date event
+//! by event: it gets `event: reset` with the current position instead, and
+//! reloads what it shows.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -82,6 +87,12 @@ struct Feed {
     replaying: bool,
 }
 
+fn position_frame(kind: &'static str, position: i64) -> Event {
+    Event::default()
+        .event(kind)
+        .data(format!("{{\"position\":{position}}}"))
+}
+
 fn frame(event: &LiveEvent) -> Event {
     let frame = if event.change.is_ephemeral() {
         // No `id`: a live-only event must not move the client's resume point.
@@ -103,17 +114,35 @@ impl Feed {
                 return Some((Ok(frame(&event)), self));
             }
             if self.replaying {
-                match self
+                let page = self
                     .store
                     .events_after(self.scope, self.last, REPLAY_PAGE)
-                    .await
-                {
-                    Ok(page) => {
+                    .await;
+                // Read after the page: a prune that raced with it shows here.
+                let pruned = self.store.pruned_through(self.scope).await;
+                match (page, pruned) {
+                    (Ok(_), Ok(pruned)) if pruned > self.last => {
+                        return match self.store.head_position(self.scope).await {
+                            Ok(head) => {
+                                // Never below what was pruned, so the next
+                                // resume from here is exact.
+                                self.last = head.max(pruned);
+                                self.replaying = false;
+                                let frame = position_frame("reset", self.last);
+                                Some((Ok(frame), self))
+                            }
+                            Err(error) => {
+                                tracing::error!(error = %error, "event head read failed");
+                                None
+                            }
+                        };
+                    }
+                    (Ok(page), Ok(_)) => {
                         self.replaying = page.len() == REPLAY_PAGE as usize;
                         self.backlog.extend(page);
                         continue;
                     }
-                    Err(error) => {
+                    (Err(error), _) | (_, Err(error)) => {
                         tracing::error!(error = %error, "event replay failed");
                         return None;
                     }
@@ -144,11 +173,13 @@ async fn stream_events(
 ) -> ApiResult<Response> {
     let (last, replaying) = match after {
         Some(position) => (position, true),
-        None => (ctx.store.head_position(scope).await?, false),
+        None => {
+            let head = ctx.store.head_position(scope).await?;
+            let pruned = ctx.store.pruned_through(scope).await?;
+            (head.max(pruned), false)
+        }
     };
-    let ready = Event::default()
-        .event("ready")
-        .data(format!("{{\"position\":{last}}}"));
+    let ready = position_frame("ready", last);
     let feed = Feed {
         store: ctx.store.clone(),
         scope,

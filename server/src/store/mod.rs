@@ -367,6 +367,14 @@ pub trait Store: Send + Sync + 'static {
         organization: OrganizationId,
     ) -> StoreResult<(i64, Vec<KnowledgeText>)>;
 
+    /// Deletes events created before `before`; returns how many. Each
+    /// organization records the highest position it lost.
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64>;
+
+    /// The highest position pruned from the scope's organization (0 when
+    /// none): a resume from before it cannot be exact.
+    async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64>;
+
     /// The newest event position in the scope (0 when it has none).
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64>;
 

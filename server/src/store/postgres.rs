@@ -1075,6 +1075,47 @@ impl Store for PostgresStore {
         Ok((version, files))
     }
 
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+        let deleted: i64 = sqlx::query_scalar(
+            "WITH gone AS (
+                 DELETE FROM events WHERE created_at < $1
+                 RETURNING organization_id, position
+             ), through AS (
+                 SELECT organization_id, MAX(position) AS position FROM gone GROUP BY organization_id
+             ), marked AS (
+                 UPDATE organizations o SET events_pruned_through = t.position
+                 FROM through t
+                 WHERE o.id = t.organization_id AND t.position > o.events_pruned_through
+             )
+             SELECT COUNT(*) FROM gone",
+        )
+        .bind(before.millis())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(deleted as u64)
+    }
+
+    async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64> {
+        let through: Option<i64> = match scope {
+            EventScope::Conversation(id) => {
+                sqlx::query_scalar(
+                    "SELECT o.events_pruned_through FROM conversations c
+                     JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1",
+                )
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            EventScope::Organization(id) => {
+                sqlx::query_scalar("SELECT events_pruned_through FROM organizations WHERE id = $1")
+                    .bind(id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        Ok(through.unwrap_or(0))
+    }
+
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64> {
         let position: i64 = match scope {
             EventScope::Conversation(id) => {

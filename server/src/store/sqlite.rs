@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_events_operator.sql"),
     include_str!("../../migrations/sqlite/0003_billing.sql"),
     include_str!("../../migrations/sqlite/0004_knowledge.sql"),
+    include_str!("../../migrations/sqlite/0005_event_retention.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
@@ -1131,6 +1132,47 @@ impl Store for SqliteStore {
             })();
             conn.execute_batch("COMMIT")?;
             result
+        })
+        .await
+    }
+
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE organizations SET events_pruned_through = pruned.through
+                 FROM (SELECT organization_id, MAX(seq) AS through FROM events
+                       WHERE created_at < ?1 GROUP BY organization_id) AS pruned
+                 WHERE organizations.id = pruned.organization_id
+                   AND pruned.through > organizations.events_pruned_through",
+                [before.millis()],
+            )?;
+            let deleted = conn.execute(
+                "DELETE FROM events WHERE created_at < ?1",
+                [before.millis()],
+            )?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
+
+    async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64> {
+        self.read(move |conn| {
+            let (sql, key) = match scope {
+                EventScope::Conversation(id) => (
+                    "SELECT o.events_pruned_through FROM conversations c
+                     JOIN organizations o ON o.id = c.organization_id WHERE c.id = ?1",
+                    id.to_string(),
+                ),
+                EventScope::Organization(id) => (
+                    "SELECT events_pruned_through FROM organizations WHERE id = ?1",
+                    id.to_string(),
+                ),
+            };
+            Ok(conn
+                .prepare_cached(sql)?
+                .query_row([key], |row| row.get(0))
+                .optional()?
+                .unwrap_or(0))
         })
         .await
     }

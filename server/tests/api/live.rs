@@ -344,3 +344,63 @@ async fn concurrent_writes_reach_the_stream_once_in_position_order() {
     }
     assert_eq!(replayed, live);
 }
+
+/// Old events are pruned; a client resuming from before the pruned ones is
+/// told to reload (`reset`, with the current position) instead of silently
+/// missing them, and then follows live events as usual. A client resuming
+/// from after them is not disturbed.
+#[tokio::test]
+async fn resuming_from_before_pruned_events_gets_a_reset() {
+    let app = spawn_app().await;
+    let key = &app.org.operator_key;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let mut stream = app
+        .visitor_events(visitor.token(), conversation, None)
+        .await;
+    assert_eq!(stream.next().await.event, "ready");
+    app.operator_reply(key, conversation, "old news").await;
+    let old: i64 = stream.next().await.id.unwrap().parse().unwrap();
+    stream.next().await; // escalated
+    drop(stream);
+
+    // Two hours later (the session lives on), keeping one hour of events.
+    app.clock.advance_secs(2 * 3600);
+    app.operator_reply(key, conversation, "recent").await;
+    let cutoff = app.clock.now().millis() - 3600 * 1000;
+    let deleted = app
+        .store
+        .prune_events(echo_protocol::Timestamp(cutoff))
+        .await
+        .unwrap();
+    assert_eq!(deleted, 3, "greeting, old reply and escalation");
+
+    // From before the pruned events: reset to the head, then live.
+    let mut stale = app
+        .visitor_events(visitor.token(), conversation, Some(old - 1))
+        .await;
+    assert_eq!(stale.next().await.event, "ready");
+    let reset = stale.next().await;
+    assert_eq!(reset.event, "reset");
+    let head: i64 = serde_json::from_str::<serde_json::Value>(&reset.data).unwrap()["position"]
+        .as_i64()
+        .unwrap();
+    app.operator_reply(key, conversation, "after the reset")
+        .await;
+    let next = stale.next().await;
+    assert!(next.id.clone().unwrap().parse::<i64>().unwrap() > head);
+    assert!(
+        matches!(next.live().change, Change::Message { message } if message.text == "after the reset")
+    );
+
+    // From after them: exact replay, no reset.
+    let mut fresh = app
+        .visitor_events(visitor.token(), conversation, Some(old + 1))
+        .await;
+    assert_eq!(fresh.next().await.event, "ready");
+    let replayed = fresh.next().await;
+    assert_eq!(replayed.event, "message");
+    assert!(
+        matches!(replayed.live().change, Change::Message { message } if message.text == "recent")
+    );
+}
