@@ -5,7 +5,9 @@
 //! per-organization in-memory cache built from them. The store's knowledge
 //! version says whether a cached index is current, so a replica that did not
 //! see a change itself rebuilds on its next search. Changes made through
-//! this process are applied to the cached index directly.
+//! this process are applied to the cached index directly. At most
+//! `MAX_CACHED` organizations' indexes are kept; the least recently used goes
+//! first (and is rebuilt if it is needed again).
 
 pub mod extract;
 pub mod index;
@@ -18,6 +20,11 @@ use echo_protocol::{FileId, OrganizationId};
 use crate::store::{KnowledgeText, Store, StoreResult};
 use index::{OrgIndex, Passage};
 
+/// Organizations whose index stays in memory at once.
+const MAX_CACHED: usize = 256;
+
+type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+
 struct Cached {
     version: i64,
     index: Arc<OrgIndex>,
@@ -25,8 +32,9 @@ struct Cached {
 
 pub struct KnowledgeBase {
     store: Arc<dyn Store>,
-    /// One lock per organization, held while its index is built or changed.
-    indexes: Mutex<HashMap<OrganizationId, Arc<tokio::sync::Mutex<Option<Cached>>>>>,
+    /// One lock per organization, held while its index is built or changed,
+    /// and when it was last used.
+    indexes: Mutex<HashMap<OrganizationId, (Slot, std::time::Instant)>>,
 }
 
 /// What changed in an organization's knowledge base.
@@ -49,13 +57,25 @@ impl KnowledgeBase {
         }
     }
 
-    fn slot(&self, organization: OrganizationId) -> Arc<tokio::sync::Mutex<Option<Cached>>> {
-        self.indexes
-            .lock()
-            .expect("knowledge lock poisoned")
+    fn slot(&self, organization: OrganizationId) -> Slot {
+        let mut indexes = self.indexes.lock().expect("knowledge lock poisoned");
+        let now = std::time::Instant::now();
+        let entry = indexes
             .entry(organization)
-            .or_default()
-            .clone()
+            .or_insert_with(|| (Slot::default(), now));
+        entry.1 = now;
+        let slot = entry.0.clone();
+        if indexes.len() > MAX_CACHED {
+            let oldest = indexes
+                .iter()
+                .filter(|(id, _)| **id != organization)
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(id, _)| *id);
+            if let Some(oldest) = oldest {
+                indexes.remove(&oldest);
+            }
+        }
+        slot
     }
 
     /// Brings the cached index up to `version` after a change made here: the
