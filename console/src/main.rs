@@ -82,6 +82,8 @@ pub struct Console {
     toasts: RwSignal<Vec<(u32, String)>>,
     /// The organization's plan: which pro features are usable.
     plan: RwSignal<Option<OrganizationInfo>>,
+    /// The assistant is writing a reply in the open conversation.
+    assistant_typing: RwSignal<bool>,
 }
 
 impl Console {
@@ -133,6 +135,7 @@ impl Console {
 
     fn open(&self, id: ConversationId) {
         self.selected.set(Some(id));
+        self.assistant_typing.set(false);
         self.detail.set(None);
         self.messages.set(Vec::new());
         let Some(api) = self.api() else { return };
@@ -153,12 +156,19 @@ impl Console {
     }
 
     fn apply(&self, event: LiveEvent) {
-        if event.change.is_ephemeral() {
+        let selected = self.selected.get_untracked() == Some(event.conversation_id);
+        if let Change::Typing { active } = event.change {
+            if selected {
+                self.assistant_typing.set(active);
+            }
             return;
         }
-        if self.selected.get_untracked() == Some(event.conversation_id) {
+        if selected {
             match event.change {
                 Change::Message { message } => self.messages.update(|list| {
+                    if message.role == MessageRole::Assistant {
+                        self.assistant_typing.set(false);
+                    }
                     if !list.iter().any(|m| m.id == message.id) {
                         list.push(message);
                     }
@@ -227,6 +237,7 @@ fn App() -> impl IntoView {
         live: RwSignal::new(false),
         toasts: RwSignal::new(Vec::new()),
         plan: RwSignal::new(None),
+        assistant_typing: RwSignal::new(false),
     };
     provide_context(console);
     view! {
@@ -542,6 +553,9 @@ fn ConversationView(id: ConversationId) -> impl IntoView {
                     }
                 />
             </ol>
+            <Show when=move || console.assistant_typing.get()>
+                <p class="muted typing-note" role="status">"The assistant is writing a reply..."</p>
+            </Show>
             <form class="reply" on:submit=move |ev| { ev.prevent_default(); send(); }>
                 <label for="reply" class="sr-only">"Reply"</label>
                 <textarea

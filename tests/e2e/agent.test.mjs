@@ -80,9 +80,16 @@ test("the assistant answers from the knowledge base live, and escalates on reque
   await consolePage.getByRole("list", { name: "Search results" }).getByText("returns.md").waitFor();
   await shot(consolePage, "console-knowledge-base");
 
+  await consolePage.getByRole("button", { name: "Inbox" }).click();
   const widget = await startChat(server.orgId, "Grace Asker");
+  const row = consolePage.getByRole("button", { name: /Grace Asker/ });
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
   await say(widget, "What is your return policy?");
   await widget.locator(".msg.typing").waitFor({ timeout: 10_000 });
+  // The operator watching the conversation sees the assistant at work too.
+  await consolePage.getByText("The assistant is writing a reply...").waitFor({ timeout: 10_000 });
+  await shot(consolePage, "console-assistant-typing");
   await shot(widget, "widget-assistant-typing");
   const answer = widget.locator(".msg.assistant").getByText("You can return any item within 30 days");
   await answer.waitFor({ timeout: 10_000 });
@@ -94,11 +101,11 @@ test("the assistant answers from the knowledge base live, and escalates on reque
   await say(widget, "I'd like to talk to a human please");
   await widget.getByText("I've passed this conversation to our support team").waitFor({ timeout: 10_000 });
 
-  await consolePage.getByRole("button", { name: "Inbox" }).click();
+  await consolePage.getByText("The assistant is writing a reply...").waitFor({ state: "detached" });
   await consolePage.getByRole("tab", { name: "Escalated", exact: true }).click();
-  const row = consolePage.getByRole("button", { name: /Grace Asker/ });
-  await row.waitFor({ timeout: 10_000 });
-  await row.click();
+  const escalated = consolePage.getByRole("button", { name: /Grace Asker/ });
+  await escalated.waitFor({ timeout: 10_000 });
+  await escalated.click();
   await consolePage.locator(".msg.assistant").getByText("You can return any item within 30 days").waitFor();
   await shot(consolePage, "console-escalated-by-assistant");
   assert.deepEqual(widget.errors, []);
