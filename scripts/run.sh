@@ -25,6 +25,7 @@ if [ ! -s .echo-dev/demo-org.json ]; then
   # The demo organization is on the paid plan, so the pro features show; the
   # AI ones work once ECHO_LLM_BASE_URL (and _API_KEY, _MODEL) name a model.
   "$server" subscription set "$org" active
+  "$server" knowledge add "$org" scripts/demo/acme-help-centre.md >/dev/null
 fi
 org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
 key=$(sed -E 's/.*"operatorKey":"([^"]+)".*/\1/' .echo-dev/demo-org.json)

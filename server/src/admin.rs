@@ -98,3 +98,28 @@ pub async fn set_conversation_status(
         .set_conversation_status(conversation, status, None, clock.now())
         .await
 }
+
+/// Adds a file to an organization's knowledge base (`knowledge add`): the
+/// same checks and extraction as an upload, without the subscription gate
+/// (an administrator's import). A running server's index picks it up on its
+/// next search.
+pub async fn add_knowledge_file(
+    store: &dyn Store,
+    clock: &Clock,
+    organization: OrganizationId,
+    path: &std::path::Path,
+) -> anyhow::Result<echo_protocol::knowledge::KnowledgeFile> {
+    let bytes = std::fs::read(path)?;
+    anyhow::ensure!(
+        bytes.len() <= echo_protocol::knowledge::MAX_FILE_BYTES,
+        "{} is over the 5 MiB limit",
+        path.display()
+    );
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "untitled".into());
+    let prepared = crate::knowledge::prepare(organization, name, None, &bytes, clock.now())?;
+    store.add_knowledge_file(prepared.file).await?;
+    Ok(prepared.listed)
+}

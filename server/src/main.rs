@@ -103,10 +103,26 @@ enum Command {
         #[command(subcommand)]
         command: ConversationCommand,
     },
+    /// Manage an organization's knowledge base.
+    Knowledge {
+        #[command(subcommand)]
+        command: KnowledgeCommand,
+    },
     /// Manage the live-event log.
     Events {
         #[command(subcommand)]
         command: EventsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KnowledgeCommand {
+    /// Import text, Markdown, HTML or PDF files (no subscription needed);
+    /// prints each as JSON.
+    Add {
+        organization_id: String,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
 }
 
@@ -288,6 +304,27 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("setting the widget settings of {id}"))?;
             eprintln!("widget settings of {id} updated");
+        }
+        Command::Knowledge {
+            command:
+                KnowledgeCommand::Add {
+                    organization_id: id,
+                    files,
+                },
+        } => {
+            let store = store::connect(&cli.database_url, Arc::new(Hub::default())).await?;
+            let organization = organization_id(&id)?;
+            for path in files {
+                let added = admin::add_knowledge_file(
+                    store.as_ref(),
+                    &Clock::system(),
+                    organization,
+                    &path,
+                )
+                .await
+                .with_context(|| format!("adding {}", path.display()))?;
+                println!("{}", serde_json::to_string(&added)?);
+            }
         }
         Command::Events {
             command: EventsCommand::Prune { older_than_hours },

@@ -17,9 +17,8 @@ use super::operator::Operator;
 use super::pro::require_subscription;
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
-use crate::knowledge::extract::{extract, ExtractError};
-use crate::knowledge::Change;
-use crate::store::{KnowledgeText, NewKnowledgeFile};
+use crate::knowledge::extract::ExtractError;
+use crate::knowledge::{prepare, Change, Prepared};
 
 /// Room for the multipart framing around the largest accepted file.
 const UPLOAD_BODY_BYTES: usize = MAX_FILE_BYTES + 16 * 1024;
@@ -119,41 +118,20 @@ pub async fn upload_file(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    let size_bytes = bytes.len() as u64;
-    let extracted = {
-        let name = name.clone();
-        tokio::task::spawn_blocking(move || extract(&name, declared.as_deref(), &bytes))
-            .await
-            .map_err(ApiError::internal)?
-    }
+    let now = ctx.clock.now();
+    let prepared = tokio::task::spawn_blocking(move || {
+        prepare(operator.0, name, declared.as_deref(), &bytes, now)
+    })
+    .await
+    .map_err(ApiError::internal)?
     .map_err(|error| match error {
         ExtractError::Unsupported(message) => {
             ApiError::new(ErrorCode::UnsupportedMediaType, message)
         }
         ExtractError::NoText(message) => ApiError::validation("file", message),
     })?;
-    let file = NewKnowledgeFile {
-        id: FileId::from_uuid(uuid::Uuid::new_v4()),
-        organization_id: operator.0,
-        name,
-        content_type: extracted.content_type.to_owned(),
-        size_bytes,
-        text: extracted.text,
-        created_at: ctx.clock.now(),
-    };
-    let listed = KnowledgeFile {
-        file_id: file.id,
-        name: file.name.clone(),
-        content_type: file.content_type.clone(),
-        size_bytes,
-        text_chars: file.text.chars().count() as u64,
-        created_at: file.created_at,
-    };
-    let text = KnowledgeText {
-        id: file.id,
-        name: file.name.clone(),
-        text: file.text.clone(),
-    };
+    let Prepared { file, listed, text } = prepared;
+    let size_bytes = listed.size_bytes;
     let version = ctx.store.add_knowledge_file(file).await?;
     ctx.knowledge
         .changed(operator.0, version, Change::Added(text))

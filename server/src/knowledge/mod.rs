@@ -17,7 +17,10 @@ use std::sync::{Arc, Mutex};
 
 use echo_protocol::{FileId, OrganizationId};
 
-use crate::store::{KnowledgeText, Store, StoreResult};
+use echo_protocol::knowledge::KnowledgeFile;
+use echo_protocol::Timestamp;
+
+use crate::store::{KnowledgeText, NewKnowledgeFile, Store, StoreResult};
 use index::{OrgIndex, Passage};
 
 /// Organizations whose index stays in memory at once.
@@ -41,6 +44,49 @@ pub struct KnowledgeBase {
 pub enum Change {
     Added(KnowledgeText),
     Removed(FileId),
+}
+
+/// An uploaded file made ready to store: what to store, how it is listed,
+/// and what the index needs.
+pub struct Prepared {
+    pub file: NewKnowledgeFile,
+    pub listed: KnowledgeFile,
+    pub text: KnowledgeText,
+}
+
+/// Checks and extracts an uploaded file (CPU-bound: call it off the async
+/// threads).
+pub fn prepare(
+    organization: OrganizationId,
+    name: String,
+    declared: Option<&str>,
+    bytes: &[u8],
+    now: Timestamp,
+) -> Result<Prepared, extract::ExtractError> {
+    let extracted = extract::extract(&name, declared, bytes)?;
+    let file = NewKnowledgeFile {
+        id: FileId::from_uuid(uuid::Uuid::new_v4()),
+        organization_id: organization,
+        name,
+        content_type: extracted.content_type.to_owned(),
+        size_bytes: bytes.len() as u64,
+        text: extracted.text,
+        created_at: now,
+    };
+    let listed = KnowledgeFile {
+        file_id: file.id,
+        name: file.name.clone(),
+        content_type: file.content_type.clone(),
+        size_bytes: file.size_bytes,
+        text_chars: file.text.chars().count() as u64,
+        created_at: now,
+    };
+    let text = KnowledgeText {
+        id: file.id,
+        name: file.name.clone(),
+        text: file.text.clone(),
+    };
+    Ok(Prepared { file, listed, text })
 }
 
 async fn blocking<T: Send + 'static>(

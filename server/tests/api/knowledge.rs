@@ -302,3 +302,32 @@ async fn search_queries_are_validated() {
     // Query syntax never fails.
     assert!(app.search(key, "\"unclosed AND (").await.hits.is_empty());
 }
+
+/// `echo-server knowledge add` imports files from another process (no
+/// subscription needed); the running server's search finds them.
+#[tokio::test]
+async fn the_admin_command_imports_files_the_server_then_finds() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("warranty.md");
+    std::fs::write(&path, "# Warranty\n\nBoots carry a two-year warranty.").unwrap();
+    let key = &app.org.operator_key;
+    assert!(app.search(key, "warranty").await.hits.is_empty());
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_echo-server"))
+        .args(["--database-url", &app.database_url, "knowledge", "add"])
+        .arg(app.org.organization_id.to_string())
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let added: KnowledgeFile = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(added.name, "warranty.md");
+    assert_eq!(added.content_type, "text/markdown");
+    let hits = app.search(key, "boots warranty").await.hits;
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].file_id, added.file_id);
+}
