@@ -36,6 +36,13 @@ impl Failure {
     }
 }
 
+/// What a request carries.
+enum Body {
+    Empty,
+    Json(String),
+    Form(web_sys::FormData),
+}
+
 #[derive(Clone)]
 pub struct OperatorApi {
     key: String,
@@ -74,7 +81,7 @@ impl OperatorApi {
     pub async fn delete_file(&self, id: FileId) -> Result<(), Failure> {
         let path = format!("/v1/operator/knowledge-base/files/{id}");
         let response = self
-            .send("DELETE", &path, None::<&()>, None, None)
+            .send("DELETE", &path, Body::Empty, None, None)
             .await
             .map_err(|_| Failure::network())?;
         if !response.ok() {
@@ -91,32 +98,15 @@ impl OperatorApi {
 
     /// Uploads a file picked by the operator (a pro feature).
     pub async fn upload(&self, file: &web_sys::File) -> Result<KnowledgeFile, Failure> {
-        let response = async {
-            let form = web_sys::FormData::new()?;
-            form.append_with_blob_and_filename("file", file, &file.name())?;
-            let init = RequestInit::new();
-            init.set_method("POST");
-            let headers = web_sys::Headers::new()?;
-            headers.set("Authorization", &format!("Bearer {}", self.key))?;
-            init.set_headers(&headers);
-            init.set_body(&form);
-            let request =
-                Request::new_with_str_and_init("/v1/operator/knowledge-base/files", &init)?;
-            let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-            JsFuture::from(window.fetch_with_request(&request))
-                .await?
-                .dyn_into::<Response>()
-        }
+        let form = web_sys::FormData::new().map_err(|_| Failure::network())?;
+        form.append_with_blob_and_filename("file", file, &file.name())
+            .map_err(|_| Failure::network())?;
+        self.fetch_json(
+            "POST",
+            "/v1/operator/knowledge-base/files",
+            Body::Form(form),
+        )
         .await
-        .map_err(|_| Failure::network())?;
-        if !response.ok() {
-            return Err(failure(&response).await);
-        }
-        let text = text_of(&response).await.ok_or_else(Failure::network)?;
-        serde_json::from_str(&text).map_err(|_| Failure {
-            code: None,
-            message: "The server sent an unexpected answer.".into(),
-        })
     }
 
     pub async fn conversations(
@@ -172,7 +162,7 @@ impl OperatorApi {
             .send(
                 "GET",
                 "/v1/operator/events",
-                None::<&()>,
+                Body::Empty,
                 resume.as_deref(),
                 Some(abort),
             )
@@ -194,6 +184,23 @@ impl OperatorApi {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, Failure> {
+        let body = match body {
+            Some(body) => Body::Json(serde_json::to_string(body).map_err(|e| Failure {
+                code: None,
+                message: e.to_string(),
+            })?),
+            None => Body::Empty,
+        };
+        self.fetch_json(method, path, body).await
+    }
+
+    /// Sends the request and reads the JSON answer (or the error body).
+    async fn fetch_json<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        path: &str,
+        body: Body,
+    ) -> Result<T, Failure> {
         let response = self
             .send(method, path, body, None, None)
             .await
@@ -208,11 +215,11 @@ impl OperatorApi {
         })
     }
 
-    async fn send<B: Serialize>(
+    async fn send(
         &self,
         method: &str,
         path: &str,
-        body: Option<&B>,
+        body: Body,
         last_event_id: Option<&str>,
         abort: Option<&AbortSignal>,
     ) -> Result<Response, JsValue> {
@@ -220,11 +227,14 @@ impl OperatorApi {
         init.set_method(method);
         let headers = web_sys::Headers::new()?;
         headers.set("Authorization", &format!("Bearer {}", self.key))?;
-        if let Some(body) = body {
-            let json =
-                serde_json::to_string(body).map_err(|e| JsValue::from_str(&e.to_string()))?;
-            headers.set("Content-Type", "application/json")?;
-            init.set_body(&JsValue::from_str(&json));
+        match body {
+            Body::Empty => {}
+            Body::Json(json) => {
+                headers.set("Content-Type", "application/json")?;
+                init.set_body(&JsValue::from_str(&json));
+            }
+            // The browser sets the multipart content type with its boundary.
+            Body::Form(form) => init.set_body(&form),
         }
         if let Some(id) = last_event_id {
             headers.set("Last-Event-ID", id)?;

@@ -74,12 +74,13 @@ impl Llm {
         messages: Vec<ChatCompletionRequestMessage>,
         tools: Vec<ChatCompletionTools>,
     ) -> Result<ChatCompletionResponseMessage, LlmUnavailable> {
-        let request = CreateChatCompletionRequestArgs::default()
-            .model(self.model.clone())
-            .messages(messages)
-            .tools(tools)
-            .build()
-            .map_err(|e| LlmUnavailable(e.to_string()))?;
+        let mut request = CreateChatCompletionRequestArgs::default();
+        request.model(self.model.clone()).messages(messages);
+        // Some servers refuse an empty `tools` list: send none instead.
+        if !tools.is_empty() {
+            request.tools(tools);
+        }
+        let request = request.build().map_err(|e| LlmUnavailable(e.to_string()))?;
         let response = self.client.chat().create(request).await.map_err(|error| {
             tracing::warn!(error = %error, "LLM call failed");
             LlmUnavailable(error.to_string())
@@ -94,26 +95,16 @@ impl Llm {
 
     /// The model's answer to `turns`.
     pub async fn complete(&self, turns: Vec<Turn>) -> Result<String, LlmUnavailable> {
-        let messages: Vec<ChatCompletionRequestMessage> = turns
+        let messages = turns
             .into_iter()
             .map(|turn| match turn {
                 Turn::System(text) => ChatCompletionRequestSystemMessage::from(text).into(),
                 Turn::User(text) => ChatCompletionRequestUserMessage::from(text).into(),
             })
             .collect();
-        let request = CreateChatCompletionRequestArgs::default()
-            .model(self.model.clone())
-            .messages(messages)
-            .build()
-            .map_err(|e| LlmUnavailable(e.to_string()))?;
-        let response = self.client.chat().create(request).await.map_err(|error| {
-            tracing::warn!(error = %error, "LLM call failed");
-            LlmUnavailable(error.to_string())
-        })?;
-        response
-            .choices
-            .into_iter()
-            .find_map(|choice| choice.message.content)
+        self.chat(messages, Vec::new())
+            .await?
+            .content
             .filter(|text| !text.trim().is_empty())
             .ok_or_else(|| LlmUnavailable("the model returned no text".into()))
     }

@@ -124,9 +124,7 @@ impl Feed {
                     (Ok(_), Ok(pruned)) if pruned > self.last => {
                         return match self.store.head_position(self.scope).await {
                             Ok(head) => {
-                                // Never below what was pruned, so the next
-                                // resume from here is exact.
-                                self.last = head.max(pruned);
+                                self.last = head;
                                 self.replaying = false;
                                 let frame = position_frame("reset", self.last);
                                 Some((Ok(frame), self))
@@ -173,11 +171,7 @@ async fn stream_events(
 ) -> ApiResult<Response> {
     let (last, replaying) = match after {
         Some(position) => (position, true),
-        None => {
-            let head = ctx.store.head_position(scope).await?;
-            let pruned = ctx.store.pruned_through(scope).await?;
-            (head.max(pruned), false)
-        }
+        None => (ctx.store.head_position(scope).await?, false),
     };
     let ready = position_frame("ready", last);
     let feed = Feed {

@@ -375,7 +375,9 @@ pub trait Store: Send + Sync + 'static {
     /// none): a resume from before it cannot be exact.
     async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64>;
 
-    /// The newest event position in the scope (0 when it has none).
+    /// Where a new follower of the scope starts: the newest event's position,
+    /// or the highest pruned one if that is greater (0 when there is none),
+    /// so a later resume from it is exact.
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64>;
 
     /// Events after `after` in the scope, oldest first.
@@ -425,6 +427,22 @@ pub async fn connect_with(
         "unsupported database URL (expected sqlite://PATH or postgres://...): {}",
         crate::config::redacted(database_url)
     )
+}
+
+/// Rows fetched newest first with one extra row: if the extra row is there,
+/// the page is full and the next one starts below its last item.
+fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more {
+        rows.last().map(|(cursor, _)| *cursor)
+    } else {
+        None
+    };
+    Page {
+        items: rows.into_iter().map(|(_, item)| item).collect(),
+        next_cursor,
+    }
 }
 
 /// A message to be stored, with a fresh ID.

@@ -31,9 +31,10 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::{
-    ActivityCursor, ContactSession, Conversation, ConversationSummary, Cursor, EventScope,
-    KnowledgeText, NewContactSession, NewKnowledgeFile, NewOrganization, OperatorSummary,
-    Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus, VisitorActivity,
+    paginate, ActivityCursor, ContactSession, Conversation, ConversationSummary, Cursor,
+    EventScope, KnowledgeText, NewContactSession, NewKnowledgeFile, NewOrganization,
+    OperatorSummary, Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus,
+    VisitorActivity,
 };
 use crate::live::Hub;
 use crate::secrets::SecretHash;
@@ -214,7 +215,21 @@ async fn touch_session(tx: &mut Tx, activity: &VisitorActivity) -> StoreResult<T
             .bind(activity.session.as_str())
             .fetch_optional(&mut **tx)
             .await?;
-    let expires_at = Timestamp(expires_at.ok_or(StoreError::SessionExpired)?);
+    refresh_session(
+        tx,
+        activity,
+        Timestamp(expires_at.ok_or(StoreError::SessionExpired)?),
+    )
+    .await
+}
+
+/// Applies the refresh rule to a session (locked by the caller) whose expiry
+/// is `expires_at`; returns the expiry after the activity.
+async fn refresh_session(
+    tx: &mut Tx,
+    activity: &VisitorActivity,
+    expires_at: Timestamp,
+) -> StoreResult<Timestamp> {
     match activity.policy.refresh(expires_at, activity.now) {
         Err(_) => Err(StoreError::SessionExpired),
         Ok(Refresh::Unchanged) => Ok(expires_at),
@@ -388,22 +403,6 @@ fn conversation_from(
         status: status_of(&status)?,
         created_at: Timestamp(at),
     })
-}
-
-/// Rows fetched newest first with one extra row: if the extra row is there,
-/// the page is full and the next one starts below its last item.
-fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
-    let full = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if full {
-        rows.last().map(|(c, _)| *c)
-    } else {
-        None
-    };
-    Page {
-        items: rows.into_iter().map(|(_, t)| t).collect(),
-        next_cursor,
-    }
 }
 
 async fn bump_knowledge_version(tx: &mut Tx, organization: OrganizationId) -> StoreResult<i64> {
@@ -686,17 +685,7 @@ impl Store for PostgresStore {
             touch_session(&mut tx, &activity).await?;
             return Err(StoreError::NotFound);
         };
-        match activity.policy.refresh(Timestamp(expires_at), activity.now) {
-            Err(_) => return Err(StoreError::SessionExpired),
-            Ok(Refresh::Unchanged) => {}
-            Ok(Refresh::ExtendTo(new_expiry)) => {
-                sqlx::query("UPDATE contact_sessions SET expires_at = $1 WHERE id_hash = $2")
-                    .bind(new_expiry.millis())
-                    .bind(activity.session.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        refresh_session(&mut tx, &activity, Timestamp(expires_at)).await?;
         let organization = parse(&org, OrganizationId::parse, "organization ID")?;
         if status_of(&status)? == ConversationStatus::Resolved {
             // A retry of a message stored before the conversation was
@@ -935,16 +924,7 @@ impl Store for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
-        let changed =
-            sqlx::query("UPDATE organizations SET subscription_status = $1 WHERE id = $2")
-                .bind(status.as_str())
-                .bind(organization.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
+        // An unknown organization fails this insert's foreign key: NotFound.
         let inserted = sqlx::query(
             "INSERT INTO billing_events (id, organization_id, status, received_at)
              VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
@@ -957,10 +937,13 @@ impl Store for PostgresStore {
         .await?
         .rows_affected();
         if inserted == 0 {
-            // Already applied: undo the update above.
-            tx.rollback().await?;
             return Ok(false);
         }
+        sqlx::query("UPDATE organizations SET subscription_status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(organization.to_string())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -1096,46 +1079,46 @@ impl Store for PostgresStore {
     }
 
     async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64> {
-        let through: Option<i64> = match scope {
-            EventScope::Conversation(id) => {
-                sqlx::query_scalar(
-                    "SELECT o.events_pruned_through FROM conversations c
-                     JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1",
-                )
-                .bind(id.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-            }
-            EventScope::Organization(id) => {
-                sqlx::query_scalar("SELECT events_pruned_through FROM organizations WHERE id = $1")
-                    .bind(id.to_string())
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
+        let (sql, key) = match scope {
+            EventScope::Conversation(id) => (
+                "SELECT o.events_pruned_through FROM conversations c
+                 JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1",
+                id.to_string(),
+            ),
+            EventScope::Organization(id) => (
+                "SELECT events_pruned_through FROM organizations WHERE id = $1",
+                id.to_string(),
+            ),
         };
+        let through: Option<i64> = sqlx::query_scalar(sql)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(through.unwrap_or(0))
     }
 
     async fn head_position(&self, scope: EventScope) -> StoreResult<i64> {
-        let position: i64 = match scope {
-            EventScope::Conversation(id) => {
-                sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(position), 0) FROM events WHERE conversation_id = $1",
-                )
-                .bind(id.to_string())
-                .fetch_one(&self.pool)
-                .await?
-            }
-            EventScope::Organization(id) => {
-                sqlx::query_scalar(
-                    "SELECT COALESCE(MAX(position), 0) FROM events WHERE organization_id = $1",
-                )
-                .bind(id.to_string())
-                .fetch_one(&self.pool)
-                .await?
-            }
+        let (sql, key) = match scope {
+            EventScope::Conversation(id) => (
+                "SELECT GREATEST(
+                     (SELECT MAX(position) FROM events WHERE conversation_id = $1),
+                     (SELECT o.events_pruned_through FROM conversations c
+                      JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1),
+                     0)",
+                id.to_string(),
+            ),
+            EventScope::Organization(id) => (
+                "SELECT GREATEST(
+                     (SELECT MAX(position) FROM events WHERE organization_id = $1),
+                     (SELECT events_pruned_through FROM organizations WHERE id = $1),
+                     0)",
+                id.to_string(),
+            ),
         };
-        Ok(position)
+        Ok(sqlx::query_scalar(sql)
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     async fn events_after(

@@ -25,9 +25,10 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    ActivityCursor, ContactSession, Conversation, ConversationSummary, Cursor, EventScope,
-    KnowledgeText, NewContactSession, NewKnowledgeFile, NewOrganization, OperatorSummary,
-    Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus, VisitorActivity,
+    paginate, ActivityCursor, ContactSession, Conversation, ConversationSummary, Cursor,
+    EventScope, KnowledgeText, NewContactSession, NewKnowledgeFile, NewOrganization,
+    OperatorSummary, Organization, Page, Store, StoreError, StoreResult, SubscriptionStatus,
+    VisitorActivity,
 };
 use crate::live::Hub;
 use crate::secrets::SecretHash;
@@ -1181,11 +1182,18 @@ impl Store for SqliteStore {
         self.read(move |conn| {
             let (sql, key) = match scope {
                 EventScope::Conversation(id) => (
-                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE conversation_id = ?1",
+                    "SELECT MAX(
+                         COALESCE((SELECT MAX(seq) FROM events WHERE conversation_id = ?1), 0),
+                         COALESCE((SELECT o.events_pruned_through FROM conversations c
+                                   JOIN organizations o ON o.id = c.organization_id
+                                   WHERE c.id = ?1), 0))",
                     id.to_string(),
                 ),
                 EventScope::Organization(id) => (
-                    "SELECT COALESCE(MAX(seq), 0) FROM events WHERE organization_id = ?1",
+                    "SELECT MAX(
+                         COALESCE((SELECT MAX(seq) FROM events WHERE organization_id = ?1), 0),
+                         COALESCE((SELECT events_pruned_through FROM organizations
+                                   WHERE id = ?1), 0))",
                     id.to_string(),
                 ),
             };
@@ -1320,20 +1328,4 @@ fn bump_knowledge_version(conn: &Connection, organization: OrganizationId) -> St
     .query_row([organization.to_string()], |row| row.get(0))
     .optional()?
     .ok_or(StoreError::NotFound)
-}
-
-/// Rows fetched newest first with one extra row: if the extra row is there,
-/// the page is full and the next one starts below its last item.
-fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|(cursor, _)| *cursor)
-    } else {
-        None
-    };
-    Page {
-        items: rows.into_iter().map(|(_, item)| item).collect(),
-        next_cursor,
-    }
 }

@@ -177,7 +177,7 @@ impl TestApp {
         match &self.postgres {
             Some(db) => {
                 let value: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-                    .fetch_one(&db.pool().await)
+                    .fetch_one(&db.pool)
                     .await
                     .unwrap();
                 value
@@ -190,7 +190,7 @@ impl TestApp {
     pub async fn scalar_text(&self, sql: &str) -> String {
         match &self.postgres {
             Some(db) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-                .fetch_one(&db.pool().await)
+                .fetch_one(&db.pool)
                 .await
                 .unwrap(),
             None => self.sqlite().query_row(sql, [], |r| r.get(0)).unwrap(),
@@ -509,6 +509,8 @@ pub struct ThrowawayDatabase {
     server: String,
     name: String,
     pub url: String,
+    /// For reading the database directly; connects on first use.
+    pub pool: sqlx::PgPool,
 }
 
 fn with_database(server: &str, name: &str) -> String {
@@ -533,15 +535,13 @@ impl ThrowawayDatabase {
             .await
             .expect("database created");
         admin.close().await;
+        let url = with_database(server, &name);
         Self {
             server: server.to_owned(),
-            url: with_database(server, &name),
+            pool: sqlx::PgPool::connect_lazy(&url).expect("a valid URL"),
+            url,
             name,
         }
-    }
-
-    pub async fn pool(&self) -> sqlx::PgPool {
-        sqlx::PgPool::connect(&self.url).await.unwrap()
     }
 }
 
@@ -567,4 +567,58 @@ impl Drop for ThrowawayDatabase {
         })
         .join();
     }
+}
+
+/// The real server binary, for tests that run it as a process.
+pub const BIN: &str = env!("CARGO_BIN_EXE_echo-server");
+
+/// Runs an administration command of the binary against `database_url`,
+/// which must succeed; its output.
+pub fn cli(database_url: &str, args: &[&str]) -> std::process::Output {
+    let output = std::process::Command::new(BIN)
+        .args(["--database-url", database_url])
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "echo-server {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// A visitor with a session and one conversation, made over HTTP against a
+/// server process at `base`: the session token and the conversation.
+pub async fn visitor_over_http(
+    client: &reqwest::Client,
+    base: &str,
+    organization_id: OrganizationId,
+) -> (String, ConversationId) {
+    let session: ContactSessionCreated = client
+        .post(format!("{base}/v1/contact-sessions"))
+        .json(&CreateContactSession {
+            organization_id,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            metadata: BrowserMetadata::default(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = session.contact_session_id.expose_secret().to_owned();
+    let conversation: ConversationCreated = client
+        .post(format!("{base}/v1/conversations"))
+        .bearer_auth(&token)
+        .json(&CreateConversation { organization_id })
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (token, conversation.conversation_id)
 }

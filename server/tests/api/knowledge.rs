@@ -7,7 +7,7 @@ use echo_protocol::{ErrorCode, FileId};
 use echo_server::store::{NewKnowledgeFile, SubscriptionStatus};
 use reqwest::StatusCode;
 
-use crate::helpers::{assert_error, json, pdf_with_text, spawn_app, TestApp};
+use crate::helpers::{assert_error, cli, json, pdf_with_text, spawn_app, TestApp};
 
 async fn subscribed_app() -> TestApp {
     let app = spawn_app().await;
@@ -313,16 +313,14 @@ async fn the_admin_command_imports_files_the_server_then_finds() {
     std::fs::write(&path, "# Warranty\n\nBoots carry a two-year warranty.").unwrap();
     let key = &app.org.operator_key;
     assert!(app.search(key, "warranty").await.hits.is_empty());
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_echo-server"))
-        .args(["--database-url", &app.database_url, "knowledge", "add"])
-        .arg(app.org.organization_id.to_string())
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = cli(
+        &app.database_url,
+        &[
+            "knowledge",
+            "add",
+            &app.org.organization_id.to_string(),
+            path.to_str().unwrap(),
+        ],
     );
     let added: KnowledgeFile = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(added.name, "warranty.md");

@@ -10,17 +10,12 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
-use echo_protocol::conversations::{ConversationCreated, CreateConversation};
 use echo_protocol::events::Change;
 use echo_protocol::messages::SendMessage;
-use echo_protocol::validate::BrowserMetadata;
 use echo_protocol::OrganizationId;
 use reqwest::StatusCode;
 
-use crate::helpers::{postgres_server, SseReader, ThrowawayDatabase};
-
-const BIN: &str = env!("CARGO_BIN_EXE_echo-server");
+use crate::helpers::{cli, postgres_server, visitor_over_http, SseReader, ThrowawayDatabase, BIN};
 
 struct Replica {
     child: Child,
@@ -69,20 +64,6 @@ fn start_replica(database_url: &str) -> Replica {
     }
 }
 
-fn admin(database_url: &str, args: &[&str]) -> serde_json::Value {
-    let output = Command::new(BIN)
-        .args(["--database-url", database_url])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null)
-}
-
 async fn events(
     client: &reqwest::Client,
     base: &str,
@@ -129,7 +110,8 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
     };
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let org = admin(&url, &["org", "create", "--name", "Acme"]);
+    let created = cli(&url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let key = org["operatorKey"].as_str().unwrap().to_owned();
     let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
     let (a, b) = (start_replica(&url), start_replica(&url));
@@ -144,34 +126,8 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
     }
 
     // The visitor lives on replica A.
-    let session: ContactSessionCreated = client
-        .post(format!("{}/v1/contact-sessions", a.base))
-        .json(&CreateContactSession {
-            organization_id: org_id,
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            metadata: BrowserMetadata::default(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session.contact_session_id.expose_secret().to_owned();
-    let conversation: ConversationCreated = client
-        .post(format!("{}/v1/conversations", a.base))
-        .bearer_auth(&token)
-        .json(&CreateConversation {
-            organization_id: org_id,
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = conversation.conversation_id.to_string();
+    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
+    let id = conversation.to_string();
     let path = format!("/v1/conversations/{id}/events");
     let mut on_a = events(&client, &a.base, &token, &path, None).await;
     assert_eq!(on_a.next().await.event, "ready");

@@ -5,14 +5,12 @@ use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
-use echo_protocol::conversations::{ConversationCreated, CreateConversation};
 use echo_protocol::messages::SendMessage;
-use echo_protocol::validate::BrowserMetadata;
 use echo_protocol::OrganizationId;
 use echo_server::secrets::SecretHash;
 
-const BIN: &str = env!("CARGO_BIN_EXE_echo-server");
+use crate::helpers::{cli, visitor_over_http, BIN};
+
 const LLM_KEY: &str = "sk-test-0123456789abcdefSECRET";
 
 #[tokio::test]
@@ -34,18 +32,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
     let operator_key = org["operatorKey"].as_str().unwrap().to_owned();
     let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
     let mut log = String::from_utf8_lossy(&created.stderr).into_owned();
-    let subscribed = Command::new(BIN)
-        .args([
-            "--database-url",
-            &db,
-            "subscription",
-            "set",
-            org["organizationId"].as_str().unwrap(),
-            "active",
-        ])
-        .output()
-        .unwrap();
-    assert!(subscribed.status.success());
+    cli(&db, &["subscription", "set", &org_id.to_string(), "active"]);
 
     let mut server = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
@@ -77,37 +64,8 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
 
-    let session: ContactSessionCreated = client
-        .post(format!("{base}/v1/contact-sessions"))
-        .json(&CreateContactSession {
-            organization_id: org_id,
-            name: "Ada".into(),
-            email: "ada@example.com".into(),
-            metadata: BrowserMetadata::default(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session.contact_session_id.expose_secret().to_owned();
-    let conversation: ConversationCreated = client
-        .post(format!("{base}/v1/conversations"))
-        .bearer_auth(&token)
-        .json(&CreateConversation {
-            organization_id: org_id,
-        })
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let messages = format!(
-        "{base}/v1/conversations/{}/messages",
-        conversation.conversation_id
-    );
+    let (token, conversation) = visitor_over_http(&client, &base, org_id).await;
+    let messages = format!("{base}/v1/conversations/{conversation}/messages");
     let sent = client
         .post(&messages)
         .bearer_auth(&token)
