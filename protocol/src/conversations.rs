@@ -14,6 +14,14 @@ pub enum ConversationStatus {
     Resolved,
 }
 
+impl std::str::FromStr for ConversationStatus {
+    type Err = crate::ids::InvalidValue;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Self::parse(text).ok_or(crate::ids::InvalidValue)
+    }
+}
+
 impl ConversationStatus {
     pub const fn as_str(self) -> &'static str {
         match self {

@@ -21,6 +21,14 @@ pub struct LiveEvent {
     pub change: Change,
 }
 
+/// The data of the stream's `ready` frame (where the stream starts) and of
+/// a `reset` frame (where a client that must reload continues from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StreamPosition {
+    pub position: i64,
+}
+
 /// What happened; `type` is `message`, `status` or `typing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

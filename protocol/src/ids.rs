@@ -35,8 +35,40 @@ macro_rules! uuid_id {
                 self.0.hyphenated().fmt(f)
             }
         }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidId;
+
+            fn from_str(text: &str) -> Result<Self, InvalidId> {
+                Self::parse(text).ok_or(InvalidId)
+            }
+        }
     };
 }
+
+/// Text that is not an ID of the expected kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidId;
+
+impl fmt::Display for InvalidId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a valid ID")
+    }
+}
+
+impl std::error::Error for InvalidId {}
+
+/// Text that is not one of an enumeration's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvalidValue;
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not one of the allowed values")
+    }
+}
+
+impl std::error::Error for InvalidValue {}
 
 uuid_id!(
     /// An organization: the company that embeds the widget.

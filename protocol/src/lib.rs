@@ -20,12 +20,17 @@
 //! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
+//! - [`db`]: database encodings of IDs, statuses, roles and timestamps
+//!   (features `sqlite` and `sqlx`, for the server's stores only).
 //!
-//! Server-only derives (OpenAPI schemas) sit behind the `openapi` feature.
+//! Server-only derives (OpenAPI schemas, database encodings) sit behind the
+//! `openapi`, `sqlite` and `sqlx` features.
 
 pub mod billing;
 pub mod contact_sessions;
 pub mod conversations;
+#[cfg(any(feature = "sqlite", feature = "sqlx"))]
+pub mod db;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -46,18 +46,6 @@ impl SseParser {
     }
 }
 
-/// The position a `ready` frame's data (`{"position":N}`) announces: where
-/// to resume from if the stream drops before any event arrives.
-pub fn ready_position(data: &str) -> Option<i64> {
-    let digits = data
-        .split_once("\"position\":")?
-        .1
-        .trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()?;
-    digits.parse().ok()
-}
-
 /// Exponential backoff with jitter: 1 s, 2 s, 4 s ... at most 15 s.
 pub fn backoff_ms(failures: u32, jitter: f64) -> i32 {
     let base = 1000_i32.saturating_mul(1 << failures.saturating_sub(1).min(4));
@@ -87,13 +75,6 @@ mod tests {
                 },
             ]
         );
-    }
-
-    #[test]
-    fn ready_frames_announce_a_position() {
-        assert_eq!(ready_position("{\"position\":42}"), Some(42));
-        assert_eq!(ready_position("{\"position\": 0}"), Some(0));
-        assert_eq!(ready_position("{}"), None);
     }
 
     #[test]

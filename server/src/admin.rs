@@ -84,7 +84,7 @@ pub async fn add_message(
     );
     let text = MessageText::parse(text)?.into_inner();
     Ok(store
-        .add_message(conversation, new_message(role, text, clock.now()), None)
+        .add_message_unscoped(conversation, new_message(role, text, clock.now()))
         .await?)
 }
 
@@ -95,7 +95,7 @@ pub async fn set_conversation_status(
     status: ConversationStatus,
 ) -> StoreResult<()> {
     store
-        .set_conversation_status(conversation, status, None, clock.now())
+        .set_status_unscoped(conversation, status, clock.now())
         .await
 }
 

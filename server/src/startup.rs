@@ -35,7 +35,7 @@ impl Application {
     /// Opens the database (running migrations) and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let hub = Arc::new(Hub::default());
-        let store = store::connect_with(
+        let store = store::connect(
             &config.database_url,
             config.database_max_connections,
             hub.clone(),

@@ -1,28 +1,46 @@
-//! Storage behind one trait, so the HTTP layer never sees SQL and a second
-//! backend (PostgreSQL) can stand beside SQLite.
+//! Storage behind small traits, one per domain, so the HTTP layer never sees
+//! SQL and each backend is a folder of short files that match.
 //!
 //! Rules that must hold atomically with a write (the session is still live,
 //! the conversation belongs to the session and is not resolved) are checked
 //! inside the backend's transaction, not before it.
+//!
+//! # Layout
+//!
+//! - [`model`]: the rows the stores take and give.
+//! - [`page`]: cursors and pagination, shared by both backends.
+//! - `rows`: row mapping written once for both backends.
+//! - [`sqlite`]: embedded SQLite (one writer thread, group commit).
+//! - [`postgres`]: PostgreSQL (a pool; live events across replicas by LISTEN).
+//!
+//! Each backend has one file per trait below. Callers hold an
+//! `Arc<dyn Store>`, on which every domain's methods are callable.
 
-mod postgres;
-mod sqlite;
+pub mod model;
+pub mod page;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::LiveEvent;
 use echo_protocol::knowledge::KnowledgeFile;
-use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::messages::Message;
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::validate::BrowserMetadata;
-use echo_protocol::{ConversationId, FileId, OrganizationId, Timestamp};
+use echo_protocol::{ConversationId, FileId, MessageId, OrganizationId, Timestamp};
 
 use crate::live::Hub;
 use crate::secrets::SecretHash;
-use crate::session::SessionPolicy;
 
+pub use model::{
+    new_message, ContactSession, Conversation, ConversationSummary, EventScope, KnowledgeText,
+    NewContactSession, NewKnowledgeFile, NewOrganization, OperatorSummary, Organization,
+    SubscriptionStatus, VisitorActivity,
+};
+pub use page::{ActivityCursor, Cursor, Page};
 pub use postgres::{is_postgres_url, PostgresStore};
 pub use sqlite::{SqliteStore, WriteStats, DEFAULT_MAX_BATCH};
 
@@ -44,174 +62,9 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubscriptionStatus {
-    Active,
-    Inactive,
-}
-
-impl SubscriptionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriptionStatus::Active => "active",
-            SubscriptionStatus::Inactive => "inactive",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "active" => Some(SubscriptionStatus::Active),
-            "inactive" => Some(SubscriptionStatus::Inactive),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Organization {
-    pub id: OrganizationId,
-    pub name: String,
-    pub greet_message: String,
-    pub suggestions: Vec<String>,
-    pub subscription: SubscriptionStatus,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewOrganization {
-    pub id: OrganizationId,
-    pub name: String,
-    pub operator_key_hash: SecretHash,
-    pub greet_message: String,
-    pub created_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct NewContactSession {
-    pub id_hash: SecretHash,
-    pub organization_id: OrganizationId,
-    pub name: String,
-    pub email: String,
-    pub metadata: BrowserMetadata,
-    pub created_at: Timestamp,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct ContactSession {
-    pub id_hash: SecretHash,
-    pub organization_id: OrganizationId,
-    pub name: String,
-    pub email: String,
-    pub expires_at: Timestamp,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conversation {
-    pub id: ConversationId,
-    pub organization_id: OrganizationId,
-    pub status: ConversationStatus,
-    pub created_at: Timestamp,
-}
-
-#[derive(Debug, Clone)]
-pub struct ConversationSummary {
-    pub conversation: Conversation,
-    pub last_message: Option<MessagePreview>,
-}
-
-/// A page of rows and the cursor of the next one, if any.
-#[derive(Debug, Clone)]
-pub struct Page<T, C = Cursor> {
-    pub items: Vec<T>,
-    pub next_cursor: Option<C>,
-}
-
-/// A position in the operator inbox, ordered by last activity: the row's
-/// `(last_activity_at, seq)`, encoded `at_seq`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ActivityCursor {
-    pub at: i64,
-    pub seq: i64,
-}
-
-impl ActivityCursor {
-    pub fn parse(text: &str) -> Option<Self> {
-        let (at, seq) = text.split_once('_')?;
-        Some(Self {
-            at: at.parse().ok()?,
-            seq: seq.parse().ok().filter(|s: &i64| *s > 0)?,
-        })
-    }
-
-    pub fn encode(self) -> String {
-        format!("{}_{}", self.at, self.seq)
-    }
-}
-
-/// One row of the operator inbox.
-#[derive(Debug, Clone)]
-pub struct OperatorSummary {
-    pub conversation: Conversation,
-    pub last_activity_at: Timestamp,
-    pub visitor_name: String,
-    pub last_message: Option<MessagePreview>,
-}
-
-/// Whose events a live stream follows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventScope {
-    Conversation(ConversationId),
-    Organization(OrganizationId),
-}
-
-/// A position in a list: the row's insertion sequence. Opaque to clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor(pub i64);
-
-impl Cursor {
-    pub fn parse(text: &str) -> Option<Self> {
-        text.parse::<i64>().ok().filter(|n| *n > 0).map(Cursor)
-    }
-
-    pub fn encode(self) -> String {
-        self.0.to_string()
-    }
-}
-
-/// A knowledge-base file to store, with the text extracted from it.
-#[derive(Debug, Clone)]
-pub struct NewKnowledgeFile {
-    pub id: FileId,
-    pub organization_id: OrganizationId,
-    pub name: String,
-    pub content_type: String,
-    pub size_bytes: u64,
-    pub text: String,
-    pub created_at: Timestamp,
-}
-
-/// A knowledge-base file's searchable text.
-#[derive(Debug, Clone)]
-pub struct KnowledgeText {
-    pub id: FileId,
-    pub name: String,
-    pub text: String,
-}
-
-/// What a visitor's activity (creating a conversation, sending a message)
-/// needs to check and refresh their session inside the write.
-#[derive(Debug, Clone)]
-pub struct VisitorActivity {
-    pub session: SecretHash,
-    pub now: Timestamp,
-    pub policy: SessionPolicy,
-}
-
+/// Organizations, their settings, operator keys and billing.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
-    /// Whether the database answers (readiness checks).
-    async fn ping(&self) -> StoreResult<()>;
-
+pub trait OrganizationStore: Send + Sync {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()>;
     async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>>;
     async fn set_subscription(
@@ -226,16 +79,38 @@ pub trait Store: Send + Sync + 'static {
         suggestions: Vec<String>,
     ) -> StoreResult<()>;
 
+    /// The organization whose operator key hashes to this.
+    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>>;
+
+    /// Applies a billing event: records its ID and sets the subscription, in
+    /// one transaction. `Ok(false)` when the ID was already applied (nothing
+    /// changes); `NotFound` for an unknown organization.
+    async fn apply_billing_event(
+        &self,
+        event_id: String,
+        organization: OrganizationId,
+        status: SubscriptionStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+}
+
+/// Visitors' contact sessions.
+#[async_trait]
+pub trait ContactSessionStore: Send + Sync {
     async fn create_contact_session(&self, session: NewContactSession) -> StoreResult<()>;
     async fn contact_session(&self, id_hash: &SecretHash) -> StoreResult<Option<ContactSession>>;
+}
 
+/// Conversations: creation, lookups for visitors and operators, status.
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
     /// Creates an `unresolved` conversation whose first message is the
     /// organization's greeting, and refreshes the session. Returns the
     /// conversation and the session's (possibly new) expiry.
     async fn create_conversation(
         &self,
         id: ConversationId,
-        greeting_id: echo_protocol::MessageId,
+        greeting_id: MessageId,
         activity: VisitorActivity,
     ) -> StoreResult<(Conversation, Timestamp)>;
 
@@ -246,6 +121,7 @@ pub trait Store: Send + Sync + 'static {
         session: &SecretHash,
     ) -> StoreResult<Option<Conversation>>;
 
+    /// Any conversation, whoever owns it (the agent and support tooling).
     async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>>;
 
     /// The session's conversations, newest first.
@@ -255,63 +131,6 @@ pub trait Store: Send + Sync + 'static {
         before: Option<Cursor>,
         limit: u32,
     ) -> StoreResult<Page<ConversationSummary>>;
-
-    /// Stores a visitor message after checking, in the same transaction, that
-    /// the session is live and owns the conversation (`NotFound` otherwise)
-    /// and that the conversation is not resolved (`Conflict`); refreshes the
-    /// session.
-    ///
-    /// With an idempotency key already used in this conversation, stores
-    /// nothing and returns the message first stored under it.
-    async fn add_visitor_message(
-        &self,
-        conversation: ConversationId,
-        message: Message,
-        activity: VisitorActivity,
-        idempotency_key: Option<String>,
-    ) -> StoreResult<Message>;
-
-    /// Stores an assistant or operator message (`Conflict` when resolved).
-    /// An operator's reply makes an `unresolved` conversation `escalated`.
-    /// With `organization`, a conversation of another one is `NotFound`.
-    async fn add_message(
-        &self,
-        conversation: ConversationId,
-        message: Message,
-        organization: Option<OrganizationId>,
-    ) -> StoreResult<Message>;
-
-    /// The support agent's write: stores its message and then, if given,
-    /// sets the status, only while the conversation is still `unresolved`
-    /// (`Conflict` once an operator took over or it was resolved).
-    async fn add_agent_message(
-        &self,
-        conversation: ConversationId,
-        message: Message,
-        then_status: Option<ConversationStatus>,
-    ) -> StoreResult<()>;
-
-    /// Sets the status (no event when it is unchanged). With `organization`,
-    /// a conversation of another one is `NotFound`.
-    async fn set_conversation_status(
-        &self,
-        conversation: ConversationId,
-        status: ConversationStatus,
-        organization: Option<OrganizationId>,
-        now: Timestamp,
-    ) -> StoreResult<()>;
-
-    /// Tells the conversation's live streams, on every replica, that the
-    /// assistant started or stopped writing. Not stored; best effort.
-    async fn typing(
-        &self,
-        organization: OrganizationId,
-        conversation: ConversationId,
-        active: bool,
-    );
-
-    /// The organization whose operator key hashes to this.
-    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>>;
 
     /// The organization's conversations, newest activity first.
     async fn operator_conversations(
@@ -329,17 +148,92 @@ pub trait Store: Send + Sync + 'static {
         id: ConversationId,
     ) -> StoreResult<Option<OperatorConversation>>;
 
-    /// Applies a billing event: records its ID and sets the subscription, in
-    /// one transaction. `Ok(false)` when the ID was already applied (nothing
-    /// changes); `NotFound` for an unknown organization.
-    async fn apply_billing_event(
+    /// Sets the status of one of the organization's conversations (a
+    /// conversation of another one is `NotFound`); no event when unchanged.
+    async fn set_status(
         &self,
-        event_id: String,
         organization: OrganizationId,
-        status: SubscriptionStatus,
+        conversation: ConversationId,
+        status: ConversationStatus,
         now: Timestamp,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<()>;
 
+    /// Sets the status of any conversation (support tooling, no owner check).
+    async fn set_status_unscoped(
+        &self,
+        conversation: ConversationId,
+        status: ConversationStatus,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+}
+
+/// Messages: the three kinds of author, and reading history.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Stores a visitor message after checking, in the same transaction, that
+    /// the session is live and owns the conversation (`NotFound` otherwise)
+    /// and that the conversation is not resolved (`Conflict`); refreshes the
+    /// session.
+    ///
+    /// With an idempotency key already used in this conversation, stores
+    /// nothing and returns the message first stored under it.
+    async fn add_visitor_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        activity: VisitorActivity,
+        idempotency_key: Option<String>,
+    ) -> StoreResult<Message>;
+
+    /// Stores an operator's (or assistant's) message in one of the
+    /// organization's conversations: `NotFound` for another organization's,
+    /// `Conflict` when resolved. An operator's reply makes an `unresolved`
+    /// conversation `escalated`.
+    async fn add_message(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        message: Message,
+    ) -> StoreResult<Message>;
+
+    /// As [`MessageStore::add_message`] for any conversation (support
+    /// tooling, no owner check).
+    async fn add_message_unscoped(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+    ) -> StoreResult<Message>;
+
+    /// The support agent's write: stores its message and then, if given,
+    /// sets the status, only while the conversation is still `unresolved`
+    /// (`Conflict` once an operator took over or it was resolved).
+    async fn add_agent_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        then_status: Option<ConversationStatus>,
+    ) -> StoreResult<()>;
+
+    /// Messages older than `before` (or the newest), oldest first in the page.
+    async fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Message>>;
+
+    /// Messages strictly newer than the message `after`, oldest first.
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+}
+
+/// Knowledge-base files and the version that tells replicas to reindex.
+#[async_trait]
+pub trait KnowledgeStore: Send + Sync {
     /// Stores a knowledge-base file; returns the organization's new
     /// knowledge version.
     async fn add_knowledge_file(&self, file: NewKnowledgeFile) -> StoreResult<i64>;
@@ -366,6 +260,19 @@ pub trait Store: Send + Sync + 'static {
         &self,
         organization: OrganizationId,
     ) -> StoreResult<(i64, Vec<KnowledgeText>)>;
+}
+
+/// The event log behind the push channel.
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Tells the conversation's live streams, on every replica, that the
+    /// assistant started or stopped writing. Not stored; best effort.
+    async fn typing(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        active: bool,
+    );
 
     /// Deletes events created before `before`; returns how many. Each
     /// organization records the highest position it lost.
@@ -387,31 +294,26 @@ pub trait Store: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<LiveEvent>>;
-
-    /// Messages older than `before` (or the newest), oldest first in the page.
-    async fn messages(
-        &self,
-        conversation: ConversationId,
-        before: Option<Cursor>,
-        limit: u32,
-    ) -> StoreResult<Page<Message>>;
-
-    /// Messages strictly newer than the message `after`, oldest first.
-    async fn messages_after(
-        &self,
-        conversation: ConversationId,
-        after: echo_protocol::MessageId,
-        limit: u32,
-    ) -> StoreResult<Vec<Message>>;
 }
 
-/// Opens the backend the database URL names; committed events go to `hub`.
-pub async fn connect(database_url: &str, hub: Arc<Hub>) -> anyhow::Result<Arc<dyn Store>> {
-    connect_with(database_url, 2, hub).await
+/// Everything the server stores: one backend implements every domain.
+#[async_trait]
+pub trait Store:
+    OrganizationStore
+    + ContactSessionStore
+    + ConversationStore
+    + MessageStore
+    + KnowledgeStore
+    + EventStore
+    + 'static
+{
+    /// Whether the database answers (readiness checks).
+    async fn ping(&self) -> StoreResult<()>;
 }
 
-/// As [`connect`], with at most `max_connections` to PostgreSQL.
-pub async fn connect_with(
+/// Opens the backend the database URL names, with at most
+/// `max_connections` to PostgreSQL; committed events go to `hub`.
+pub async fn connect(
     database_url: &str,
     max_connections: u32,
     hub: Arc<Hub>,
@@ -427,30 +329,4 @@ pub async fn connect_with(
         "unsupported database URL (expected sqlite://PATH or postgres://...): {}",
         crate::config::redacted(database_url)
     )
-}
-
-/// Rows fetched newest first with one extra row: if the extra row is there,
-/// the page is full and the next one starts below its last item.
-fn paginate<C: Copy, T>(mut rows: Vec<(C, T)>, limit: u32) -> Page<T, C> {
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = if more {
-        rows.last().map(|(cursor, _)| *cursor)
-    } else {
-        None
-    };
-    Page {
-        items: rows.into_iter().map(|(_, item)| item).collect(),
-        next_cursor,
-    }
-}
-
-/// A message to be stored, with a fresh ID.
-pub fn new_message(role: MessageRole, text: String, now: Timestamp) -> Message {
-    Message {
-        id: echo_protocol::MessageId::from_uuid(uuid::Uuid::new_v4()),
-        role,
-        text,
-        created_at: now,
-    }
 }

@@ -52,7 +52,7 @@ async fn messages_from_others_show_up_in_the_history() {
         app.clock.now(),
     );
     app.store
-        .add_message(conversation, reply.clone(), None)
+        .add_message_unscoped(conversation, reply.clone())
         .await
         .unwrap();
 
@@ -71,12 +71,7 @@ async fn a_resolved_conversation_takes_no_message() {
     let visitor = app.visitor().await;
     let conversation = app.start_conversation(&visitor).await;
     app.store
-        .set_conversation_status(
-            conversation,
-            ConversationStatus::Resolved,
-            None,
-            app.clock.now(),
-        )
+        .set_status_unscoped(conversation, ConversationStatus::Resolved, app.clock.now())
         .await
         .unwrap();
     let view: ConversationView = json(

@@ -1,0 +1,161 @@
+//! The rows the stores take and give, as plain Rust values. Both backends
+//! build and read exactly these.
+
+use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::validate::BrowserMetadata;
+use echo_protocol::{ConversationId, FileId, MessageId, OrganizationId, Timestamp};
+
+use crate::secrets::SecretHash;
+use crate::session::SessionPolicy;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubscriptionStatus {
+    Active,
+    Inactive,
+}
+
+impl SubscriptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionStatus::Active => "active",
+            SubscriptionStatus::Inactive => "inactive",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(SubscriptionStatus::Active),
+            "inactive" => Some(SubscriptionStatus::Inactive),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub greet_message: String,
+    pub suggestions: Vec<String>,
+    pub subscription: SubscriptionStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganization {
+    pub id: OrganizationId,
+    pub name: String,
+    pub operator_key_hash: SecretHash,
+    pub greet_message: String,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewContactSession {
+    pub id_hash: SecretHash,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub email: String,
+    pub metadata: BrowserMetadata,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactSession {
+    pub id_hash: SecretHash,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub email: String,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub organization_id: OrganizationId,
+    pub status: ConversationStatus,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConversationSummary {
+    pub conversation: Conversation,
+    pub last_message: Option<MessagePreview>,
+}
+
+/// One row of the operator inbox.
+#[derive(Debug, Clone)]
+pub struct OperatorSummary {
+    pub conversation: Conversation,
+    pub last_activity_at: Timestamp,
+    pub visitor_name: String,
+    pub last_message: Option<MessagePreview>,
+}
+
+/// Whose events a live stream follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventScope {
+    Conversation(ConversationId),
+    Organization(OrganizationId),
+}
+
+impl EventScope {
+    /// The scope's column in `events`, its key, and the query of the highest
+    /// position pruned from its organization (`$1` is the key; SQLite reads
+    /// `$1` as its first parameter too).
+    pub(crate) fn sql(self) -> (&'static str, String, &'static str) {
+        match self {
+            EventScope::Conversation(id) => (
+                "conversation_id",
+                id.to_string(),
+                "SELECT o.events_pruned_through FROM conversations c
+                 JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1",
+            ),
+            EventScope::Organization(id) => (
+                "organization_id",
+                id.to_string(),
+                "SELECT events_pruned_through FROM organizations WHERE id = $1",
+            ),
+        }
+    }
+}
+
+/// A knowledge-base file to store, with the text extracted from it.
+#[derive(Debug, Clone)]
+pub struct NewKnowledgeFile {
+    pub id: FileId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub content_type: String,
+    pub size_bytes: u64,
+    pub text: String,
+    pub created_at: Timestamp,
+}
+
+/// A knowledge-base file's searchable text.
+#[derive(Debug, Clone)]
+pub struct KnowledgeText {
+    pub id: FileId,
+    pub name: String,
+    pub text: String,
+}
+
+/// What a visitor's activity (creating a conversation, sending a message)
+/// needs to check and refresh their session inside the write.
+#[derive(Debug, Clone)]
+pub struct VisitorActivity {
+    pub session: SecretHash,
+    pub now: Timestamp,
+    pub policy: SessionPolicy,
+}
+
+/// A message to be stored, with a fresh ID.
+pub fn new_message(role: MessageRole, text: String, now: Timestamp) -> Message {
+    Message {
+        id: MessageId::from_uuid(uuid::Uuid::new_v4()),
+        role,
+        text,
+        created_at: now,
+    }
+}

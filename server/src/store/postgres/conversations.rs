@@ -1,0 +1,264 @@
+//! Conversations on PostgreSQL: creation, lookups for visitors and
+//! operators, status changes.
+
+use async_trait::async_trait;
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::Change;
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::operator::OperatorConversation;
+use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
+
+use super::events::record_event;
+use super::messages::insert_message;
+use super::sessions::touch_session;
+use super::{PostgresStore, Tx};
+use crate::secrets::SecretHash;
+use crate::store::page::{fetch_limit, paginate};
+use crate::store::rows::{self, CONVERSATION, OPERATOR_CONVERSATION};
+use crate::store::{
+    ActivityCursor, Conversation, ConversationStore, ConversationSummary, Cursor, OperatorSummary,
+    Page, StoreError, StoreResult, VisitorActivity,
+};
+
+/// The conversation's organization and status, locked for this transaction
+/// (`NotFound` if it does not exist).
+pub(super) async fn conversation_state(
+    tx: &mut Tx,
+    conversation: ConversationId,
+) -> StoreResult<(OrganizationId, ConversationStatus)> {
+    sqlx::query_as("SELECT organization_id, status FROM conversations WHERE id = $1 FOR UPDATE")
+        .bind(conversation)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(StoreError::NotFound)
+}
+
+/// As [`conversation_state`], `NotFound` unless it is the organization's.
+pub(super) async fn state_in(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    conversation: ConversationId,
+) -> StoreResult<(OrganizationId, ConversationStatus)> {
+    let state = conversation_state(tx, conversation).await?;
+    if state.0 != organization {
+        return Err(StoreError::NotFound);
+    }
+    Ok(state)
+}
+
+pub(super) async fn change_status(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    status: ConversationStatus,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(conversation)
+        .execute(&mut **tx)
+        .await?;
+    record_event(
+        tx,
+        organization,
+        conversation,
+        &Change::Status { status },
+        now,
+    )
+    .await
+}
+
+/// Sets the status once the conversation's state is known (and locked),
+/// then commits; no event when it is unchanged.
+async fn set_known_status(
+    mut tx: Tx,
+    (organization, current): (OrganizationId, ConversationStatus),
+    conversation: ConversationId,
+    status: ConversationStatus,
+    now: Timestamp,
+) -> StoreResult<()> {
+    if current != status {
+        change_status(&mut tx, organization, conversation, status, now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The last message's role, text and time for the conversation `c`.
+const LAST_MESSAGE: &str = "LEFT JOIN LATERAL (
+     SELECT role, text, created_at FROM messages
+     WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
+ ) m ON TRUE";
+
+#[async_trait]
+impl ConversationStore for PostgresStore {
+    async fn create_conversation(
+        &self,
+        id: ConversationId,
+        greeting_id: MessageId,
+        activity: VisitorActivity,
+    ) -> StoreResult<(Conversation, Timestamp)> {
+        let mut tx = self.begin().await?;
+        let expires_at = touch_session(&mut tx, &activity).await?;
+        let (organization, greet_message): (OrganizationId, String) = sqlx::query_as(
+            "SELECT o.id, o.greet_message FROM contact_sessions s
+             JOIN organizations o ON o.id = s.organization_id WHERE s.id_hash = $1",
+        )
+        .bind(activity.session.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO conversations
+             (id, organization_id, contact_session_hash, status, created_at, last_activity_at)
+             VALUES ($1, $2, $3, 'unresolved', $4, $4)",
+        )
+        .bind(id)
+        .bind(organization)
+        .bind(activity.session.as_str())
+        .bind(activity.now)
+        .execute(&mut *tx)
+        .await?;
+        let greeting = Message {
+            id: greeting_id,
+            role: MessageRole::Assistant,
+            text: greet_message,
+            created_at: activity.now,
+        };
+        insert_message(&mut tx, organization, id, &greeting, None).await?;
+        tx.commit().await?;
+        let conversation = Conversation {
+            id,
+            organization_id: organization,
+            status: ConversationStatus::Unresolved,
+            created_at: activity.now,
+        };
+        Ok((conversation, expires_at))
+    }
+
+    async fn conversation_of_session(
+        &self,
+        id: ConversationId,
+        session: &SecretHash,
+    ) -> StoreResult<Option<Conversation>> {
+        let sql = format!(
+            "SELECT {CONVERSATION} FROM conversations c
+             WHERE c.id = $1 AND c.contact_session_hash = $2"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(session.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::conversation(&row, 0))
+            .transpose()
+    }
+
+    async fn conversation(&self, id: ConversationId) -> StoreResult<Option<Conversation>> {
+        let sql = format!("SELECT {CONVERSATION} FROM conversations c WHERE c.id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::conversation(&row, 0))
+            .transpose()
+    }
+
+    async fn conversations_of_session(
+        &self,
+        session: &SecretHash,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<ConversationSummary>> {
+        let sql = format!(
+            "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at
+             FROM conversations c {LAST_MESSAGE}
+             WHERE c.contact_session_hash = $1 AND c.seq < $2
+             ORDER BY c.seq DESC LIMIT $3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(session.as_str())
+            .bind(Cursor::bound(before))
+            .bind(fetch_limit(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::conversation_summary)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(rows, limit))
+    }
+
+    async fn operator_conversations(
+        &self,
+        organization: OrganizationId,
+        status: Option<ConversationStatus>,
+        before: Option<ActivityCursor>,
+        limit: u32,
+    ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
+        let cursor = before.unwrap_or(ActivityCursor::START);
+        let sql = format!(
+            "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,
+                    c.last_activity_at, s.name
+             FROM conversations c
+             JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+             {LAST_MESSAGE}
+             WHERE c.organization_id = $1 AND ($2::TEXT IS NULL OR c.status = $2)
+               AND (c.last_activity_at, c.seq) < ($3, $4)
+             ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT $5"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(organization)
+            .bind(status)
+            .bind(cursor.at)
+            .bind(cursor.seq)
+            .bind(fetch_limit(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::operator_summary)
+            .collect::<StoreResult<Vec<_>>>()?;
+        Ok(paginate(rows, limit))
+    }
+
+    async fn operator_conversation(
+        &self,
+        organization: OrganizationId,
+        id: ConversationId,
+    ) -> StoreResult<Option<OperatorConversation>> {
+        let sql = format!(
+            "SELECT {OPERATOR_CONVERSATION}
+             FROM conversations c
+             JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+             WHERE c.id = $1 AND c.organization_id = $2"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(organization)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::operator_conversation(&row))
+            .transpose()
+    }
+
+    async fn set_status(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        status: ConversationStatus,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let state = state_in(&mut tx, organization, conversation).await?;
+        set_known_status(tx, state, conversation, status, now).await
+    }
+
+    async fn set_status_unscoped(
+        &self,
+        conversation: ConversationId,
+        status: ConversationStatus,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        let state = conversation_state(&mut tx, conversation).await?;
+        set_known_status(tx, state, conversation, status, now).await
+    }
+}

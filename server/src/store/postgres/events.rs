@@ -1,0 +1,121 @@
+//! The event log on PostgreSQL: appended inside writes (positions assigned
+//! at commit), read by push streams; typing by `NOTIFY`.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use echo_protocol::events::{Change, LiveEvent};
+use echo_protocol::{ConversationId, OrganizationId, Timestamp};
+
+use super::{PostgresStore, Tx, TYPING_CHANNEL};
+use crate::store::rows;
+use crate::store::{EventScope, EventStore, StoreResult};
+
+/// Appends to the event log. Its position (and the notification to every
+/// replica) is assigned at commit by the `events_sequence` trigger (see the
+/// migration), which keeps the organization's row locked only for the
+/// commit itself.
+pub(super) async fn record_event(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    change: &Change,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let payload = serde_json::to_string(change).context("encoding an event")?;
+    sqlx::query(
+        "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(organization)
+    .bind(conversation)
+    .bind(payload)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl EventStore for PostgresStore {
+    async fn typing(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        active: bool,
+    ) {
+        let result = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(TYPING_CHANNEL)
+            .bind(format!(
+                "{organization}:{conversation}:{}",
+                if active { 1 } else { 0 }
+            ))
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = result {
+            tracing::warn!(error = %error, "typing notification failed");
+        }
+    }
+
+    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
+        let deleted: i64 = sqlx::query_scalar(
+            "WITH gone AS (
+                 DELETE FROM events WHERE created_at < $1
+                 RETURNING organization_id, position
+             ), through AS (
+                 SELECT organization_id, MAX(position) AS position FROM gone GROUP BY organization_id
+             ), marked AS (
+                 UPDATE organizations o SET events_pruned_through = t.position
+                 FROM through t
+                 WHERE o.id = t.organization_id AND t.position > o.events_pruned_through
+             )
+             SELECT COUNT(*) FROM gone",
+        )
+        .bind(before)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(deleted as u64)
+    }
+
+    async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64> {
+        let (_, key, pruned) = scope.sql();
+        let through: Option<i64> = sqlx::query_scalar(pruned)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(through.unwrap_or(0))
+    }
+
+    async fn head_position(&self, scope: EventScope) -> StoreResult<i64> {
+        let (column, key, pruned) = scope.sql();
+        let sql = format!(
+            "SELECT GREATEST((SELECT MAX(position) FROM events WHERE {column} = $1),
+                             ({pruned}), 0)"
+        );
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn events_after(
+        &self,
+        scope: EventScope,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<LiveEvent>> {
+        let (column, key, _) = scope.sql();
+        let sql = format!(
+            "SELECT position, conversation_id, payload FROM events
+             WHERE {column} = $1 AND position > $2 ORDER BY position LIMIT $3"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(key)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(rows::event)
+            .collect()
+    }
+}

@@ -1,0 +1,115 @@
+//! The PostgreSQL backend, for production and for several replicas on one
+//! database. Same rules and errors as SQLite; an answered write is committed
+//! with the server's default `synchronous_commit = on`, so it is on disk.
+//!
+//! Live events cross replicas through PostgreSQL itself. When a transaction
+//! that wrote events commits, a deferred trigger gives them the
+//! organization's next positions (a row lock held only through the commit,
+//! so an organization's events commit in position order) and sends `NOTIFY
+//! echo_events '<org>:<position>[:<conversation>:<event JSON>]'`, which
+//! PostgreSQL delivers after the commit, in commit order. Every replica (including the
+//! writer's) listens and publishes the event to its in-process hub: from the
+//! notification when it carries the event and follows the last one
+//! published, otherwise read from the table (large events, gaps). If the listening connection drops,
+//! notifications may be lost, so the hub disconnects every stream and the
+//! clients resume from the event log. Typing events, which are not stored,
+//! travel as `NOTIFY echo_typing`.
+//!
+//! This file holds the pool and the migrations, `listen.rs` the follower;
+//! each store trait is implemented in the file named after its domain.
+
+mod conversations;
+mod events;
+mod knowledge;
+mod listen;
+mod messages;
+mod organizations;
+mod sessions;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use async_trait::async_trait;
+use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::rows::{Column, Row};
+use super::{Store, StoreError, StoreResult};
+use crate::live::Hub;
+
+const EVENTS_CHANNEL: &str = "echo_events";
+const TYPING_CHANNEL: &str = "echo_typing";
+
+type Tx = Transaction<'static, Postgres>;
+
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if let Some(db) = error.as_database_error() {
+            match db.code().as_deref() {
+                Some("23503") => return StoreError::NotFound,
+                Some("23505") => return StoreError::Conflict("already exists"),
+                _ => {}
+            }
+        }
+        StoreError::Other(error.into())
+    }
+}
+
+impl Row for PgRow {
+    fn col<T: Column>(&self, index: usize) -> StoreResult<T> {
+        Ok(sqlx::Row::try_get(self, index)?)
+    }
+}
+
+impl PostgresStore {
+    /// Connects, applies the migrations (an advisory lock keeps replicas
+    /// that start together from racing) and starts following events.
+    pub async fn connect(url: &str, max_connections: u32, hub: Arc<Hub>) -> anyhow::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .context("PostgreSQL migrations")?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener
+            .listen_all([EVENTS_CHANNEL, TYPING_CHANNEL])
+            .await
+            .context("LISTEN")?;
+        tokio::spawn(listen::follow(pool.clone(), listener, hub));
+        Ok(Self { pool })
+    }
+
+    async fn begin(&self) -> StoreResult<Tx> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+/// Fails with `NotFound` when a statement changed no row.
+fn changed_one(result: sqlx::postgres::PgQueryResult) -> StoreResult<()> {
+    match result.rows_affected() {
+        0 => Err(StoreError::NotFound),
+        _ => Ok(()),
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

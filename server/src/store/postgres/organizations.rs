@@ -1,0 +1,114 @@
+//! Organizations, operator keys and billing on PostgreSQL.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use echo_protocol::{OrganizationId, Timestamp};
+
+use super::{changed_one, PostgresStore};
+use crate::secrets::SecretHash;
+use crate::store::rows::{self, ORGANIZATION};
+use crate::store::{
+    NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
+};
+
+#[async_trait]
+impl OrganizationStore for PostgresStore {
+    async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org.id)
+        .bind(org.name)
+        .bind(org.operator_key_hash.as_str())
+        .bind(org.greet_message)
+        .bind(org.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
+        let sql = format!("SELECT {ORGANIZATION} FROM organizations WHERE id = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| rows::organization(&row))
+            .transpose()
+    }
+
+    async fn set_subscription(
+        &self,
+        id: OrganizationId,
+        status: SubscriptionStatus,
+    ) -> StoreResult<()> {
+        changed_one(
+            sqlx::query("UPDATE organizations SET subscription_status = $1 WHERE id = $2")
+                .bind(status.as_str())
+                .bind(id)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_widget_settings(
+        &self,
+        id: OrganizationId,
+        greet_message: String,
+        suggestions: Vec<String>,
+    ) -> StoreResult<()> {
+        let suggestions = serde_json::to_string(&suggestions).context("encoding suggestions")?;
+        changed_one(
+            sqlx::query(
+                "UPDATE organizations SET greet_message = $1, suggestions = $2 WHERE id = $3",
+            )
+            .bind(greet_message)
+            .bind(suggestions)
+            .bind(id)
+            .execute(&self.pool)
+            .await?,
+        )
+    }
+
+    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM organizations WHERE operator_key_hash = $1")
+                .bind(key.as_str())
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn apply_billing_event(
+        &self,
+        event_id: String,
+        organization: OrganizationId,
+        status: SubscriptionStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        // An unknown organization fails this insert's foreign key: NotFound.
+        let inserted = sqlx::query(
+            "INSERT INTO billing_events (id, organization_id, status, received_at)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(organization)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE organizations SET subscription_status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(organization)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,188 @@
+//! Row mapping, written once for both backends. Each backend implements
+//! [`Row`] for its own row type (a few lines); every query then reads its
+//! columns with the same functions here, so a column added to a result is
+//! read the same way on SQLite and PostgreSQL. Typed IDs, statuses, roles
+//! and timestamps decode themselves (`echo_protocol::db`).
+
+use anyhow::Context;
+use echo_protocol::conversations::MessagePreview;
+use echo_protocol::events::LiveEvent;
+use echo_protocol::knowledge::KnowledgeFile;
+use echo_protocol::messages::Message;
+use echo_protocol::operator::{OperatorConversation, VisitorDetails};
+use sqlx::Postgres;
+
+use super::model::{
+    ContactSession, Conversation, ConversationSummary, KnowledgeText, OperatorSummary,
+    Organization, SubscriptionStatus,
+};
+use super::page::{ActivityCursor, Cursor};
+use super::{StoreError, StoreResult};
+use crate::secrets::SecretHash;
+
+/// A value both backends can read from a column.
+pub(crate) trait Column:
+    rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
+{
+}
+
+impl<T> Column for T where
+    T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
+{
+}
+
+/// A result row of either backend.
+pub(crate) trait Row {
+    fn col<T: Column>(&self, index: usize) -> StoreResult<T>;
+}
+
+/// The columns [`conversation`] reads, for a `conversations c` table.
+pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.created_at";
+/// The columns [`message`] reads.
+pub(crate) const MESSAGE: &str = "id, role, text, created_at";
+/// The columns [`organization`] reads.
+pub(crate) const ORGANIZATION: &str = "id, name, greet_message, suggestions, subscription_status";
+/// The columns [`contact_session`] reads.
+pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at";
+/// The columns [`operator_conversation`] reads (`conversations c` joined
+/// with its `contact_sessions s`).
+pub(crate) const OPERATOR_CONVERSATION: &str =
+    "c.id, c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata";
+/// The columns [`knowledge_text`] reads.
+pub(crate) const KNOWLEDGE_TEXT: &str = "id, name, text";
+
+pub(crate) fn conversation(row: &impl Row, at: usize) -> StoreResult<Conversation> {
+    Ok(Conversation {
+        id: row.col(at)?,
+        organization_id: row.col(at + 1)?,
+        status: row.col(at + 2)?,
+        created_at: row.col(at + 3)?,
+    })
+}
+
+pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
+    Ok(Message {
+        id: row.col(at)?,
+        role: row.col(at + 1)?,
+        text: row.col(at + 2)?,
+        created_at: row.col(at + 3)?,
+    })
+}
+
+/// A message's `seq` then its [`MESSAGE`] columns: one row of a page.
+pub(crate) fn paged_message(row: &impl Row) -> StoreResult<(Cursor, Message)> {
+    Ok((Cursor(row.col(0)?), message(row, 1)?))
+}
+
+/// The last message's role, text and time, all NULL when there is none.
+fn preview(row: &impl Row, at: usize) -> StoreResult<Option<MessagePreview>> {
+    let Some(role) = row.col(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(MessagePreview {
+        role,
+        text: row.col(at + 1)?,
+        created_at: row.col(at + 2)?,
+    }))
+}
+
+pub(crate) fn organization(row: &impl Row) -> StoreResult<Organization> {
+    let suggestions: String = row.col(3)?;
+    let subscription: String = row.col(4)?;
+    Ok(Organization {
+        id: row.col(0)?,
+        name: row.col(1)?,
+        greet_message: row.col(2)?,
+        suggestions: serde_json::from_str(&suggestions)
+            .context("stored suggestions are not a JSON array")?,
+        subscription: SubscriptionStatus::parse(&subscription).ok_or_else(|| {
+            StoreError::Other(anyhow::anyhow!("stored subscription {subscription:?}"))
+        })?,
+    })
+}
+
+pub(crate) fn contact_session(row: &impl Row, id_hash: SecretHash) -> StoreResult<ContactSession> {
+    Ok(ContactSession {
+        id_hash,
+        organization_id: row.col(0)?,
+        name: row.col(1)?,
+        email: row.col(2)?,
+        expires_at: row.col(3)?,
+    })
+}
+
+/// `c.seq`, the [`CONVERSATION`] columns, then the last message's role,
+/// text and time.
+pub(crate) fn conversation_summary(row: &impl Row) -> StoreResult<(Cursor, ConversationSummary)> {
+    Ok((
+        Cursor(row.col(0)?),
+        ConversationSummary {
+            conversation: conversation(row, 1)?,
+            last_message: preview(row, 5)?,
+        },
+    ))
+}
+
+/// As [`conversation_summary`], then `c.last_activity_at` and the
+/// visitor's name.
+pub(crate) fn operator_summary(row: &impl Row) -> StoreResult<(ActivityCursor, OperatorSummary)> {
+    let (cursor, summary) = conversation_summary(row)?;
+    let last_activity_at: echo_protocol::Timestamp = row.col(8)?;
+    Ok((
+        ActivityCursor {
+            at: last_activity_at.millis(),
+            seq: cursor.0,
+        },
+        OperatorSummary {
+            conversation: summary.conversation,
+            last_activity_at,
+            visitor_name: row.col(9)?,
+            last_message: summary.last_message,
+        },
+    ))
+}
+
+pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConversation> {
+    let metadata: String = row.col(6)?;
+    Ok(OperatorConversation {
+        conversation_id: row.col(0)?,
+        status: row.col(1)?,
+        created_at: row.col(2)?,
+        last_activity_at: row.col(3)?,
+        visitor: VisitorDetails {
+            name: row.col(4)?,
+            email: row.col(5)?,
+            metadata: serde_json::from_str(&metadata).context("stored metadata is not JSON")?,
+        },
+    })
+}
+
+/// id, name, content type, size, text length and creation time.
+pub(crate) fn knowledge_file(row: &impl Row) -> StoreResult<KnowledgeFile> {
+    Ok(KnowledgeFile {
+        file_id: row.col(0)?,
+        name: row.col(1)?,
+        content_type: row.col(2)?,
+        size_bytes: row.col::<i64>(3)? as u64,
+        text_chars: row.col::<i64>(4)? as u64,
+        created_at: row.col(5)?,
+    })
+}
+
+pub(crate) fn knowledge_text(row: &impl Row) -> StoreResult<KnowledgeText> {
+    Ok(KnowledgeText {
+        id: row.col(0)?,
+        name: row.col(1)?,
+        text: row.col(2)?,
+    })
+}
+
+/// An event's position, conversation and JSON payload.
+pub(crate) fn event(row: &impl Row) -> StoreResult<LiveEvent> {
+    let payload: String = row.col(2)?;
+    Ok(LiveEvent {
+        position: row.col(0)?,
+        conversation_id: row.col(1)?,
+        change: serde_json::from_str(&payload).context("stored event is not JSON")?,
+    })
+}

@@ -1,0 +1,230 @@
+//! Messages on SQLite: the visitor's, the operator's and the agent's writes,
+//! and reading history.
+
+use async_trait::async_trait;
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::Change;
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::{ConversationId, MessageId, OrganizationId};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::conversations::{change_status, conversation_state, state_in};
+use super::events::record_event;
+use super::sessions::touch_session;
+use super::{query_all, query_first, Published, SqliteStore};
+use crate::store::page::{fetch_limit, paginate};
+use crate::store::rows::{self, MESSAGE};
+use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
+
+/// Stores the message, marks the conversation's activity and logs the event.
+pub(super) fn insert_message(
+    conn: &Connection,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    message: &Message,
+    client_id: Option<&str>,
+) -> StoreResult<Published> {
+    conn.prepare_cached(
+        "INSERT INTO messages (id, conversation_id, role, text, created_at, client_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        message.id,
+        conversation,
+        message.role,
+        message.text,
+        message.created_at,
+        client_id
+    ])?;
+    conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
+        .execute(params![message.created_at, conversation])?;
+    let change = Change::Message {
+        message: message.clone(),
+    };
+    record_event(conn, organization, conversation, change, message.created_at)
+}
+
+/// An operator's or assistant's message once the conversation's state is
+/// known: refused when resolved; an operator's reply escalates.
+fn add_to(
+    conn: &Connection,
+    (organization, status): (OrganizationId, ConversationStatus),
+    conversation: ConversationId,
+    message: Message,
+) -> StoreResult<(Message, Vec<Published>)> {
+    if status == ConversationStatus::Resolved {
+        return Err(StoreError::Conflict("the conversation is resolved"));
+    }
+    let mut events = vec![insert_message(
+        conn,
+        organization,
+        conversation,
+        &message,
+        None,
+    )?];
+    if message.role == MessageRole::Operator && status == ConversationStatus::Unresolved {
+        events.push(change_status(
+            conn,
+            organization,
+            conversation,
+            ConversationStatus::Escalated,
+            message.created_at,
+        )?);
+    }
+    Ok((message, events))
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn add_visitor_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        activity: VisitorActivity,
+        idempotency_key: Option<String>,
+    ) -> StoreResult<Message> {
+        self.write_publishing(move |conn| {
+            touch_session(conn, &activity)?;
+            let (organization, status): (OrganizationId, ConversationStatus) = conn
+                .prepare_cached(
+                    "SELECT organization_id, status FROM conversations
+                     WHERE id = ?1 AND contact_session_hash = ?2",
+                )?
+                .query_row(params![conversation, activity.session.as_str()], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            if let Some(key) = &idempotency_key {
+                let earlier = query_first(
+                    conn,
+                    &format!(
+                        "SELECT {MESSAGE} FROM messages
+                         WHERE conversation_id = ?1 AND client_id = ?2"
+                    ),
+                    params![conversation, key],
+                    |row| rows::message(row, 0),
+                )?;
+                if let Some(earlier) = earlier {
+                    return Ok((earlier, Vec::new()));
+                }
+            }
+            if status == ConversationStatus::Resolved {
+                return Err(StoreError::Conflict("the conversation is resolved"));
+            }
+            let event = insert_message(
+                conn,
+                organization,
+                conversation,
+                &message,
+                idempotency_key.as_deref(),
+            )?;
+            Ok((message, vec![event]))
+        })
+        .await
+    }
+
+    async fn add_message(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        message: Message,
+    ) -> StoreResult<Message> {
+        self.write_publishing(move |conn| {
+            let state = state_in(conn, organization, conversation)?;
+            add_to(conn, state, conversation, message)
+        })
+        .await
+    }
+
+    async fn add_message_unscoped(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+    ) -> StoreResult<Message> {
+        self.write_publishing(move |conn| {
+            let state = conversation_state(conn, conversation)?;
+            add_to(conn, state, conversation, message)
+        })
+        .await
+    }
+
+    async fn add_agent_message(
+        &self,
+        conversation: ConversationId,
+        message: Message,
+        then_status: Option<ConversationStatus>,
+    ) -> StoreResult<()> {
+        self.write_publishing(move |conn| {
+            let (organization, status) = conversation_state(conn, conversation)?;
+            if status != ConversationStatus::Unresolved {
+                return Err(StoreError::Conflict(
+                    "the conversation is no longer the agent's",
+                ));
+            }
+            let mut events = vec![insert_message(
+                conn,
+                organization,
+                conversation,
+                &message,
+                None,
+            )?];
+            if let Some(next) = then_status.filter(|next| *next != status) {
+                events.push(change_status(
+                    conn,
+                    organization,
+                    conversation,
+                    next,
+                    message.created_at,
+                )?);
+            }
+            Ok(((), events))
+        })
+        .await
+    }
+
+    async fn messages(
+        &self,
+        conversation: ConversationId,
+        before: Option<Cursor>,
+        limit: u32,
+    ) -> StoreResult<Page<Message>> {
+        self.read(move |conn| {
+            let rows = query_all(
+                conn,
+                &format!(
+                    "SELECT seq, {MESSAGE} FROM messages
+                     WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                ),
+                params![conversation, Cursor::bound(before), fetch_limit(limit)],
+                |row| rows::paged_message(row),
+            )?;
+            let mut page = paginate(rows, limit);
+            page.items.reverse();
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn messages_after(
+        &self,
+        conversation: ConversationId,
+        after: MessageId,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {MESSAGE} FROM messages
+                     WHERE conversation_id = ?1 AND seq >
+                         (SELECT seq FROM messages WHERE id = ?2 AND conversation_id = ?1)
+                     ORDER BY seq ASC LIMIT ?3"
+                ),
+                params![conversation, after, i64::from(limit)],
+                |row| rows::message(row, 0),
+            )
+        })
+        .await
+    }
+}

@@ -1,0 +1,118 @@
+//! Organizations, operator keys and billing on SQLite.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use echo_protocol::{OrganizationId, Timestamp};
+use rusqlite::params;
+
+use super::{query_first, update_one, SqliteStore};
+use crate::secrets::SecretHash;
+use crate::store::rows::{self, Row, ORGANIZATION};
+use crate::store::{
+    NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
+};
+
+#[async_trait]
+impl OrganizationStore for SqliteStore {
+    async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    org.id,
+                    org.name,
+                    org.operator_key_hash.as_str(),
+                    org.greet_message,
+                    org.created_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {
+        self.read(move |conn| {
+            query_first(
+                conn,
+                &format!("SELECT {ORGANIZATION} FROM organizations WHERE id = ?1"),
+                [id],
+                |row| rows::organization(row),
+            )
+        })
+        .await
+    }
+
+    async fn set_subscription(
+        &self,
+        id: OrganizationId,
+        status: SubscriptionStatus,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            update_one(
+                conn,
+                "UPDATE organizations SET subscription_status = ?1 WHERE id = ?2",
+                params![status.as_str(), id],
+            )
+        })
+        .await
+    }
+
+    async fn set_widget_settings(
+        &self,
+        id: OrganizationId,
+        greet_message: String,
+        suggestions: Vec<String>,
+    ) -> StoreResult<()> {
+        let suggestions = serde_json::to_string(&suggestions).context("encoding suggestions")?;
+        self.write(move |conn| {
+            update_one(
+                conn,
+                "UPDATE organizations SET greet_message = ?1, suggestions = ?2 WHERE id = ?3",
+                params![greet_message, suggestions, id],
+            )
+        })
+        .await
+    }
+
+    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>> {
+        let key = key.clone();
+        self.read(move |conn| {
+            query_first(
+                conn,
+                "SELECT id FROM organizations WHERE operator_key_hash = ?1",
+                [key.as_str()],
+                |row| row.col(0),
+            )
+        })
+        .await
+    }
+
+    async fn apply_billing_event(
+        &self,
+        event_id: String,
+        organization: OrganizationId,
+        status: SubscriptionStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.write(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO billing_events (id, organization_id, status, received_at)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+                )?
+                .execute(params![event_id, organization, status.as_str(), now])?;
+            if inserted == 0 {
+                return Ok(false);
+            }
+            update_one(
+                conn,
+                "UPDATE organizations SET subscription_status = ?1 WHERE id = ?2",
+                params![status.as_str(), organization],
+            )
+            .map(|()| true)
+        })
+        .await
+    }
+}
