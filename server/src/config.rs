@@ -1,5 +1,6 @@
-//! Settings: defaults, then environment variables, then command-line flags
-//! (clap reads both; see `main.rs`).
+//! Settings: the defaults live here (the session's own in
+//! [`crate::session`]); environment variables, then command-line flags,
+//! override them (clap reads both; see [`crate::cli`]).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,6 +15,10 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://echo.db";
 /// PostgreSQL connections per process: enough for concurrent requests,
 /// few enough that several replicas stay well inside `max_connections`.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
+/// A week of live events for clients that reconnect.
+pub const DEFAULT_EVENT_RETENTION_HOURS: u64 = 168;
+pub const DEFAULT_LLM_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_LLM_TIMEOUT_SECS: u64 = 30;
 
 #[derive(Clone)]
 pub struct Config {
@@ -61,10 +66,7 @@ impl std::fmt::Debug for Config {
             .field("event_retention", &self.event_retention)
             .field("session", &self.session)
             .field("widget_dir", &self.widget_dir)
-            .field(
-                "billing_webhook_secret",
-                &self.billing_webhook_secret.as_ref().map(|_| "***"),
-            )
+            .field("billing_webhook_secret", &self.billing_webhook_secret)
             .field("llm", &self.llm)
             .finish_non_exhaustive()
     }

@@ -6,12 +6,14 @@
 //!
 //! - [`startup`]: `Application::build(config)` binds the listener (port 0 in
 //!   tests) and serves until a shutdown signal, finishing in-flight requests.
-//! - [`config`]: settings from defaults, environment and flags.
+//! - [`cli`]: the command line (`serve` and the administration commands).
+//! - [`config`]: settings: their defaults, then environment and flags.
 //! - [`http`]: one router module per API flow, the shared [`http::ApiContext`],
 //!   the extractors that parse input at the boundary, and the OpenAPI document.
 //! - [`error`]: the one error type, mapped to `{"error":{"code","message"}}`.
-//! - [`store`]: the storage trait and its SQLite backend (WAL, `synchronous=FULL`,
-//!   group commit through a single writer thread).
+//! - [`store`]: storage behind one trait per domain, with two backends:
+//!   SQLite (WAL, `synchronous=FULL`, group commit through one writer
+//!   thread) and PostgreSQL (a pool, live events across replicas by LISTEN).
 //! - [`session`]: the contact-session lifetime and refresh rule, pure logic.
 //! - [`secrets`]: random credentials and their hashes; nothing else sees raw bytes.
 //! - [`agent`]: the AI support agent that answers visitors in the background.
@@ -23,6 +25,7 @@
 
 pub mod admin;
 pub mod agent;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod error;

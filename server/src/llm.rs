@@ -16,25 +16,15 @@ use async_openai::types::chat::{
     CreateChatCompletionRequestArgs,
 };
 use async_openai::Client;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Where the model is and how long to wait for it.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct LlmConfig {
     pub base_url: String,
-    pub api_key: Option<String>,
+    pub api_key: Option<SecretString>,
     pub model: String,
     pub timeout: Duration,
-}
-
-impl std::fmt::Debug for LlmConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmConfig")
-            .field("base_url", &self.base_url)
-            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
-            .field("model", &self.model)
-            .field("timeout", &self.timeout)
-            .finish()
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,7 +46,7 @@ impl Llm {
     pub fn new(config: LlmConfig) -> anyhow::Result<Self> {
         let mut openai = OpenAIConfig::new().with_api_base(config.base_url.trim_end_matches('/'));
         if let Some(key) = &config.api_key {
-            openai = openai.with_api_key(key.clone());
+            openai = openai.with_api_key(key.expose_secret());
         }
         let http = openai_http::Client::builder()
             .timeout(config.timeout)

@@ -1,12 +1,14 @@
 //! Credentials: contact-session secrets and operator keys. Each is 256 bits
 //! from the OS random source; the database stores only their SHA-256, so a
 //! copy of the database does not let anyone act as a visitor or operator.
-
-use std::fmt;
+//!
+//! Every secret the server holds is a `secrecy::SecretString`, whose `Debug`
+//! prints `[REDACTED]`, so no log line or error can show one.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use echo_protocol::ContactSessionId;
+use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 
 fn random_token(prefix: &str) -> String {
@@ -15,34 +17,32 @@ fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// The hash under which a secret is stored and looked up.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct SecretHash(String);
+/// The hash under which a secret is stored and looked up. Not itself a
+/// credential, but kept out of logs all the same.
+#[derive(Clone, Debug)]
+pub struct SecretHash(SecretString);
 
 impl SecretHash {
     pub fn of(secret: &str) -> Self {
-        let digest = Sha256::digest(secret.as_bytes());
-        let mut hex = String::with_capacity(64);
-        for byte in digest {
-            hex.push_str(&format!("{byte:02x}"));
-        }
-        Self(hex)
+        Self(hex::encode(Sha256::digest(secret.as_bytes())).into())
     }
 
     pub fn from_stored(hex: String) -> Self {
-        Self(hex)
+        Self(hex.into())
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
-impl fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretHash(***)")
+impl PartialEq for SecretHash {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
     }
 }
+
+impl Eq for SecretHash {}
 
 pub fn new_contact_session_id() -> ContactSessionId {
     ContactSessionId::parse(&random_token(ContactSessionId::PREFIX))
@@ -50,14 +50,14 @@ pub fn new_contact_session_id() -> ContactSessionId {
 }
 
 /// An organization's operator credential. `Debug` hides it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct OperatorKey(String);
+#[derive(Clone, Debug)]
+pub struct OperatorKey(SecretString);
 
 impl OperatorKey {
     pub const PREFIX: &'static str = "ok_";
 
     pub fn generate() -> Self {
-        Self(random_token(Self::PREFIX))
+        Self(random_token(Self::PREFIX).into())
     }
 
     pub fn parse(text: &str) -> Option<Self> {
@@ -66,42 +66,30 @@ impl OperatorKey {
             && body
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        ok.then(|| Self(text.to_owned()))
+        ok.then(|| Self(text.into()))
     }
 
     pub fn expose_secret(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     pub fn hash(&self) -> SecretHash {
-        SecretHash::of(&self.0)
-    }
-}
-
-impl fmt::Debug for OperatorKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("OperatorKey(***)")
+        SecretHash::of(self.expose_secret())
     }
 }
 
 /// The shared secret that signs billing webhooks. `Debug` hides it.
-#[derive(Clone)]
-pub struct WebhookSecret(String);
+#[derive(Clone, Debug)]
+pub struct WebhookSecret(SecretString);
 
 impl WebhookSecret {
     pub fn new(secret: String) -> Option<Self> {
         // Short secrets are guessable; a provider's are 32+ characters.
-        (secret.len() >= 16).then_some(Self(secret))
+        (secret.len() >= 16).then(|| Self(secret.into()))
     }
 
     pub fn expose_secret(&self) -> &[u8] {
-        self.0.as_bytes()
-    }
-}
-
-impl fmt::Debug for WebhookSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("WebhookSecret(***)")
+        self.0.expose_secret().as_bytes()
     }
 }
 
@@ -118,6 +106,8 @@ mod tests {
         let key = OperatorKey::generate();
         assert!(OperatorKey::parse(key.expose_secret()).is_some());
         assert!(!format!("{key:?}").contains(&key.expose_secret()[3..]));
+        let hash = key.hash();
+        assert!(!format!("{hash:?}").contains(hash.as_str()));
     }
 
     #[test]

@@ -5,8 +5,15 @@
 
 use echo_protocol::Timestamp;
 
-/// Both constants of the rule, in one place; configurable for tests through
-/// `ECHO_SESSION_DURATION_SECS` and `ECHO_SESSION_REFRESH_THRESHOLD_SECS`.
+/// `SESSION_DURATION`: how long a session lives by default (24 h).
+pub const SESSION_DURATION_SECS: i64 = 24 * 60 * 60;
+/// `AUTO_REFRESH_THRESHOLD`: activity with less than this left extends the
+/// session (4 h).
+pub const AUTO_REFRESH_THRESHOLD_SECS: i64 = 4 * 60 * 60;
+
+/// Both constants of the rule; the defaults above, configurable for tests
+/// through `ECHO_SESSION_DURATION_SECS` and
+/// `ECHO_SESSION_REFRESH_THRESHOLD_SECS`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     pub duration_secs: i64,
@@ -16,8 +23,8 @@ pub struct SessionPolicy {
 impl Default for SessionPolicy {
     fn default() -> Self {
         Self {
-            duration_secs: 24 * 60 * 60,
-            refresh_threshold_secs: 4 * 60 * 60,
+            duration_secs: SESSION_DURATION_SECS,
+            refresh_threshold_secs: AUTO_REFRESH_THRESHOLD_SECS,
         }
     }
 }

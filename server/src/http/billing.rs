@@ -12,7 +12,7 @@ use echo_protocol::ErrorCode;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::widget::organization_not_found;
+use super::extract::organization_not_found;
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::secrets::WebhookSecret;
@@ -34,21 +34,11 @@ fn parse_signature(header: &str) -> Option<(i64, Vec<u8>)> {
     for part in header.split(',') {
         match part.trim().split_once('=')? {
             ("t", value) => timestamp = value.parse().ok(),
-            ("v1", value) => signature = decode_hex(value),
+            ("v1", value) => signature = hex::decode(value).ok(),
             _ => {}
         }
     }
     Some((timestamp?, signature?))
-}
-
-fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 /// The `Echo-Signature` value for `body` signed at `timestamp` (what a
@@ -58,8 +48,7 @@ pub fn sign(secret: &WebhookSecret, timestamp: i64, body: &[u8]) -> String {
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
+    format!("t={timestamp},v1={}", hex::encode(digest))
 }
 
 fn verify(secret: &WebhookSecret, header: &str, body: &[u8], now_secs: i64) -> ApiResult<()> {

@@ -9,8 +9,8 @@ use echo_protocol::contact_sessions::{
 };
 use echo_protocol::validate::{Email, VisitorName};
 
-use super::extract::{ApiJson, Visitor};
-use super::widget::organization_not_found;
+use super::auth::Visitor;
+use super::extract::{organization_not_found, ApiJson};
 use super::ApiContext;
 use crate::error::ApiResult;
 use crate::secrets::{new_contact_session_id, SecretHash};
@@ -85,6 +85,7 @@ pub async fn create_contact_session(
         (status = 401, description = "Missing, unknown or expired session (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all)]
 pub async fn current_contact_session(Visitor(session): Visitor) -> Json<CurrentContactSession> {
     Json(CurrentContactSession {
         organization_id: session.organization_id,

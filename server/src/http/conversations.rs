@@ -2,7 +2,7 @@
 //! the calling session; another session's conversation is indistinguishable
 //! from a missing one.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -10,16 +10,13 @@ use echo_protocol::conversations::{
     ConversationCreated, ConversationListItem, ConversationPage, ConversationView,
     CreateConversation,
 };
-use echo_protocol::messages::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use echo_protocol::{ConversationId, ErrorCode, MessageId};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
-use super::extract::{ApiJson, ApiQuery, Visitor};
-use super::widget::organization_not_found;
+use super::auth::Visitor;
+use super::extract::{organization_not_found, ApiJson, ApiPath, ApiQuery, PageQuery};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Conversation, Cursor, VisitorActivity};
+use crate::store::{Cursor, VisitorActivity};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -28,54 +25,6 @@ pub fn router() -> Router<ApiContext> {
             get(list_conversations).post(create_conversation),
         )
         .route("/v1/conversations/{conversation_id}", get(get_conversation))
-}
-
-/// `?cursor=&limit=` of every list call.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// `nextCursor` of the previous page; absent for the first page.
-    pub cursor: Option<String>,
-    /// Page size, 1 to 100 (default 30).
-    pub limit: Option<u32>,
-}
-
-impl PageQuery {
-    pub fn parse(&self) -> ApiResult<(Option<Cursor>, u32)> {
-        let cursor = match &self.cursor {
-            None => None,
-            Some(text) => Some(
-                Cursor::parse(text)
-                    .ok_or_else(|| ApiError::validation("cursor", "is not a valid cursor"))?,
-            ),
-        };
-        let limit = self.limit.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
-            return Err(ApiError::validation(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE_SIZE}"),
-            ));
-        }
-        Ok((cursor, limit))
-    }
-}
-
-pub fn conversation_not_found() -> ApiError {
-    ApiError::not_found("Conversation")
-}
-
-/// The conversation named in the path, if it belongs to the caller. A
-/// malformed ID, a missing one and another session's all give the same 404.
-pub async fn owned_conversation(
-    ctx: &ApiContext,
-    visitor: &Visitor,
-    raw_id: &str,
-) -> ApiResult<Conversation> {
-    let id = ConversationId::parse(raw_id).ok_or_else(conversation_not_found)?;
-    ctx.store
-        .conversation_of_session(id, &visitor.0.id_hash)
-        .await?
-        .ok_or_else(conversation_not_found)
 }
 
 /// Creates an `unresolved` conversation that opens with the greeting.
@@ -145,13 +94,13 @@ pub async fn create_conversation(
         (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, visitor))]
+#[tracing::instrument(skip_all, fields(conversation_id = %id))]
 pub async fn get_conversation(
     State(ctx): State<ApiContext>,
     visitor: Visitor,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<ConversationView>> {
-    let conversation = owned_conversation(&ctx, &visitor, &conversation_id).await?;
+    let conversation = visitor.conversation(&ctx, id).await?;
     Ok(Json(ConversationView {
         conversation_id: conversation.id,
         status: conversation.status,

@@ -21,21 +21,21 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use echo_protocol::events::LiveEvent;
+use echo_protocol::events::{LiveEvent, StreamPosition};
+use echo_protocol::ConversationId;
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
-use super::conversations::owned_conversation;
-use super::extract::{ApiQuery, Visitor};
-use super::operator::Operator;
+use super::auth::{Operator, Visitor};
+use super::extract::{ApiPath, ApiQuery};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::live::Receiver;
@@ -87,10 +87,12 @@ struct Feed {
     replaying: bool,
 }
 
+/// `ready` or `reset`, with the position the client continues from.
 fn position_frame(kind: &'static str, position: i64) -> Event {
     Event::default()
         .event(kind)
-        .data(format!("{{\"position\":{position}}}"))
+        .json_data(StreamPosition { position })
+        .unwrap_or_else(|_| Event::default().comment("unencodable position"))
 }
 
 fn frame(event: &LiveEvent) -> Event {
@@ -227,16 +229,16 @@ async fn stream_events(
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, visitor, headers, query))]
+#[tracing::instrument(skip_all, fields(conversation_id = %id))]
 pub async fn visitor_events(
     State(ctx): State<ApiContext>,
     visitor: Visitor,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<ResumeQuery>,
 ) -> ApiResult<Response> {
     let after = resume_from(&headers, &query)?;
-    let conversation = owned_conversation(&ctx, &visitor, &conversation_id).await?;
+    let conversation = visitor.conversation(&ctx, id).await?;
     let receiver = ctx.hub.subscribe_conversation(conversation.id);
     let remaining_ms = visitor.0.expires_at.millis() - ctx.clock.now().millis();
     let lifetime = Duration::from_millis(remaining_ms.max(0) as u64);

@@ -1,18 +1,20 @@
-//! Extractors that parse input at the boundary. Their rejections use the same
-//! error body as every other failure.
+//! Extractors that parse input at the boundary (JSON bodies, queries, typed
+//! path IDs), the paging query every list shares, and the not-found answers.
+//! Their rejections use the same error body as every other failure. Who is
+//! calling is decided in [`super::auth`].
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
-use axum::http::header::AUTHORIZATION;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use echo_protocol::{ContactSessionId, ErrorCode};
+use echo_protocol::messages::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use echo_protocol::{ConversationId, ErrorCode, FileId, OrganizationId};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::ApiContext;
-use crate::error::ApiError;
-use crate::secrets::SecretHash;
-use crate::store::ContactSession;
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Cursor, StoreError};
 
 /// `axum::Json` whose rejections are `VALIDATION`, `PAYLOAD_TOO_LARGE` or
 /// `UNSUPPORTED_MEDIA_TYPE` in the standard error body.
@@ -105,53 +107,100 @@ where
     }
 }
 
-/// The hash of the bearer contact-session ID, unchecked against the store:
-/// for writes whose transaction verifies the session itself (saving a read
-/// on the hottest path). A malformed header is still 401 here.
-pub struct VisitorCredential(pub SecretHash);
+/// A typed ID in the path. Anything that is not an ID of the expected kind
+/// is answered like a missing row: `NOT_FOUND` with the kind's message.
+pub struct ApiPath<T>(pub T);
 
-impl<S: Send + Sync> FromRequestParts<S> for VisitorCredential {
-    type Rejection = ApiError;
+/// An ID that can appear in a path, and the 404 its absence gives.
+pub trait PathId: DeserializeOwned + Send {
+    fn not_found() -> ApiError;
+}
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        bearer(parts)
-            .and_then(ContactSessionId::parse)
-            .map(|id| Self(SecretHash::of(id.expose_secret())))
-            .ok_or_else(ApiError::unauthorized)
+impl PathId for OrganizationId {
+    fn not_found() -> ApiError {
+        organization_not_found()
     }
 }
 
-/// The calling visitor: a live contact session from
-/// `Authorization: Bearer <contactSessionId>`. Anything else is 401.
-pub struct Visitor(pub ContactSession);
+impl PathId for ConversationId {
+    fn not_found() -> ApiError {
+        conversation_not_found()
+    }
+}
 
-impl<S> FromRequestParts<S> for Visitor
+impl PathId for FileId {
+    fn not_found() -> ApiError {
+        file_not_found()
+    }
+}
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
 where
-    ApiContext: FromRef<S>,
+    T: PathId,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = ApiContext::from_ref(state);
-        let id = bearer(parts)
-            .and_then(ContactSessionId::parse)
-            .ok_or_else(ApiError::unauthorized)?;
-        let session = ctx
-            .store
-            .contact_session(&SecretHash::of(id.expose_secret()))
-            .await?
-            .filter(|s| ctx.policy.is_live(s.expires_at, ctx.clock.now()))
-            .ok_or_else(ApiError::unauthorized)?;
-        Ok(Self(session))
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(Self(id)),
+            Err(_) => Err(T::not_found()),
+        }
     }
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+pub fn organization_not_found() -> ApiError {
+    ApiError::not_found("Organization")
+}
+
+pub fn conversation_not_found() -> ApiError {
+    ApiError::not_found("Conversation")
+}
+
+pub fn file_not_found() -> ApiError {
+    ApiError::not_found("File")
+}
+
+/// A refused write to a conversation: missing (or not the caller's) is a
+/// 404, resolved is a 409.
+pub fn conversation_write_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => conversation_not_found(),
+        StoreError::Conflict(_) => {
+            ApiError::new(ErrorCode::Conflict, "This conversation has been resolved")
+        }
+        other => other.into(),
+    }
+}
+
+/// `?cursor=&limit=` of every list call.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// `nextCursor` of the previous page; absent for the first page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 100 (default 30).
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    pub fn parse(&self) -> ApiResult<(Option<Cursor>, u32)> {
+        let cursor = match &self.cursor {
+            None => None,
+            Some(text) => Some(
+                Cursor::parse(text)
+                    .ok_or_else(|| ApiError::validation("cursor", "is not a valid cursor"))?,
+            ),
+        };
+        let limit = self.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(ApiError::validation(
+                "limit",
+                format!("must be between 1 and {MAX_PAGE_SIZE}"),
+            ));
+        }
+        Ok((cursor, limit))
+    }
 }
 
 #[cfg(test)]

@@ -17,10 +17,12 @@ pub fn router() -> Router<ApiContext> {
         .route("/readyz", get(ready))
 }
 
+#[tracing::instrument]
 async fn live() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+#[tracing::instrument(skip_all)]
 async fn ready(State(ctx): State<ApiContext>) -> (StatusCode, Json<Value>) {
     if *ctx.shutdown.borrow() {
         return (

@@ -3,7 +3,7 @@
 //! the body is read); listing, searching and deleting never do.
 
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -12,9 +12,8 @@ use echo_protocol::{ErrorCode, FileId};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::extract::ApiQuery;
-use super::operator::Operator;
-use super::pro::require_subscription;
+use super::auth::Operator;
+use super::extract::{file_not_found, ApiPath, ApiQuery};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::knowledge::extract::ExtractError;
@@ -40,10 +39,6 @@ pub fn router() -> Router<ApiContext> {
         .route("/v1/operator/knowledge-base/search", get(search))
 }
 
-fn file_not_found() -> ApiError {
-    ApiError::not_found("File")
-}
-
 /// The organization's files, newest first.
 #[utoipa::path(
     get,
@@ -55,6 +50,7 @@ fn file_not_found() -> ApiError {
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
 pub async fn list_files(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -95,7 +91,7 @@ pub async fn upload_file(
     operator: Operator,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<KnowledgeFile>)> {
-    require_subscription(&ctx, operator.0).await?;
+    operator.require_subscription(&ctx).await?;
     let mut multipart = multipart.map_err(|_| {
         ApiError::new(
             ErrorCode::UnsupportedMediaType,
@@ -188,13 +184,12 @@ fn clean_name(raw: &str) -> String {
         (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0, file_id = %id))]
 pub async fn delete_file(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    Path(file_id): Path<String>,
+    ApiPath(id): ApiPath<FileId>,
 ) -> ApiResult<StatusCode> {
-    let id = FileId::parse(&file_id).ok_or_else(file_not_found)?;
     let version = ctx
         .store
         .delete_knowledge_file(operator.0, id)
@@ -232,6 +227,7 @@ pub struct SearchQuery {
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
 pub async fn search(
     State(ctx): State<ApiContext>,
     operator: Operator,

@@ -1,21 +1,21 @@
 //! `/v1/conversations/{conversationId}/messages`: a visitor's side of a
 //! conversation's history.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::messages::{Message, MessagePage, MessageRole, SendMessage};
 use echo_protocol::validate::{IdempotencyKey, MessageText};
-use echo_protocol::MessageId;
+use echo_protocol::{ConversationId, MessageId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::conversations::{conversation_not_found, owned_conversation, PageQuery};
-use super::extract::{ApiJson, ApiQuery, Visitor, VisitorCredential};
+use super::auth::{Visitor, VisitorCredential};
+use super::extract::{conversation_write_error, ApiJson, ApiPath, ApiQuery, PageQuery};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{new_message, Cursor, StoreError, VisitorActivity};
+use crate::store::{new_message, Cursor, VisitorActivity};
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(
@@ -42,15 +42,13 @@ pub fn router() -> Router<ApiContext> {
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, credential, request))]
+#[tracing::instrument(skip_all, fields(conversation_id = %id))]
 pub async fn send_message(
     State(ctx): State<ApiContext>,
     VisitorCredential(credential): VisitorCredential,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let id = echo_protocol::ConversationId::parse(&conversation_id)
-        .ok_or_else(conversation_not_found)?;
     let text = MessageText::parse(&request.text)?;
     let idempotency_key = request
         .idempotency_key
@@ -70,14 +68,7 @@ pub async fn send_message(
         .store
         .add_visitor_message(id, message, activity, idempotency_key)
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => conversation_not_found(),
-            StoreError::Conflict(_) => ApiError::new(
-                echo_protocol::ErrorCode::Conflict,
-                "This conversation has been resolved",
-            ),
-            other => other.into(),
-        })?;
+        .map_err(conversation_write_error)?;
     // A retried send (same idempotency key) was answered the first time.
     if stored.id == fresh {
         if let Some(agent) = &ctx.agent {
@@ -112,14 +103,14 @@ pub struct MessagesQuery {
         (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, visitor, query))]
+#[tracing::instrument(skip_all, fields(conversation_id = %id))]
 pub async fn list_messages(
     State(ctx): State<ApiContext>,
     visitor: Visitor,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiQuery(query): ApiQuery<MessagesQuery>,
 ) -> ApiResult<Json<MessagePage>> {
-    let conversation = owned_conversation(&ctx, &visitor, &conversation_id).await?;
+    let conversation = visitor.conversation(&ctx, id).await?;
     let (cursor, limit) = PageQuery {
         cursor: query.cursor,
         limit: query.limit,

@@ -2,6 +2,7 @@
 //! [`ApiContext`], with the layers every route gets (body limit, CORS, panic
 //! catching, tracing) and JSON answers for unknown routes and methods.
 
+mod auth;
 pub mod billing;
 mod contact_sessions;
 mod conversations;
@@ -107,10 +108,12 @@ fn cors() -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+#[tracing::instrument]
 async fn unknown_route() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "No such route")
 }
 
+#[tracing::instrument]
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         ErrorCode::MethodNotAllowed,

@@ -65,6 +65,7 @@ impl Modify for BearerAuth {
     }
 }
 
+#[tracing::instrument]
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }

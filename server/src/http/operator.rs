@@ -2,8 +2,7 @@
 //! organization's operator key and sees only that organization; another
 //! organization's conversation is a 404, as for visitors.
 
-use axum::extract::{FromRef, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -14,17 +13,17 @@ use echo_protocol::operator::{
     WidgetSettings,
 };
 use echo_protocol::validate::{parse_suggestions, GreetMessage, MessageText};
-use echo_protocol::{ConversationId, ErrorCode, OrganizationId};
+use echo_protocol::ConversationId;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::conversations::{conversation_not_found, PageQuery};
-use super::extract::{bearer, ApiJson, ApiQuery};
-use super::widget::organization_not_found;
+use super::auth::Operator;
+use super::extract::{
+    conversation_write_error, organization_not_found, ApiJson, ApiPath, ApiQuery, PageQuery,
+};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
-use crate::secrets::OperatorKey;
-use crate::store::{new_message, ActivityCursor, Cursor, StoreError};
+use crate::store::{new_message, ActivityCursor, Cursor};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -41,55 +40,6 @@ pub fn router() -> Router<ApiContext> {
             "/v1/operator/widget-settings",
             get(get_widget_settings).put(put_widget_settings),
         )
-}
-
-/// The organization whose operator key the request carries.
-pub struct Operator(pub OrganizationId);
-
-impl<S> FromRequestParts<S> for Operator
-where
-    ApiContext: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let ctx = ApiContext::from_ref(state);
-        let unauthorized =
-            || ApiError::new(ErrorCode::Unauthorized, "A valid operator key is required");
-        let key = bearer(parts)
-            .and_then(OperatorKey::parse)
-            .ok_or_else(unauthorized)?;
-        let organization = ctx
-            .store
-            .operator_organization(&key.hash())
-            .await?
-            .ok_or_else(unauthorized)?;
-        Ok(Self(organization))
-    }
-}
-
-/// The conversation in the path, if it belongs to the operator's organization.
-async fn scoped(
-    ctx: &ApiContext,
-    operator: &Operator,
-    raw_id: &str,
-) -> ApiResult<OperatorConversation> {
-    let id = ConversationId::parse(raw_id).ok_or_else(conversation_not_found)?;
-    ctx.store
-        .operator_conversation(operator.0, id)
-        .await?
-        .ok_or_else(conversation_not_found)
-}
-
-fn not_found_or(error: StoreError) -> ApiError {
-    match error {
-        StoreError::NotFound => conversation_not_found(),
-        StoreError::Conflict(_) => {
-            ApiError::new(ErrorCode::Conflict, "This conversation has been resolved")
-        }
-        other => other.into(),
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -175,13 +125,13 @@ pub async fn list_conversations(
         (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, operator))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
 pub async fn get_conversation(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    Ok(Json(scoped(&ctx, &operator, &conversation_id).await?))
+    Ok(Json(operator.conversation(&ctx, id).await?))
 }
 
 /// Sets the conversation's status (resolve, escalate, reopen).
@@ -199,19 +149,18 @@ pub async fn get_conversation(
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, operator, request))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
 pub async fn update_conversation(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<UpdateConversation>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    let id = ConversationId::parse(&conversation_id).ok_or_else(conversation_not_found)?;
     ctx.store
-        .set_conversation_status(id, request.status, Some(operator.0), ctx.clock.now())
+        .set_status(operator.0, id, request.status, ctx.clock.now())
         .await
-        .map_err(not_found_or)?;
-    Ok(Json(scoped(&ctx, &operator, &conversation_id).await?))
+        .map_err(conversation_write_error)?;
+    Ok(Json(operator.conversation(&ctx, id).await?))
 }
 
 /// The conversation's messages, a page at a time (as for visitors).
@@ -227,14 +176,14 @@ pub async fn update_conversation(
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, operator, query))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
 pub async fn list_messages(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<MessagePage>> {
-    let conversation = scoped(&ctx, &operator, &conversation_id).await?;
+    let conversation = operator.conversation(&ctx, id).await?;
     let (cursor, limit) = query.parse()?;
     let page = ctx
         .store
@@ -262,21 +211,20 @@ pub async fn list_messages(
         (status = 409, description = "Resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip(ctx, operator, request))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
 pub async fn reply(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    Path(conversation_id): Path<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let id = ConversationId::parse(&conversation_id).ok_or_else(conversation_not_found)?;
     let text = MessageText::parse(&request.text)?;
     let message = new_message(MessageRole::Operator, text.into_inner(), ctx.clock.now());
     let stored = ctx
         .store
-        .add_message(id, message, Some(operator.0))
+        .add_message(operator.0, id, message)
         .await
-        .map_err(not_found_or)?;
+        .map_err(conversation_write_error)?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
@@ -291,6 +239,7 @@ pub async fn reply(
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
 pub async fn get_widget_settings(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -319,6 +268,7 @@ pub async fn get_widget_settings(
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
 pub async fn put_widget_settings(
     State(ctx): State<ApiContext>,
     operator: Operator,

@@ -7,11 +7,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use echo_protocol::operator::{Enhance, OrganizationInfo};
 use echo_protocol::validate::MessageText;
-use echo_protocol::{ErrorCode, OrganizationId};
+use echo_protocol::ErrorCode;
 
-use super::extract::ApiJson;
-use super::operator::Operator;
-use super::widget::organization_not_found;
+use super::auth::Operator;
+use super::extract::{organization_not_found, ApiJson};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::llm::{Llm, Turn};
@@ -35,6 +34,7 @@ pub fn router() -> Router<ApiContext> {
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
 pub async fn organization(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -56,22 +56,6 @@ const ENHANCE_PROMPT: &str = "You improve draft replies written by customer-supp
 Rewrite the draft so it is clear, friendly and professional, keeps exactly the same meaning \
 and facts, and is in the same language as the draft. Do not add promises, links or details \
 that are not in the draft. Answer with the rewritten reply only.";
-
-/// 402 unless the organization's subscription is active.
-pub async fn require_subscription(ctx: &ApiContext, organization: OrganizationId) -> ApiResult<()> {
-    let org = ctx
-        .store
-        .organization(organization)
-        .await?
-        .ok_or_else(organization_not_found)?;
-    if org.subscription != SubscriptionStatus::Active {
-        return Err(ApiError::new(
-            ErrorCode::SubscriptionRequired,
-            "This feature needs an active subscription",
-        ));
-    }
-    Ok(())
-}
 
 fn model(ctx: &ApiContext) -> ApiResult<&Llm> {
     ctx.llm.as_deref().ok_or_else(|| {
@@ -104,7 +88,7 @@ pub async fn enhance(
     ApiJson(request): ApiJson<Enhance>,
 ) -> ApiResult<Json<Enhance>> {
     let draft = MessageText::parse(&request.text)?;
-    require_subscription(&ctx, operator.0).await?;
+    operator.require_subscription(&ctx).await?;
     let llm = model(&ctx)?;
     let text = llm
         .complete(vec![

@@ -1,13 +1,14 @@
 //! `GET /v1/organizations/{organizationId}/widget`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::widget::WidgetConfig;
 use echo_protocol::OrganizationId;
 
+use super::extract::{organization_not_found, ApiPath};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(
@@ -30,9 +31,8 @@ pub fn router() -> Router<ApiContext> {
 #[tracing::instrument(skip(ctx))]
 pub async fn widget_config(
     State(ctx): State<ApiContext>,
-    Path(organization_id): Path<String>,
+    ApiPath(id): ApiPath<OrganizationId>,
 ) -> ApiResult<Json<WidgetConfig>> {
-    let id = OrganizationId::parse(&organization_id).ok_or_else(organization_not_found)?;
     let org = ctx
         .store
         .organization(id)
@@ -44,8 +44,4 @@ pub async fn widget_config(
         greet_message: org.greet_message,
         suggestions: org.suggestions,
     }))
-}
-
-pub fn organization_not_found() -> ApiError {
-    ApiError::not_found("Organization")
 }

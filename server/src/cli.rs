@@ -1,0 +1,369 @@
+//! The command line: `serve` and the administration commands, as clap
+//! types, and what each command does. Defaults come from [`crate::config`]
+//! and [`crate::session`]; `main.rs` only parses and calls [`Cli::run`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::MessageRole;
+use echo_protocol::{ConversationId, OrganizationId, Timestamp};
+
+use crate::admin;
+use crate::clock::Clock;
+use crate::config::{self, Config};
+use crate::live::Hub;
+use crate::llm::LlmConfig;
+use crate::secrets::WebhookSecret;
+use crate::session::{SessionPolicy, AUTO_REFRESH_THRESHOLD_SECS, SESSION_DURATION_SECS};
+use crate::startup::Application;
+use crate::store::{self, Store, SubscriptionStatus};
+
+#[derive(Parser)]
+#[command(
+    name = "echo-server",
+    version,
+    about = "Echo support-chat server and administration"
+)]
+pub struct Cli {
+    /// Database to use: sqlite://PATH, or postgres://USER:PASSWORD@HOST/DB
+    /// for PostgreSQL (needed for several replicas).
+    #[arg(
+        long,
+        global = true,
+        env = "ECHO_DATABASE_URL",
+        hide_env_values = true,
+        default_value = config::DEFAULT_DATABASE_URL
+    )]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and the widget, when built).
+    Serve(ServeArgs),
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage subscriptions.
+    Subscription {
+        #[command(subcommand)]
+        command: SubscriptionCommand,
+    },
+    /// Manage an organization's widget settings.
+    WidgetSettings {
+        #[command(subcommand)]
+        command: WidgetSettingsCommand,
+    },
+    /// Act on a conversation (support tooling and tests).
+    Conversation {
+        #[command(subcommand)]
+        command: ConversationCommand,
+    },
+    /// Manage an organization's knowledge base.
+    Knowledge {
+        #[command(subcommand)]
+        command: KnowledgeCommand,
+    },
+    /// Manage the live-event log.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    #[arg(long, env = "ECHO_BIND", default_value = config::DEFAULT_BIND)]
+    bind: SocketAddr,
+    /// Live events are kept this long for clients that reconnect (0: forever).
+    #[arg(long, env = "ECHO_EVENT_RETENTION_HOURS", default_value_t = config::DEFAULT_EVENT_RETENTION_HOURS)]
+    event_retention_hours: u64,
+    /// PostgreSQL connections per server process (ignored for SQLite).
+    #[arg(long, env = "ECHO_DATABASE_MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS)]
+    database_max_connections: u32,
+    /// Directory of the built widget to serve at `/` (default: ./dist if present).
+    #[arg(long, env = "ECHO_WIDGET_DIR")]
+    widget_dir: Option<PathBuf>,
+    /// How long a contact session lives.
+    #[arg(long, env = "ECHO_SESSION_DURATION_SECS", default_value_t = SESSION_DURATION_SECS)]
+    session_duration_secs: i64,
+    /// Activity with less than this left extends the session.
+    #[arg(
+        long,
+        env = "ECHO_SESSION_REFRESH_THRESHOLD_SECS",
+        default_value_t = AUTO_REFRESH_THRESHOLD_SECS
+    )]
+    session_refresh_threshold_secs: i64,
+    /// Shared secret of the billing webhook (at least 16 characters);
+    /// without it POST /v1/webhooks/billing is off.
+    #[arg(long, env = "ECHO_BILLING_WEBHOOK_SECRET", hide_env_values = true)]
+    billing_webhook_secret: Option<String>,
+    /// Base URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1,
+    /// http://localhost:11434/v1 for Ollama); without it the AI features are off.
+    #[arg(long, env = "ECHO_LLM_BASE_URL")]
+    llm_base_url: Option<String>,
+    /// API key for the model endpoint, if it needs one.
+    #[arg(long, env = "ECHO_LLM_API_KEY", hide_env_values = true)]
+    llm_api_key: Option<String>,
+    /// Model name.
+    #[arg(long, env = "ECHO_LLM_MODEL", default_value = config::DEFAULT_LLM_MODEL)]
+    llm_model: String,
+    /// Seconds to wait for one model answer.
+    #[arg(long, env = "ECHO_LLM_TIMEOUT_SECS", default_value_t = config::DEFAULT_LLM_TIMEOUT_SECS)]
+    llm_timeout_secs: u64,
+}
+
+#[derive(Subcommand)]
+enum KnowledgeCommand {
+    /// Import text, Markdown, HTML or PDF files (no subscription needed);
+    /// prints each as JSON.
+    Add {
+        organization_id: OrganizationId,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Delete events older than this many hours now (a running server also
+    /// does this every hour, per --event-retention-hours). Clients resuming
+    /// from before them are told to reload.
+    Prune {
+        #[arg(long)]
+        older_than_hours: u64,
+    },
+}
+
+/// Who a message from the command line is written as.
+#[derive(Clone, Copy, ValueEnum)]
+enum Author {
+    Assistant,
+    Operator,
+}
+
+impl From<Author> for MessageRole {
+    fn from(author: Author) -> Self {
+        match author {
+            Author::Assistant => MessageRole::Assistant,
+            Author::Operator => MessageRole::Operator,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ConversationCommand {
+    /// Post a message as the assistant or an operator; prints it as JSON.
+    /// (On PostgreSQL, open push streams get it at once; on SQLite, when they
+    /// next resume. The operator API delivers live on both.)
+    AddMessage {
+        conversation_id: ConversationId,
+        #[arg(long, value_enum)]
+        role: Author,
+        #[arg(long)]
+        text: String,
+    },
+    /// Set the status: unresolved, escalated or resolved.
+    SetStatus {
+        conversation_id: ConversationId,
+        status: ConversationStatus,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization; prints {"organizationId","operatorKey"}.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SubscriptionCommand {
+    /// Set an organization's subscription status.
+    Set {
+        organization_id: OrganizationId,
+        #[arg(value_enum)]
+        status: SubscriptionStatus,
+    },
+}
+
+#[derive(Subcommand)]
+enum WidgetSettingsCommand {
+    /// Set the greeting and up to 3 suggestions.
+    Set {
+        organization_id: OrganizationId,
+        #[arg(long)]
+        greet: String,
+        #[arg(long = "suggestion")]
+        suggestions: Vec<String>,
+    },
+}
+
+impl ServeArgs {
+    fn into_config(self, database_url: String) -> anyhow::Result<Config> {
+        anyhow::ensure!(
+            self.session_duration_secs > 0 && self.session_refresh_threshold_secs >= 0,
+            "session durations must be positive"
+        );
+        let billing_webhook_secret = self
+            .billing_webhook_secret
+            .map(|secret| {
+                WebhookSecret::new(secret)
+                    .context("the billing webhook secret must be at least 16 characters")
+            })
+            .transpose()?;
+        Ok(Config {
+            bind: self.bind,
+            database_url,
+            database_max_connections: self.database_max_connections,
+            event_retention: (self.event_retention_hours > 0)
+                .then(|| Duration::from_secs(self.event_retention_hours * 3600)),
+            session: SessionPolicy {
+                duration_secs: self.session_duration_secs,
+                refresh_threshold_secs: self.session_refresh_threshold_secs,
+            },
+            widget_dir: self.widget_dir.or_else(|| {
+                let dist = PathBuf::from("dist");
+                dist.join("index.html").exists().then_some(dist)
+            }),
+            clock: Clock::system(),
+            billing_webhook_secret,
+            llm: self.llm_base_url.map(|base_url| LlmConfig {
+                base_url,
+                api_key: self.llm_api_key.map(Into::into),
+                model: self.llm_model,
+                timeout: Duration::from_secs(self.llm_timeout_secs),
+            }),
+        })
+    }
+}
+
+/// The store an administration command acts on (a small pool: one command).
+async fn connect(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    store::connect(database_url, 2, Arc::new(Hub::default())).await
+}
+
+fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string(value)?);
+    Ok(())
+}
+
+impl Cli {
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(args) => {
+                let bind = args.bind;
+                let app = Application::build(args.into_config(self.database_url)?).await?;
+                tracing::info!(
+                    port = app.port(),
+                    "listening on http://{}:{}",
+                    bind.ip(),
+                    app.port()
+                );
+                Ok(app.run_until_stopped().await?)
+            }
+            command => {
+                let store = connect(&self.database_url).await?;
+                command.administer(store.as_ref(), &Clock::system()).await
+            }
+        }
+    }
+}
+
+impl Command {
+    /// Runs an administration command (anything but `serve`).
+    async fn administer(self, store: &dyn Store, clock: &Clock) -> anyhow::Result<()> {
+        match self {
+            Command::Serve(_) => unreachable!("serve is not an administration command"),
+            Command::Org {
+                command: OrgCommand::Create { name },
+            } => print_json(&admin::create_organization(store, clock, &name).await?)?,
+            Command::Subscription {
+                command:
+                    SubscriptionCommand::Set {
+                        organization_id: id,
+                        status,
+                    },
+            } => {
+                admin::set_subscription(store, id, status)
+                    .await
+                    .with_context(|| format!("setting the subscription of {id}"))?;
+                eprintln!("subscription of {id} set to {}", status.as_str());
+            }
+            Command::WidgetSettings {
+                command:
+                    WidgetSettingsCommand::Set {
+                        organization_id: id,
+                        greet,
+                        suggestions,
+                    },
+            } => {
+                admin::set_widget_settings(store, id, &greet, &suggestions)
+                    .await
+                    .with_context(|| format!("setting the widget settings of {id}"))?;
+                eprintln!("widget settings of {id} updated");
+            }
+            Command::Knowledge {
+                command:
+                    KnowledgeCommand::Add {
+                        organization_id,
+                        files,
+                    },
+            } => {
+                for path in files {
+                    let added = admin::add_knowledge_file(store, clock, organization_id, &path)
+                        .await
+                        .with_context(|| format!("adding {}", path.display()))?;
+                    print_json(&added)?;
+                }
+            }
+            Command::Events {
+                command: EventsCommand::Prune { older_than_hours },
+            } => {
+                let cutoff = clock.now().millis() - (older_than_hours as i64) * 3_600_000;
+                let deleted = store
+                    .prune_events(Timestamp(cutoff))
+                    .await
+                    .context("pruning events")?;
+                eprintln!("{deleted} events older than {older_than_hours} h deleted");
+            }
+            Command::Conversation {
+                command:
+                    ConversationCommand::AddMessage {
+                        conversation_id: id,
+                        role,
+                        text,
+                    },
+            } => {
+                let message = admin::add_message(store, clock, id, role.into(), &text)
+                    .await
+                    .with_context(|| format!("adding a message to {id}"))?;
+                print_json(&message)?;
+            }
+            Command::Conversation {
+                command:
+                    ConversationCommand::SetStatus {
+                        conversation_id: id,
+                        status,
+                    },
+            } => {
+                admin::set_conversation_status(store, clock, id, status)
+                    .await
+                    .with_context(|| format!("setting the status of {id}"))?;
+                eprintln!("conversation {id} is now {}", status.as_str());
+            }
+        }
+        Ok(())
+    }
+}
