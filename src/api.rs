@@ -10,50 +10,24 @@ use echo_protocol::conversations::{
 };
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::widget::WidgetConfig;
-use echo_protocol::{ContactSessionId, ConversationId, ErrorBody, ErrorCode, OrganizationId};
+use echo_protocol::{ContactSessionId, ConversationId, ErrorCode, OrganizationId};
+use echo_web::http::{self, Body, Call};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Request, RequestInit, Response};
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
 
 /// Messages per history page.
 pub const PAGE_SIZE: u32 = 20;
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum ApiError {
-    /// The request never got an answer (offline, server down, aborted).
-    Network,
-    /// The server answered with an error body.
-    Http {
-        code: Option<ErrorCode>,
-        message: String,
-        field: Option<String>,
-    },
+pub use echo_web::http::ApiError;
+
+/// The widget's words for an error: never a status code or a stack trace.
+pub trait Describe {
+    fn describe(&self) -> String;
 }
 
-impl ApiError {
-    pub fn code(&self) -> Option<ErrorCode> {
-        match self {
-            ApiError::Network => None,
-            ApiError::Http { code, .. } => *code,
-        }
-    }
-
-    pub fn is(&self, code: ErrorCode) -> bool {
-        self.code() == Some(code)
-    }
-
-    /// The field a `VALIDATION` error names, if any.
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            ApiError::Http { field, .. } => field.as_deref(),
-            ApiError::Network => None,
-        }
-    }
-
-    /// Words for the visitor; never a status code or a stack trace.
-    pub fn describe(&self) -> String {
+impl Describe for ApiError {
+    fn describe(&self) -> String {
         match self {
             ApiError::Network => {
                 "We couldn't reach the chat server. Check your connection and try again.".into()
@@ -93,7 +67,7 @@ impl Api {
             "GET",
             &format!("/v1/organizations/{org}/widget"),
             None,
-            None::<&()>,
+            Body::Empty,
             None,
         )
         .await
@@ -103,8 +77,14 @@ impl Api {
         &self,
         request: &CreateContactSession,
     ) -> Result<ContactSessionCreated, ApiError> {
-        self.call("POST", "/v1/contact-sessions", None, Some(request), None)
-            .await
+        self.call(
+            "POST",
+            "/v1/contact-sessions",
+            None,
+            Body::json(request),
+            None,
+        )
+        .await
     }
 
     pub async fn current_session(
@@ -115,7 +95,7 @@ impl Api {
             "GET",
             "/v1/contact-sessions/current",
             Some(session),
-            None::<&()>,
+            Body::Empty,
             None,
         )
         .await
@@ -131,7 +111,7 @@ impl Api {
             "POST",
             "/v1/conversations",
             Some(session),
-            Some(&body),
+            Body::json(&body),
             None,
         )
         .await
@@ -147,7 +127,7 @@ impl Api {
             "GET",
             &format!("/v1/conversations/{id}"),
             Some(session),
-            None::<&()>,
+            Body::Empty,
             abort,
         )
         .await
@@ -162,7 +142,7 @@ impl Api {
             Some(c) => format!("/v1/conversations?limit={PAGE_SIZE}&cursor={}", encode(c)),
             None => format!("/v1/conversations?limit={PAGE_SIZE}"),
         };
-        self.call("GET", &path, Some(session), None::<&()>, None)
+        self.call("GET", &path, Some(session), Body::Empty, None)
             .await
     }
 
@@ -179,7 +159,7 @@ impl Api {
             text,
             idempotency_key: Some(key),
         };
-        self.call("POST", &path, Some(session), Some(&body), None)
+        self.call("POST", &path, Some(session), Body::json(&body), None)
             .await
     }
 
@@ -195,7 +175,7 @@ impl Api {
         if let Some(c) = cursor {
             path.push_str(&format!("&cursor={}", encode(c)));
         }
-        self.call("GET", &path, Some(session), None::<&()>, abort)
+        self.call("GET", &path, Some(session), Body::Empty, abort)
             .await
     }
 
@@ -207,121 +187,28 @@ impl Api {
         after: Option<i64>,
         abort: Option<&AbortSignal>,
     ) -> Result<echo_web::ReadableStreamDefaultReader, ApiError> {
-        let path = format!("/v1/conversations/{id}/events");
-        let response = self
-            .send(
-                "GET",
-                &path,
-                Some(session),
-                None::<&()>,
-                abort,
-                after.map(|p| ("Last-Event-ID", p.to_string())),
-            )
-            .await
-            .map_err(|_| ApiError::Network)?;
-        if response.status() != 200 {
-            let text = JsFuture::from(response.text().map_err(|_| ApiError::Network)?)
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-                .unwrap_or_default();
-            return Err(error_from(response.status(), &text));
-        }
+        let call = Call::new("GET", format!("{}/v1/conversations/{id}/events", self.base))
+            .bearer(Some(session.expose_secret()))
+            .header("Last-Event-ID", after.map(|p| p.to_string()))
+            .abort(abort);
+        let response = http::check(http::send(call).await?).await?;
         let body = response.body().ok_or(ApiError::Network)?;
         Ok(body.get_reader().unchecked_into())
     }
 
-    async fn call<T: DeserializeOwned, B: Serialize>(
+    async fn call<T: DeserializeOwned>(
         &self,
-        method: &str,
+        method: &'static str,
         path: &str,
         session: Option<&ContactSessionId>,
-        body: Option<&B>,
+        body: Body,
         abort: Option<&AbortSignal>,
     ) -> Result<T, ApiError> {
-        let (status, text) = self
-            .fetch(method, path, session, body, abort)
-            .await
-            .map_err(|_| ApiError::Network)?;
-        if (200..300).contains(&status) {
-            return serde_json::from_str(&text).map_err(|_| ApiError::Http {
-                code: None,
-                message: "The server sent an unexpected answer.".into(),
-                field: None,
-            });
-        }
-        Err(error_from(status, &text))
-    }
-
-    async fn fetch<B: Serialize>(
-        &self,
-        method: &str,
-        path: &str,
-        session: Option<&ContactSessionId>,
-        body: Option<&B>,
-        abort: Option<&AbortSignal>,
-    ) -> Result<(u16, String), JsValue> {
-        let response = self.send(method, path, session, body, abort, None).await?;
-        let text = JsFuture::from(response.text()?)
-            .await?
-            .as_string()
-            .unwrap_or_default();
-        Ok((response.status(), text))
-    }
-
-    async fn send<B: Serialize>(
-        &self,
-        method: &str,
-        path: &str,
-        session: Option<&ContactSessionId>,
-        body: Option<&B>,
-        abort: Option<&AbortSignal>,
-        extra_header: Option<(&str, String)>,
-    ) -> Result<Response, JsValue> {
-        let init = RequestInit::new();
-        init.set_method(method);
-        let headers = web_sys::Headers::new()?;
-        if let Some(body) = body {
-            let json =
-                serde_json::to_string(body).map_err(|e| JsValue::from_str(&e.to_string()))?;
-            headers.set("Content-Type", "application/json")?;
-            init.set_body(&JsValue::from_str(&json));
-        }
-        if let Some(session) = session {
-            headers.set(
-                "Authorization",
-                &format!("Bearer {}", session.expose_secret()),
-            )?;
-        }
-        if let Some((name, value)) = extra_header {
-            headers.set(name, &value)?;
-        }
-        init.set_headers(&headers);
-        if let Some(signal) = abort {
-            init.set_signal(Some(signal));
-        }
-        let request = Request::new_with_str_and_init(&format!("{}{}", self.base, path), &init)?;
-        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-        JsFuture::from(window.fetch_with_request(&request))
-            .await?
-            .dyn_into()
-    }
-}
-
-/// The error a non-2xx answer carries.
-fn error_from(status: u16, text: &str) -> ApiError {
-    match serde_json::from_str::<ErrorBody>(text) {
-        Ok(body) => ApiError::Http {
-            code: Some(body.error.code),
-            message: body.error.message,
-            field: body.error.field,
-        },
-        Err(_) if status >= 500 || status == 0 => ApiError::Network,
-        Err(_) => ApiError::Http {
-            code: None,
-            message: format!("The server answered {status}."),
-            field: None,
-        },
+        let call = Call::new(method, format!("{}{path}", self.base))
+            .bearer(session.map(ContactSessionId::expose_secret))
+            .body(body)
+            .abort(abort);
+        http::decode(&http::fetch_text(call).await?)
     }
 }
 

@@ -31,7 +31,7 @@ pub fn App() -> impl IntoView {
                 Screen::Error => view! { <ErrorScreen/> }.into_any(),
                 Screen::Auth => view! { <AuthScreen/> }.into_any(),
                 Screen::Selection => view! { <SelectionScreen/> }.into_any(),
-                Screen::Chat => view! { <ChatScreen/> }.into_any(),
+                Screen::Chat(id) => view! { <ChatScreen id/> }.into_any(),
                 Screen::Inbox => view! { <InboxScreen/> }.into_any(),
             }}
         </div>

@@ -4,13 +4,14 @@
 //! # Layout
 //!
 //! - [`app`]: the root component; picks the screen from the state machine.
-//! - [`state`]: the shared signals (screen, organization, contact session,
-//!   conversation, error and loading messages), provided once.
-//! - [`api`]: every call to the server, with the protocol crate's types.
+//! - [`state`]: the shared signals (screen, with the conversation it shows,
+//!   organization, contact session, error and loading messages), provided
+//!   once.
+//! - [`api`]: every call to the server, with the protocol crate's types, over
+//!   the fetch path shared with the console (`echo_web::http`).
 //! - [`screens`]: one module per screen: loading, error, auth, selection,
-//!   chat, inbox.
-//! - [`markdown`]: assistant and operator messages as DOM nodes built from a
-//!   markdown parser, never through `innerHTML`.
+//!   chat (a controller and its view), inbox. Markdown rendering and message
+//!   lists come from `echo_web` too.
 //! - [`storage`], [`metadata`], [`host`]: localStorage, browser metadata,
 //!   and the messages to the host page's loader.
 //! - [`time_ago`]: "5 min ago".
@@ -18,7 +19,6 @@
 mod api;
 mod app;
 mod host;
-mod markdown;
 mod metadata;
 mod screens;
 mod state;

@@ -13,7 +13,9 @@ pub enum Screen {
     Error,
     Auth,
     Selection,
-    Chat,
+    /// One conversation: the screen carries its ID, so it is never shown
+    /// without one.
+    Chat(ConversationId),
     Inbox,
 }
 
@@ -23,7 +25,6 @@ pub struct WidgetState {
     pub organization_id: RwSignal<Option<OrganizationId>>,
     /// The visitor's session for this organization (also in localStorage).
     pub contact_session: RwSignal<Option<ContactSessionId>>,
-    pub conversation_id: RwSignal<Option<ConversationId>>,
     pub error_message: RwSignal<Option<String>>,
     pub loading_message: RwSignal<Option<String>>,
     /// The organization's public settings, once verified.
@@ -36,7 +37,6 @@ impl WidgetState {
             screen: RwSignal::new(Screen::Loading),
             organization_id: RwSignal::new(None),
             contact_session: RwSignal::new(None),
-            conversation_id: RwSignal::new(None),
             error_message: RwSignal::new(None),
             loading_message: RwSignal::new(None),
             config: RwSignal::new(None),
@@ -61,7 +61,6 @@ impl WidgetState {
             storage::forget_session(org);
         }
         self.contact_session.set(None);
-        self.conversation_id.set(None);
         self.screen.set(Screen::Auth);
     }
 

@@ -8,40 +8,12 @@ use echo_protocol::operator::{
     Enhance, OperatorConversation, OperatorConversationPage, OrganizationInfo, UpdateConversation,
     WidgetSettings,
 };
-use echo_protocol::{ConversationId, ErrorBody, ErrorCode, FileId};
+use echo_protocol::{ConversationId, FileId};
+use echo_web::http::{self, ApiError, Body, Call};
 use echo_web::ReadableStreamDefaultReader;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Request, RequestInit, Response};
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Failure {
-    /// `None` when the server could not be reached.
-    pub code: Option<ErrorCode>,
-    pub message: String,
-}
-
-impl Failure {
-    fn network() -> Self {
-        Self {
-            code: None,
-            message: "The server could not be reached. Check the connection.".into(),
-        }
-    }
-
-    pub fn is(&self, code: ErrorCode) -> bool {
-        self.code == Some(code)
-    }
-}
-
-/// What a request carries.
-enum Body {
-    Empty,
-    Json(String),
-    Form(web_sys::FormData),
-}
+use wasm_bindgen::JsCast;
+use web_sys::AbortSignal;
 
 #[derive(Clone)]
 pub struct OperatorApi {
@@ -53,55 +25,53 @@ impl OperatorApi {
         Self { key }
     }
 
-    pub async fn widget_settings(&self) -> Result<WidgetSettings, Failure> {
-        self.call("GET", "/v1/operator/widget-settings", None::<&()>)
+    pub async fn widget_settings(&self) -> Result<WidgetSettings, ApiError> {
+        self.call("GET", "/v1/operator/widget-settings", Body::Empty)
             .await
     }
 
-    pub async fn organization(&self) -> Result<OrganizationInfo, Failure> {
-        self.call("GET", "/v1/operator/organization", None::<&()>)
+    pub async fn organization(&self) -> Result<OrganizationInfo, ApiError> {
+        self.call("GET", "/v1/operator/organization", Body::Empty)
             .await
     }
 
     /// The draft rewritten by the model (a pro feature).
-    pub async fn enhance(&self, text: String) -> Result<String, Failure> {
+    pub async fn enhance(&self, text: String) -> Result<String, ApiError> {
         let enhanced: Enhance = self
-            .call("POST", "/v1/operator/enhance", Some(&Enhance { text }))
+            .call(
+                "POST",
+                "/v1/operator/enhance",
+                Body::json(&Enhance { text }),
+            )
             .await?;
         Ok(enhanced.text)
     }
 
-    pub async fn knowledge_files(&self) -> Result<Vec<KnowledgeFile>, Failure> {
+    pub async fn knowledge_files(&self) -> Result<Vec<KnowledgeFile>, ApiError> {
         let list: KnowledgeFileList = self
-            .call("GET", "/v1/operator/knowledge-base/files", None::<&()>)
+            .call("GET", "/v1/operator/knowledge-base/files", Body::Empty)
             .await?;
         Ok(list.files)
     }
 
-    pub async fn delete_file(&self, id: FileId) -> Result<(), Failure> {
+    pub async fn delete_file(&self, id: FileId) -> Result<(), ApiError> {
         let path = format!("/v1/operator/knowledge-base/files/{id}");
-        let response = self
-            .send("DELETE", &path, Body::Empty, None, None)
-            .await
-            .map_err(|_| Failure::network())?;
-        if !response.ok() {
-            return Err(failure(&response).await);
-        }
+        http::fetch_text(self.request("DELETE", &path, Body::Empty)).await?;
         Ok(())
     }
 
-    pub async fn search(&self, query: &str) -> Result<SearchResults, Failure> {
+    pub async fn search(&self, query: &str) -> Result<SearchResults, ApiError> {
         let q = String::from(js_sys::encode_uri_component(query));
         let path = format!("/v1/operator/knowledge-base/search?q={q}");
-        self.call("GET", &path, None::<&()>).await
+        self.call("GET", &path, Body::Empty).await
     }
 
     /// Uploads a file picked by the operator (a pro feature).
-    pub async fn upload(&self, file: &web_sys::File) -> Result<KnowledgeFile, Failure> {
-        let form = web_sys::FormData::new().map_err(|_| Failure::network())?;
+    pub async fn upload(&self, file: &web_sys::File) -> Result<KnowledgeFile, ApiError> {
+        let form = web_sys::FormData::new().map_err(|_| ApiError::Network)?;
         form.append_with_blob_and_filename("file", file, &file.name())
-            .map_err(|_| Failure::network())?;
-        self.fetch_json(
+            .map_err(|_| ApiError::Network)?;
+        self.call(
             "POST",
             "/v1/operator/knowledge-base/files",
             Body::Form(form),
@@ -112,42 +82,42 @@ impl OperatorApi {
     pub async fn conversations(
         &self,
         status: Option<ConversationStatus>,
-    ) -> Result<OperatorConversationPage, Failure> {
+    ) -> Result<OperatorConversationPage, ApiError> {
         let filter = status.map_or("all", ConversationStatus::as_str);
         let path = format!("/v1/operator/conversations?status={filter}&limit=50");
-        self.call("GET", &path, None::<&()>).await
+        self.call("GET", &path, Body::Empty).await
     }
 
-    pub async fn conversation(&self, id: ConversationId) -> Result<OperatorConversation, Failure> {
+    pub async fn conversation(&self, id: ConversationId) -> Result<OperatorConversation, ApiError> {
         self.call(
             "GET",
             &format!("/v1/operator/conversations/{id}"),
-            None::<&()>,
+            Body::Empty,
         )
         .await
     }
 
-    pub async fn messages(&self, id: ConversationId) -> Result<MessagePage, Failure> {
+    pub async fn messages(&self, id: ConversationId) -> Result<MessagePage, ApiError> {
         let path = format!("/v1/operator/conversations/{id}/messages?limit=100");
-        self.call("GET", &path, None::<&()>).await
+        self.call("GET", &path, Body::Empty).await
     }
 
-    pub async fn reply(&self, id: ConversationId, text: String) -> Result<Message, Failure> {
+    pub async fn reply(&self, id: ConversationId, text: String) -> Result<Message, ApiError> {
         let body = SendMessage {
             text,
             idempotency_key: None,
         };
         let path = format!("/v1/operator/conversations/{id}/messages");
-        self.call("POST", &path, Some(&body)).await
+        self.call("POST", &path, Body::json(&body)).await
     }
 
     pub async fn set_status(
         &self,
         id: ConversationId,
         status: ConversationStatus,
-    ) -> Result<OperatorConversation, Failure> {
+    ) -> Result<OperatorConversation, ApiError> {
         let path = format!("/v1/operator/conversations/{id}");
-        self.call("PATCH", &path, Some(&UpdateConversation { status }))
+        self.call("PATCH", &path, Body::json(&UpdateConversation { status }))
             .await
     }
 
@@ -156,118 +126,31 @@ impl OperatorApi {
         &self,
         after: Option<i64>,
         abort: &AbortSignal,
-    ) -> Result<ReadableStreamDefaultReader, Failure> {
-        let resume = after.map(|p| p.to_string());
-        let response = self
-            .send(
-                "GET",
-                "/v1/operator/events",
-                Body::Empty,
-                resume.as_deref(),
-                Some(abort),
-            )
-            .await
-            .map_err(|_| Failure::network())?;
-        if response.status() != 200 {
-            return Err(failure(&response).await);
-        }
+    ) -> Result<ReadableStreamDefaultReader, ApiError> {
+        let call = self
+            .request("GET", "/v1/operator/events", Body::Empty)
+            .header("Last-Event-ID", after.map(|p| p.to_string()))
+            .abort(Some(abort));
+        let response = http::check(http::send(call).await?).await?;
         Ok(response
             .body()
-            .ok_or_else(Failure::network)?
+            .ok_or(ApiError::Network)?
             .get_reader()
             .unchecked_into())
     }
 
-    async fn call<T: DeserializeOwned, B: Serialize>(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<T, Failure> {
-        let body = match body {
-            Some(body) => Body::Json(serde_json::to_string(body).map_err(|e| Failure {
-                code: None,
-                message: e.to_string(),
-            })?),
-            None => Body::Empty,
-        };
-        self.fetch_json(method, path, body).await
+    fn request(&self, method: &'static str, path: &str, body: Body) -> Call<'_> {
+        Call::new(method, path.to_owned())
+            .bearer(Some(&self.key))
+            .body(body)
     }
 
-    /// Sends the request and reads the JSON answer (or the error body).
-    async fn fetch_json<T: DeserializeOwned>(
+    async fn call<T: DeserializeOwned>(
         &self,
-        method: &str,
+        method: &'static str,
         path: &str,
         body: Body,
-    ) -> Result<T, Failure> {
-        let response = self
-            .send(method, path, body, None, None)
-            .await
-            .map_err(|_| Failure::network())?;
-        if !response.ok() {
-            return Err(failure(&response).await);
-        }
-        let text = text_of(&response).await.ok_or_else(Failure::network)?;
-        serde_json::from_str(&text).map_err(|_| Failure {
-            code: None,
-            message: "The server sent an unexpected answer.".into(),
-        })
-    }
-
-    async fn send(
-        &self,
-        method: &str,
-        path: &str,
-        body: Body,
-        last_event_id: Option<&str>,
-        abort: Option<&AbortSignal>,
-    ) -> Result<Response, JsValue> {
-        let init = RequestInit::new();
-        init.set_method(method);
-        let headers = web_sys::Headers::new()?;
-        headers.set("Authorization", &format!("Bearer {}", self.key))?;
-        match body {
-            Body::Empty => {}
-            Body::Json(json) => {
-                headers.set("Content-Type", "application/json")?;
-                init.set_body(&JsValue::from_str(&json));
-            }
-            // The browser sets the multipart content type with its boundary.
-            Body::Form(form) => init.set_body(&form),
-        }
-        if let Some(id) = last_event_id {
-            headers.set("Last-Event-ID", id)?;
-        }
-        init.set_headers(&headers);
-        if let Some(signal) = abort {
-            init.set_signal(Some(signal));
-        }
-        let request = Request::new_with_str_and_init(path, &init)?;
-        let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
-        JsFuture::from(window.fetch_with_request(&request))
-            .await?
-            .dyn_into()
-    }
-}
-
-async fn text_of(response: &Response) -> Option<String> {
-    JsFuture::from(response.text().ok()?)
-        .await
-        .ok()?
-        .as_string()
-}
-
-async fn failure(response: &Response) -> Failure {
-    let text = text_of(response).await.unwrap_or_default();
-    match serde_json::from_str::<ErrorBody>(&text) {
-        Ok(body) => Failure {
-            code: Some(body.error.code),
-            message: body.error.message,
-        },
-        Err(_) => Failure {
-            code: None,
-            message: format!("The server answered {}.", response.status()),
-        },
+    ) -> Result<T, ApiError> {
+        http::decode(&http::fetch_text(self.request(method, path, body)).await?)
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::Console;
+use crate::state::Console;
 
 fn size_label(bytes: u64) -> String {
     match bytes {

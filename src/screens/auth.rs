@@ -9,11 +9,11 @@ use leptos::task::spawn_local;
 
 use super::header::Header;
 use super::UNKNOWN_ORGANIZATION;
-use crate::api::Api;
-use crate::markdown::Markdown;
+use crate::api::{Api, Describe};
 use crate::metadata;
 use crate::state::{Screen, WidgetState};
 use crate::storage;
+use echo_web::markdown::Markdown;
 
 /// "Name is required" from the rule's "is required".
 fn sentence(label: &str, error: &ValidationError) -> String {

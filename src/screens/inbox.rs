@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::header::Header;
-use crate::api::Api;
+use crate::api::{Api, Describe};
 use crate::state::{Screen, WidgetState};
 use crate::time_ago;
 
@@ -55,8 +55,7 @@ pub fn InboxScreen() -> impl IntoView {
     load_page();
 
     let open = move |id| {
-        state.conversation_id.set(Some(id));
-        state.screen.set(Screen::Chat);
+        state.screen.set(Screen::Chat(id));
     };
 
     view! {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::UNKNOWN_ORGANIZATION;
-use crate::api::{query_param, Api};
+use crate::api::{query_param, Api, Describe};
 use crate::state::{Screen, WidgetState};
 use crate::storage;
 

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 
 use super::header::Header;
 use super::UNKNOWN_ORGANIZATION;
-use crate::api::Api;
+use crate::api::{Api, Describe};
 use crate::state::{Screen, WidgetState};
 
 #[component]
@@ -32,8 +32,7 @@ pub fn SelectionScreen() -> impl IntoView {
         spawn_local(async move {
             match api.create_conversation(&session, org).await {
                 Ok(created) => {
-                    state.conversation_id.set(Some(created.conversation_id));
-                    state.screen.set(Screen::Chat);
+                    state.screen.set(Screen::Chat(created.conversation_id));
                 }
                 Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) => {
                     state.session_lost()

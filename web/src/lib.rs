@@ -1,119 +1,22 @@
-//! Browser-side helpers shared by the widget and the operator console:
-//! following Echo's push channel (Server-Sent Events read from a streamed
-//! `fetch`), with resume after a drop and backoff between attempts.
+//! Browser-side code shared by the widget and the operator console, so the
+//! two apps speak to the server, follow the push channel and show messages
+//! the same way.
 //!
 //! # Layout
 //!
-//! - [`follow`]: the reconnect loop; each app supplies how to open its stream
-//!   and what to do with what arrives.
-//! - [`read_chunk`], [`sleep`]: the two browser primitives it needs.
+//! - [`http`]: the one fetch path (JSON, form or empty bodies, a bearer, an
+//!   abort signal) and the error type every call returns.
+//! - [`follow`]: the push channel's reconnect loop; each app supplies how to
+//!   open its stream and what to do with what arrives.
+//! - [`list`]: merging messages into a list by ID, so a message that arrives
+//!   twice (live and in a page) is shown once.
+//! - [`markdown`]: assistant and operator messages as DOM nodes built from a
+//!   small markdown parser, never through `innerHTML`.
 
-use std::future::Future;
+pub mod follow;
+pub mod http;
+pub mod list;
+pub mod markdown;
 
-use echo_protocol::events::LiveEvent;
-use echo_protocol::sse::{backoff_ms, ready_position, SseParser};
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+pub use follow::{follow, read_chunk, sleep, OpenError, Signal};
 pub use web_sys::ReadableStreamDefaultReader;
-
-/// Why a stream could not be opened.
-pub enum OpenError<E> {
-    /// Worth another try later (network down, server restarting).
-    Retry,
-    /// Final (the credential or the conversation is gone): stop following.
-    Refused(E),
-}
-
-/// What [`follow`] reports.
-pub enum Signal {
-    /// The stream is live; `first` on the first connection only (the moment
-    /// to load history, since nothing can now fall between the two).
-    Ready { first: bool },
-    /// An event, in position order, each once.
-    Event(LiveEvent),
-    /// The stream dropped; a reconnect follows after a backoff.
-    Down,
-    /// The server no longer has the events missed while disconnected (they
-    /// were pruned): reload what is shown; live events follow from here.
-    Reset,
-}
-
-/// Follows an event stream until `stopped()` or a refusal, which it returns.
-/// Reconnects resume after the last position seen (from the last event, or
-/// from the `ready` frame if none came), so nothing is missed or repeated.
-pub async fn follow<E, Open, Opening>(
-    mut open: Open,
-    stopped: impl Fn() -> bool,
-    mut on: impl FnMut(Signal),
-) -> Option<E>
-where
-    Open: FnMut(Option<i64>) -> Opening,
-    Opening: Future<Output = Result<ReadableStreamDefaultReader, OpenError<E>>>,
-{
-    let mut position = None;
-    let mut connected_before = false;
-    let mut failures = 0;
-    while !stopped() {
-        match open(position).await {
-            Err(OpenError::Refused(error)) => return Some(error),
-            Err(OpenError::Retry) => {}
-            Ok(reader) => {
-                let mut parser = SseParser::default();
-                while let Some(bytes) = read_chunk(&reader).await {
-                    for frame in parser.push(&bytes) {
-                        if frame.event == "ready" {
-                            failures = 0;
-                            if position.is_none() {
-                                position = ready_position(&frame.data);
-                            }
-                            on(Signal::Ready {
-                                first: !connected_before,
-                            });
-                            connected_before = true;
-                        } else if frame.event == "reset" {
-                            position = ready_position(&frame.data).or(position);
-                            on(Signal::Reset);
-                        } else if let Ok(event) = serde_json::from_str::<LiveEvent>(&frame.data) {
-                            if !event.change.is_ephemeral() {
-                                position = Some(event.position);
-                            }
-                            on(Signal::Event(event));
-                        }
-                    }
-                }
-            }
-        }
-        if stopped() {
-            return None;
-        }
-        on(Signal::Down);
-        failures += 1;
-        sleep(backoff_ms(failures, js_sys::Math::random())).await;
-    }
-    None
-}
-
-/// The next chunk of a streamed body, or `None` at its end (or on an error).
-pub async fn read_chunk(reader: &ReadableStreamDefaultReader) -> Option<Vec<u8>> {
-    let result = JsFuture::from(reader.read()).await.ok()?;
-    let field = |name: &str| js_sys::Reflect::get(&result, &JsValue::from_str(name)).ok();
-    if field("done")?.as_bool().unwrap_or(true) {
-        return None;
-    }
-    Some(
-        field("value")?
-            .dyn_into::<js_sys::Uint8Array>()
-            .ok()?
-            .to_vec(),
-    )
-}
-
-/// Waits `ms` milliseconds.
-pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}

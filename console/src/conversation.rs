@@ -1,0 +1,187 @@
+//! One conversation: the visitor's details, the messages (assistant and
+//! operator ones rendered as markdown, as the widget does), the reply box
+//! with Enhance, and resolve / escalate / reopen.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::MessageRole;
+use echo_protocol::validate::MessageText;
+use echo_protocol::{ConversationId, ErrorCode};
+use echo_web::list::merge;
+use echo_web::markdown::Markdown;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::state::Console;
+
+#[component]
+pub fn ConversationView(id: ConversationId) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let draft = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let status = move || console.detail.with(|d| d.as_ref().map(|d| d.status));
+    let enhancing = RwSignal::new(false);
+    // Why Enhance cannot be used, if it cannot.
+    let enhance_locked = move || {
+        console.plan.with(|plan| match plan {
+            None => Some("Checking your plan..."),
+            Some(p) if !p.subscription_active => {
+                Some("Enhance is a Pro feature: your organization has no active subscription.")
+            }
+            Some(p) if !p.ai_available => Some("No language model is configured on this server."),
+            Some(_) => None,
+        })
+    };
+    let enhance = move |_| {
+        let Ok(text) = MessageText::parse(&draft.get_untracked()) else {
+            return console.toast("Write a draft first; Enhance rewrites it.");
+        };
+        let Some(api) = console.api() else { return };
+        enhancing.set(true);
+        spawn_local(async move {
+            match api.enhance(text.into_inner()).await {
+                Ok(better) => draft.set(better),
+                Err(e) => console.fail(e),
+            }
+            enhancing.set(false);
+        });
+    };
+
+    let set_status = move |next: ConversationStatus| {
+        let Some(api) = console.api() else { return };
+        spawn_local(async move {
+            match api.set_status(id, next).await {
+                Ok(detail) => {
+                    console.detail.set(Some(detail));
+                    console.refresh_inbox();
+                }
+                Err(e) => console.fail(e),
+            }
+        });
+    };
+    let send = move || {
+        if sending.get_untracked() {
+            return;
+        }
+        let Ok(text) = MessageText::parse(&draft.get_untracked()) else {
+            return;
+        };
+        let Some(api) = console.api() else { return };
+        sending.set(true);
+        spawn_local(async move {
+            match api.reply(id, text.into_inner()).await {
+                Ok(message) => {
+                    draft.set(String::new());
+                    console.messages.update(|list| merge(list, vec![message]));
+                }
+                Err(e) if e.is(ErrorCode::Conflict) => {
+                    console.toast("This conversation is resolved. Reopen it to reply.")
+                }
+                Err(e) => console.fail(e),
+            }
+            sending.set(false);
+        });
+    };
+
+    view! {
+        <Show when=move || console.detail.get().is_some() fallback=|| view! { <p class="muted empty">"Loading..."</p> }>
+            {move || console.detail.get().map(|d| {
+                let meta = d.visitor.metadata.clone();
+                let rows: Vec<(&str, String)> = [
+                    ("Email", Some(d.visitor.email.clone())),
+                    ("Page", meta.current_url.clone()),
+                    ("Referrer", meta.referrer.clone()),
+                    ("Timezone", meta.timezone.clone()),
+                    ("Languages", (!meta.languages.is_empty()).then(|| meta.languages.join(", "))),
+                    ("Screen", meta.screen_width.zip(meta.screen_height).map(|(w, h)| format!("{w} x {h}"))),
+                    ("Browser", meta.user_agent.clone()),
+                ]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect();
+                view! {
+                    <div class="conversation-head">
+                        <div>
+                            <h2>{d.visitor.name.clone()}</h2>
+                            <span class=format!("badge {}", d.status.as_str())>{d.status.as_str()}</span>
+                        </div>
+                        <div class="actions">
+                            <Show when=move || status() == Some(ConversationStatus::Unresolved)>
+                                <button on:click=move |_| set_status(ConversationStatus::Escalated)>"Escalate"</button>
+                            </Show>
+                            <Show when=move || status() != Some(ConversationStatus::Resolved)>
+                                <button class="primary" on:click=move |_| set_status(ConversationStatus::Resolved)>"Resolve"</button>
+                            </Show>
+                            <Show when=move || status() == Some(ConversationStatus::Resolved)>
+                                <button on:click=move |_| set_status(ConversationStatus::Unresolved)>"Reopen"</button>
+                            </Show>
+                        </div>
+                    </div>
+                    <dl class="visitor-details">
+                        {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
+                    </dl>
+                }
+            })}
+            <ol class="messages" aria-label="Messages" aria-live="polite">
+                <For
+                    each=move || console.messages.get()
+                    key=|m| m.id
+                    children=|m| {
+                        let who = match m.role {
+                            MessageRole::Visitor => "Visitor",
+                            MessageRole::Assistant => "Assistant",
+                            MessageRole::Operator => "You",
+                        };
+                        let body = if m.role == MessageRole::Visitor {
+                            view! { <p class="body">{m.text}</p> }.into_any()
+                        } else {
+                            view! { <Markdown text=m.text class="body"/> }.into_any()
+                        };
+                        view! {
+                            <li class=format!("msg {}", m.role.as_str())>
+                                <span class="who">{who}</span>
+                                {body}
+                            </li>
+                        }
+                    }
+                />
+            </ol>
+            <Show when=move || console.assistant_typing.get()>
+                <p class="muted typing-note" role="status">"The assistant is writing a reply..."</p>
+            </Show>
+            <form class="reply" on:submit=move |ev| { ev.prevent_default(); send(); }>
+                <label for="reply" class="sr-only">"Reply"</label>
+                <textarea
+                    id="reply"
+                    rows="2"
+                    placeholder=move || if status() == Some(ConversationStatus::Resolved) { "Reopen the conversation to reply" } else { "Write a reply... (Enter sends, Shift+Enter for a new line)" }
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }
+                    disabled=move || status() == Some(ConversationStatus::Resolved)
+                ></textarea>
+                <div class="reply-actions">
+                    <button
+                        type="button"
+                        class="enhance"
+                        class:locked=move || enhance_locked().is_some()
+                        on:click=enhance
+                        disabled=move || enhance_locked().is_some() || enhancing.get()
+                        title=move || enhance_locked().unwrap_or("Rewrite the draft: clearer, polite, same meaning")
+                        aria-describedby="enhance-reason"
+                    >
+                        {move || if enhancing.get() { "Enhancing..." } else if enhance_locked().is_some() { "Enhance (Pro)" } else { "Enhance" }}
+                    </button>
+                    <button class="primary" type="submit" disabled=move || sending.get() || draft.with(|d| d.trim().is_empty())>
+                        "Send"
+                    </button>
+                </div>
+                <p id="enhance-reason" class="muted reason">{move || enhance_locked()}</p>
+            </form>
+        </Show>
+    }
+}

@@ -1,0 +1,448 @@
+//! The chat screen's controller: loading history, following the push
+//! channel, sending (with a queue while offline) and the typing indicator.
+//! Every task it starts ends with the screen: the abort signal stops its
+//! fetches and stream, and nothing reads a signal once that is aborted.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::{Change, LiveEvent};
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::validate::MessageText;
+use echo_protocol::{ContactSessionId, ConversationId, ErrorCode};
+use echo_web::list::{merge, prepend};
+use echo_web::{follow, OpenError, Signal};
+use leptos::html::Div;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::AbortSignal;
+
+use crate::api::{Api, ApiError, Describe};
+use crate::host;
+use crate::state::{Screen, WidgetState};
+
+/// Pixels from the top that count as "the top is in view".
+const TOP_SLACK: i32 = 40;
+/// The typing indicator goes away by itself after this long, so a reply
+/// that never comes (a server restart mid-answer) does not leave it forever.
+const TYPING_TIMEOUT_MS: i32 = 45_000;
+/// Pixels from the bottom within which new messages keep the view pinned.
+const BOTTOM_SLACK: i32 = 80;
+
+/// A fresh idempotency key for a message (not a secret, just unique).
+fn new_key() -> String {
+    let random = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+    format!(
+        "{:x}-{:08x}{:08x}{:08x}",
+        js_sys::Date::now() as u64,
+        random(),
+        random(),
+        random()
+    )
+}
+
+/// A message written while the stream was down, sent when it is back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub key: String,
+    pub text: String,
+}
+
+/// The chat screen's state and behaviour; the view in `mod.rs` only reads
+/// its signals and calls its methods.
+#[derive(Clone)]
+pub struct Chat {
+    state: WidgetState,
+    api: Api,
+    session: ContactSessionId,
+    id: ConversationId,
+    abort: Option<AbortSignal>,
+    pub messages: RwSignal<Vec<Message>>,
+    older: RwSignal<Option<String>>,
+    pub loading_older: RwSignal<bool>,
+    pub loaded: RwSignal<bool>,
+    /// The stream is connected and past its `ready` frame.
+    pub live: RwSignal<bool>,
+    pub queued: RwSignal<Vec<Queued>>,
+    pub status: RwSignal<ConversationStatus>,
+    pub draft: RwSignal<String>,
+    /// The idempotency key of the draft's failed send, reused by Retry.
+    draft_key: RwSignal<Option<String>>,
+    pub sending: RwSignal<bool>,
+    pub send_error: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<String>>,
+    /// The assistant is writing a reply.
+    pub typing: RwSignal<bool>,
+    /// Bumped on each `typing` start, so only the latest one's timeout ends it.
+    typing_epoch: StoredValue<u32>,
+    pub list: NodeRef<Div>,
+}
+
+impl Chat {
+    /// The controller of one conversation; nothing runs until [`Chat::start`].
+    pub fn new(
+        state: WidgetState,
+        api: Api,
+        session: ContactSessionId,
+        id: ConversationId,
+        abort: Option<AbortSignal>,
+    ) -> Self {
+        Self {
+            state,
+            api,
+            session,
+            id,
+            abort,
+            messages: RwSignal::new(Vec::new()),
+            older: RwSignal::new(None),
+            loading_older: RwSignal::new(false),
+            loaded: RwSignal::new(false),
+            live: RwSignal::new(false),
+            queued: RwSignal::new(Vec::new()),
+            status: RwSignal::new(ConversationStatus::Unresolved),
+            draft: RwSignal::new(String::new()),
+            draft_key: RwSignal::new(None),
+            sending: RwSignal::new(false),
+            send_error: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            typing: RwSignal::new(false),
+            typing_epoch: StoredValue::new(0),
+            list: NodeRef::new(),
+        }
+    }
+
+    /// Opens the push stream; the history follows once it is live.
+    pub fn start(&self) {
+        self.run_stream();
+    }
+
+    /// Waiting for the first connection is normal; a later drop is worth a
+    /// word.
+    pub fn reconnecting(&self) -> bool {
+        self.loaded.get() && !self.live.get()
+    }
+
+    /// The greeting's suggestions, while the greeting is all there is.
+    pub fn suggestions(&self) -> Vec<String> {
+        let only_greeting = self
+            .messages
+            .with(|m| m.len() == 1 && m[0].role == MessageRole::Assistant);
+        if !only_greeting || self.status.get() == ConversationStatus::Resolved {
+            return Vec::new();
+        }
+        self.state
+            .config
+            .with(|c| c.as_ref().map(|c| c.suggestions.clone()))
+            .unwrap_or_default()
+    }
+
+    /// Loads older messages once the top of the list is in view.
+    pub fn scrolled(&self) {
+        if self
+            .list
+            .get_untracked()
+            .is_some_and(|el| el.scroll_top() < TOP_SLACK)
+        {
+            self.load_older();
+        }
+    }
+
+    /// Sends the draft.
+    pub fn send_draft(&self) {
+        self.send(self.draft.get_untracked());
+    }
+
+    /// Back to the selection screen.
+    pub fn leave(&self) {
+        self.state.screen.set(Screen::Selection);
+    }
+
+    fn is_resolved_now(&self) -> bool {
+        self.status.get_untracked() == ConversationStatus::Resolved
+    }
+
+    /// Errors that end the chat screen; the rest become a quiet notice.
+    fn handle(&self, error: ApiError) {
+        if error.is(ErrorCode::Unauthorized) {
+            self.state.session_lost();
+        } else if error.is(ErrorCode::NotFound) {
+            self.leave();
+        } else {
+            self.notice.set(Some(error.describe()));
+        }
+    }
+
+    fn near_bottom(&self) -> bool {
+        self.list.get_untracked().is_none_or(|el| {
+            el.scroll_height() - el.scroll_top() - el.client_height() < BOTTOM_SLACK
+        })
+    }
+
+    fn scroll_to_bottom(&self) {
+        let chat = self.clone();
+        request_animation_frame(move || {
+            if let Some(el) = chat.list.get_untracked() {
+                el.set_scroll_top(el.scroll_height());
+            }
+            chat.fill_viewport();
+        });
+    }
+
+    /// While the history does not fill the view its top is visible, so the
+    /// next older page is due.
+    fn fill_viewport(&self) {
+        if let Some(el) = self.list.get_untracked() {
+            if el.scroll_height() <= el.client_height() + TOP_SLACK {
+                self.load_older();
+            }
+        }
+    }
+
+    fn load_initial(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            match chat
+                .api
+                .conversation(&chat.session, chat.id, chat.abort.as_ref())
+                .await
+            {
+                Ok(view) => chat.status.set(view.status),
+                Err(e) => return chat.handle(e),
+            }
+            match chat
+                .api
+                .messages(&chat.session, chat.id, None, chat.abort.as_ref())
+                .await
+            {
+                Ok(page) => {
+                    chat.messages.update(|list| {
+                        let live = std::mem::take(list);
+                        *list = page.messages;
+                        merge(list, live);
+                    });
+                    chat.older.set(page.next_cursor);
+                    chat.loaded.set(true);
+                    chat.scroll_to_bottom();
+                }
+                Err(e) => chat.handle(e),
+            }
+        });
+    }
+
+    fn aborted(&self) -> bool {
+        self.abort.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    /// Keeps the push stream open for as long as the screen lives.
+    fn run_stream(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            let open = |after| {
+                let chat = chat.clone();
+                async move {
+                    chat.api
+                        .open_events(&chat.session, chat.id, after, chat.abort.as_ref())
+                        .await
+                        .map_err(|e| {
+                            if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) {
+                                OpenError::Refused(e)
+                            } else {
+                                OpenError::Retry
+                            }
+                        })
+                }
+            };
+            let refused = follow(
+                open,
+                || chat.aborted(),
+                |signal| match signal {
+                    Signal::Ready { first } => chat.went_live(first),
+                    Signal::Event(event) => chat.apply(event),
+                    Signal::Down => chat.live.set(false),
+                    Signal::Reset => chat.load_initial(),
+                },
+            )
+            .await;
+            if let Some(error) = refused {
+                chat.handle(error);
+            }
+        });
+    }
+
+    fn went_live(&self, first: bool) {
+        self.live.set(true);
+        self.notice.set(None);
+        if first {
+            self.load_initial();
+        }
+        self.flush_queue();
+    }
+
+    fn apply(&self, event: LiveEvent) {
+        match event.change {
+            Change::Message { message } => {
+                if message.role != MessageRole::Visitor {
+                    host::note_incoming();
+                }
+                if message.role == MessageRole::Assistant {
+                    self.typing.set(false);
+                }
+                let pinned = self.near_bottom();
+                self.messages.update(|list| merge(list, vec![message]));
+                if pinned {
+                    self.scroll_to_bottom();
+                }
+            }
+            Change::Status { status } => self.status.set(status),
+            Change::Typing { active } => self.set_typing(active),
+        }
+    }
+
+    fn set_typing(&self, active: bool) {
+        self.typing.set(active);
+        if !active {
+            return;
+        }
+        let pinned = self.near_bottom();
+        self.typing_epoch.update_value(|e| *e += 1);
+        let epoch = self.typing_epoch.get_value();
+        let chat = self.clone();
+        spawn_local(async move {
+            echo_web::sleep(TYPING_TIMEOUT_MS).await;
+            if chat.typing_epoch.get_value() == epoch {
+                chat.typing.set(false);
+            }
+        });
+        if pinned {
+            self.scroll_to_bottom();
+        }
+    }
+
+    /// Sends what was written offline, in order, each once.
+    fn flush_queue(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            while let Some(next) = chat.queued.with_untracked(|q| q.first().cloned()) {
+                if !chat.live.get_untracked() || chat.is_resolved_now() {
+                    return;
+                }
+                match chat
+                    .api
+                    .send_message(&chat.session, chat.id, next.text.clone(), next.key.clone())
+                    .await
+                {
+                    Ok(message) => {
+                        chat.queued.update(|q| q.retain(|m| m.key != next.key));
+                        chat.messages.update(|list| merge(list, vec![message]));
+                        chat.scroll_to_bottom();
+                    }
+                    Err(e) if e.is(ErrorCode::Conflict) => {
+                        chat.status.set(ConversationStatus::Resolved);
+                        return;
+                    }
+                    Err(ApiError::Network) => return,
+                    Err(e) => {
+                        chat.queued.update(|q| q.retain(|m| m.key != next.key));
+                        chat.send_error.set(Some(e.describe()));
+                    }
+                }
+            }
+        });
+    }
+
+    fn load_older(&self) {
+        if self.loading_older.get_untracked() {
+            return;
+        }
+        let Some(cursor) = self.older.get_untracked() else {
+            return;
+        };
+        self.loading_older.set(true);
+        let chat = self.clone();
+        spawn_local(async move {
+            let before = chat
+                .list
+                .get_untracked()
+                .map(|el| (el.scroll_height(), el.scroll_top()));
+            match chat
+                .api
+                .messages(&chat.session, chat.id, Some(&cursor), chat.abort.as_ref())
+                .await
+            {
+                Ok(page) => {
+                    chat.messages.update(|list| prepend(list, page.messages));
+                    chat.older.set(page.next_cursor);
+                    let after = chat.clone();
+                    request_animation_frame(move || {
+                        // Keep the message the visitor was reading in place.
+                        if let (Some(el), Some((height, top))) =
+                            (after.list.get_untracked(), before)
+                        {
+                            el.set_scroll_top(el.scroll_height() - height + top);
+                        }
+                        after.loading_older.set(false);
+                        after.fill_viewport();
+                    });
+                }
+                Err(e) => {
+                    chat.loading_older.set(false);
+                    chat.handle(e);
+                }
+            }
+        });
+    }
+
+    pub fn send(&self, raw: String) {
+        if self.sending.get_untracked() || self.is_resolved_now() {
+            return;
+        }
+        let Ok(text) = MessageText::parse(&raw) else {
+            if !raw.trim().is_empty() {
+                self.send_error.set(Some(format!(
+                    "Messages can be at most {} characters.",
+                    MessageText::MAX_CHARS
+                )));
+            }
+            return;
+        };
+        let key = self.draft_key.get_untracked().unwrap_or_else(new_key);
+        if !self.live.get_untracked() {
+            self.queued.update(|q| {
+                q.push(Queued {
+                    key,
+                    text: text.into_inner(),
+                })
+            });
+            self.draft.set(String::new());
+            self.draft_key.set(None);
+            self.send_error.set(None);
+            self.scroll_to_bottom();
+            return;
+        }
+        self.draft.set(raw);
+        self.draft_key.set(Some(key.clone()));
+        self.sending.set(true);
+        self.send_error.set(None);
+        let chat = self.clone();
+        spawn_local(async move {
+            match chat
+                .api
+                .send_message(&chat.session, chat.id, text.into_inner(), key)
+                .await
+            {
+                Ok(message) => {
+                    chat.messages.update(|list| merge(list, vec![message]));
+                    chat.draft.set(String::new());
+                    chat.draft_key.set(None);
+                    chat.scroll_to_bottom();
+                }
+                Err(e) if e.is(ErrorCode::Conflict) => {
+                    chat.status.set(ConversationStatus::Resolved)
+                }
+                Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) => {
+                    chat.handle(e)
+                }
+                Err(e) => chat.send_error.set(Some(e.describe())),
+            }
+            chat.sending.set(false);
+        });
+    }
+}

@@ -1,0 +1,200 @@
+//! Chat: the conversation's messages (visitor, assistant and operator styled
+//! apart), a send box, the greeting's suggestion chips, older messages loaded
+//! when the top scrolls into view, and live updates from the push channel.
+//!
+//! The stream is opened first; its `ready` frame says it is live, and only
+//! then is the history fetched, so nothing falls between the two. After a
+//! drop it reconnects with backoff, resuming after the last position seen,
+//! while a quiet notice says so. What the visitor sends meanwhile waits in a
+//! queue and goes out, once, when the stream is back (each message carries
+//! an idempotency key, so a retry never duplicates it).
+//!
+//! This file is the view; [`controller`] holds the state and behaviour.
+
+mod controller;
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::ConversationId;
+use echo_web::markdown::Markdown;
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use web_sys::AbortController;
+
+use super::header::Header;
+use crate::api::Api;
+use crate::state::WidgetState;
+use controller::Chat;
+
+fn role_label(role: MessageRole) -> &'static str {
+    match role {
+        MessageRole::Visitor => "You",
+        MessageRole::Assistant => "Assistant",
+        MessageRole::Operator => "Support team",
+    }
+}
+
+fn message_view(message: Message) -> impl IntoView {
+    let role = message.role;
+    let class = format!("msg {}", role.as_str());
+    let body = if role == MessageRole::Visitor {
+        view! { <div class="bubble plain">{message.text}</div> }.into_any()
+    } else {
+        view! { <Markdown text=message.text class="bubble"/> }.into_any()
+    };
+    view! {
+        <li class=class>
+            <span class="sender" class:sr-only=role == MessageRole::Visitor>{role_label(role)}</span>
+            {body}
+        </li>
+    }
+}
+
+/// The chat with conversation `id`; the visitor's session is known (the
+/// screen is entered only from one that has it).
+#[component]
+pub fn ChatScreen(id: ConversationId) -> impl IntoView {
+    let state = WidgetState::get();
+    let Some(session) = state.session_or_auth() else {
+        return ().into_any();
+    };
+    let controller = AbortController::new().ok();
+    let chat = Chat::new(
+        state,
+        expect_context::<Api>(),
+        session,
+        id,
+        controller.as_ref().map(AbortController::signal),
+    );
+    chat.start();
+    let controller = SendWrapper::new(controller);
+    on_cleanup(move || {
+        if let Some(controller) = controller.take() {
+            controller.abort();
+        }
+    });
+
+    let messages = chat.messages;
+    let draft = chat.draft;
+    let sending = chat.sending;
+    let status = chat.status;
+    let resolved = move || status.get() == ConversationStatus::Resolved;
+    let reconnecting = {
+        let chat = chat.clone();
+        move || chat.reconnecting()
+    };
+    let suggestions = {
+        let chat = chat.clone();
+        move || chat.suggestions()
+    };
+    let on_scroll = {
+        let chat = chat.clone();
+        move |_| chat.scrolled()
+    };
+    let on_keydown = {
+        let chat = chat.clone();
+        move |ev: leptos::ev::KeyboardEvent| {
+            if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                ev.prevent_default();
+                chat.send_draft();
+            }
+        }
+    };
+    let on_submit = {
+        let chat = chat.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            chat.send_draft();
+        }
+    };
+    let retry = {
+        let chat = chat.clone();
+        move |_| chat.send_draft()
+    };
+    let chip_chat = chat.clone();
+    let back_chat = chat.clone();
+
+    view! {
+        <Header
+            subtitle="We typically reply in a few minutes"
+            on_back=Callback::new(move |()| back_chat.leave())
+        />
+        <div class="chat">
+            <div class="messages" node_ref=chat.list on:scroll=on_scroll>
+                <Show when=move || chat.loading_older.get()>
+                    <p class="muted center-text" role="status">"Loading earlier messages..."</p>
+                </Show>
+                <Show when=move || !chat.loaded.get()>
+                    <div class="spinner" role="status" aria-label="Loading messages"></div>
+                </Show>
+                <ol class="message-list" role="log" aria-live="polite" aria-label="Messages">
+                    <For each=move || messages.get() key=|m| m.id children=message_view/>
+                    <For
+                        each=move || chat.queued.get()
+                        key=|q| q.key.clone()
+                        children=|q| view! {
+                            <li class="msg visitor queued">
+                                <span class="sender">"Waiting for connection"</span>
+                                <div class="bubble plain">{q.text}</div>
+                            </li>
+                        }
+                    />
+                    <Show when=move || chat.typing.get() && !resolved()>
+                        <li class="msg assistant typing" aria-label="The assistant is typing">
+                            <div class="bubble"><span></span><span></span><span></span></div>
+                        </li>
+                    </Show>
+                </ol>
+                <div class="chips" role="group" aria-label="Suggestions">
+                    <For
+                        each=suggestions
+                        key=|s| s.clone()
+                        children=move |s| {
+                            let chat = chip_chat.clone();
+                            let text = s.clone();
+                            view! {
+                                <button class="chip" on:click=move |_| chat.send(text.clone())>{s}</button>
+                            }
+                        }
+                    />
+                </div>
+            </div>
+            <Show when=reconnecting>
+                <p class="notice" role="status">"Reconnecting..."</p>
+            </Show>
+            <Show when=move || chat.notice.get().is_some()>
+                <p class="notice" role="status">{move || chat.notice.get()}</p>
+            </Show>
+            <Show when=resolved>
+                <p class="resolved" role="status">"This conversation has been resolved."</p>
+            </Show>
+            <Show when=move || chat.send_error.get().is_some()>
+                <div class="send-error" role="alert">
+                    <span>{move || chat.send_error.get()}</span>
+                    <button class="link-btn" on:click=retry.clone()>"Retry"</button>
+                </div>
+            </Show>
+            <form class="composer" on:submit=on_submit>
+                <label for="echo-message" class="sr-only">"Message"</label>
+                <textarea
+                    id="echo-message"
+                    rows="1"
+                    placeholder=move || if resolved() { "This conversation is closed" } else { "Write a message..." }
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=on_keydown
+                    disabled=resolved
+                ></textarea>
+                <button
+                    class="send-btn"
+                    type="submit"
+                    aria-label="Send message"
+                    disabled=move || resolved() || sending.get() || draft.with(|d| d.trim().is_empty())
+                >
+                    <span aria-hidden="true">"\u{27A4}"</span>
+                </button>
+            </form>
+        </div>
+    }
+    .into_any()
+}
