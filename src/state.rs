@@ -1,5 +1,6 @@
-//! The widget's shared state, provided once at the root and read anywhere
-//! (the transcript's atoms). Screens change by setting [`WidgetState::screen`].
+//! The widget's shared state, provided once at the root and read anywhere,
+//! like atoms in a React app. Screens change by setting
+//! [`WidgetState::screen`].
 
 use echo_protocol::widget::WidgetConfig;
 use echo_protocol::{ContactSessionId, ConversationId, OrganizationId};

@@ -1,6 +1,7 @@
 //! The in-process fan-out of live events. The store publishes each event
-//! after its transaction commits, from the writer thread, so subscribers see
-//! events in position order. Each conversation and each organization has its
+//! after its transaction commits (SQLite from its writer thread, PostgreSQL
+//! from the replica's LISTEN follower), so subscribers see events in
+//! position order. Each conversation and each organization has its
 //! own bounded channel: a subscriber that falls its capacity behind is
 //! dropped (its stream ends and the client resumes from the event log), so a
 //! slow client cannot grow server memory.

@@ -1,6 +1,6 @@
-//! The contact-session lifetime rule (transcript 2): a session lives
-//! `duration`; when the visitor is active and less than `refresh_threshold`
-//! remains, it is extended to now + `duration`. An expired session is never
+//! The contact-session lifetime rule (the product brief's session refresh):
+//! a session lives `duration`; when the visitor is active and less than
+//! `refresh_threshold` remains, it is extended to now + `duration`. An expired session is never
 //! brought back.
 
 use echo_protocol::Timestamp;
