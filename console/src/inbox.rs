@@ -161,3 +161,83 @@ pub fn Workspace() -> impl IntoView {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echo_protocol::conversations::ConversationStatus;
+    use echo_protocol::messages::{Message, MessageRole};
+    use echo_protocol::{ConversationId, MessageId, Timestamp};
+
+    fn id(n: u128) -> ConversationId {
+        ConversationId::from_uuid(uuid::Uuid::from_u128(n))
+    }
+
+    fn row(n: u128, status: ConversationStatus) -> OperatorConversationItem {
+        OperatorConversationItem {
+            conversation_id: id(n),
+            status,
+            created_at: Timestamp(0),
+            last_activity_at: Timestamp(n as i64),
+            visitor_name: format!("visitor {n}"),
+            last_message: None,
+        }
+    }
+
+    fn event(n: u128, change: Change) -> LiveEvent {
+        LiveEvent {
+            position: 1,
+            conversation_id: id(n),
+            change,
+        }
+    }
+
+    #[test]
+    fn a_message_moves_its_row_to_the_top_with_its_preview() {
+        let mut rows = vec![
+            row(2, ConversationStatus::Unresolved),
+            row(1, ConversationStatus::Unresolved),
+        ];
+        let message = Message {
+            id: MessageId::from_uuid(uuid::Uuid::from_u128(9)),
+            role: MessageRole::Visitor,
+            text: "Still there?".into(),
+            created_at: Timestamp(50),
+        };
+        assert!(apply(
+            &mut rows,
+            Tab::All,
+            &event(1, Change::Message { message })
+        ));
+        assert_eq!(rows[0].conversation_id, id(1));
+        assert_eq!(rows[0].last_activity_at, Timestamp(50));
+        assert_eq!(rows[0].last_message.as_ref().unwrap().text, "Still there?");
+    }
+
+    #[test]
+    fn a_status_change_updates_or_leaves_the_tab() {
+        let mut rows = vec![row(1, ConversationStatus::Unresolved)];
+        let resolved = Change::Status {
+            status: ConversationStatus::Resolved,
+        };
+        assert!(apply(
+            &mut rows.clone(),
+            Tab::All,
+            &event(1, resolved.clone())
+        ));
+        assert!(apply(
+            &mut rows,
+            Tab::Unresolved,
+            &event(1, resolved.clone())
+        ));
+        assert!(rows.is_empty(), "the unresolved tab no longer lists it");
+        // Unknown here but listed by this tab: the caller fetches it.
+        assert!(!apply(
+            &mut rows,
+            Tab::Resolved,
+            &event(1, resolved.clone())
+        ));
+        // Unknown and not this tab's status: nothing to fetch.
+        assert!(apply(&mut rows, Tab::Escalated, &event(1, resolved)));
+    }
+}
