@@ -321,12 +321,19 @@ impl Command {
                         files,
                     },
             } => {
-                for path in files {
-                    let added = admin::add_knowledge_file(store, clock, organization_id, &path)
-                        .await
-                        .with_context(|| format!("adding {}", path.display()))?;
-                    print_json(&added)?;
+                // Each file's outcome is reported; one bad file does not stop
+                // the import of the others.
+                let mut failed = 0;
+                for path in &files {
+                    match admin::add_knowledge_file(store, clock, organization_id, path).await {
+                        Ok(added) => print_json(&added)?,
+                        Err(error) => {
+                            failed += 1;
+                            eprintln!("{}: not added: {error:#}", path.display());
+                        }
+                    }
                 }
+                anyhow::ensure!(failed == 0, "{failed} of {} files not added", files.len());
             }
             Command::Events {
                 command: EventsCommand::Prune { older_than_hours },

@@ -169,9 +169,11 @@ pub fn html_to_text(html: &str) -> String {
             i += rest.find("-->").map_or(rest.len(), |end| end + 3);
             continue;
         }
-        if rest.starts_with('<') {
-            let end = rest.find('>').map_or(rest.len(), |end| end + 1);
-            let inside = &lower[i + 1..i + end.saturating_sub(1).max(1)];
+        if starts_tag(rest) {
+            // An unterminated tag runs to the end, as in a browser.
+            let close = rest.find('>');
+            let inside = &lower[i + 1..i + close.unwrap_or(rest.len())];
+            let end = close.map_or(rest.len(), |at| at + 1);
             let closing = inside.starts_with('/');
             let tag = inside
                 .trim_start_matches('/')
@@ -206,6 +208,16 @@ pub fn html_to_text(html: &str) -> String {
         i += c.len_utf8();
     }
     out
+}
+
+/// Whether `text` starts with a tag, a closing tag or a declaration: `<`
+/// then a letter, `/`, `!` or `?`. Anything else (`5 < 6`, `<é`) is text.
+fn starts_tag(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes.next() == Some(b'<')
+        && bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'!' | b'?'))
 }
 
 /// The character an entity at the start of `text` stands for, and its length.
@@ -294,8 +306,34 @@ mod tests {
             "<script>never closed",
             "a<!--",
             "é<b>é</b>&#233;",
+            "<p>hi</p><é",
+            "<😀",
+            "<日本語",
+            "<a href='é",
+            "<p>é",
         ] {
             let _ = html_to_text(input);
+        }
+    }
+
+    #[test]
+    fn a_stray_angle_bracket_is_text() {
+        assert_eq!(
+            normalize(&html_to_text("<p>price 5 < 6 ok</p>")),
+            "price 5 < 6 ok"
+        );
+        assert_eq!(normalize(&html_to_text("<p>hi</p><é")), "hi\n\n<é");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn html_to_text_never_panics(input in "\\PC*") {
+            let _ = html_to_text(&input);
+        }
+
+        #[test]
+        fn markup_like_input_never_panics(input in "([<>/!&;#a-z'\" =é😀日]|&#x?[0-9a-f]{0,7};){0,40}") {
+            let _ = html_to_text(&input);
         }
     }
 

@@ -329,3 +329,34 @@ async fn the_admin_command_imports_files_the_server_then_finds() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].file_id, added.file_id);
 }
+
+/// A multi-file import reports each file and goes on past a bad one: the
+/// good files are added, the bad one is named, and the command fails.
+#[tokio::test]
+async fn an_import_goes_on_past_a_bad_file_and_says_which() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("shipping.html");
+    std::fs::write(&first, "<p>We ship in two days.</p><é").unwrap();
+    let bad = dir.path().join("photo.txt");
+    std::fs::write(&bad, b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let last = dir.path().join("returns.md");
+    std::fs::write(&last, "Returns are free for 30 days.").unwrap();
+    let output = std::process::Command::new(crate::helpers::BIN)
+        .args(["--database-url", &app.database_url, "knowledge", "add"])
+        .arg(app.org.organization_id.to_string())
+        .args([&first, &bad, &last])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("photo.txt: not added"), "{stderr}");
+    let added: Vec<KnowledgeFile> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let names: Vec<&str> = added.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["shipping.html", "returns.md"]);
+    let key = &app.org.operator_key;
+    assert_eq!(app.search(key, "ship").await.hits.len(), 1);
+}
