@@ -5,7 +5,7 @@ use echo_protocol::knowledge::KnowledgeFile;
 use echo_protocol::{FileId, OrganizationId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{query_all, update_one, SqliteStore};
+use super::{change_one, query_all, SqliteStore};
 use crate::store::rows::{self, KNOWLEDGE_TEXT};
 use crate::store::{KnowledgeStore, KnowledgeText, NewKnowledgeFile, StoreError, StoreResult};
 
@@ -72,7 +72,7 @@ impl KnowledgeStore for SqliteStore {
         id: FileId,
     ) -> StoreResult<i64> {
         self.write(move |conn| {
-            update_one(
+            change_one(
                 conn,
                 "DELETE FROM knowledge_files WHERE id = ?1 AND organization_id = ?2",
                 params![id, organization],

@@ -343,8 +343,8 @@ fn query_first<T>(
     rows.next()?.map(map).transpose()
 }
 
-/// Runs `sql` and fails with `NotFound` when it changed no row.
-fn update_one(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<()> {
+/// Runs an UPDATE or DELETE and fails with `NotFound` when it changed no row.
+fn change_one(conn: &Connection, sql: &str, params: impl Params) -> StoreResult<()> {
     match conn.prepare_cached(sql)?.execute(params)? {
         0 => Err(StoreError::NotFound),
         _ => Ok(()),

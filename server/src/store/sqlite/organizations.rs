@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use echo_protocol::{OrganizationId, Timestamp};
 use rusqlite::params;
 
-use super::{query_first, update_one, SqliteStore};
+use super::{change_one, query_first, SqliteStore};
 use crate::secrets::SecretHash;
 use crate::store::rows::{self, Row, ORGANIZATION};
 use crate::store::{
@@ -50,7 +50,7 @@ impl OrganizationStore for SqliteStore {
         status: SubscriptionStatus,
     ) -> StoreResult<()> {
         self.write(move |conn| {
-            update_one(
+            change_one(
                 conn,
                 "UPDATE organizations SET subscription_status = ?1 WHERE id = ?2",
                 params![status.as_str(), id],
@@ -67,7 +67,7 @@ impl OrganizationStore for SqliteStore {
     ) -> StoreResult<()> {
         let suggestions = serde_json::to_string(&suggestions).context("encoding suggestions")?;
         self.write(move |conn| {
-            update_one(
+            change_one(
                 conn,
                 "UPDATE organizations SET greet_message = ?1, suggestions = ?2 WHERE id = ?3",
                 params![greet_message, suggestions, id],
@@ -106,7 +106,7 @@ impl OrganizationStore for SqliteStore {
             if inserted == 0 {
                 return Ok(false);
             }
-            update_one(
+            change_one(
                 conn,
                 "UPDATE organizations SET subscription_status = ?1 WHERE id = ?2",
                 params![status.as_str(), organization],
