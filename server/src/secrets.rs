@@ -27,10 +27,6 @@ impl SecretHash {
         Self(hex::encode(Sha256::digest(secret.as_bytes())).into())
     }
 
-    pub fn from_stored(hex: String) -> Self {
-        Self(hex.into())
-    }
-
     pub fn as_str(&self) -> &str {
         self.0.expose_secret()
     }

@@ -171,7 +171,7 @@ async fn send_js(call: Call<'_>) -> Result<Response, JsValue> {
 }
 
 /// The answer's body as text (empty when it has none).
-pub async fn text_of(response: &Response) -> Result<String, ApiError> {
+async fn text_of(response: &Response) -> Result<String, ApiError> {
     let promise = response.text().map_err(|_| ApiError::Network)?;
     let text = JsFuture::from(promise)
         .await
