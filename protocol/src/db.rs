@@ -8,7 +8,11 @@
 
 use crate::conversations::ConversationStatus;
 use crate::messages::MessageRole;
-use crate::{ConversationId, FileId, MessageId, OrganizationId, Timestamp};
+use crate::team::OperatorRole;
+use crate::{
+    ApiKeyId, ConversationId, FileId, InvitationId, MessageId, OperatorId, OrganizationId,
+    Timestamp,
+};
 
 /// A value stored as its text form.
 pub trait TextColumn: Sized {
@@ -101,7 +105,10 @@ macro_rules! text_codecs {
     };
 }
 
-text_column!(OrganizationId, ConversationId, MessageId, FileId; ConversationStatus, MessageRole);
+text_column!(
+    OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId;
+    ConversationStatus, MessageRole, OperatorRole
+);
 
 fn malformed(text: &str) -> Box<dyn std::error::Error + Send + Sync> {
     format!("unexpected stored value {text:?}").into()

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversations::ConversationStatus;
 use crate::messages::Message;
+use crate::team::Assignee;
 use crate::ConversationId;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +30,7 @@ pub struct StreamPosition {
     pub position: i64,
 }
 
-/// What happened; `type` is `message`, `status` or `typing`.
+/// What happened; `type` is `message`, `status`, `assignment` or `typing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -38,6 +39,9 @@ pub enum Change {
     Message { message: Message },
     /// The conversation's status changed.
     Status { status: ConversationStatus },
+    /// The conversation was assigned (or, `null`, unassigned). Operator
+    /// streams only.
+    Assignment { assignee: Option<Assignee> },
     /// The assistant started (`true`) or stopped (`false`) writing a reply.
     /// Not stored: its `position` is 0, it has no SSE `id`, and a client
     /// that reconnects does not get it again.
@@ -50,7 +54,20 @@ impl Change {
         match self {
             Change::Message { .. } => "message",
             Change::Status { .. } => "status",
+            Change::Assignment { .. } => "assignment",
             Change::Typing { .. } => "typing",
+        }
+    }
+
+    /// The event as a visitor's stream carries it (`None`: not at all):
+    /// authors by name only, no assignments.
+    pub fn for_visitor(self) -> Option<Self> {
+        match self {
+            Change::Message { message } => Some(Change::Message {
+                message: message.for_visitor(),
+            }),
+            Change::Assignment { .. } => None,
+            other => Some(other),
         }
     }
 
@@ -89,6 +106,8 @@ mod tests {
                     role: MessageRole::Operator,
                     text: "hi".into(),
                     created_at: Timestamp(1),
+                    author_name: None,
+                    author: None,
                 },
             },
         };

@@ -86,6 +86,18 @@ uuid_id!(
     /// One file of an organization's knowledge base.
     FileId
 );
+uuid_id!(
+    /// An operator: a person who signs in to the console.
+    OperatorId
+);
+uuid_id!(
+    /// An invitation to join an organization's team.
+    InvitationId
+);
+uuid_id!(
+    /// One of an organization's named API keys.
+    ApiKeyId
+);
 
 /// The contact session's bearer secret: `cs_` followed by 43 base64url
 /// characters (256 random bits). The server keeps only a hash of it.

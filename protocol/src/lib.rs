@@ -17,6 +17,8 @@
 //! - [`billing`]: the signed billing webhook's event.
 //! - [`events`]: the live-update events of the push channel.
 //! - [`operator`]: the operator API's bodies.
+//! - [`team`]: operator accounts, memberships, invitations, API keys and
+//!   assignment.
 //! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
@@ -38,10 +40,14 @@ pub mod knowledge;
 pub mod messages;
 pub mod operator;
 pub mod sse;
+pub mod team;
 pub mod time;
 pub mod validate;
 pub mod widget;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
-pub use ids::{ContactSessionId, ConversationId, FileId, MessageId, OrganizationId};
+pub use ids::{
+    ApiKeyId, ContactSessionId, ConversationId, FileId, InvitationId, MessageId, OperatorId,
+    OrganizationId,
+};
 pub use time::Timestamp;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::team::MessageAuthor;
 use crate::{MessageId, Timestamp};
 
 /// Who wrote a message; the widget styles each differently.
@@ -62,6 +63,21 @@ pub struct Message {
     pub role: MessageRole,
     pub text: String,
     pub created_at: Timestamp,
+    /// Operator messages: the display name of the person who wrote it (the
+    /// organization's name for an API key). All a visitor learns of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_name: Option<String>,
+    /// Operator API only: who wrote an operator message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<MessageAuthor>,
+}
+
+impl Message {
+    /// The message as a visitor may see it: the author's name, never their ID.
+    pub fn for_visitor(mut self) -> Self {
+        self.author = None;
+        self
+    }
 }
 
 /// One page of history, oldest first. `nextCursor`, passed back as

@@ -1,11 +1,13 @@
 //! `/v1/operator/...`: the organization's support staff, authenticated by
-//! the organization's operator key (`Authorization: Bearer <operatorKey>`).
+//! an operator's session cookie (acting in its active organization) or one
+//! of the organization's API keys (`Authorization: Bearer <key>`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::conversations::{ConversationStatus, MessagePreview};
+use crate::team::Assignee;
 use crate::validate::BrowserMetadata;
-use crate::{ConversationId, Timestamp};
+use crate::{ConversationId, OperatorId, Timestamp};
 
 /// One row of the operator's inbox.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +20,7 @@ pub struct OperatorConversationItem {
     pub last_activity_at: Timestamp,
     pub visitor_name: String,
     pub last_message: Option<MessagePreview>,
+    pub assignee: Option<Assignee>,
 }
 
 /// `GET /v1/operator/conversations`: newest activity first.
@@ -48,14 +51,33 @@ pub struct OperatorConversation {
     pub created_at: Timestamp,
     pub last_activity_at: Timestamp,
     pub visitor: VisitorDetails,
+    pub assignee: Option<Assignee>,
 }
 
-/// `PATCH /v1/operator/conversations/{conversationId}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `PATCH /v1/operator/conversations/{conversationId}`: the status, the
+/// assignee, or both. `assigneeId: null` unassigns; leaving it out keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateConversation {
-    pub status: ConversationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConversationStatus>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present"
+    )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, nullable))]
+    pub assignee_id: Option<Option<OperatorId>>,
+}
+
+/// A field that is present (even as `null`) is `Some`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 /// `GET /v1/operator/organization`: what the console needs to show which

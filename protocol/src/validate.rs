@@ -112,6 +112,48 @@ text_newtype!(
     IdempotencyKey, field = "idempotencyKey", max = 100, multiline = false
 );
 
+text_newtype!(
+    /// An API key's label: 1 to 100 characters.
+    KeyName, field = "name", max = 100, multiline = false
+);
+
+/// An operator's password: 10 to 200 characters, kept exactly as typed
+/// (spaces count). The upper bound keeps hashing cheap.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 10;
+    pub const MAX_CHARS: usize = 200;
+
+    pub fn parse(field: &str, raw: &str) -> Result<Self, ValidationError> {
+        let len = char_len(raw);
+        if len < Self::MIN_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("must be at least {} characters", Self::MIN_CHARS),
+            ));
+        }
+        if len > Self::MAX_CHARS {
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {} characters", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
 /// At most this many suggestion chips per organization.
 pub const MAX_SUGGESTIONS: usize = 3;
 

@@ -3,22 +3,31 @@
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::team::{InvitationCreated, OperatorRole};
+use echo_protocol::validate::Email;
 use echo_protocol::validate::MessageText;
 use echo_protocol::validate::{parse_suggestions, GreetMessage, ValidationError, VisitorName};
 use echo_protocol::widget::DEFAULT_GREET_MESSAGE;
-use echo_protocol::{ConversationId, OrganizationId};
+use echo_protocol::{ApiKeyId, ConversationId, OrganizationId};
 use serde::Serialize;
 
+use crate::accounts::{self, PublicUrl};
 use crate::clock::Clock;
 use crate::secrets::OperatorKey;
-use crate::store::{new_message, NewOrganization, Store, StoreResult, SubscriptionStatus};
+use crate::store::{
+    new_message, NewApiKey, NewOrganization, Store, StoreResult, SubscriptionStatus,
+};
 
-/// What `org create` prints: the only time the operator key is shown.
+/// What `org create` prints: the only time its first API key is shown.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedOrganization {
     pub organization_id: OrganizationId,
+    /// The organization's first API key, named "Default".
     pub operator_key: String,
+    /// With `--owner-email`: the owner's invitation link (as an admin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner_invitation_url: Option<String>,
 }
 
 pub async fn create_organization(
@@ -36,7 +45,13 @@ pub async fn create_organization(
         .create_organization(NewOrganization {
             id,
             name,
-            operator_key_hash: key.hash(),
+            first_key: NewApiKey {
+                id: ApiKeyId::from_uuid(uuid::Uuid::new_v4()),
+                organization_id: id,
+                name: "Default".into(),
+                key_hash: key.hash(),
+                created_at: clock.now(),
+            },
             greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
             created_at: clock.now(),
         })
@@ -44,7 +59,26 @@ pub async fn create_organization(
     Ok(CreatedOrganization {
         organization_id: id,
         operator_key: key.expose_secret().to_owned(),
+        owner_invitation_url: None,
     })
+}
+
+/// Invites `email` to the organization's team (`operator invite`, and
+/// `org create --owner-email`).
+pub async fn invite_operator(
+    store: &dyn Store,
+    clock: &Clock,
+    public: &PublicUrl,
+    organization: OrganizationId,
+    email: &str,
+    role: OperatorRole,
+) -> anyhow::Result<InvitationCreated> {
+    let email = Email::parse(email)?;
+    anyhow::ensure!(
+        store.organization(organization).await?.is_some(),
+        "no organization {organization}"
+    );
+    Ok(accounts::invite(store, clock, public, organization, email, role).await?)
 }
 
 pub async fn set_subscription(

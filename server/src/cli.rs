@@ -11,8 +11,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::MessageRole;
+use echo_protocol::team::OperatorRole;
+use echo_protocol::validate::Email;
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 
+use crate::accounts::PublicUrl;
 use crate::admin;
 use crate::clock::Clock;
 use crate::config::{self, Config};
@@ -52,6 +55,11 @@ enum Command {
     Org {
         #[command(subcommand)]
         command: OrgCommand,
+    },
+    /// Manage operators (the people who sign in to the console).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
     },
     /// Manage subscriptions.
     Subscription {
@@ -120,6 +128,47 @@ struct ServeArgs {
     /// Seconds to wait for one model answer.
     #[arg(long, env = "ECHO_LLM_TIMEOUT_SECS", default_value_t = config::DEFAULT_LLM_TIMEOUT_SECS)]
     llm_timeout_secs: u64,
+    /// Where browsers reach this server (e.g. https://chat.example.com):
+    /// invitation links, the session cookie's Secure flag, and the origin
+    /// the console's changes must come from. Default: http://<bind address>.
+    #[arg(long, env = "ECHO_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+/// The base of the links a command prints: the server's public URL.
+#[derive(clap::Args)]
+struct LinkArgs {
+    /// Where browsers reach the server (as for `serve`).
+    #[arg(long, env = "ECHO_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The server's bind address: the links' base without --public-url.
+    #[arg(long, env = "ECHO_BIND", default_value = config::DEFAULT_BIND)]
+    bind: SocketAddr,
+}
+
+impl LinkArgs {
+    fn public_url(&self) -> anyhow::Result<PublicUrl> {
+        match &self.public_url {
+            Some(url) => PublicUrl::parse(url),
+            None => Ok(PublicUrl::from_bind(self.bind)),
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum OperatorCommand {
+    /// Invite someone to an organization's team; prints the invitation link
+    /// (single use, valid 72 hours).
+    Invite {
+        organization_id: OrganizationId,
+        #[arg(long)]
+        email: String,
+        /// admin or agent.
+        #[arg(long)]
+        role: OperatorRole,
+        #[command(flatten)]
+        links: LinkArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -181,10 +230,16 @@ enum ConversationCommand {
 
 #[derive(Subcommand)]
 enum OrgCommand {
-    /// Create an organization; prints {"organizationId","operatorKey"}.
+    /// Create an organization; prints {"organizationId","operatorKey"} (its
+    /// first API key) and, with --owner-email, "ownerInvitationUrl".
     Create {
         #[arg(long)]
         name: String,
+        /// Invite this person as the organization's first admin.
+        #[arg(long)]
+        owner_email: Option<String>,
+        #[command(flatten)]
+        links: LinkArgs,
     },
 }
 
@@ -245,6 +300,11 @@ impl ServeArgs {
                 model: self.llm_model,
                 timeout: Duration::from_secs(self.llm_timeout_secs),
             }),
+            public_url: self
+                .public_url
+                .as_deref()
+                .map(PublicUrl::parse)
+                .transpose()?,
         })
     }
 }
@@ -287,8 +347,58 @@ impl Command {
         match self {
             Command::Serve(_) => unreachable!("serve is not an administration command"),
             Command::Org {
-                command: OrgCommand::Create { name },
-            } => print_json(&admin::create_organization(store, clock, &name).await?)?,
+                command:
+                    OrgCommand::Create {
+                        name,
+                        owner_email,
+                        links,
+                    },
+            } => {
+                let public = links.public_url()?;
+                if let Some(email) = &owner_email {
+                    Email::parse(email)?;
+                }
+                let mut created = admin::create_organization(store, clock, &name).await?;
+                if let Some(email) = owner_email {
+                    let invitation = admin::invite_operator(
+                        store,
+                        clock,
+                        &public,
+                        created.organization_id,
+                        &email,
+                        OperatorRole::Admin,
+                    )
+                    .await?;
+                    created.owner_invitation_url = Some(invitation.url);
+                }
+                print_json(&created)?;
+            }
+            Command::Operator {
+                command:
+                    OperatorCommand::Invite {
+                        organization_id,
+                        email,
+                        role,
+                        links,
+                    },
+            } => {
+                let invitation = admin::invite_operator(
+                    store,
+                    clock,
+                    &links.public_url()?,
+                    organization_id,
+                    &email,
+                    role,
+                )
+                .await
+                .with_context(|| format!("inviting {email} to {organization_id}"))?;
+                eprintln!(
+                    "invited {email} as {}; the link works once, until {} (ms since epoch):",
+                    role.as_str(),
+                    invitation.expires_at.millis()
+                );
+                println!("{}", invitation.url);
+            }
             Command::Subscription {
                 command:
                     SubscriptionCommand::Set {

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::accounts::PublicUrl;
 use crate::clock::Clock;
 use crate::llm::LlmConfig;
 use crate::secrets::WebhookSecret;
@@ -38,6 +39,8 @@ pub struct Config {
     /// The language model behind the pro features; without it they answer
     /// `AI_UNAVAILABLE`.
     pub llm: Option<LlmConfig>,
+    /// Where browsers reach the server; `None`: `http://<bound address>`.
+    pub public_url: Option<PublicUrl>,
 }
 
 impl Config {
@@ -53,6 +56,7 @@ impl Config {
             clock: Clock::system(),
             billing_webhook_secret: None,
             llm: None,
+            public_url: None,
         }
     }
 }
@@ -68,6 +72,7 @@ impl std::fmt::Debug for Config {
             .field("widget_dir", &self.widget_dir)
             .field("billing_webhook_secret", &self.billing_webhook_secret)
             .field("llm", &self.llm)
+            .field("public_url", &self.public_url)
             .finish_non_exhaustive()
     }
 }

@@ -15,6 +15,8 @@ pub struct ApiError {
     code: ErrorCode,
     message: String,
     field: Option<String>,
+    /// Seconds for a `Retry-After` header (rate limits).
+    retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -25,7 +27,21 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// 429 `RATE_LIMITED` with `Retry-After: secs`.
+    pub fn rate_limited(message: impl Into<String>, secs: u64) -> Self {
+        Self {
+            retry_after: Some(secs.max(1)),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
+    }
+
+    /// 403 `FORBIDDEN`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Forbidden, message)
     }
 
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -35,6 +51,7 @@ impl ApiError {
             code: ErrorCode::Validation,
             message: format!("{field}: {message}"),
             field: Some(field),
+            retry_after: None,
         }
     }
 
@@ -89,6 +106,12 @@ impl IntoResponse for ApiError {
                 field: self.field,
             },
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

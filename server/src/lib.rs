@@ -23,6 +23,7 @@
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
+pub mod accounts;
 pub mod admin;
 pub mod agent;
 pub mod cli;
@@ -33,6 +34,8 @@ pub mod http;
 pub mod knowledge;
 pub mod live;
 pub mod llm;
+pub mod lockout;
+pub mod passwords;
 pub mod secrets;
 pub mod session;
 pub mod startup;

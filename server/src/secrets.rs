@@ -1,4 +1,5 @@
-//! Credentials: contact-session secrets and operator keys. Each is 256 bits
+//! Credentials: contact-session secrets, API keys, operator session
+//! cookies and invitation tokens. Each is 256 bits
 //! from the OS random source; the database stores only their SHA-256, so a
 //! copy of the database does not let anyone act as a visitor or operator.
 //!
@@ -45,34 +46,56 @@ pub fn new_contact_session_id() -> ContactSessionId {
         .expect("generated IDs match their own format")
 }
 
-/// An organization's operator credential. `Debug` hides it.
-#[derive(Clone, Debug)]
-pub struct OperatorKey(SecretString);
+/// A bearer secret of the form `<prefix><43 base64url characters>`.
+macro_rules! token {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        /// `Debug` hides it.
+        #[derive(Clone, Debug)]
+        pub struct $name(SecretString);
 
-impl OperatorKey {
-    pub const PREFIX: &'static str = "ok_";
+        impl $name {
+            pub const PREFIX: &'static str = $prefix;
 
-    pub fn generate() -> Self {
-        Self(random_token(Self::PREFIX).into())
-    }
+            pub fn generate() -> Self {
+                Self(random_token(Self::PREFIX).into())
+            }
 
-    pub fn parse(text: &str) -> Option<Self> {
-        let body = text.strip_prefix(Self::PREFIX)?;
-        let ok = body.len() == 43
-            && body
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        ok.then(|| Self(text.into()))
-    }
+            pub fn parse(text: &str) -> Option<Self> {
+                let body = text.strip_prefix(Self::PREFIX)?;
+                let ok = body.len() == 43
+                    && body
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                ok.then(|| Self(text.into()))
+            }
 
-    pub fn expose_secret(&self) -> &str {
-        self.0.expose_secret()
-    }
+            pub fn expose_secret(&self) -> &str {
+                self.0.expose_secret()
+            }
 
-    pub fn hash(&self) -> SecretHash {
-        SecretHash::of(self.expose_secret())
-    }
+            pub fn hash(&self) -> SecretHash {
+                SecretHash::of(self.expose_secret())
+            }
+        }
+    };
 }
+
+token!(
+    /// An organization's API key (`Authorization: Bearer ok_...`).
+    OperatorKey,
+    "ok_"
+);
+token!(
+    /// An operator's signed-in session, carried by the `echo_session` cookie.
+    SessionToken,
+    "os_"
+);
+token!(
+    /// The single-use token of an invitation link.
+    InvitationToken,
+    "inv_"
+);
 
 /// The shared secret that signs billing webhooks. `Debug` hides it.
 #[derive(Clone, Debug)]

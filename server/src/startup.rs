@@ -53,7 +53,12 @@ impl Application {
         let listener = TcpListener::bind(config.bind)
             .await
             .with_context(|| format!("binding {}", config.bind))?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
+        let public = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| crate::accounts::PublicUrl::from_bind(local));
         let (stopping, shutdown) = watch::channel(false);
         let llm = match config.llm {
             Some(llm) => Some(Arc::new(crate::llm::Llm::new(llm)?)),
@@ -78,6 +83,8 @@ impl Application {
             llm,
             knowledge,
             agent,
+            public,
+            lockout: Arc::new(crate::lockout::SignInLockout::default()),
         };
         Ok(Self {
             listener,
@@ -113,11 +120,10 @@ impl Application {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
         }
         let router = http::router(self.context, self.widget_dir);
-        let service = hyper_util::service::TowerToHyperService::new(router);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut shutdown = std::pin::pin!(shutdown);
         loop {
-            let (stream, _) = tokio::select! {
+            let (stream, peer) = tokio::select! {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
@@ -128,10 +134,21 @@ impl Application {
                 _ = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
+            // The peer address, for per-client limits (`ClientAddress`).
+            let service =
+                hyper_util::service::TowerToHyperService::new(tower::ServiceExt::map_request(
+                    router.clone(),
+                    move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                        request
+                            .extensions_mut()
+                            .insert(axum::extract::ConnectInfo(peer));
+                        request
+                    },
+                ));
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service.clone());
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
             let connection = graceful.watch(connection);
             tokio::spawn(async move {
                 let _ = connection.await;

@@ -1,18 +1,23 @@
-//! Who is calling: the visitor behind a contact-session bearer, or the
-//! organization behind an operator key. Handlers take these extractors and
+//! Who is calling: the visitor behind a contact-session bearer, an
+//! operator signed in with the session cookie, or an organization's API key. Handlers take these extractors and
 //! never read the `Authorization` header themselves.
 
 use axum::extract::{FromRef, FromRequestParts};
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use axum::http::request::Parts;
+use axum::http::Method;
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::{ContactSessionId, ConversationId, ErrorCode, OrganizationId};
+use echo_protocol::team::{MessageAuthor, OperatorProfile, OperatorRole};
+use echo_protocol::{
+    ContactSessionId, ConversationId, ErrorCode, OperatorId, OrganizationId, Timestamp,
+};
 
 use super::extract::{conversation_not_found, organization_not_found};
 use super::ApiContext;
+use crate::accounts::{SESSION_COOKIE, SESSION_IDLE_SECS, SESSION_TOUCH_SECS};
 use crate::error::{ApiError, ApiResult};
-use crate::secrets::{OperatorKey, SecretHash};
-use crate::store::{ContactSession, Conversation, SubscriptionStatus};
+use crate::secrets::{OperatorKey, SecretHash, SessionToken};
+use crate::store::{ContactSession, Conversation, OperatorSession, SubscriptionStatus};
 
 /// The hash of the bearer contact-session ID, unchecked against the store:
 /// for writes whose transaction verifies the session itself (saving a read
@@ -78,8 +83,25 @@ impl Visitor {
     }
 }
 
-/// The organization whose operator key the request carries.
-pub struct Operator(pub OrganizationId);
+/// Who acts on an operator call.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// An API key: the organization itself, no person.
+    ApiKey,
+    /// A signed-in operator with their role in the organization.
+    Member {
+        operator: OperatorProfile,
+        role: OperatorRole,
+    },
+}
+
+/// An operator call's organization and actor: from an API key bearer, or
+/// from the session cookie (acting in the session's active organization).
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub organization: OrganizationId,
+    pub actor: Actor,
+}
 
 impl<S> FromRequestParts<S> for Operator
 where
@@ -90,21 +112,90 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = ApiContext::from_ref(state);
-        let unauthorized =
-            || ApiError::new(ErrorCode::Unauthorized, "A valid operator key is required");
-        let key = bearer(parts)
-            .and_then(OperatorKey::parse)
-            .ok_or_else(unauthorized)?;
-        let organization = ctx
-            .store
-            .operator_organization(&key.hash())
-            .await?
-            .ok_or_else(unauthorized)?;
-        Ok(Self(organization))
+        if parts.headers.contains_key(AUTHORIZATION) {
+            let unauthorized =
+                || ApiError::new(ErrorCode::Unauthorized, "A valid API key is required");
+            let key = bearer(parts)
+                .and_then(OperatorKey::parse)
+                .ok_or_else(unauthorized)?;
+            let (organization, key_id) = ctx
+                .store
+                .api_key_organization(&key.hash())
+                .await?
+                .ok_or_else(unauthorized)?;
+            tracing::debug!(%key_id, "API key call");
+            return Ok(Self {
+                organization,
+                actor: Actor::ApiKey,
+            });
+        }
+        let signed_in = SignedIn::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                if e.code() == ErrorCode::Unauthorized {
+                    ApiError::new(
+                        ErrorCode::Unauthorized,
+                        "Sign in, or send an API key as a bearer token",
+                    )
+                } else {
+                    e
+                }
+            })?;
+        let (organization, role) = signed_in.session.active.ok_or_else(|| {
+            ApiError::forbidden("Choose an organization first (POST /v1/auth/organization)")
+        })?;
+        Ok(Self {
+            organization,
+            actor: Actor::Member {
+                operator: signed_in.session.operator,
+                role,
+            },
+        })
     }
 }
 
 impl Operator {
+    /// 403 unless the caller administers the organization (an API key does).
+    pub fn require_admin(&self) -> ApiResult<()> {
+        match &self.actor {
+            Actor::Member {
+                role: OperatorRole::Agent,
+                ..
+            } => Err(ApiError::forbidden(
+                "Only an admin of the organization can do this",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The signed-in operator, if a person is acting.
+    pub fn operator_id(&self) -> Option<OperatorId> {
+        match &self.actor {
+            Actor::Member { operator, .. } => Some(operator.id),
+            Actor::ApiKey => None,
+        }
+    }
+
+    /// Who an operator message is from: the operator, or the organization
+    /// (by name) for an API key.
+    pub async fn author(&self, ctx: &ApiContext) -> ApiResult<MessageAuthor> {
+        Ok(match &self.actor {
+            Actor::Member { operator, .. } => MessageAuthor {
+                operator_id: Some(operator.id),
+                name: operator.name.clone(),
+            },
+            Actor::ApiKey => MessageAuthor {
+                operator_id: None,
+                name: ctx
+                    .store
+                    .organization(self.organization)
+                    .await?
+                    .ok_or_else(organization_not_found)?
+                    .name,
+            },
+        })
+    }
+
     /// The conversation, with its visitor, if it is this organization's;
     /// another organization's is a 404 like a missing one.
     pub async fn conversation(
@@ -113,7 +204,7 @@ impl Operator {
         id: ConversationId,
     ) -> ApiResult<OperatorConversation> {
         ctx.store
-            .operator_conversation(self.0, id)
+            .operator_conversation(self.organization, id)
             .await?
             .ok_or_else(conversation_not_found)
     }
@@ -123,7 +214,7 @@ impl Operator {
     pub async fn require_subscription(&self, ctx: &ApiContext) -> ApiResult<()> {
         let org = ctx
             .store
-            .organization(self.0)
+            .organization(self.organization)
             .await?
             .ok_or_else(organization_not_found)?;
         if org.subscription != SubscriptionStatus::Active {
@@ -134,4 +225,75 @@ impl Operator {
         }
         Ok(())
     }
+}
+
+/// A signed-in operator: a live session from the `echo_session` cookie,
+/// whatever its active organization. A request that changes state must
+/// come from the public URL's origin, or the cookie is refused with 403
+/// (a cross-site form or script cannot act with it).
+pub struct SignedIn {
+    pub session_hash: SecretHash,
+    pub session: OperatorSession,
+}
+
+impl<S> FromRequestParts<S> for SignedIn
+where
+    ApiContext: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = ApiContext::from_ref(state);
+        let unauthorized = || ApiError::new(ErrorCode::Unauthorized, "Sign in first");
+        let token = session_cookie(parts)
+            .and_then(SessionToken::parse)
+            .ok_or_else(unauthorized)?;
+        require_same_origin(parts, &ctx)?;
+        let session_hash = token.hash();
+        let now = ctx.clock.now();
+        let idle_since = Timestamp(now.millis() - SESSION_IDLE_SECS * 1000);
+        let session = ctx
+            .store
+            .operator_session(&session_hash, idle_since)
+            .await?
+            .ok_or_else(unauthorized)?;
+        if now.millis() - session.last_seen_at.millis() > SESSION_TOUCH_SECS * 1000 {
+            ctx.store.touch_operator_session(&session_hash, now).await?;
+        }
+        Ok(Self {
+            session_hash,
+            session,
+        })
+    }
+}
+
+/// The `echo_session` cookie's value.
+pub fn session_cookie(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == SESSION_COOKIE).then_some(value)
+        })
+}
+
+/// 403 for a state-changing request whose `Origin` is not the public
+/// URL's (or is missing). Reads pass: they change nothing, and CORS keeps
+/// their answers from other origins' scripts.
+pub fn require_same_origin(parts: &Parts, ctx: &ApiContext) -> ApiResult<()> {
+    if matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(());
+    }
+    let origin = parts.headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    if origin == Some(ctx.public.origin()) {
+        return Ok(());
+    }
+    Err(ApiError::forbidden(
+        "Cross-origin request refused: a signed-in change must come from the console",
+    ))
 }

@@ -16,6 +16,7 @@
 //! by event: it gets `event: reset` with the current position instead, and
 //! reloads what it shows.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -85,6 +86,8 @@ struct Feed {
     last: i64,
     backlog: VecDeque<LiveEvent>,
     replaying: bool,
+    /// A visitor's stream: authors by name only, no assignments.
+    for_visitor: bool,
 }
 
 /// `ready` or `reset`, with the position the client continues from.
@@ -109,11 +112,26 @@ fn frame(event: &LiveEvent) -> Event {
 }
 
 impl Feed {
+    /// The event as this stream's reader may see it (`None`: skipped).
+    fn shown<'e>(&self, event: &'e LiveEvent) -> Option<Cow<'e, LiveEvent>> {
+        if !self.for_visitor {
+            return Some(Cow::Borrowed(event));
+        }
+        let change = event.change.clone().for_visitor()?;
+        Some(Cow::Owned(LiveEvent {
+            change,
+            ..event.clone()
+        }))
+    }
+
     async fn next(mut self) -> Option<(Result<Event, Infallible>, Self)> {
         loop {
             if let Some(event) = self.backlog.pop_front() {
                 self.last = event.position;
-                return Some((Ok(frame(&event)), self));
+                let Some(frame) = self.shown(&event).map(|shown| frame(&shown)) else {
+                    continue;
+                };
+                return Some((Ok(frame), self));
             }
             if self.replaying {
                 let page = self
@@ -150,12 +168,16 @@ impl Feed {
             }
             match self.receiver.recv().await {
                 Ok(event) if event.change.is_ephemeral() => {
-                    return Some((Ok(frame(&event)), self));
+                    if let Some(frame) = self.shown(&event).map(|shown| frame(&shown)) {
+                        return Some((Ok(frame), self));
+                    }
                 }
                 Ok(event) if event.position <= self.last => continue,
                 Ok(event) => {
                     self.last = event.position;
-                    return Some((Ok(frame(&event)), self));
+                    if let Some(frame) = self.shown(&event).map(|shown| frame(&shown)) {
+                        return Some((Ok(frame), self));
+                    }
                 }
                 // Too slow: end the stream; the client resumes from the log.
                 Err(RecvError::Lagged(_)) | Err(RecvError::Closed) => return None,
@@ -170,6 +192,7 @@ async fn stream_events(
     receiver: Receiver,
     after: Option<i64>,
     lifetime: Option<Duration>,
+    for_visitor: bool,
 ) -> ApiResult<Response> {
     let (last, replaying) = match after {
         Some(position) => (position, true),
@@ -183,6 +206,7 @@ async fn stream_events(
         last,
         backlog: VecDeque::new(),
         replaying,
+        for_visitor,
     };
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));
@@ -224,7 +248,7 @@ async fn stream_events(
         ResumeQuery
     ),
     responses(
-        (status = 200, description = "`text/event-stream` of `ready`, then `message` and `status` events (`LiveEvent` JSON)", body = echo_protocol::events::LiveEvent),
+        (status = 200, description = "`text/event-stream` of `ready`, then `message`, `status` and `typing` events (`LiveEvent` JSON)", body = echo_protocol::events::LiveEvent),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
@@ -248,6 +272,7 @@ pub async fn visitor_events(
         receiver,
         after,
         Some(lifetime),
+        true,
     )
     .await
 }
@@ -257,17 +282,18 @@ pub async fn visitor_events(
     get,
     path = "/v1/operator/events",
     tag = "live",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(
         ("Last-Event-ID" = Option<String>, Header, description = "Resume after this position"),
         ResumeQuery
     ),
     responses(
-        (status = 200, description = "`text/event-stream` of `ready`, then `message` and `status` events", body = echo_protocol::events::LiveEvent),
+        (status = 200, description = "`text/event-stream` of `ready`, then `message`, `status`, `assignment` and `typing` events", body = echo_protocol::events::LiveEvent),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "No organization chosen (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn operator_events(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -275,13 +301,14 @@ pub async fn operator_events(
     ApiQuery(query): ApiQuery<ResumeQuery>,
 ) -> ApiResult<Response> {
     let after = resume_from(&headers, &query)?;
-    let receiver = ctx.hub.subscribe_organization(operator.0);
+    let receiver = ctx.hub.subscribe_organization(operator.organization);
     stream_events(
         &ctx,
-        EventScope::Organization(operator.0),
+        EventScope::Organization(operator.organization),
         receiver,
         after,
         None,
+        false,
     )
     .await
 }

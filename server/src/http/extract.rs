@@ -134,6 +134,34 @@ impl PathId for FileId {
     }
 }
 
+impl PathId for echo_protocol::OperatorId {
+    fn not_found() -> ApiError {
+        ApiError::not_found("Member")
+    }
+}
+
+impl PathId for echo_protocol::ApiKeyId {
+    fn not_found() -> ApiError {
+        ApiError::not_found("API key")
+    }
+}
+
+/// The client's IP address: the TCP peer.
+pub struct ClientAddress(pub std::net::IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+            .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+        Ok(Self(peer))
+    }
+}
+
 impl<S, T> FromRequestParts<S> for ApiPath<T>
 where
     T: PathId,

@@ -44,18 +44,20 @@ pub fn router() -> Router<ApiContext> {
     get,
     path = "/v1/operator/knowledge-base/files",
     tag = "knowledge base",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = KnowledgeFileList),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn list_files(
     State(ctx): State<ApiContext>,
     operator: Operator,
 ) -> ApiResult<Json<KnowledgeFileList>> {
-    let files = ctx.store.knowledge_files(operator.0).await?;
+    operator.require_admin()?;
+    let files = ctx.store.knowledge_files(operator.organization).await?;
     Ok(Json(KnowledgeFileList { files }))
 }
 
@@ -74,23 +76,25 @@ pub struct UploadForm {
     post,
     path = "/v1/operator/knowledge-base/files",
     tag = "knowledge base",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 201, body = KnowledgeFile),
         (status = 400, description = "No `file` part, or no text in it (`VALIDATION`)", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 402, description = "No active subscription (`SUBSCRIPTION_REQUIRED`)", body = echo_protocol::ErrorBody),
         (status = 413, description = "Over 5 MiB (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
         (status = 415, description = "Not multipart, or not text, Markdown, HTML or PDF (`UNSUPPORTED_MEDIA_TYPE`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn upload_file(
     State(ctx): State<ApiContext>,
     operator: Operator,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<KnowledgeFile>)> {
+    operator.require_admin()?;
     operator.require_subscription(&ctx).await?;
     let mut multipart = multipart.map_err(|_| {
         ApiError::new(
@@ -116,7 +120,13 @@ pub async fn upload_file(
     }
     let now = ctx.clock.now();
     let prepared = tokio::task::spawn_blocking(move || {
-        prepare(operator.0, name, declared.as_deref(), &bytes, now)
+        prepare(
+            operator.organization,
+            name,
+            declared.as_deref(),
+            &bytes,
+            now,
+        )
     })
     .await
     .map_err(ApiError::internal)?
@@ -130,7 +140,7 @@ pub async fn upload_file(
     let size_bytes = listed.size_bytes;
     let version = ctx.store.add_knowledge_file(file).await?;
     ctx.knowledge
-        .changed(operator.0, version, Change::Added(text))
+        .changed(operator.organization, version, Change::Added(text))
         .await;
     tracing::info!(file_id = %listed.file_id, size_bytes, "knowledge file added");
     Ok((StatusCode::CREATED, Json(listed)))
@@ -176,30 +186,32 @@ fn clean_name(raw: &str) -> String {
     delete,
     path = "/v1/operator/knowledge-base/files/{fileId}",
     tag = "knowledge base",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(("fileId" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0, file_id = %id))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization, file_id = %id))]
 pub async fn delete_file(
     State(ctx): State<ApiContext>,
     operator: Operator,
     ApiPath(id): ApiPath<FileId>,
 ) -> ApiResult<StatusCode> {
+    operator.require_admin()?;
     let version = ctx
         .store
-        .delete_knowledge_file(operator.0, id)
+        .delete_knowledge_file(operator.organization, id)
         .await
         .map_err(|e| match e {
             crate::store::StoreError::NotFound => file_not_found(),
             other => other.into(),
         })?;
     ctx.knowledge
-        .changed(operator.0, version, Change::Removed(id))
+        .changed(operator.organization, version, Change::Removed(id))
         .await;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -219,20 +231,22 @@ pub struct SearchQuery {
     get,
     path = "/v1/operator/knowledge-base/search",
     tag = "knowledge base",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(SearchQuery),
     responses(
         (status = 200, body = SearchResults),
         (status = 400, description = "Empty or over-long query, bad limit (`VALIDATION`)", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn search(
     State(ctx): State<ApiContext>,
     operator: Operator,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<SearchResults>> {
+    operator.require_admin()?;
     let q = query.q.trim();
     if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::validation(
@@ -245,7 +259,10 @@ pub async fn search(
         Some(n @ 1..=20) => n as usize,
         Some(_) => return Err(ApiError::validation("limit", "must be 1 to 20")),
     };
-    let passages = ctx.knowledge.search(operator.0, q, limit * 4).await?;
+    let passages = ctx
+        .knowledge
+        .search(operator.organization, q, limit * 4)
+        .await?;
     let mut seen = std::collections::HashSet::new();
     let hits = passages
         .into_iter()

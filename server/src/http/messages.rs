@@ -124,13 +124,13 @@ pub async fn list_messages(
             .messages_after(conversation.id, after, limit)
             .await?;
         return Ok(Json(MessagePage {
-            messages,
+            messages: messages.into_iter().map(Message::for_visitor).collect(),
             next_cursor: None,
         }));
     }
     let page = ctx.store.messages(conversation.id, cursor, limit).await?;
     Ok(Json(MessagePage {
-        messages: page.items,
+        messages: page.items.into_iter().map(Message::for_visitor).collect(),
         next_cursor: page.next_cursor.map(Cursor::encode),
     }))
 }

@@ -2,6 +2,7 @@
 //! [`ApiContext`], with the layers every route gets (body limit, CORS, panic
 //! catching, tracing) and JSON answers for unknown routes and methods.
 
+mod accounts;
 mod auth;
 pub mod billing;
 mod contact_sessions;
@@ -15,6 +16,7 @@ pub mod openapi;
 mod operator;
 mod pro;
 mod static_files;
+mod team;
 mod widget;
 
 use std::path::PathBuf;
@@ -55,6 +57,9 @@ pub struct ApiContext {
     pub knowledge: Arc<crate::knowledge::KnowledgeBase>,
     /// The AI support agent; present when a language model is configured.
     pub agent: Option<Arc<crate::agent::Agent>>,
+    /// Where browsers reach the server (links, cookie flags, origin checks).
+    pub public: crate::accounts::PublicUrl,
+    pub lockout: Arc<crate::lockout::SignInLockout>,
 }
 
 impl ApiContext {
@@ -75,6 +80,8 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(messages::router())
         .merge(events::router())
         .merge(operator::router())
+        .merge(accounts::router())
+        .merge(team::router())
         .merge(billing::router())
         .merge(pro::router())
         .merge(knowledge::router())
@@ -92,8 +99,10 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .layer(cors())
 }
 
-/// The widget runs on other origins (and outside clients may too). The
-/// credential is a bearer header, never a cookie, so any origin is safe.
+/// The widget runs on other origins (and outside clients may too), with a
+/// bearer header. Credentials (the console's cookie) are never allowed
+/// cross-origin: without `Access-Control-Allow-Credentials` a browser sends
+/// no cookie on another site's request and shows it no answer to one.
 fn cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)

@@ -2,11 +2,12 @@
 //! handlers' annotations and the protocol crate's types.
 
 use axum::Json;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    billing, contact_sessions, conversations, events, knowledge, messages, operator, pro, widget,
+    accounts, billing, contact_sessions, conversations, events, knowledge, messages, operator, pro,
+    team, widget,
 };
 
 #[derive(OpenApi)]
@@ -14,7 +15,9 @@ use super::{
     info(
         title = "Echo API",
         description = "The public API of Echo, the embeddable support chat. \
-            Visitor calls carry `Authorization: Bearer <contactSessionId>`. \
+            Visitor calls carry `Authorization: Bearer <contactSessionId>`; operator \
+            calls carry the console's `echo_session` cookie (state changes only from \
+            the server's own origin) or an API key as `Authorization: Bearer <key>`. \
             Errors are always `{\"error\":{\"code\",\"message\"}}` with a stable code. \
             Timestamps are milliseconds since the Unix epoch."
     ),
@@ -43,6 +46,19 @@ use super::{
         knowledge::upload_file,
         knowledge::delete_file,
         knowledge::search,
+        accounts::sign_in,
+        accounts::sign_out,
+        accounts::me,
+        accounts::choose_organization,
+        accounts::change_password,
+        accounts::accept_invitation,
+        team::list_team,
+        team::update_member,
+        team::remove_member,
+        team::create_invitation,
+        team::list_api_keys,
+        team::create_api_key,
+        team::delete_api_key,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)
@@ -57,6 +73,12 @@ impl Modify for BearerAuth {
         components.add_security_scheme(
             "contactSession",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::accounts::SESSION_COOKIE,
+            ))),
         );
         components.add_security_scheme(
             "operatorKey",

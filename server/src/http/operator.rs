@@ -1,19 +1,20 @@
-//! `/v1/operator/...`: the operator API. Every call is authenticated by the
-//! organization's operator key and sees only that organization; another
-//! organization's conversation is a 404, as for visitors.
+//! `/v1/operator/...`: the operator API. Every call is authenticated by an
+//! operator's session (acting in its active organization) or an API key,
+//! and sees only that organization; another organization's conversation is
+//! a 404, as for visitors.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::messages::{Message, MessagePage, MessageRole, SendMessage};
+use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
     OperatorConversation, OperatorConversationItem, OperatorConversationPage, UpdateConversation,
     WidgetSettings,
 };
 use echo_protocol::validate::{parse_suggestions, GreetMessage, MessageText};
-use echo_protocol::ConversationId;
+use echo_protocol::{ConversationId, OperatorId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -23,7 +24,7 @@ use super::extract::{
 };
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{new_message, ActivityCursor, Cursor};
+use crate::store::{authored_message, ActivityCursor, AssigneeFilter, Cursor};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -47,6 +48,9 @@ pub fn router() -> Router<ApiContext> {
 pub struct InboxQuery {
     /// `unresolved`, `escalated` or `resolved`; absent for all.
     pub status: Option<String>,
+    /// `me` (needs a signed-in operator), `none`, or an operator ID;
+    /// absent for all.
+    pub assignee: Option<String>,
     /// `nextCursor` of the previous page.
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 30).
@@ -59,15 +63,16 @@ pub struct InboxQuery {
     get,
     path = "/v1/operator/conversations",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(InboxQuery),
     responses(
         (status = 200, body = OperatorConversationPage),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn list_conversations(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -77,6 +82,19 @@ pub async fn list_conversations(
         None | Some("") | Some("all") => None,
         Some(text) => Some(ConversationStatus::parse(text).ok_or_else(|| {
             ApiError::validation("status", "must be unresolved, escalated, resolved or all")
+        })?),
+    };
+    let assignee = match query.assignee.as_deref() {
+        None | Some("") | Some("all") => AssigneeFilter::Any,
+        Some("none") => AssigneeFilter::Unassigned,
+        Some("me") => AssigneeFilter::Operator(operator.operator_id().ok_or_else(|| {
+            ApiError::validation(
+                "assignee",
+                "`me` needs a signed-in operator, not an API key",
+            )
+        })?),
+        Some(text) => AssigneeFilter::Operator(OperatorId::parse(text).ok_or_else(|| {
+            ApiError::validation("assignee", "must be me, none, all or an operator ID")
         })?),
     };
     let cursor = match &query.cursor {
@@ -93,7 +111,7 @@ pub async fn list_conversations(
     .parse()?;
     let page = ctx
         .store
-        .operator_conversations(operator.0, status, cursor, limit)
+        .operator_conversations(operator.organization, status, assignee, cursor, limit)
         .await?;
     Ok(Json(OperatorConversationPage {
         conversations: page
@@ -106,6 +124,7 @@ pub async fn list_conversations(
                 last_activity_at: s.last_activity_at,
                 visitor_name: s.visitor_name,
                 last_message: s.last_message,
+                assignee: s.assignee,
             })
             .collect(),
         next_cursor: page.next_cursor.map(ActivityCursor::encode),
@@ -117,15 +136,16 @@ pub async fn list_conversations(
     get,
     path = "/v1/operator/conversations/{conversationId}",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(("conversationId" = String, Path)),
     responses(
         (status = 200, body = OperatorConversation),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization, conversation_id = %id))]
 pub async fn get_conversation(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -134,32 +154,62 @@ pub async fn get_conversation(
     Ok(Json(operator.conversation(&ctx, id).await?))
 }
 
-/// Sets the conversation's status (resolve, escalate, reopen).
+/// Sets the conversation's status (resolve, escalate, reopen), its
+/// assignee (a member of the organization, or `null`), or both.
 #[utoipa::path(
     patch,
     path = "/v1/operator/conversations/{conversationId}",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(("conversationId" = String, Path)),
     request_body = UpdateConversation,
     responses(
         (status = 200, body = OperatorConversation),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization, conversation_id = %id))]
 pub async fn update_conversation(
     State(ctx): State<ApiContext>,
     operator: Operator,
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<UpdateConversation>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    ctx.store
-        .set_status(operator.0, id, request.status, ctx.clock.now())
-        .await
-        .map_err(conversation_write_error)?;
+    if request.status.is_none() && request.assignee_id.is_none() {
+        return Err(ApiError::validation(
+            "status",
+            "give a status, an assigneeId, or both",
+        ));
+    }
+    if let Some(Some(assignee)) = request.assignee_id {
+        if ctx
+            .store
+            .role_of(operator.organization, assignee)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::validation(
+                "assigneeId",
+                "is not a member of this organization",
+            ));
+        }
+    }
+    let now = ctx.clock.now();
+    if let Some(assignee) = request.assignee_id {
+        ctx.store
+            .assign(operator.organization, id, assignee, now)
+            .await
+            .map_err(conversation_write_error)?;
+    }
+    if let Some(status) = request.status {
+        ctx.store
+            .set_status(operator.organization, id, status, now)
+            .await
+            .map_err(conversation_write_error)?;
+    }
     Ok(Json(operator.conversation(&ctx, id).await?))
 }
 
@@ -168,15 +218,16 @@ pub async fn update_conversation(
     get,
     path = "/v1/operator/conversations/{conversationId}/messages",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(("conversationId" = String, Path), PageQuery),
     responses(
         (status = 200, body = MessagePage),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization, conversation_id = %id))]
 pub async fn list_messages(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -195,23 +246,26 @@ pub async fn list_messages(
     }))
 }
 
-/// An operator's reply. An `unresolved` conversation becomes `escalated`.
+/// An operator's reply, signed with the operator's name (the
+/// organization's for an API key). An `unresolved` conversation becomes
+/// `escalated`; an unassigned one is assigned to the operator who replied.
 #[utoipa::path(
     post,
     path = "/v1/operator/conversations/{conversationId}/messages",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     params(("conversationId" = String, Path)),
     request_body = SendMessage,
     responses(
         (status = 201, body = Message),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
         (status = 409, description = "Resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0, conversation_id = %id))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization, conversation_id = %id))]
 pub async fn reply(
     State(ctx): State<ApiContext>,
     operator: Operator,
@@ -219,34 +273,37 @@ pub async fn reply(
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let text = MessageText::parse(&request.text)?;
-    let message = new_message(MessageRole::Operator, text.into_inner(), ctx.clock.now());
+    let author = operator.author(&ctx).await?;
+    let message = authored_message(author, text.into_inner(), ctx.clock.now());
     let stored = ctx
         .store
-        .add_message(operator.0, id, message)
+        .add_message(operator.organization, id, message)
         .await
         .map_err(conversation_write_error)?;
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
-/// The greeting and suggestions the widget shows.
+/// The greeting and suggestions the widget shows (admins).
 #[utoipa::path(
     get,
     path = "/v1/operator/widget-settings",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = WidgetSettings),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn get_widget_settings(
     State(ctx): State<ApiContext>,
     operator: Operator,
 ) -> ApiResult<Json<WidgetSettings>> {
+    operator.require_admin()?;
     let org = ctx
         .store
-        .organization(operator.0)
+        .organization(operator.organization)
         .await?
         .ok_or_else(organization_not_found)?;
     Ok(Json(WidgetSettings {
@@ -255,32 +312,38 @@ pub async fn get_widget_settings(
     }))
 }
 
-/// Changes the greeting and up to three suggestions.
+/// Changes the greeting and up to three suggestions (admins).
 #[utoipa::path(
     put,
     path = "/v1/operator/widget-settings",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     request_body = WidgetSettings,
     responses(
         (status = 200, body = WidgetSettings),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn put_widget_settings(
     State(ctx): State<ApiContext>,
     operator: Operator,
     ApiJson(request): ApiJson<WidgetSettings>,
 ) -> ApiResult<Json<WidgetSettings>> {
+    operator.require_admin()?;
     let greet_message = GreetMessage::parse(&request.greet_message)?.into_inner();
     let suggestions: Vec<String> = parse_suggestions(&request.suggestions)?
         .into_iter()
         .map(|s| s.into_inner())
         .collect();
     ctx.store
-        .set_widget_settings(operator.0, greet_message.clone(), suggestions.clone())
+        .set_widget_settings(
+            operator.organization,
+            greet_message.clone(),
+            suggestions.clone(),
+        )
         .await?;
     Ok(Json(WidgetSettings {
         greet_message,

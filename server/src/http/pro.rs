@@ -28,20 +28,21 @@ pub fn router() -> Router<ApiContext> {
     get,
     path = "/v1/operator/organization",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = OrganizationInfo),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn organization(
     State(ctx): State<ApiContext>,
     operator: Operator,
 ) -> ApiResult<Json<OrganizationInfo>> {
     let org = ctx
         .store
-        .organization(operator.0)
+        .organization(operator.organization)
         .await?
         .ok_or_else(organization_not_found)?;
     Ok(Json(OrganizationInfo {
@@ -71,17 +72,18 @@ fn model(ctx: &ApiContext) -> ApiResult<&Llm> {
     post,
     path = "/v1/operator/enhance",
     tag = "operator",
-    security(("operatorKey" = [])),
+    security(("session" = []), ("operatorKey" = [])),
     request_body = Enhance,
     responses(
         (status = 200, body = Enhance),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 402, description = "No active subscription (`SUBSCRIPTION_REQUIRED`)", body = echo_protocol::ErrorBody),
         (status = 503, description = "No model configured, or it failed (`AI_UNAVAILABLE`)", body = echo_protocol::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(organization_id = %operator.0))]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
 pub async fn enhance(
     State(ctx): State<ApiContext>,
     operator: Operator,

@@ -30,15 +30,20 @@ use echo_protocol::events::LiveEvent;
 use echo_protocol::knowledge::KnowledgeFile;
 use echo_protocol::messages::Message;
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::{ConversationId, FileId, MessageId, OrganizationId, Timestamp};
+use echo_protocol::team::{ApiKey, Membership, OperatorRole, TeamMember};
+use echo_protocol::{
+    ApiKeyId, ConversationId, FileId, MessageId, OperatorId, OrganizationId, Timestamp,
+};
 
 use crate::live::Hub;
 use crate::secrets::SecretHash;
 
 pub use model::{
-    new_message, ContactSession, Conversation, ConversationSummary, EventScope, KnowledgeText,
-    NewContactSession, NewKnowledgeFile, NewOrganization, OperatorSummary, Organization,
-    SubscriptionStatus, VisitorActivity,
+    authored_message, new_message, AssigneeFilter, ContactSession, Conversation,
+    ConversationSummary, EventScope, Invitation, Joiner, KnowledgeText, NewApiKey,
+    NewContactSession, NewInvitation, NewKnowledgeFile, NewOperatorSession, NewOrganization,
+    OperatorAccount, OperatorSession, OperatorSummary, Organization, SubscriptionStatus,
+    VisitorActivity,
 };
 pub use page::{ActivityCursor, Cursor, Page};
 pub use postgres::{is_postgres_url, PostgresStore};
@@ -62,7 +67,7 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Organizations, their settings, operator keys and billing.
+/// Organizations (with their first API key), their settings and billing.
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()>;
@@ -78,9 +83,6 @@ pub trait OrganizationStore: Send + Sync {
         greet_message: String,
         suggestions: Vec<String>,
     ) -> StoreResult<()>;
-
-    /// The organization whose operator key hashes to this.
-    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>>;
 
     /// Applies a billing event: records its ID and sets the subscription, in
     /// one transaction. `Ok(false)` when the ID was already applied (nothing
@@ -137,6 +139,7 @@ pub trait ConversationStore: Send + Sync {
         &self,
         organization: OrganizationId,
         status: Option<ConversationStatus>,
+        assignee: AssigneeFilter,
         before: Option<ActivityCursor>,
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>>;
@@ -155,6 +158,17 @@ pub trait ConversationStore: Send + Sync {
         organization: OrganizationId,
         conversation: ConversationId,
         status: ConversationStatus,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// Assigns one of the organization's conversations to `assignee` (a
+    /// member, checked by the caller) or unassigns it; an event when it
+    /// changes. Another organization's conversation is `NotFound`.
+    async fn assign(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        assignee: Option<OperatorId>,
         now: Timestamp,
     ) -> StoreResult<()>;
 
@@ -188,7 +202,7 @@ pub trait MessageStore: Send + Sync {
     /// Stores an operator's (or assistant's) message in one of the
     /// organization's conversations: `NotFound` for another organization's,
     /// `Conflict` when resolved. An operator's reply makes an `unresolved`
-    /// conversation `escalated`.
+    /// conversation `escalated`, and assigns an unassigned one to its author.
     async fn add_message(
         &self,
         organization: OrganizationId,
@@ -262,6 +276,86 @@ pub trait KnowledgeStore: Send + Sync {
     ) -> StoreResult<(i64, Vec<KnowledgeText>)>;
 }
 
+/// Operator accounts, memberships, invitations, sessions and API keys.
+#[async_trait]
+pub trait TeamStore: Send + Sync {
+    /// The account with this (lowercased) email.
+    async fn operator_by_email(&self, email: &str) -> StoreResult<Option<OperatorAccount>>;
+    async fn operator_account(&self, id: OperatorId) -> StoreResult<Option<OperatorAccount>>;
+    /// The operator's organizations, by name.
+    async fn memberships(&self, operator: OperatorId) -> StoreResult<Vec<Membership>>;
+    async fn role_of(
+        &self,
+        organization: OrganizationId,
+        operator: OperatorId,
+    ) -> StoreResult<Option<OperatorRole>>;
+
+    async fn create_invitation(&self, invitation: NewInvitation) -> StoreResult<()>;
+    /// The invitation with this token if it is unused and unexpired.
+    async fn invitation(
+        &self,
+        token: &SecretHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<Invitation>>;
+    /// Uses the invitation (`NotFound` if it was used or expired meanwhile),
+    /// creates the account for a new joiner (`Conflict` if the email was
+    /// taken meanwhile) and adds the membership, in one transaction.
+    async fn accept_invitation(
+        &self,
+        token: &SecretHash,
+        now: Timestamp,
+        joiner: Joiner,
+    ) -> StoreResult<OperatorId>;
+
+    async fn create_operator_session(&self, session: NewOperatorSession) -> StoreResult<()>;
+    /// The session if it was seen after `idle_since`.
+    async fn operator_session(
+        &self,
+        id_hash: &SecretHash,
+        idle_since: Timestamp,
+    ) -> StoreResult<Option<OperatorSession>>;
+    async fn touch_operator_session(&self, id_hash: &SecretHash, now: Timestamp)
+        -> StoreResult<()>;
+    async fn set_active_organization(
+        &self,
+        id_hash: &SecretHash,
+        organization: OrganizationId,
+    ) -> StoreResult<()>;
+    async fn delete_operator_session(&self, id_hash: &SecretHash) -> StoreResult<()>;
+    /// Sets the password hash and ends every session of the operator.
+    async fn set_password(&self, operator: OperatorId, password_hash: String) -> StoreResult<()>;
+
+    /// The organization's members, by name.
+    async fn team(&self, organization: OrganizationId) -> StoreResult<Vec<TeamMember>>;
+    /// `NotFound` for a non-member; `Conflict` when it would leave the
+    /// organization without an admin.
+    async fn set_role(
+        &self,
+        organization: OrganizationId,
+        operator: OperatorId,
+        role: OperatorRole,
+    ) -> StoreResult<()>;
+    /// Removes the membership and unassigns the operator's conversations
+    /// there (with events); `Conflict` for the last admin.
+    async fn remove_member(
+        &self,
+        organization: OrganizationId,
+        operator: OperatorId,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+
+    /// The organization's API keys, oldest first.
+    async fn api_keys(&self, organization: OrganizationId) -> StoreResult<Vec<ApiKey>>;
+    async fn create_api_key(&self, key: NewApiKey) -> StoreResult<()>;
+    /// `NotFound` unless the organization has this key.
+    async fn delete_api_key(&self, organization: OrganizationId, id: ApiKeyId) -> StoreResult<()>;
+    /// The organization whose API key hashes to this, and the key's ID.
+    async fn api_key_organization(
+        &self,
+        key: &SecretHash,
+    ) -> StoreResult<Option<(OrganizationId, ApiKeyId)>>;
+}
+
 /// The event log behind the push channel.
 #[async_trait]
 pub trait EventStore: Send + Sync {
@@ -304,6 +398,7 @@ pub trait Store:
     + ConversationStore
     + MessageStore
     + KnowledgeStore
+    + TeamStore
     + EventStore
     + 'static
 {

@@ -3,8 +3,12 @@
 
 use echo_protocol::conversations::{ConversationStatus, MessagePreview};
 use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::team::{Assignee, MessageAuthor, OperatorProfile, OperatorRole};
 use echo_protocol::validate::BrowserMetadata;
-use echo_protocol::{ConversationId, FileId, MessageId, OrganizationId, Timestamp};
+use echo_protocol::{
+    ApiKeyId, ConversationId, FileId, InvitationId, MessageId, OperatorId, OrganizationId,
+    Timestamp,
+};
 
 use crate::secrets::SecretHash;
 use crate::session::SessionPolicy;
@@ -41,13 +45,93 @@ pub struct Organization {
     pub subscription: SubscriptionStatus,
 }
 
+/// A new organization with its first API key.
 #[derive(Debug, Clone)]
 pub struct NewOrganization {
     pub id: OrganizationId,
     pub name: String,
-    pub operator_key_hash: SecretHash,
+    pub first_key: NewApiKey,
     pub greet_message: String,
     pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: ApiKeyId,
+    pub organization_id: OrganizationId,
+    pub name: String,
+    pub key_hash: SecretHash,
+    pub created_at: Timestamp,
+}
+
+/// An operator's account as sign-in needs it.
+#[derive(Clone)]
+pub struct OperatorAccount {
+    pub id: OperatorId,
+    pub email: String,
+    pub name: String,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl std::fmt::Debug for OperatorAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorAccount")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub id: InvitationId,
+    pub organization_id: OrganizationId,
+    pub email: String,
+    pub role: OperatorRole,
+    pub token_hash: SecretHash,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A pending, unexpired invitation.
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub organization_id: OrganizationId,
+    pub email: String,
+    pub role: OperatorRole,
+}
+
+/// Who accepts an invitation: the account its email already has, or a new one.
+#[derive(Debug, Clone)]
+pub enum Joiner {
+    Existing(OperatorId),
+    New(OperatorAccount),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOperatorSession {
+    pub id_hash: SecretHash,
+    pub operator_id: OperatorId,
+    pub active_organization_id: Option<OrganizationId>,
+    pub now: Timestamp,
+}
+
+/// A live operator session: who, and the organization it acts in with the
+/// operator's role there (`None` when none is chosen or the membership is gone).
+#[derive(Debug, Clone)]
+pub struct OperatorSession {
+    pub operator: OperatorProfile,
+    pub active: Option<(OrganizationId, OperatorRole)>,
+    pub last_seen_at: Timestamp,
+}
+
+/// Which conversations of the inbox, by assignee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Any,
+    Unassigned,
+    Operator(OperatorId),
 }
 
 #[derive(Debug, Clone)]
@@ -91,6 +175,7 @@ pub struct OperatorSummary {
     pub last_activity_at: Timestamp,
     pub visitor_name: String,
     pub last_message: Option<MessagePreview>,
+    pub assignee: Option<Assignee>,
 }
 
 /// Whose events a live stream follows.
@@ -157,5 +242,17 @@ pub fn new_message(role: MessageRole, text: String, now: Timestamp) -> Message {
         role,
         text,
         created_at: now,
+        author_name: None,
+        author: None,
+    }
+}
+
+/// An operator message written by `author` (an operator, or an API key
+/// acting as the organization: `operator_id` `None`).
+pub fn authored_message(author: MessageAuthor, text: String, now: Timestamp) -> Message {
+    Message {
+        author_name: Some(author.name.clone()),
+        author: Some(author),
+        ..new_message(MessageRole::Operator, text, now)
     }
 }

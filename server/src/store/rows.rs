@@ -10,11 +10,14 @@ use echo_protocol::events::LiveEvent;
 use echo_protocol::knowledge::KnowledgeFile;
 use echo_protocol::messages::Message;
 use echo_protocol::operator::{OperatorConversation, VisitorDetails};
+use echo_protocol::team::{
+    ApiKey, Assignee, Membership, MessageAuthor, OperatorProfile, TeamMember,
+};
 use sqlx::Postgres;
 
 use super::model::{
-    ContactSession, Conversation, ConversationSummary, KnowledgeText, OperatorSummary,
-    Organization, SubscriptionStatus,
+    ContactSession, Conversation, ConversationSummary, KnowledgeText, OperatorAccount,
+    OperatorSession, OperatorSummary, Organization, SubscriptionStatus,
 };
 use super::page::{ActivityCursor, Cursor};
 use super::{StoreError, StoreResult};
@@ -39,7 +42,7 @@ pub(crate) trait Row {
 /// The columns [`conversation`] reads, for a `conversations c` table.
 pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.created_at";
 /// The columns [`message`] reads.
-pub(crate) const MESSAGE: &str = "id, role, text, created_at";
+pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name";
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str = "id, name, greet_message, suggestions, subscription_status";
 /// The columns [`contact_session`] reads.
@@ -47,7 +50,16 @@ pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_
 /// The columns [`operator_conversation`] reads (`conversations c` joined
 /// with its `contact_sessions s`).
 pub(crate) const OPERATOR_CONVERSATION: &str =
-    "c.id, c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata";
+    "c.id, c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata, a.id, a.name";
+/// Joins a conversation `c`'s assignee as `a` (for [`OPERATOR_CONVERSATION`]
+/// and [`operator_summary`]).
+pub(crate) const ASSIGNEE_JOIN: &str = "LEFT JOIN operators a ON a.id = c.assignee_id";
+/// The columns [`operator_account`] reads.
+pub(crate) const OPERATOR_ACCOUNT: &str = "id, email, name, password_hash";
+/// The columns [`team_member`] reads (`memberships m` joined with `operators o`).
+pub(crate) const TEAM_MEMBER: &str = "o.id, o.name, o.email, m.role";
+/// The columns [`api_key`] reads.
+pub(crate) const API_KEY: &str = "id, name, created_at";
 /// The columns [`knowledge_text`] reads.
 pub(crate) const KNOWLEDGE_TEXT: &str = "id, name, text";
 
@@ -61,11 +73,87 @@ pub(crate) fn conversation(row: &impl Row, at: usize) -> StoreResult<Conversatio
 }
 
 pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
+    let author_name: Option<String> = row.col(at + 5)?;
+    let author = match &author_name {
+        Some(name) => Some(MessageAuthor {
+            operator_id: row.col(at + 4)?,
+            name: name.clone(),
+        }),
+        None => None,
+    };
     Ok(Message {
         id: row.col(at)?,
         role: row.col(at + 1)?,
         text: row.col(at + 2)?,
         created_at: row.col(at + 3)?,
+        author_name,
+        author,
+    })
+}
+
+/// An operator's ID and name from two nullable columns.
+fn assignee(row: &impl Row, at: usize) -> StoreResult<Option<Assignee>> {
+    let Some(operator_id) = row.col(at)? else {
+        return Ok(None);
+    };
+    Ok(Some(Assignee {
+        operator_id,
+        name: row.col(at + 1)?,
+    }))
+}
+
+pub(crate) fn operator_account(row: &impl Row) -> StoreResult<OperatorAccount> {
+    Ok(OperatorAccount {
+        id: row.col(0)?,
+        email: row.col(1)?,
+        name: row.col(2)?,
+        password_hash: row.col(3)?,
+    })
+}
+
+pub(crate) fn team_member(row: &impl Row) -> StoreResult<TeamMember> {
+    Ok(TeamMember {
+        operator_id: row.col(0)?,
+        name: row.col(1)?,
+        email: row.col(2)?,
+        role: row.col(3)?,
+    })
+}
+
+pub(crate) fn api_key(row: &impl Row) -> StoreResult<ApiKey> {
+    Ok(ApiKey {
+        key_id: row.col(0)?,
+        name: row.col(1)?,
+        created_at: row.col(2)?,
+    })
+}
+
+/// An organization's ID, name and the operator's role there.
+pub(crate) fn membership(row: &impl Row) -> StoreResult<Membership> {
+    Ok(Membership {
+        organization_id: row.col(0)?,
+        name: row.col(1)?,
+        role: row.col(2)?,
+    })
+}
+
+/// `o.id, o.name, o.email, s.last_seen_at, m.organization_id, m.role` of
+/// `operator_sessions s` joined with its operator and (left) its active
+/// membership.
+pub(crate) const OPERATOR_SESSION: &str =
+    "o.id, o.name, o.email, s.last_seen_at, m.organization_id, m.role";
+
+pub(crate) fn operator_session(row: &impl Row) -> StoreResult<OperatorSession> {
+    let organization: Option<echo_protocol::OrganizationId> = row.col(4)?;
+    let role: Option<echo_protocol::team::OperatorRole> = row.col(5)?;
+    Ok(OperatorSession {
+        operator: OperatorProfile {
+            id: row.col(0)?,
+            name: row.col(1)?,
+            email: row.col(2)?,
+        },
+        last_seen_at: row.col(3)?,
+        active: organization.zip(role),
     })
 }
 
@@ -123,8 +211,8 @@ pub(crate) fn conversation_summary(row: &impl Row) -> StoreResult<(Cursor, Conve
     ))
 }
 
-/// As [`conversation_summary`], then `c.last_activity_at` and the
-/// visitor's name.
+/// As [`conversation_summary`], then `c.last_activity_at`, the visitor's
+/// name and the assignee's ID and name.
 pub(crate) fn operator_summary(row: &impl Row) -> StoreResult<(ActivityCursor, OperatorSummary)> {
     let (cursor, summary) = conversation_summary(row)?;
     let last_activity_at: echo_protocol::Timestamp = row.col(8)?;
@@ -138,6 +226,7 @@ pub(crate) fn operator_summary(row: &impl Row) -> StoreResult<(ActivityCursor, O
             last_activity_at,
             visitor_name: row.col(9)?,
             last_message: summary.last_message,
+            assignee: assignee(row, 10)?,
         },
     ))
 }
@@ -154,6 +243,7 @@ pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConve
             email: row.col(5)?,
             metadata: serde_json::from_str(&metadata).context("stored metadata is not JSON")?,
         },
+        assignee: assignee(row, 7)?,
     })
 }
 

@@ -408,7 +408,10 @@ impl TestApp {
         self.client
             .patch(self.url(&format!("/v1/operator/conversations/{conversation}")))
             .bearer_auth(key)
-            .json(&echo_protocol::operator::UpdateConversation { status })
+            .json(&echo_protocol::operator::UpdateConversation {
+                status: Some(status),
+                assignee_id: None,
+            })
             .send()
             .await
             .expect("request sent")

@@ -99,6 +99,7 @@ fn text_of(frame: &crate::helpers::SseFrame) -> String {
         Change::Message { message } => message.text,
         Change::Status { status } => format!("status:{}", status.as_str()),
         Change::Typing { active } => format!("typing:{active}"),
+        Change::Assignment { .. } => "assignment".into(),
     }
 }
 

@@ -6,7 +6,8 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
+use echo_protocol::team::Assignee;
+use echo_protocol::{ConversationId, MessageId, OperatorId, OrganizationId, Timestamp};
 
 use super::events::record_event;
 use super::messages::insert_message;
@@ -14,10 +15,10 @@ use super::sessions::touch_session;
 use super::{PostgresStore, Tx};
 use crate::secrets::SecretHash;
 use crate::store::page::{fetch_limit, paginate};
-use crate::store::rows::{self, CONVERSATION, OPERATOR_CONVERSATION};
+use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
-    ActivityCursor, Conversation, ConversationStore, ConversationSummary, Cursor, OperatorSummary,
-    Page, StoreError, StoreResult, VisitorActivity,
+    ActivityCursor, AssigneeFilter, Conversation, ConversationStore, ConversationSummary, Cursor,
+    OperatorSummary, Page, StoreError, StoreResult, VisitorActivity,
 };
 
 /// The conversation's organization and status, locked for this transaction
@@ -63,6 +64,50 @@ pub(super) async fn change_status(
         organization,
         conversation,
         &Change::Status { status },
+        now,
+    )
+    .await
+}
+
+/// Sets the conversation's assignee and records the event, when it
+/// changes; with `only_if_unassigned`, only when it has none.
+pub(super) async fn change_assignee(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    assignee: Option<OperatorId>,
+    only_if_unassigned: bool,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let changed = sqlx::query(
+        "UPDATE conversations SET assignee_id = $1
+         WHERE id = $2 AND assignee_id IS DISTINCT FROM $1
+           AND (NOT $3 OR assignee_id IS NULL)",
+    )
+    .bind(assignee)
+    .bind(conversation)
+    .bind(only_if_unassigned)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(());
+    }
+    let assignee = match assignee {
+        None => None,
+        Some(id) => Some(Assignee {
+            operator_id: id,
+            name: sqlx::query_scalar("SELECT name FROM operators WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?,
+        }),
+    };
+    record_event(
+        tx,
+        organization,
+        conversation,
+        &Change::Assignment { assignee },
         now,
     )
     .await
@@ -123,6 +168,8 @@ impl ConversationStore for PostgresStore {
             role: MessageRole::Assistant,
             text: greet_message,
             created_at: activity.now,
+            author_name: None,
+            author: None,
         };
         insert_message(&mut tx, organization, id, &greeting, None).await?;
         tx.commit().await?;
@@ -191,18 +238,24 @@ impl ConversationStore for PostgresStore {
         &self,
         organization: OrganizationId,
         status: Option<ConversationStatus>,
+        assignee: AssigneeFilter,
         before: Option<ActivityCursor>,
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
         let cursor = before.unwrap_or(ActivityCursor::START);
+        let (filter, operator) = match assignee {
+            AssigneeFilter::Any => ("$6::TEXT IS NULL", None),
+            AssigneeFilter::Unassigned => ("c.assignee_id IS NULL AND $6::TEXT IS NULL", None),
+            AssigneeFilter::Operator(id) => ("c.assignee_id = $6", Some(id)),
+        };
         let sql = format!(
             "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,
-                    c.last_activity_at, s.name
+                    c.last_activity_at, s.name, a.id, a.name
              FROM conversations c
              JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
-             {LAST_MESSAGE}
+             {LAST_MESSAGE} {ASSIGNEE_JOIN}
              WHERE c.organization_id = $1 AND ($2::TEXT IS NULL OR c.status = $2)
-               AND (c.last_activity_at, c.seq) < ($3, $4)
+               AND (c.last_activity_at, c.seq) < ($3, $4) AND {filter}
              ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT $5"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -211,6 +264,7 @@ impl ConversationStore for PostgresStore {
             .bind(cursor.at)
             .bind(cursor.seq)
             .bind(fetch_limit(limit))
+            .bind(operator)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -228,6 +282,7 @@ impl ConversationStore for PostgresStore {
             "SELECT {OPERATOR_CONVERSATION}
              FROM conversations c
              JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+             {ASSIGNEE_JOIN}
              WHERE c.id = $1 AND c.organization_id = $2"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -249,6 +304,20 @@ impl ConversationStore for PostgresStore {
         let mut tx = self.begin().await?;
         let state = state_in(&mut tx, organization, conversation).await?;
         set_known_status(tx, state, conversation, status, now).await
+    }
+
+    async fn assign(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        assignee: Option<OperatorId>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
+        state_in(&mut tx, organization, conversation).await?;
+        change_assignee(&mut tx, organization, conversation, assignee, false, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn set_status_unscoped(

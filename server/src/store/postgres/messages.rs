@@ -8,7 +8,7 @@ use echo_protocol::events::Change;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 
-use super::conversations::{change_status, conversation_state, state_in};
+use super::conversations::{change_assignee, change_status, conversation_state, state_in};
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
 use crate::store::page::{fetch_limit, paginate};
@@ -31,8 +31,9 @@ pub(super) async fn insert_message(
     let payload = serde_json::to_string(&change).context("encoding an event")?;
     let stored = sqlx::query(
         "WITH stored AS (
-             INSERT INTO messages (id, conversation_id, role, text, created_at, client_id)
-             VALUES ($1, $2, $3, $4, $5, $6)
+             INSERT INTO messages
+             (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10)
              ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
              RETURNING id
          ), touched AS (
@@ -50,6 +51,8 @@ pub(super) async fn insert_message(
     .bind(client_id)
     .bind(organization)
     .bind(payload)
+    .bind(message.author.as_ref().and_then(|a| a.operator_id))
+    .bind(&message.author_name)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -75,7 +78,7 @@ async fn message_by_key(
 
 /// An operator's or assistant's message once the conversation's state is
 /// known (and locked): refused when resolved; an operator's reply
-/// escalates. Commits.
+/// escalates, and assigns an unassigned conversation to its author. Commits.
 async fn add_to(
     mut tx: Tx,
     (organization, status): (OrganizationId, ConversationStatus),
@@ -92,6 +95,17 @@ async fn add_to(
             organization,
             conversation,
             ConversationStatus::Escalated,
+            message.created_at,
+        )
+        .await?;
+    }
+    if let Some(author) = message.author.as_ref().and_then(|a| a.operator_id) {
+        change_assignee(
+            &mut tx,
+            organization,
+            conversation,
+            Some(author),
+            true,
             message.created_at,
         )
         .await?;

@@ -25,6 +25,7 @@ mod listen;
 mod messages;
 mod organizations;
 mod sessions;
+mod team;
 
 use std::sync::Arc;
 use std::time::Duration;

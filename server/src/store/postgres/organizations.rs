@@ -1,11 +1,10 @@
-//! Organizations, operator keys and billing on PostgreSQL.
+//! Organizations and billing on PostgreSQL.
 
 use anyhow::Context;
 use async_trait::async_trait;
 use echo_protocol::{OrganizationId, Timestamp};
 
 use super::{changed_one, PostgresStore};
-use crate::secrets::SecretHash;
 use crate::store::rows::{self, ORGANIZATION};
 use crate::store::{
     NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
@@ -14,17 +13,19 @@ use crate::store::{
 #[async_trait]
 impl OrganizationStore for PostgresStore {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
+        let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO organizations (id, name, greet_message, created_at)
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(org.id)
         .bind(org.name)
-        .bind(org.operator_key_hash.as_str())
         .bind(org.greet_message)
         .bind(org.created_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        super::team::insert_api_key(&mut tx, &org.first_key).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -68,15 +69,6 @@ impl OrganizationStore for PostgresStore {
             .bind(id)
             .execute(&self.pool)
             .await?,
-        )
-    }
-
-    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM organizations WHERE operator_key_hash = $1")
-                .bind(key.as_str())
-                .fetch_optional(&self.pool)
-                .await?,
         )
     }
 

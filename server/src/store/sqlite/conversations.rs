@@ -6,7 +6,8 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
+use echo_protocol::team::Assignee;
+use echo_protocol::{ConversationId, MessageId, OperatorId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::events::record_event;
@@ -15,10 +16,10 @@ use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
 use crate::secrets::SecretHash;
 use crate::store::page::{fetch_limit, paginate};
-use crate::store::rows::{self, CONVERSATION, OPERATOR_CONVERSATION};
+use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
-    ActivityCursor, Conversation, ConversationStore, ConversationSummary, Cursor, OperatorSummary,
-    Page, StoreError, StoreResult, VisitorActivity,
+    ActivityCursor, AssigneeFilter, Conversation, ConversationStore, ConversationSummary, Cursor,
+    OperatorSummary, Page, StoreError, StoreResult, VisitorActivity,
 };
 
 /// The conversation's organization and status (`NotFound` if it does not
@@ -62,6 +63,47 @@ pub(super) fn change_status(
         Change::Status { status },
         now,
     )
+}
+
+/// The inbox's assignee condition on `c` and its parameter (`?6`).
+pub(super) fn assignee_sql(filter: AssigneeFilter) -> (&'static str, Option<OperatorId>) {
+    match filter {
+        AssigneeFilter::Any => ("?6 IS NULL", None),
+        AssigneeFilter::Unassigned => ("c.assignee_id IS NULL AND ?6 IS NULL", None),
+        AssigneeFilter::Operator(id) => ("c.assignee_id = ?6", Some(id)),
+    }
+}
+
+/// Sets the conversation's assignee and records the event, when it
+/// changes; with `only_if_unassigned`, only when it has none.
+pub(super) fn change_assignee(
+    conn: &Connection,
+    organization: OrganizationId,
+    conversation: ConversationId,
+    assignee: Option<OperatorId>,
+    only_if_unassigned: bool,
+    now: Timestamp,
+) -> StoreResult<Option<Published>> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE conversations SET assignee_id = ?1
+             WHERE id = ?2 AND assignee_id IS NOT ?1 AND (NOT ?3 OR assignee_id IS NULL)",
+        )?
+        .execute(params![assignee, conversation, only_if_unassigned])?;
+    if changed == 0 {
+        return Ok(None);
+    }
+    let assignee = match assignee {
+        None => None,
+        Some(id) => Some(Assignee {
+            operator_id: id,
+            name: conn
+                .prepare_cached("SELECT name FROM operators WHERE id = ?1")?
+                .query_row([id], |row| row.get(0))?,
+        }),
+    };
+    let change = Change::Assignment { assignee };
+    record_event(conn, organization, conversation, change, now).map(Some)
 }
 
 /// Sets the status once the conversation's state is known; no event when
@@ -116,6 +158,8 @@ impl ConversationStore for SqliteStore {
                 role: MessageRole::Assistant,
                 text: greet_message,
                 created_at: activity.now,
+                author_name: None,
+                author: None,
             };
             let event = insert_message(conn, organization, id, &greeting, None)?;
             let conversation = Conversation {
@@ -189,21 +233,23 @@ impl ConversationStore for SqliteStore {
         &self,
         organization: OrganizationId,
         status: Option<ConversationStatus>,
+        assignee: AssigneeFilter,
         before: Option<ActivityCursor>,
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
         self.read(move |conn| {
             let cursor = before.unwrap_or(ActivityCursor::START);
+            let (filter, operator) = assignee_sql(assignee);
             let rows = query_all(
                 conn,
                 &format!(
                     "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,
-                            c.last_activity_at, s.name
+                            c.last_activity_at, s.name, a.id, a.name
                      FROM conversations c
                      JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
-                     {LAST_MESSAGE}
+                     {LAST_MESSAGE} {ASSIGNEE_JOIN}
                      WHERE c.organization_id = ?1 AND (?2 IS NULL OR c.status = ?2)
-                       AND (c.last_activity_at, c.seq) < (?3, ?4)
+                       AND (c.last_activity_at, c.seq) < (?3, ?4) AND {filter}
                      ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT ?5"
                 ),
                 params![
@@ -211,7 +257,8 @@ impl ConversationStore for SqliteStore {
                     status,
                     cursor.at,
                     cursor.seq,
-                    fetch_limit(limit)
+                    fetch_limit(limit),
+                    operator
                 ],
                 |row| rows::operator_summary(row),
             )?;
@@ -232,6 +279,7 @@ impl ConversationStore for SqliteStore {
                     "SELECT {OPERATOR_CONVERSATION}
                      FROM conversations c
                      JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+                     {ASSIGNEE_JOIN}
                      WHERE c.id = ?1 AND c.organization_id = ?2"
                 ),
                 params![id, organization],
@@ -251,6 +299,21 @@ impl ConversationStore for SqliteStore {
         self.write_publishing(move |conn| {
             let state = state_in(conn, organization, conversation)?;
             set_known_status(conn, state, conversation, status, now)
+        })
+        .await
+    }
+
+    async fn assign(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        assignee: Option<OperatorId>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.write_publishing(move |conn| {
+            state_in(conn, organization, conversation)?;
+            let events = change_assignee(conn, organization, conversation, assignee, false, now)?;
+            Ok(((), events.into_iter().collect()))
         })
         .await
     }

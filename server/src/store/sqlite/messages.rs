@@ -8,7 +8,7 @@ use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{ConversationId, MessageId, OrganizationId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::conversations::{change_status, conversation_state, state_in};
+use super::conversations::{change_assignee, change_status, conversation_state, state_in};
 use super::events::record_event;
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
@@ -25,8 +25,9 @@ pub(super) fn insert_message(
     client_id: Option<&str>,
 ) -> StoreResult<Published> {
     conn.prepare_cached(
-        "INSERT INTO messages (id, conversation_id, role, text, created_at, client_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO messages
+         (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         message.id,
@@ -34,7 +35,9 @@ pub(super) fn insert_message(
         message.role,
         message.text,
         message.created_at,
-        client_id
+        client_id,
+        message.author.as_ref().and_then(|a| a.operator_id),
+        message.author_name
     ])?;
     conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
         .execute(params![message.created_at, conversation])?;
@@ -45,7 +48,8 @@ pub(super) fn insert_message(
 }
 
 /// An operator's or assistant's message once the conversation's state is
-/// known: refused when resolved; an operator's reply escalates.
+/// known: refused when resolved; an operator's reply escalates, and
+/// assigns an unassigned conversation to the operator who wrote it.
 fn add_to(
     conn: &Connection,
     (organization, status): (OrganizationId, ConversationStatus),
@@ -68,6 +72,16 @@ fn add_to(
             organization,
             conversation,
             ConversationStatus::Escalated,
+            message.created_at,
+        )?);
+    }
+    if let Some(author) = message.author.as_ref().and_then(|a| a.operator_id) {
+        events.extend(change_assignee(
+            conn,
+            organization,
+            conversation,
+            Some(author),
+            true,
             message.created_at,
         )?);
     }

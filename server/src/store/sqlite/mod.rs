@@ -17,6 +17,7 @@ mod knowledge;
 mod messages;
 mod organizations;
 mod sessions;
+mod team;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_billing.sql"),
     include_str!("../../../migrations/sqlite/0004_knowledge.sql"),
     include_str!("../../../migrations/sqlite/0005_event_retention.sql"),
+    include_str!("../../../migrations/sqlite/0006_team.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.

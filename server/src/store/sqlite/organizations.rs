@@ -1,4 +1,4 @@
-//! Organizations, operator keys and billing on SQLite.
+//! Organizations and billing on SQLite.
 
 use anyhow::Context;
 use async_trait::async_trait;
@@ -6,8 +6,7 @@ use echo_protocol::{OrganizationId, Timestamp};
 use rusqlite::params;
 
 use super::{change_one, query_first, SqliteStore};
-use crate::secrets::SecretHash;
-use crate::store::rows::{self, Row, ORGANIZATION};
+use crate::store::rows::{self, ORGANIZATION};
 use crate::store::{
     NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
 };
@@ -16,18 +15,19 @@ use crate::store::{
 impl OrganizationStore for SqliteStore {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
         self.write(move |conn| {
+            // operator_key_hash is a legacy column (see migration 0006).
             conn.execute(
                 "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     org.id,
                     org.name,
-                    org.operator_key_hash.as_str(),
+                    org.first_key.key_hash.as_str(),
                     org.greet_message,
                     org.created_at
                 ],
             )?;
-            Ok(())
+            super::team::insert_api_key(conn, &org.first_key)
         })
         .await
     }
@@ -71,19 +71,6 @@ impl OrganizationStore for SqliteStore {
                 conn,
                 "UPDATE organizations SET greet_message = ?1, suggestions = ?2 WHERE id = ?3",
                 params![greet_message, suggestions, id],
-            )
-        })
-        .await
-    }
-
-    async fn operator_organization(&self, key: &SecretHash) -> StoreResult<Option<OrganizationId>> {
-        let key = key.clone();
-        self.read(move |conn| {
-            query_first(
-                conn,
-                "SELECT id FROM organizations WHERE operator_key_hash = ?1",
-                [key.as_str()],
-                |row| row.col(0),
             )
         })
         .await
