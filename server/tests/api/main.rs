@@ -3,8 +3,10 @@
 //! called over HTTP with the protocol crate's types.
 
 mod helpers;
+mod members;
 
 mod agent;
+mod assignment;
 mod billing;
 mod boundary;
 mod contact_sessions;
@@ -17,4 +19,5 @@ mod pro;
 mod replicas;
 mod scripted_llm;
 mod secrets_in_logs;
+mod team;
 mod widget;

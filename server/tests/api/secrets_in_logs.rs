@@ -12,6 +12,64 @@ use echo_server::secrets::SecretHash;
 use crate::helpers::{cli, visitor_over_http, BIN};
 
 const LLM_KEY: &str = "sk-test-0123456789abcdefSECRET";
+const OWNER_PASSWORD: &str = "owner-passphrase-SECRET";
+const NEW_PASSWORD: &str = "changed-passphrase-SECRET";
+
+/// The owner accepts their invitation, signs in again with a wrong and then
+/// the right password, uses the cookie, changes the password and signs out.
+/// Returns the two session cookies it had.
+async fn operator_session_scenario(
+    client: &reqwest::Client,
+    base: &str,
+    invitation: &str,
+) -> (String, String) {
+    let token = invitation.split_once("#token=").unwrap().1;
+    let cookie_of = |response: &reqwest::Response| {
+        let header = response.headers()["set-cookie"].to_str().unwrap();
+        header.split(';').next().unwrap().to_owned()
+    };
+    let post = |path: &str| client.post(format!("{base}{path}")).header("origin", base);
+    let accepted = post("/v1/auth/invitations/accept")
+        .json(&serde_json::json!({"token": token, "name": "Owner", "password": OWNER_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 200);
+    let wrong = post("/v1/auth/sign-in")
+        .json(&serde_json::json!({"email": "owner@example.com", "password": NEW_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let signed_in = post("/v1/auth/sign-in")
+        .json(&serde_json::json!({"email": "owner@example.com", "password": OWNER_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = cookie_of(&signed_in);
+    let inbox = client
+        .get(format!("{base}/v1/operator/conversations"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(inbox.status(), 200);
+    let changed = post("/v1/auth/password")
+        .header("cookie", &cookie)
+        .json(&serde_json::json!({"currentPassword": OWNER_PASSWORD, "newPassword": NEW_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(changed.status(), 200);
+    let after = cookie_of(&changed);
+    let out = post("/v1/auth/sign-out")
+        .header("cookie", &after)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 204);
+    (cookie, after)
+}
 
 #[tokio::test]
 async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
@@ -20,6 +78,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
 
     let created = Command::new(BIN)
         .args(["--database-url", &db, "org", "create", "--name", "Acme"])
+        .args(["--owner-email", "owner@example.com"])
         .env("RUST_LOG", "trace")
         .output()
         .unwrap();
@@ -31,8 +90,28 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
     let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let operator_key = org["operatorKey"].as_str().unwrap().to_owned();
     let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let owner_url = org["ownerInvitationUrl"].as_str().unwrap().to_owned();
     let mut log = String::from_utf8_lossy(&created.stderr).into_owned();
     cli(&db, &["subscription", "set", &org_id.to_string(), "active"]);
+    let invited = Command::new(BIN)
+        .args([
+            "--database-url",
+            &db,
+            "operator",
+            "invite",
+            &org_id.to_string(),
+        ])
+        .args(["--email", "agent@example.com", "--role", "agent"])
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(invited.status.success());
+    let agent_url = String::from_utf8(invited.stdout).unwrap().trim().to_owned();
+    assert!(
+        agent_url.starts_with("http://127.0.0.1:8787/console/#token=inv_"),
+        "{agent_url}"
+    );
+    log.push_str(&String::from_utf8_lossy(&invited.stderr));
 
     let mut server = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
@@ -63,6 +142,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
     };
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
+    let (cookie, cookie_after_change) = operator_session_scenario(&client, &base, &owner_url).await;
 
     let (token, conversation) = visitor_over_http(&client, &base, org_id).await;
     let messages = format!("{base}/v1/conversations/{conversation}/messages");
@@ -115,7 +195,29 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         "the log did record the requests: {log}"
     );
 
+    let token_of = |url: &str| url.split_once("#token=").unwrap().1.to_owned();
+    let session_token = |cookie: &str| cookie.split_once('=').unwrap().1.to_owned();
+    let password_hash = {
+        let conn = rusqlite::Connection::open(dir.path().join("echo.db")).unwrap();
+        conn.query_row("SELECT password_hash FROM operators", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap()
+    };
     for secret in [
+        OWNER_PASSWORD.to_owned(),
+        NEW_PASSWORD.to_owned(),
+        token_of(&owner_url),
+        SecretHash::of(&token_of(&owner_url)).as_str().to_owned(),
+        token_of(&agent_url),
+        SecretHash::of(&token_of(&agent_url)).as_str().to_owned(),
+        session_token(&cookie),
+        SecretHash::of(&session_token(&cookie)).as_str().to_owned(),
+        session_token(&cookie_after_change),
+        SecretHash::of(&session_token(&cookie_after_change))
+            .as_str()
+            .to_owned(),
+        password_hash,
         token.clone(),
         token[3..].to_owned(),
         SecretHash::of(&token).as_str().to_owned(),
