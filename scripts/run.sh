@@ -29,16 +29,20 @@ if [ ! -s .echo-dev/demo-org.json ]; then
 fi
 org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
 key=$(sed -E 's/.*"operatorKey":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
+# A fresh link each run: the first one creates the demo admin's account,
+# later ones ask for its password (or sign in at /console/ directly).
+invite=$("$server" operator invite "$org" --email admin@acme.example --role admin --public-url "http://$bind" 2>/dev/null)
 
 cat <<MSG
 
   Echo is running.
     Demo host page:  http://$bind/demo.html?organizationId=$org
     Widget alone:    http://$bind/?organizationId=$org
-    Operator console: http://$bind/console/   (sign in with the operator key below)
+    Operator console: $invite
+                      (join as admin@acme.example; afterwards sign in at http://$bind/console/)
     API document:    http://$bind/v1/openapi.json
     Organization ID: $org
-    Operator key:    $key   (also in .echo-dev/demo-org.json; keep it secret)
+    API key:         $key   (for scripts; also in .echo-dev/demo-org.json; keep it secret)
     AI assistant:    ${ECHO_LLM_BASE_URL:-off (set ECHO_LLM_BASE_URL, e.g. http://localhost:11434/v1 for Ollama)}
 
   Ctrl-C stops the server.

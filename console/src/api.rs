@@ -1,33 +1,148 @@
-//! Every call the console makes: the operator API, with the organization's
-//! operator key as the bearer credential, and its event stream.
+//! Every call the console makes: the account calls (`/v1/auth/...`), and
+//! the operator API with the session cookie (the browser sends it on these
+//! same-origin calls) or an API key as the bearer credential, and its event
+//! stream.
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::knowledge::{KnowledgeFile, KnowledgeFileList, SearchResults};
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
     Enhance, OperatorConversation, OperatorConversationPage, OrganizationInfo, UpdateConversation,
-    WidgetSettings,
 };
-use echo_protocol::{ConversationId, FileId};
+use echo_protocol::team::Account;
+use echo_protocol::team::{
+    AcceptInvitation, ApiKey, ApiKeyCreated, ApiKeys, ChooseOrganization, CreateApiKey,
+    CreateInvitation, InvitationCreated, OperatorRole, SignIn, Team, TeamMember, UpdateMember,
+};
+use echo_protocol::{ApiKeyId, ConversationId, FileId, OperatorId, OrganizationId};
 use echo_web::http::{self, ApiError, Body, Call};
 use echo_web::ReadableStreamDefaultReader;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
+use crate::inbox::Owner;
+
+/// The operator API as the signed-in operator (`key` `None`: the cookie)
+/// or with an API key.
 #[derive(Clone)]
 pub struct OperatorApi {
-    key: String,
+    key: Option<String>,
+}
+
+/// The account calls: no credential but the cookie.
+pub mod auth {
+    use super::*;
+
+    async fn account(path: &str, body: Body) -> Result<Account, ApiError> {
+        http::decode(&http::fetch_text(Call::new("POST", path.to_owned()).body(body)).await?)
+    }
+
+    pub async fn me() -> Result<Account, ApiError> {
+        http::decode(&http::fetch_text(Call::new("GET", "/v1/auth/me".into())).await?)
+    }
+
+    pub async fn sign_in(email: String, password: String) -> Result<Account, ApiError> {
+        account("/v1/auth/sign-in", Body::json(&SignIn { email, password })).await
+    }
+
+    pub async fn accept(
+        token: String,
+        name: String,
+        password: String,
+    ) -> Result<Account, ApiError> {
+        let body = AcceptInvitation {
+            token,
+            name,
+            password,
+        };
+        account("/v1/auth/invitations/accept", Body::json(&body)).await
+    }
+
+    pub async fn choose(organization_id: OrganizationId) -> Result<Account, ApiError> {
+        let body = ChooseOrganization { organization_id };
+        account("/v1/auth/organization", Body::json(&body)).await
+    }
+
+    pub async fn sign_out() -> Result<(), ApiError> {
+        http::fetch_text(Call::new("POST", "/v1/auth/sign-out".into())).await?;
+        Ok(())
+    }
 }
 
 impl OperatorApi {
-    pub fn new(key: String) -> Self {
-        Self { key }
+    pub fn with_key(key: String) -> Self {
+        Self { key: Some(key) }
     }
 
-    pub async fn widget_settings(&self) -> Result<WidgetSettings, ApiError> {
-        self.call("GET", "/v1/operator/widget-settings", Body::Empty)
+    pub fn signed_in() -> Self {
+        Self { key: None }
+    }
+
+    pub async fn team(&self) -> Result<Vec<TeamMember>, ApiError> {
+        let team: Team = self.call("GET", "/v1/operator/team", Body::Empty).await?;
+        Ok(team.members)
+    }
+
+    pub async fn set_role(
+        &self,
+        id: OperatorId,
+        role: OperatorRole,
+    ) -> Result<TeamMember, ApiError> {
+        let path = format!("/v1/operator/team/{id}");
+        self.call("PATCH", &path, Body::json(&UpdateMember { role }))
             .await
+    }
+
+    pub async fn remove_member(&self, id: OperatorId) -> Result<(), ApiError> {
+        let path = format!("/v1/operator/team/{id}");
+        http::fetch_text(self.request("DELETE", &path, Body::Empty)).await?;
+        Ok(())
+    }
+
+    pub async fn invite(
+        &self,
+        email: String,
+        role: OperatorRole,
+    ) -> Result<InvitationCreated, ApiError> {
+        let body = CreateInvitation { email, role };
+        self.call("POST", "/v1/operator/invitations", Body::json(&body))
+            .await
+    }
+
+    pub async fn api_keys(&self) -> Result<Vec<ApiKey>, ApiError> {
+        let keys: ApiKeys = self
+            .call("GET", "/v1/operator/api-keys", Body::Empty)
+            .await?;
+        Ok(keys.api_keys)
+    }
+
+    pub async fn create_api_key(&self, name: String) -> Result<ApiKeyCreated, ApiError> {
+        self.call(
+            "POST",
+            "/v1/operator/api-keys",
+            Body::json(&CreateApiKey { name }),
+        )
+        .await
+    }
+
+    pub async fn delete_api_key(&self, id: ApiKeyId) -> Result<(), ApiError> {
+        let path = format!("/v1/operator/api-keys/{id}");
+        http::fetch_text(self.request("DELETE", &path, Body::Empty)).await?;
+        Ok(())
+    }
+
+    pub async fn assign(
+        &self,
+        id: ConversationId,
+        assignee: Option<OperatorId>,
+    ) -> Result<OperatorConversation, ApiError> {
+        let path = format!("/v1/operator/conversations/{id}");
+        let body = UpdateConversation {
+            status: None,
+            assignee_id: Some(assignee),
+        };
+        self.call("PATCH", &path, Body::json(&body)).await
     }
 
     pub async fn organization(&self) -> Result<OrganizationInfo, ApiError> {
@@ -82,9 +197,12 @@ impl OperatorApi {
     pub async fn conversations(
         &self,
         status: Option<ConversationStatus>,
+        owner: Owner,
     ) -> Result<OperatorConversationPage, ApiError> {
         let filter = status.map_or("all", ConversationStatus::as_str);
-        let path = format!("/v1/operator/conversations?status={filter}&limit=50");
+        let assignee = owner.query();
+        let path =
+            format!("/v1/operator/conversations?status={filter}&assignee={assignee}&limit=50");
         self.call("GET", &path, Body::Empty).await
     }
 
@@ -117,8 +235,11 @@ impl OperatorApi {
         status: ConversationStatus,
     ) -> Result<OperatorConversation, ApiError> {
         let path = format!("/v1/operator/conversations/{id}");
-        self.call("PATCH", &path, Body::json(&UpdateConversation { status }))
-            .await
+        let body = UpdateConversation {
+            status: Some(status),
+            assignee_id: None,
+        };
+        self.call("PATCH", &path, Body::json(&body)).await
     }
 
     /// The organization's event stream, resuming after `after`.
@@ -141,7 +262,7 @@ impl OperatorApi {
 
     fn request(&self, method: &'static str, path: &str, body: Body) -> Call<'_> {
         Call::new(method, path.to_owned())
-            .bearer(Some(&self.key))
+            .bearer(self.key.as_deref())
             .body(body)
     }
 

@@ -1,11 +1,13 @@
-//! One conversation: the visitor's details, the messages (assistant and
-//! operator ones rendered as markdown, as the widget does), the reply box
-//! with Enhance, and resolve / escalate / reopen.
+//! One conversation: the visitor's details, who it is assigned to (assign
+//! to me, to a teammate, unassign), the messages (assistant and operator
+//! ones rendered as markdown, as the widget does, each operator message
+//! with its author), the reply box with Enhance, and resolve / escalate /
+//! reopen.
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::MessageRole;
 use echo_protocol::validate::MessageText;
-use echo_protocol::{ConversationId, ErrorCode};
+use echo_protocol::{ConversationId, ErrorCode, OperatorId};
 use echo_web::list::merge;
 use echo_web::markdown::Markdown;
 use leptos::prelude::*;
@@ -57,6 +59,23 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                 Err(e) => console.fail(e),
             }
         });
+    };
+    let assign = move |assignee: Option<OperatorId>| {
+        let Some(api) = console.api() else { return };
+        spawn_local(async move {
+            match api.assign(id, assignee).await {
+                Ok(detail) => {
+                    console.detail.set(Some(detail));
+                    console.refresh_inbox();
+                }
+                Err(e) => console.fail(e),
+            }
+        });
+    };
+    let assignee = move || {
+        console
+            .detail
+            .with(|d| d.as_ref().and_then(|d| d.assignee.clone()))
     };
     let send = move || {
         if sending.get_untracked() {
@@ -116,6 +135,34 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                             </Show>
                         </div>
                     </div>
+                    <div class="assignment">
+                        <span>{move || match assignee() {
+                            Some(a) if Some(a.operator_id) == console.me() => "Assigned to you".to_owned(),
+                            Some(a) => format!("Assigned to {}", a.name),
+                            None => "Unassigned".to_owned(),
+                        }}</span>
+                        <Show when=move || console.me().is_some() && assignee().map(|a| a.operator_id) != console.me()>
+                            <button on:click=move |_| assign(console.me())>"Assign to me"</button>
+                        </Show>
+                        <Show when=move || console.is_admin() && !console.team.with(Vec::is_empty)>
+                            <label class="sr-only" for="assignee">"Assign to"</label>
+                            <select id="assignee" on:change=move |ev| {
+                                let value = event_target_value(&ev);
+                                assign(OperatorId::parse(&value));
+                            }>
+                                <option value="" selected=move || assignee().is_none()>"Assign to..."</option>
+                                {move || console.team.get().into_iter().map(|m| {
+                                    let member = m.operator_id;
+                                    view! {
+                                        <option value=member.to_string() selected=move || assignee().map(|a| a.operator_id) == Some(member)>{m.name}</option>
+                                    }
+                                }).collect_view()}
+                            </select>
+                        </Show>
+                        <Show when=move || assignee().is_some()>
+                            <button on:click=move |_| assign(None)>"Unassign"</button>
+                        </Show>
+                    </div>
                     <dl class="visitor-details">
                         {rows.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd>{v}</dd> }).collect_view()}
                     </dl>
@@ -125,11 +172,16 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                 <For
                     each=move || console.messages.get()
                     key=|m| m.id
-                    children=|m| {
+                    children=move |m| {
+                        let me = console.me();
                         let who = match m.role {
-                            MessageRole::Visitor => "Visitor",
-                            MessageRole::Assistant => "Assistant",
-                            MessageRole::Operator => "You",
+                            MessageRole::Visitor => "Visitor".to_owned(),
+                            MessageRole::Assistant => "Assistant".to_owned(),
+                            MessageRole::Operator => match &m.author {
+                                Some(author) if author.operator_id.is_some() && author.operator_id == me => "You".to_owned(),
+                                Some(author) => author.name.clone(),
+                                None => "Operator".to_owned(),
+                            },
                         };
                         let body = if m.role == MessageRole::Visitor {
                             view! { <p class="body">{m.text}</p> }.into_any()

@@ -1,23 +1,68 @@
-//! The signed-in workspace: the top bar, the inbox with its status tabs
+//! The signed-in workspace: the top bar (pages, organization switcher,
+//! sign-out), the inbox with its status tabs and Mine / Unassigned / All
 //! (kept current by live events, row by row), and the open conversation.
 
 use echo_protocol::conversations::MessagePreview;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::operator::OperatorConversationItem;
+use echo_protocol::team::Assignee;
+use echo_protocol::OperatorId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 
 use crate::conversation::ConversationView;
 use crate::knowledge::KnowledgeView;
-use crate::state::{Console, Tab};
+use crate::state::{Console, Page, Tab};
+use crate::team::{ApiKeysView, TeamView};
+use crate::topbar::TopBar;
 
-/// Applies a live event to the inbox rows of `tab`: a new message moves its
-/// conversation to the top with a new preview; a status change updates the
-/// badge, or removes the row when the tab no longer lists that status.
-/// Returns whether the conversation was already known here (if not, and
-/// the tab should list it, the caller fetches the inbox).
-pub fn apply(rows: &mut Vec<OperatorConversationItem>, tab: Tab, event: &LiveEvent) -> bool {
+/// Whose conversations the inbox lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    All,
+    Mine(OperatorId),
+    Unassigned,
+}
+
+impl Owner {
+    pub fn label(self) -> &'static str {
+        match self {
+            Owner::All => "All",
+            Owner::Mine(_) => "Mine",
+            Owner::Unassigned => "Unassigned",
+        }
+    }
+
+    /// The `assignee=` filter of the inbox call.
+    pub fn query(self) -> &'static str {
+        match self {
+            Owner::All => "all",
+            Owner::Mine(_) => "me",
+            Owner::Unassigned => "none",
+        }
+    }
+
+    pub fn shows(self, assignee: Option<&Assignee>) -> bool {
+        match self {
+            Owner::All => true,
+            Owner::Mine(me) => assignee.is_some_and(|a| a.operator_id == me),
+            Owner::Unassigned => assignee.is_none(),
+        }
+    }
+}
+
+/// Applies a live event to the inbox rows of `tab` and `owner`: a new
+/// message moves its conversation to the top with a new preview; a status
+/// or assignment change updates the row, or removes it when this view no
+/// longer lists it. Returns whether the conversation was already known
+/// here (if not, and this view may list it, the caller fetches the inbox).
+pub fn apply(
+    rows: &mut Vec<OperatorConversationItem>,
+    tab: Tab,
+    owner: Owner,
+    event: &LiveEvent,
+) -> bool {
     let Some(index) = rows
         .iter()
         .position(|row| row.conversation_id == event.conversation_id)
@@ -25,6 +70,7 @@ pub fn apply(rows: &mut Vec<OperatorConversationItem>, tab: Tab, event: &LiveEve
         return match &event.change {
             // A status this tab does not show: nothing to fetch.
             Change::Status { status } => tab.status().is_some_and(|shown| shown != *status),
+            Change::Assignment { assignee } => !owner.shows(assignee.as_ref()),
             _ => false,
         };
     };
@@ -44,6 +90,13 @@ pub fn apply(rows: &mut Vec<OperatorConversationItem>, tab: Tab, event: &LiveEve
                 rows.remove(index);
             } else {
                 rows[index].status = *status;
+            }
+        }
+        Change::Assignment { assignee } => {
+            if owner.shows(assignee.as_ref()) {
+                rows[index].assignee = assignee.clone();
+            } else {
+                rows.remove(index);
             }
         }
         Change::Typing { .. } => {}
@@ -66,22 +119,32 @@ pub fn Workspace() -> impl IntoView {
     });
 
     if let Some(api) = console.api() {
+        let admin = console.is_admin();
         spawn_local(async move {
             match api.organization().await {
                 Ok(plan) => console.plan.set(Some(plan)),
                 Err(e) => console.fail(e),
             }
+            if admin {
+                match api.team().await {
+                    Ok(team) => console.team.set(team),
+                    Err(e) => console.fail(e),
+                }
+            }
         });
     }
 
-    // The inbox follows the tab and every live change.
+    // The inbox follows the tabs and every live change.
     Effect::new(move |_| {
-        let tab = console.tab.get();
+        let (tab, owner) = (console.tab.get(), console.owner.get());
         console.inbox_version.track();
         let Some(api) = console.api() else { return };
         spawn_local(async move {
-            match api.conversations(tab.status()).await {
-                Ok(page) if console.tab.get_untracked() == tab => {
+            match api.conversations(tab.status(), owner).await {
+                Ok(page)
+                    if console.tab.get_untracked() == tab
+                        && console.owner.get_untracked() == owner =>
+                {
                     console.conversations.set(page.conversations)
                 }
                 Ok(_) => {}
@@ -89,47 +152,68 @@ pub fn Workspace() -> impl IntoView {
             }
         });
     });
+    let owners = move || {
+        let mut owners = Vec::with_capacity(3);
+        if let Some(me) = console.me() {
+            owners.push(Owner::Mine(me));
+        }
+        owners.extend([Owner::Unassigned, Owner::All]);
+        owners
+    };
+    let page = move || console.page.get();
 
     view! {
-        <header class="topbar">
-            <strong>"Echo console"</strong>
-            <span class=move || if console.live.get() { "live on" } else { "live" }>
-                {move || if console.live.get() { "Live" } else { "Reconnecting..." }}
-            </span>
-            <button
-                class="ghost"
-                aria-pressed=move || console.knowledge.get().to_string()
-                on:click=move |_| console.knowledge.update(|k| *k = !*k)
-            >{move || if console.knowledge.get() { "Inbox" } else { "Knowledge base" }}</button>
-            <button class="ghost" on:click=move |_| console.sign_out()>"Sign out"</button>
-        </header>
-        <Show when=move || console.knowledge.get()>
+        <TopBar/>
+        <Show when=move || page() == Page::Knowledge>
             <KnowledgeView/>
         </Show>
-        <div class="layout" class:hidden=move || console.knowledge.get()>
+        <Show when=move || page() == Page::Team>
+            <TeamView/>
+        </Show>
+        <Show when=move || page() == Page::ApiKeys>
+            <ApiKeysView/>
+        </Show>
+        <div class="layout" class:hidden=move || page() != Page::Inbox>
             <aside class="inbox">
-                <div class="tabs" role="tablist" aria-label="Status">
-                    {Tab::ALL.into_iter().map(|tab| view! {
-                        <button
-                            role="tab"
-                            aria-selected=move || (console.tab.get() == tab).to_string()
-                            on:click=move |_| {
-                                // No rows of the previous tab while this one loads.
-                                if console.tab.get_untracked() != tab {
-                                    console.conversations.set(Vec::new());
-                                    console.tab.set(tab);
+                <div class="filters">
+                    <div class="tabs owners" role="tablist" aria-label="Assignee">
+                        {move || owners().into_iter().map(|owner| view! {
+                            <button
+                                role="tab"
+                                aria-selected=move || (console.owner.get() == owner).to_string()
+                                on:click=move |_| {
+                                    if console.owner.get_untracked() != owner {
+                                        console.conversations.set(Vec::new());
+                                        console.owner.set(owner);
+                                    }
                                 }
-                            }
-                        >{tab.label()}</button>
-                    }).collect_view()}
+                            >{owner.label()}</button>
+                        }).collect_view()}
+                    </div>
+                    <div class="tabs" role="tablist" aria-label="Status">
+                        {Tab::ALL.into_iter().map(|tab| view! {
+                            <button
+                                role="tab"
+                                aria-selected=move || (console.tab.get() == tab).to_string()
+                                on:click=move |_| {
+                                    // No rows of the previous tab while this one loads.
+                                    if console.tab.get_untracked() != tab {
+                                        console.conversations.set(Vec::new());
+                                        console.tab.set(tab);
+                                    }
+                                }
+                            >{tab.label()}</button>
+                        }).collect_view()}
+                    </div>
                 </div>
                 <ul class="list" aria-label="Conversations">
                     <For
                         each=move || console.conversations.get()
-                        key=|c| (c.conversation_id, c.last_activity_at, c.status)
+                        key=|c| (c.conversation_id, c.last_activity_at, c.status, c.assignee.as_ref().map(|a| a.operator_id))
                         children=move |c| {
                             let id = c.conversation_id;
                             let preview = c.last_message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+                            let assignee = c.assignee.as_ref().map(|a| a.name.clone());
                             view! {
                                 <li>
                                     <button
@@ -142,6 +226,7 @@ pub fn Workspace() -> impl IntoView {
                                             <span class=format!("badge {}", c.status.as_str())>{c.status.as_str()}</span>
                                         </span>
                                         <span class="preview">{preview}</span>
+                                        <span class="assignee">{assignee.map(|name| format!("Assigned to {name}"))}</span>
                                     </button>
                                 </li>
                             }
@@ -181,6 +266,7 @@ mod tests {
             last_activity_at: Timestamp(n as i64),
             visitor_name: format!("visitor {n}"),
             last_message: None,
+            assignee: None,
         }
     }
 
@@ -203,10 +289,13 @@ mod tests {
             role: MessageRole::Visitor,
             text: "Still there?".into(),
             created_at: Timestamp(50),
+            author_name: None,
+            author: None,
         };
         assert!(apply(
             &mut rows,
             Tab::All,
+            Owner::All,
             &event(1, Change::Message { message })
         ));
         assert_eq!(rows[0].conversation_id, id(1));
@@ -223,11 +312,13 @@ mod tests {
         assert!(apply(
             &mut rows.clone(),
             Tab::All,
+            Owner::All,
             &event(1, resolved.clone())
         ));
         assert!(apply(
             &mut rows,
             Tab::Unresolved,
+            Owner::All,
             &event(1, resolved.clone())
         ));
         assert!(rows.is_empty(), "the unresolved tab no longer lists it");
@@ -235,9 +326,80 @@ mod tests {
         assert!(!apply(
             &mut rows,
             Tab::Resolved,
+            Owner::All,
             &event(1, resolved.clone())
         ));
         // Unknown and not this tab's status: nothing to fetch.
-        assert!(apply(&mut rows, Tab::Escalated, &event(1, resolved)));
+        assert!(apply(
+            &mut rows,
+            Tab::Escalated,
+            Owner::All,
+            &event(1, resolved)
+        ));
+    }
+}
+
+#[cfg(test)]
+mod assignment_tests {
+    use super::*;
+    use echo_protocol::conversations::ConversationStatus;
+    use echo_protocol::{ConversationId, Timestamp};
+
+    fn operator(n: u128) -> Assignee {
+        Assignee {
+            operator_id: OperatorId::from_uuid(uuid::Uuid::from_u128(n)),
+            name: format!("operator {n}"),
+        }
+    }
+
+    fn row(assignee: Option<Assignee>) -> OperatorConversationItem {
+        OperatorConversationItem {
+            conversation_id: ConversationId::from_uuid(uuid::Uuid::from_u128(1)),
+            status: ConversationStatus::Escalated,
+            created_at: Timestamp(0),
+            last_activity_at: Timestamp(0),
+            visitor_name: "v".into(),
+            last_message: None,
+            assignee,
+        }
+    }
+
+    fn assigned(to: Option<Assignee>) -> LiveEvent {
+        LiveEvent {
+            position: 2,
+            conversation_id: ConversationId::from_uuid(uuid::Uuid::from_u128(1)),
+            change: Change::Assignment { assignee: to },
+        }
+    }
+
+    #[test]
+    fn an_assignment_updates_the_row_or_leaves_the_view() {
+        let me = operator(7);
+        let mine = Owner::Mine(me.operator_id);
+        let mut rows = vec![row(None)];
+        assert!(apply(
+            &mut rows,
+            Tab::All,
+            Owner::All,
+            &assigned(Some(me.clone()))
+        ));
+        assert_eq!(rows[0].assignee, Some(me.clone()));
+        let mut unassigned = vec![row(None)];
+        assert!(apply(
+            &mut unassigned,
+            Tab::All,
+            Owner::Unassigned,
+            &assigned(Some(me.clone()))
+        ));
+        assert!(unassigned.is_empty());
+        // Assigned to me while I look at Mine: fetch the row.
+        assert!(!apply(&mut Vec::new(), Tab::All, mine, &assigned(Some(me))));
+        // Assigned to someone else: not mine, nothing to fetch.
+        assert!(apply(
+            &mut Vec::new(),
+            Tab::All,
+            mine,
+            &assigned(Some(operator(8)))
+        ));
     }
 }

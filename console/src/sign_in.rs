@@ -1,14 +1,104 @@
-//! Signing in with the organization's operator key (kept in sessionStorage).
+//! Getting in: sign-in with email and password (or, for scripts and older
+//! set-ups, an API key kept in sessionStorage), the accept page an
+//! invitation link opens, and the organization chooser for operators who
+//! belong to several.
 
 use echo_protocol::ErrorCode;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::OperatorApi;
-use crate::state::{session_storage, Console, KEY_STORAGE};
+use crate::api::{auth, OperatorApi};
+use crate::state::{session_storage, Auth, Console, KEY_STORAGE};
+
+/// The token of an invitation link (`/console/#token=...`), if this is one.
+pub fn invitation_token() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let token = hash
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))?;
+    (!token.is_empty()).then(|| token.to_owned())
+}
+
+/// Removes the token from the address bar (and so from history).
+fn forget_invitation_link() {
+    if let Some(window) = web_sys::window() {
+        if let Ok(history) = window.history() {
+            let _ =
+                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
+        }
+    }
+}
 
 #[component]
 pub fn SignIn() -> impl IntoView {
+    let with_key = RwSignal::new(false);
+    view! {
+        <main class="sign-in">
+            {move || if with_key.get() {
+                view! { <KeyForm back=with_key/> }.into_any()
+            } else {
+                view! { <PasswordForm with_key=with_key/> }.into_any()
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn PasswordForm(with_key: RwSignal<bool>) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (e, p) = (
+            email.get_untracked().trim().to_owned(),
+            password.get_untracked(),
+        );
+        if e.is_empty() || p.is_empty() {
+            error.set(Some("Enter your email and password.".into()));
+            return;
+        }
+        pending.set(true);
+        spawn_local(async move {
+            match auth::sign_in(e, p).await {
+                Ok(account) => console.signed_in(account),
+                Err(failure) => {
+                    error.set(Some(failure.message().to_owned()));
+                    pending.set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h1>"Echo console"</h1>
+            <p class="muted">"Sign in to your team's inbox."</p>
+            <label for="email">"Email"</label>
+            <input id="email" type="email" autocomplete="username"
+                prop:value=move || email.get()
+                on:input=move |ev| email.set(event_target_value(&ev)) />
+            <label for="password">"Password"</label>
+            <input id="password" type="password" autocomplete="current-password"
+                prop:value=move || password.get()
+                on:input=move |ev| password.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby="sign-in-error" />
+            <p id="sign-in-error" class="error" role="alert">{move || error.get()}</p>
+            <button class="primary" type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { "Signing in..." } else { "Sign in" }}
+            </button>
+            <button type="button" class="link" on:click=move |_| with_key.set(true)>
+                "Use an API key instead"
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn KeyForm(back: RwSignal<bool>) -> impl IntoView {
     let console = expect_context::<Console>();
     let key = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -17,17 +107,20 @@ pub fn SignIn() -> impl IntoView {
         ev.prevent_default();
         let candidate = key.get_untracked().trim().to_owned();
         if candidate.is_empty() {
-            error.set(Some("Enter your organization's operator key.".into()));
+            error.set(Some("Enter one of your organization's API keys.".into()));
             return;
         }
         pending.set(true);
         spawn_local(async move {
-            match OperatorApi::new(candidate.clone()).widget_settings().await {
+            match OperatorApi::with_key(candidate.clone())
+                .organization()
+                .await
+            {
                 Ok(_) => {
                     if let Some(storage) = session_storage() {
                         let _ = storage.set_item(KEY_STORAGE, &candidate);
                     }
-                    console.key.set(Some(candidate));
+                    console.auth.set(Auth::Key(candidate));
                 }
                 Err(e) if e.is(ErrorCode::Unauthorized) => {
                     error.set(Some("That key was not accepted.".into()))
@@ -38,26 +131,128 @@ pub fn SignIn() -> impl IntoView {
         });
     };
     view! {
+        <form class="card" on:submit=submit>
+            <h1>"Echo console"</h1>
+            <p class="muted">"Sign in with one of your organization's API keys (for scripts and shared screens; it acts as the organization, not as a person)."</p>
+            <label for="operator-key">"API key"</label>
+            <input
+                id="operator-key"
+                type="password"
+                autocomplete="off"
+                placeholder="ok_..."
+                prop:value=move || key.get()
+                on:input=move |ev| key.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().to_string()
+                aria-describedby="operator-key-error"
+            />
+            <p id="operator-key-error" class="error" role="alert">{move || error.get()}</p>
+            <button class="primary" type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { "Signing in..." } else { "Sign in" }}
+            </button>
+            <button type="button" class="link" on:click=move |_| back.set(false)>
+                "Sign in with email and password"
+            </button>
+        </form>
+    }
+}
+
+#[component]
+pub fn AcceptInvitation(token: RwSignal<Option<String>>) -> impl IntoView {
+    let console = expect_context::<Console>();
+    let name = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(secret) = token.get_untracked() else {
+            return;
+        };
+        pending.set(true);
+        let (n, p) = (name.get_untracked(), password.get_untracked());
+        spawn_local(async move {
+            match auth::accept(secret, n, p).await {
+                Ok(account) => {
+                    forget_invitation_link();
+                    console.signed_in(account);
+                    token.set(None);
+                }
+                Err(failure) => {
+                    error.set(Some(match failure.code() {
+                        Some(ErrorCode::NotFound) => "This invitation link was used already or has expired. Ask an admin of your team for a new one.".into(),
+                        Some(ErrorCode::Unauthorized) => "This email already has an Echo account: enter that account's password.".into(),
+                        _ => failure.message().to_owned(),
+                    }));
+                    pending.set(false);
+                }
+            }
+        });
+    };
+    let skip = move |_| {
+        forget_invitation_link();
+        token.set(None);
+    };
+    view! {
         <main class="sign-in">
             <form class="card" on:submit=submit>
-                <h1>"Echo console"</h1>
-                <p class="muted">"Sign in with your organization's operator key."</p>
-                <label for="operator-key">"Operator key"</label>
-                <input
-                    id="operator-key"
-                    type="password"
-                    autocomplete="off"
-                    placeholder="ok_..."
-                    prop:value=move || key.get()
-                    on:input=move |ev| key.set(event_target_value(&ev))
-                    aria-invalid=move || error.get().is_some().to_string()
-                    aria-describedby="operator-key-error"
-                />
-                <p id="operator-key-error" class="error" role="alert">{move || error.get()}</p>
+                <h1>"Join your team on Echo"</h1>
+                <p class="muted">"You were invited to answer your company's support chat. Choose how your name appears to visitors, and a password."</p>
+                <label for="name">"Your name"</label>
+                <input id="name" autocomplete="name" maxlength="100"
+                    prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+                <label for="new-password">"Password"</label>
+                <input id="new-password" type="password" autocomplete="new-password"
+                    aria-describedby="password-hint accept-error"
+                    prop:value=move || password.get()
+                    on:input=move |ev| password.set(event_target_value(&ev)) />
+                <p id="password-hint" class="muted hint">"At least 10 characters. Already have an Echo account with this email? Enter its password; your name stays as it is."</p>
+                <p id="accept-error" class="error" role="alert">{move || error.get()}</p>
                 <button class="primary" type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in..." } else { "Sign in" }}
+                    {move || if pending.get() { "Joining..." } else { "Join the team" }}
                 </button>
+                <button type="button" class="link" on:click=skip>"I already have access: sign in"</button>
             </form>
+        </main>
+    }
+}
+
+#[component]
+pub fn ChooseOrganization() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let organizations = move || {
+        console.auth.with(|auth| match auth {
+            Auth::Session(account) => account.organizations.clone(),
+            _ => Vec::new(),
+        })
+    };
+    view! {
+        <main class="sign-in">
+            <div class="card">
+                <h1>"Choose an organization"</h1>
+                <p class="muted">"You belong to several teams. Which inbox do you want to open?"</p>
+                <ul class="choices">
+                    {move || organizations().into_iter().map(|m| {
+                        let id = m.organization_id;
+                        view! {
+                            <li>
+                                <button class="choice" on:click=move |_| {
+                                    spawn_local(async move {
+                                        match auth::choose(id).await {
+                                            Ok(account) => console.signed_in(account),
+                                            Err(e) => console.fail(e),
+                                        }
+                                    });
+                                }>
+                                    <strong>{m.name.clone()}</strong>
+                                    <span class="muted">{m.role.as_str()}</span>
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <button type="button" class="link" on:click=move |_| console.sign_out()>"Sign out"</button>
+            </div>
         </main>
     }
 }

@@ -1,4 +1,5 @@
-//! The console's state, provided once: who is signed in, the inbox, the open
+//! The console's state, provided once: who is signed in (an operator with
+//! a session, or an API key), the page shown, the inbox, the open
 //! conversation, the live stream, toasts. Views read its signals and call
 //! its methods.
 
@@ -6,15 +7,16 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::{OperatorConversation, OperatorConversationItem, OrganizationInfo};
-use echo_protocol::{ConversationId, ErrorCode};
+use echo_protocol::team::{Account, OperatorRole, TeamMember};
+use echo_protocol::{ConversationId, ErrorCode, OperatorId};
 use echo_web::http::ApiError;
 use echo_web::list::merge;
 use echo_web::{follow, sleep, OpenError, Signal};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::OperatorApi;
-use crate::inbox;
+use crate::api::{auth, OperatorApi};
+use crate::inbox::{self, Owner};
 
 pub const KEY_STORAGE: &str = "echo_operator_key";
 
@@ -52,13 +54,36 @@ impl Tab {
     }
 }
 
+/// Who uses the console.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    /// Asking the server whether the cookie still signs someone in.
+    Checking,
+    SignedOut,
+    /// An API key (kept in sessionStorage): the organization, no person.
+    Key(String),
+    Session(Account),
+}
+
+/// The page of the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Inbox,
+    Knowledge,
+    Team,
+    ApiKeys,
+}
+
 /// The console's state, provided once.
 #[derive(Clone, Copy)]
 pub struct Console {
-    /// The knowledge base page is shown instead of the inbox.
-    pub knowledge: RwSignal<bool>,
-    pub key: RwSignal<Option<String>>,
+    pub page: RwSignal<Page>,
+    pub auth: RwSignal<Auth>,
     pub tab: RwSignal<Tab>,
+    /// Whose conversations the inbox lists.
+    pub owner: RwSignal<Owner>,
+    /// The team, for the assignee picker (admins only; empty otherwise).
+    pub team: RwSignal<Vec<TeamMember>>,
     pub conversations: RwSignal<Vec<OperatorConversationItem>>,
     /// Bumped to refetch the inbox (after a live event or an action).
     pub inbox_version: RwSignal<u32>,
@@ -74,8 +99,78 @@ pub struct Console {
 }
 
 impl Console {
+    pub fn new() -> Self {
+        let key = session_storage().and_then(|s| s.get_item(KEY_STORAGE).ok().flatten());
+        Self {
+            page: RwSignal::new(Page::Inbox),
+            auth: RwSignal::new(key.map_or(Auth::Checking, Auth::Key)),
+            tab: RwSignal::new(Tab::Unresolved),
+            owner: RwSignal::new(Owner::All),
+            team: RwSignal::new(Vec::new()),
+            conversations: RwSignal::new(Vec::new()),
+            inbox_version: RwSignal::new(0),
+            selected: RwSignal::new(None),
+            detail: RwSignal::new(None),
+            messages: RwSignal::new(Vec::new()),
+            live: RwSignal::new(false),
+            toasts: RwSignal::new(Vec::new()),
+            plan: RwSignal::new(None),
+            assistant_typing: RwSignal::new(false),
+        }
+    }
+
+    /// The operator API, once someone acts in an organization.
     pub fn api(&self) -> Option<OperatorApi> {
-        self.key.get_untracked().map(OperatorApi::new)
+        self.auth.with_untracked(|auth| match auth {
+            Auth::Key(key) => Some(OperatorApi::with_key(key.clone())),
+            Auth::Session(account) if account.active_organization_id.is_some() => {
+                Some(OperatorApi::signed_in())
+            }
+            _ => None,
+        })
+    }
+
+    /// The signed-in operator (not with an API key).
+    pub fn me(&self) -> Option<OperatorId> {
+        self.auth.with(|auth| match auth {
+            Auth::Session(account) => Some(account.operator.id),
+            _ => None,
+        })
+    }
+
+    /// Whether the team, API keys, settings and knowledge base are open to
+    /// the user: an admin of the active organization, or an API key.
+    pub fn is_admin(&self) -> bool {
+        self.auth.with(|auth| match auth {
+            Auth::Key(_) => true,
+            Auth::Session(account) => account.organizations.iter().any(|m| {
+                Some(m.organization_id) == account.active_organization_id
+                    && m.role == OperatorRole::Admin
+            }),
+            _ => false,
+        })
+    }
+
+    /// After sign-in, invitation acceptance or an organization switch.
+    pub fn signed_in(&self, account: Account) {
+        self.selected.set(None);
+        self.detail.set(None);
+        self.conversations.set(Vec::new());
+        self.team.set(Vec::new());
+        self.page.set(Page::Inbox);
+        self.owner.set(Owner::All);
+        self.auth.set(Auth::Session(account));
+    }
+
+    /// Asks the server who the cookie signs in (on start-up).
+    pub fn check_session(&self) {
+        let console = *self;
+        spawn_local(async move {
+            match auth::me().await {
+                Ok(account) => console.signed_in(account),
+                Err(_) => console.auth.set(Auth::SignedOut),
+            }
+        });
     }
 
     pub fn toast(&self, message: impl Into<String>) {
@@ -88,23 +183,38 @@ impl Console {
         });
     }
 
-    /// A failure: a rejected key signs out; anything else is a toast.
+    /// A failure: a rejected credential signs out; anything else is a toast.
     pub fn fail(&self, failure: ApiError) {
         if failure.is(ErrorCode::Unauthorized) {
-            self.sign_out();
-            self.toast("The operator key was not accepted. Please sign in again.");
+            let key = matches!(self.auth.get_untracked(), Auth::Key(_));
+            self.forget();
+            self.toast(if key {
+                "The API key was not accepted. Please sign in again."
+            } else {
+                "Your session has ended. Please sign in again."
+            });
         } else {
             self.toast(failure.message());
         }
     }
 
+    /// Signs out: ends the session on the server, forgets an API key.
     pub fn sign_out(&self) {
+        if matches!(self.auth.get_untracked(), Auth::Session(_)) {
+            spawn_local(async move {
+                let _ = auth::sign_out().await;
+            });
+        }
+        self.forget();
+    }
+
+    fn forget(&self) {
         if let Some(storage) = session_storage() {
             let _ = storage.remove_item(KEY_STORAGE);
         }
         self.selected.set(None);
         self.detail.set(None);
-        self.key.set(None);
+        self.auth.set(Auth::SignedOut);
     }
 
     /// After events were lost (pruned while disconnected): fetch the inbox
@@ -127,8 +237,15 @@ impl Console {
         self.messages.set(Vec::new());
         let Some(api) = self.api() else { return };
         let console = *self;
+        let admin = self.is_admin();
         spawn_local(async move {
             let (detail, messages) = (api.conversation(id).await, api.messages(id).await);
+            // The assignee picker lists whoever joined since the last look.
+            if admin {
+                if let Ok(team) = api.team().await {
+                    console.team.set(team);
+                }
+            }
             if console.selected.get_untracked() != Some(id) {
                 return;
             }
@@ -163,12 +280,17 @@ impl Console {
                     d.status = *status;
                 }
             }),
+            Change::Assignment { assignee } if selected => self.detail.update(|d| {
+                if let Some(d) = d {
+                    d.assignee = assignee.clone();
+                }
+            }),
             _ => {}
         }
-        let tab = self.tab.get_untracked();
+        let (tab, owner) = (self.tab.get_untracked(), self.owner.get_untracked());
         let mut known = false;
         self.conversations
-            .update(|rows| known = inbox::apply(rows, tab, &event));
+            .update(|rows| known = inbox::apply(rows, tab, owner, &event));
         if !known {
             // A conversation this tab does not list yet: its row (with the
             // visitor's name) comes from the server.
@@ -195,7 +317,7 @@ impl Console {
                     })
                 }
             };
-            let stopped = || abort.aborted() || console.key.get_untracked().is_none();
+            let stopped = || abort.aborted() || console.api().is_none();
             let refused = follow(open, stopped, |signal| match signal {
                 Signal::Ready { first } => {
                     console.live.set(true);

@@ -6,7 +6,7 @@
 // console shows the pro features locked with the reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startScriptedLlm, launchBrowser, newPage, shot, signIn } from "./helpers.mjs";
+import { startServer, startScriptedLlm, launchBrowser, newPage, shot, signIn, signInWithKey } from "./helpers.mjs";
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,8 +43,7 @@ after(async () => {
 async function openConsole(key) {
   const page = await newPage(browser, { width: 1100, height: 720 });
   await page.goto(`${server.url}/console/`);
-  await page.getByLabel("Operator key").fill(key);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithKey(page, key);
   await page.getByRole("tab", { name: "Unresolved", exact: true }).waitFor();
   return page;
 }

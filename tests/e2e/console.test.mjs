@@ -3,7 +3,7 @@
 // operator resolves and the widget closes its input.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signIn, sessionToken, api, currentConversationId } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signIn, sessionToken, api, currentConversationId, signInWithKey } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -17,8 +17,7 @@ after(async () => {
 async function openConsole() {
   const page = await newPage(browser, { width: 1100, height: 720 });
   await page.goto(`${server.url}/console/`);
-  await page.getByLabel("Operator key").fill(server.org.operatorKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithKey(page, server.org.operatorKey);
   await page.getByRole("tab", { name: "Unresolved", exact: true }).waitFor();
   await page.getByText("Live", { exact: true }).waitFor();
   return page;
@@ -27,18 +26,17 @@ async function openConsole() {
 test("sign-in refuses a wrong key and keeps the right one for the tab's session", async () => {
   const page = await newPage(browser, { width: 1100, height: 720 });
   await page.goto(`${server.url}/console/`);
-  await page.getByLabel("Operator key").fill("ok_not-a-real-key");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInWithKey(page, "ok_not-a-real-key");
   await page.getByText("That key was not accepted.").waitFor();
-  await shot(page, "console-sign-in");
-  await page.getByLabel("Operator key").fill(server.org.operatorKey);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("tab", { name: "All" }).waitFor();
+  await shot(page, "console-sign-in-key");
+  await page.getByLabel("API key").fill(server.org.operatorKey);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).waitFor();
   assert.equal(await page.evaluate(() => sessionStorage.getItem("echo_operator_key")), server.org.operatorKey);
   await page.reload();
-  await page.getByRole("tab", { name: "All" }).waitFor();
+  await page.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).waitFor();
   await page.getByRole("button", { name: "Sign out" }).click();
-  await page.getByLabel("Operator key").waitFor();
+  await page.getByLabel("Email").waitFor();
 });
 
 test("visitor and operator talk live; escalation and resolution reach the widget", async () => {
@@ -111,7 +109,7 @@ test("enhance is shown locked, with the reason, when the plan or the server lack
   await signIn(widget, { name: "Pro Prospect", email: "pro@example.com" });
   await widget.getByRole("button", { name: "Start chat" }).click();
   await widget.getByText("Hello! How can we help?").waitFor();
-  await page.getByRole("tab", { name: "All", exact: true }).click();
+  await page.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).click();
   await page.getByRole("button", { name: /Pro Prospect/ }).first().click();
   const button = page.getByRole("button", { name: "Enhance (Pro)" });
   await button.waitFor();
@@ -121,7 +119,7 @@ test("enhance is shown locked, with the reason, when the plan or the server lack
 
   server.admin("subscription", "set", server.orgId, "active");
   await page.reload();
-  await page.getByRole("tab", { name: "All", exact: true }).click();
+  await page.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).click();
   await page.getByRole("button", { name: /Pro Prospect/ }).first().click();
   await page.getByText("No language model is configured on this server.").waitFor();
   server.admin("subscription", "set", server.orgId, "inactive");

@@ -113,6 +113,13 @@ export async function newPage(browser, viewport = { width: 400, height: 640 }) {
   return page;
 }
 
+/** On the console's sign-in page: signs in with an API key instead of a password. */
+export async function signInWithKey(page, key) {
+  await page.getByRole("button", { name: "Use an API key instead" }).click();
+  await page.getByLabel("API key").fill(key);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+}
+
 export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }

@@ -5,8 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   startServer, launchBrowser, newPage, shot, signIn, sessionToken, api, currentConversationId,
-  eventually,
-} from "./helpers.mjs";
+  eventually, signInWithKey } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -32,9 +31,8 @@ test("a server restart mid-conversation: both sides catch up, nothing doubled", 
   // The operator console has the conversation open through the restart too.
   const consolePage = await newPage(browser, { width: 1100, height: 720 });
   await consolePage.goto(`${server.url}/console/`);
-  await consolePage.getByLabel("Operator key").fill(server.org.operatorKey);
-  await consolePage.getByRole("button", { name: "Sign in" }).click();
-  await consolePage.getByRole("tab", { name: "All", exact: true }).click();
+  await signInWithKey(consolePage, server.org.operatorKey);
+  await consolePage.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).click();
   await consolePage.getByRole("button", { name: /Ada Lovelace/ }).first().click();
   await consolePage.locator(".msg.operator").getByText("Before the restart").waitFor();
 

@@ -34,6 +34,8 @@ mod tests {
             role: MessageRole::Visitor,
             text: format!("m{n}"),
             created_at: Timestamp(n as i64),
+            author_name: None,
+            author: None,
         }
     }
 

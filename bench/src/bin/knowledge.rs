@@ -20,8 +20,7 @@ use std::time::{Duration, Instant};
 use echo_protocol::{FileId, OrganizationId, Timestamp};
 use echo_server::knowledge::{Change, KnowledgeBase};
 use echo_server::live::Hub;
-use echo_server::secrets::OperatorKey;
-use echo_server::store::{KnowledgeText, NewKnowledgeFile, NewOrganization, SqliteStore, Store};
+use echo_server::store::{KnowledgeText, NewKnowledgeFile, SqliteStore, Store};
 
 const QUERIES: usize = 1_000;
 const VOCABULARY: usize = 5_000;
@@ -85,17 +84,10 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn organization(store: &dyn Store, name: &str) -> anyhow::Result<OrganizationId> {
-    let id = OrganizationId::from_uuid(uuid::Uuid::new_v4());
-    store
-        .create_organization(NewOrganization {
-            id,
-            name: name.into(),
-            operator_key_hash: OperatorKey::generate().hash(),
-            greet_message: "Hi".into(),
-            created_at: Timestamp(0),
-        })
-        .await?;
-    Ok(id)
+    let created =
+        echo_server::admin::create_organization(store, &echo_server::clock::Clock::system(), name)
+            .await?;
+    Ok(created.organization_id)
 }
 
 #[tokio::main]

@@ -293,6 +293,8 @@ impl Chat {
             }
             Change::Status { status } => self.status.set(status),
             Change::Typing { active } => self.set_typing(active),
+            // Operator streams only; a visitor's never carries them.
+            Change::Assignment { .. } => {}
         }
     }
 

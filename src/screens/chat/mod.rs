@@ -34,9 +34,30 @@ fn role_label(role: MessageRole) -> &'static str {
     }
 }
 
+/// An operator's reply shows who wrote it, with their initial as an avatar.
+fn sender_view(role: MessageRole, author: Option<String>) -> impl IntoView {
+    match author.filter(|_| role == MessageRole::Operator) {
+        Some(name) => {
+            let initial: String = name.chars().next().into_iter().flat_map(char::to_uppercase).collect();
+            view! {
+                <span class="sender">
+                    <span class="avatar" aria-hidden="true">{initial}</span>
+                    {name}
+                </span>
+            }
+            .into_any()
+        }
+        None => view! {
+            <span class="sender" class:sr-only=role == MessageRole::Visitor>{role_label(role)}</span>
+        }
+        .into_any(),
+    }
+}
+
 fn message_view(message: Message) -> impl IntoView {
     let role = message.role;
     let class = format!("msg {}", role.as_str());
+    let sender = sender_view(role, message.author_name);
     let body = if role == MessageRole::Visitor {
         view! { <div class="bubble plain">{message.text}</div> }.into_any()
     } else {
@@ -44,7 +65,7 @@ fn message_view(message: Message) -> impl IntoView {
     };
     view! {
         <li class=class>
-            <span class="sender" class:sr-only=role == MessageRole::Visitor>{role_label(role)}</span>
+            {sender}
             {body}
         </li>
     }

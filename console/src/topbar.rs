@@ -1,0 +1,75 @@
+//! The workspace's top bar: the pages (admins see all four), the live
+//! indicator, the organization switcher for operators in several, who is
+//! signed in, and sign-out.
+
+use echo_protocol::OrganizationId;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::auth;
+use crate::state::{Auth, Console, Page};
+
+#[component]
+pub fn TopBar() -> impl IntoView {
+    let console = expect_context::<Console>();
+    let account = move || {
+        console.auth.with(|auth| match auth {
+            Auth::Session(account) => Some(account.clone()),
+            _ => None,
+        })
+    };
+    let pages = move || {
+        let mut pages = vec![(Page::Inbox, "Inbox")];
+        if console.is_admin() {
+            pages.extend([
+                (Page::Knowledge, "Knowledge base"),
+                (Page::Team, "Team"),
+                (Page::ApiKeys, "API keys"),
+            ]);
+        }
+        pages
+    };
+    let switch = move |ev: leptos::ev::Event| {
+        let Some(id) = OrganizationId::parse(&event_target_value(&ev)) else {
+            return;
+        };
+        spawn_local(async move {
+            match auth::choose(id).await {
+                Ok(account) => console.signed_in(account),
+                Err(e) => console.fail(e),
+            }
+        });
+    };
+    view! {
+        <header class="topbar">
+            <strong>"Echo console"</strong>
+            <nav class="pages" aria-label="Pages">
+                {move || pages().into_iter().map(|(page, label)| view! {
+                    <button
+                        class="ghost"
+                        aria-current=move || (console.page.get() == page).then_some("page")
+                        on:click=move |_| console.page.set(page)
+                    >{label}</button>
+                }).collect_view()}
+            </nav>
+            <span class=move || if console.live.get() { "live on" } else { "live" }>
+                {move || if console.live.get() { "Live" } else { "Reconnecting..." }}
+            </span>
+            {move || account().filter(|a| a.organizations.len() > 1).map(|a| {
+                let active = a.active_organization_id;
+                view! {
+                    <label class="sr-only" for="organization">"Organization"</label>
+                    <select id="organization" class="switcher" on:change=switch>
+                        {a.organizations.into_iter().map(|m| view! {
+                            <option value=m.organization_id.to_string() selected=Some(m.organization_id) == active>
+                                {m.name}
+                            </option>
+                        }).collect_view()}
+                    </select>
+                }
+            })}
+            {move || account().map(|a| view! { <span class="who-am-i" title=a.operator.email.clone()>{a.operator.name}</span> })}
+            <button class="ghost" on:click=move |_| console.sign_out()>"Sign out"</button>
+        </header>
+    }
+}
