@@ -309,7 +309,7 @@ impl Console {
                         return Err(OpenError::Retry);
                     };
                     api.open_events(after, &abort).await.map_err(|e| {
-                        if e.is(ErrorCode::Unauthorized) {
+                        if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) {
                             OpenError::Refused(e)
                         } else {
                             OpenError::Retry
@@ -330,8 +330,15 @@ impl Console {
                 Signal::Down => console.live.set(false),
             })
             .await;
-            if let Some(error) = refused {
-                console.fail(error);
+            match refused {
+                // No longer a member of this organization: the account
+                // (and the organizations left) from the server again.
+                Some(error) if error.is(ErrorCode::Forbidden) => {
+                    console.toast(error.message());
+                    console.check_session();
+                }
+                Some(error) => console.fail(error),
+                None => {}
             }
         });
     }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conversations::ConversationStatus;
 use crate::messages::Message;
+#[cfg(feature = "operator")]
 use crate::team::Assignee;
 use crate::ConversationId;
 
@@ -41,6 +42,7 @@ pub enum Change {
     Status { status: ConversationStatus },
     /// The conversation was assigned (or, `null`, unassigned). Operator
     /// streams only.
+    #[cfg(feature = "operator")]
     Assignment { assignee: Option<Assignee> },
     /// The assistant started (`true`) or stopped (`false`) writing a reply.
     /// Not stored: its `position` is 0, it has no SSE `id`, and a client
@@ -54,6 +56,7 @@ impl Change {
         match self {
             Change::Message { .. } => "message",
             Change::Status { .. } => "status",
+            #[cfg(feature = "operator")]
             Change::Assignment { .. } => "assignment",
             Change::Typing { .. } => "typing",
         }
@@ -61,6 +64,7 @@ impl Change {
 
     /// The event as a visitor's stream carries it (`None`: not at all):
     /// authors by name only, no assignments.
+    #[cfg(feature = "operator")]
     pub fn for_visitor(self) -> Option<Self> {
         match self {
             Change::Message { message } => Some(Change::Message {
@@ -101,14 +105,12 @@ mod tests {
             position: 8,
             conversation_id: id,
             change: Change::Message {
-                message: Message {
-                    id: MessageId::parse("67e55044-10b1-426f-9247-bb680e5fe0c9").unwrap(),
-                    role: MessageRole::Operator,
-                    text: "hi".into(),
-                    created_at: Timestamp(1),
-                    author_name: None,
-                    author: None,
-                },
+                message: Message::new(
+                    MessageId::parse("67e55044-10b1-426f-9247-bb680e5fe0c9").unwrap(),
+                    MessageRole::Operator,
+                    "hi".into(),
+                    Timestamp(1),
+                ),
             },
         };
         let json = serde_json::to_string(&message).unwrap();

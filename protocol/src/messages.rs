@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "operator")]
 use crate::team::MessageAuthor;
 use crate::{MessageId, Timestamp};
 
@@ -68,12 +69,27 @@ pub struct Message {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
     /// Operator API only: who wrote an operator message.
+    #[cfg(feature = "operator")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<MessageAuthor>,
 }
 
 impl Message {
+    /// A message without an author (visitor and assistant messages).
+    pub fn new(id: MessageId, role: MessageRole, text: String, created_at: Timestamp) -> Self {
+        Self {
+            id,
+            role,
+            text,
+            created_at,
+            author_name: None,
+            #[cfg(feature = "operator")]
+            author: None,
+        }
+    }
+
     /// The message as a visitor may see it: the author's name, never their ID.
+    #[cfg(feature = "operator")]
     pub fn for_visitor(mut self) -> Self {
         self.author = None;
         self

@@ -72,7 +72,7 @@ test("invite, accept, assign to me, reply by name; a teammate sees assignment li
   const reply = widget.locator(".msg.operator").filter({ hasText: "Hi Vera, I'm on it." });
   await reply.waitFor({ timeout: 10_000 });
   await reply.locator(".sender").getByText("Ada Operator").waitFor();
-  assert.equal(await reply.locator(".avatar").textContent(), "A");
+  assert.equal(await reply.locator(".sender").getAttribute("data-initial"), "A");
   await shot(widget, "widget-operator-name");
 
   // Ada invites Bob from the Team page and copies the link.

@@ -29,14 +29,12 @@ mod tests {
     use echo_protocol::{MessageId, Timestamp};
 
     fn message(n: u128) -> Message {
-        Message {
-            id: MessageId::from_uuid(uuid::Uuid::from_u128(n)),
-            role: MessageRole::Visitor,
-            text: format!("m{n}"),
-            created_at: Timestamp(n as i64),
-            author_name: None,
-            author: None,
-        }
+        Message::new(
+            MessageId::from_uuid(uuid::Uuid::from_u128(n)),
+            MessageRole::Visitor,
+            format!("m{n}"),
+            Timestamp(n as i64),
+        )
     }
 
     #[test]

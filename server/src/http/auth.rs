@@ -87,13 +87,18 @@ impl Visitor {
 #[derive(Debug, Clone)]
 pub enum Actor {
     /// An API key: the organization itself, no person.
-    ApiKey,
+    ApiKey { key_hash: SecretHash },
     /// A signed-in operator with their role in the organization.
     Member {
         operator: OperatorProfile,
         role: OperatorRole,
+        session_hash: SecretHash,
     },
 }
+
+/// How often an open operator stream checks that its credential still
+/// holds (signed out, removed from the team, key deleted).
+pub const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// An operator call's organization and actor: from an API key bearer, or
 /// from the session cookie (acting in the session's active organization).
@@ -118,15 +123,16 @@ where
             let key = bearer(parts)
                 .and_then(OperatorKey::parse)
                 .ok_or_else(unauthorized)?;
+            let key_hash = key.hash();
             let (organization, key_id) = ctx
                 .store
-                .api_key_organization(&key.hash())
+                .api_key_organization(&key_hash)
                 .await?
                 .ok_or_else(unauthorized)?;
             tracing::debug!(%key_id, "API key call");
             return Ok(Self {
                 organization,
-                actor: Actor::ApiKey,
+                actor: Actor::ApiKey { key_hash },
             });
         }
         let signed_in = SignedIn::from_request_parts(parts, state)
@@ -149,6 +155,7 @@ where
             actor: Actor::Member {
                 operator: signed_in.session.operator,
                 role,
+                session_hash: signed_in.session_hash,
             },
         })
     }
@@ -168,11 +175,42 @@ impl Operator {
         }
     }
 
+    /// Whether the credential still acts in the organization. A database
+    /// failure counts as yes: a blip must not drop every open stream.
+    pub async fn still_authorized(&self, ctx: &ApiContext) -> bool {
+        let current = match &self.actor {
+            Actor::ApiKey { key_hash } => ctx
+                .store
+                .api_key_organization(key_hash)
+                .await
+                .map(|found| found.map(|(org, _)| org)),
+            Actor::Member { session_hash, .. } => {
+                let idle_since = Timestamp(ctx.clock.now().millis() - SESSION_IDLE_SECS * 1000);
+                ctx.store
+                    .operator_session(session_hash, idle_since)
+                    .await
+                    .map(|found| found.and_then(|s| s.active).map(|(org, _)| org))
+            }
+        };
+        current.map_or(true, |org| org == Some(self.organization))
+    }
+
+    /// Resolves once the credential no longer holds (checked every
+    /// [`RECHECK_EVERY`]): the end of an operator's push stream.
+    pub async fn revoked(self, ctx: ApiContext) {
+        loop {
+            tokio::time::sleep(RECHECK_EVERY).await;
+            if !self.still_authorized(&ctx).await {
+                return;
+            }
+        }
+    }
+
     /// The signed-in operator, if a person is acting.
     pub fn operator_id(&self) -> Option<OperatorId> {
         match &self.actor {
             Actor::Member { operator, .. } => Some(operator.id),
-            Actor::ApiKey => None,
+            Actor::ApiKey { .. } => None,
         }
     }
 
@@ -184,7 +222,7 @@ impl Operator {
                 operator_id: Some(operator.id),
                 name: operator.name.clone(),
             },
-            Actor::ApiKey => MessageAuthor {
+            Actor::ApiKey { .. } => MessageAuthor {
                 operator_id: None,
                 name: ctx
                     .store

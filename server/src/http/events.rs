@@ -191,7 +191,7 @@ async fn stream_events(
     scope: EventScope,
     receiver: Receiver,
     after: Option<i64>,
-    lifetime: Option<Duration>,
+    revoked: impl std::future::Future<Output = ()> + Send + 'static,
     for_visitor: bool,
 ) -> ApiResult<Response> {
     let (last, replaying) = match after {
@@ -211,18 +211,12 @@ async fn stream_events(
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));
     // The stream ends when the server shuts down (the client resumes after
-    // the restart or on another replica) or when the session expires (the
-    // reconnect then gets its 401).
+    // the restart or on another replica) or when the credential ends (the
+    // reconnect then gets its 401 or 403).
     let context = ctx.clone();
     let end = async move {
-        let expiry = async {
-            match lifetime {
-                Some(lifetime) => tokio::time::sleep(lifetime).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
-            _ = expiry => {},
+            _ = revoked => {},
             _ = context.shutting_down() => {},
         }
     };
@@ -271,7 +265,7 @@ pub async fn visitor_events(
         EventScope::Conversation(conversation.id),
         receiver,
         after,
-        Some(lifetime),
+        tokio::time::sleep(lifetime),
         true,
     )
     .await
@@ -302,13 +296,7 @@ pub async fn operator_events(
 ) -> ApiResult<Response> {
     let after = resume_from(&headers, &query)?;
     let receiver = ctx.hub.subscribe_organization(operator.organization);
-    stream_events(
-        &ctx,
-        EventScope::Organization(operator.organization),
-        receiver,
-        after,
-        None,
-        false,
-    )
-    .await
+    let scope = EventScope::Organization(operator.organization);
+    let revoked = operator.revoked(ctx.clone());
+    stream_events(&ctx, scope, receiver, after, revoked, false).await
 }

@@ -513,3 +513,54 @@ async fn agents_are_refused_every_admin_call() {
         .await;
     assert_eq!(info.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn open_streams_end_when_the_session_or_the_key_ends() {
+    let app = spawn_app().await;
+    let ada = app
+        .member(
+            app.org.organization_id,
+            "ada@example.com",
+            OperatorRole::Admin,
+        )
+        .await;
+    let opened = app
+        .client
+        .get(app.url("/v1/operator/events"))
+        .header("cookie", &ada.cookie)
+        .send()
+        .await
+        .unwrap();
+    let mut by_cookie = crate::helpers::SseReader::new(opened);
+    assert_eq!(by_cookie.next().await.event, "ready");
+    let key: echo_protocol::team::ApiKeyCreated = json(
+        app.member_post(
+            "/v1/operator/api-keys",
+            &ada.cookie,
+            &serde_json::json!({"name": "stream"}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let mut by_key = app.operator_events(&key.key).await;
+    assert_eq!(by_key.next().await.event, "ready");
+
+    let deleted = app
+        .as_member::<()>(
+            Method::DELETE,
+            &format!("/v1/operator/api-keys/{}", key.key_id),
+            &ada.cookie,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let within = std::time::Duration::from_secs(12);
+    assert!(by_key.ends_within(within).await, "the key's stream ended");
+    app.member_post("/v1/auth/sign-out", &ada.cookie, &serde_json::json!({}))
+        .await;
+    assert!(
+        by_cookie.ends_within(within).await,
+        "the session's stream ended"
+    );
+}

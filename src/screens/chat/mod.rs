@@ -34,30 +34,25 @@ fn role_label(role: MessageRole) -> &'static str {
     }
 }
 
-/// An operator's reply shows who wrote it, with their initial as an avatar.
-fn sender_view(role: MessageRole, author: Option<String>) -> impl IntoView {
+/// Who wrote the message: an operator's reply shows their name (and their
+/// initial as an avatar, drawn by CSS from `data-initial` so the view stays
+/// one element).
+fn sender(role: MessageRole, author: Option<String>) -> (String, Option<String>) {
     match author.filter(|_| role == MessageRole::Operator) {
         Some(name) => {
-            let initial: String = name.chars().next().into_iter().flat_map(char::to_uppercase).collect();
-            view! {
-                <span class="sender">
-                    <span class="avatar" aria-hidden="true">{initial}</span>
-                    {name}
-                </span>
-            }
-            .into_any()
+            // CSS uppercases it: Rust's `to_uppercase` would ship Unicode's
+            // case tables in the wasm (about 4 KB).
+            let initial = name.chars().next().map(String::from);
+            (name, initial)
         }
-        None => view! {
-            <span class="sender" class:sr-only=role == MessageRole::Visitor>{role_label(role)}</span>
-        }
-        .into_any(),
+        None => (role_label(role).to_owned(), None),
     }
 }
 
 fn message_view(message: Message) -> impl IntoView {
     let role = message.role;
     let class = format!("msg {}", role.as_str());
-    let sender = sender_view(role, message.author_name);
+    let (sender, initial) = sender(role, message.author_name);
     let body = if role == MessageRole::Visitor {
         view! { <div class="bubble plain">{message.text}</div> }.into_any()
     } else {
@@ -65,7 +60,7 @@ fn message_view(message: Message) -> impl IntoView {
     };
     view! {
         <li class=class>
-            {sender}
+            <span class="sender" class:sr-only=role == MessageRole::Visitor data-initial=initial>{sender}</span>
             {body}
         </li>
     }
