@@ -564,3 +564,48 @@ async fn open_streams_end_when_the_session_or_the_key_ends() {
         "the session's stream ended"
     );
 }
+
+#[tokio::test]
+async fn an_https_public_url_makes_the_cookie_secure() {
+    let public = "https://chat.example.com";
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.public_url = Some(echo_server::accounts::PublicUrl::parse(public).unwrap());
+    })
+    .await;
+    let url = echo_server::admin::invite_operator(
+        app.store.as_ref(),
+        &app.clock,
+        &echo_server::accounts::PublicUrl::parse(public).unwrap(),
+        app.org.organization_id,
+        "ada@example.com",
+        OperatorRole::Admin,
+    )
+    .await
+    .unwrap()
+    .url;
+    assert!(url.starts_with("https://chat.example.com/console/#token="));
+    let accepted = app
+        .client
+        .post(app.url("/v1/auth/invitations/accept"))
+        .header("origin", public)
+        .json(&serde_json::json!({"token": token_of(&url), "name": "Ada", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = accepted.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    assert!(set_cookie.contains("; Secure"), "{set_cookie}");
+    // The loopback address is not the public origin: a change from it is refused.
+    let cookie = cookie_of(&accepted);
+    let refused = app
+        .member_post(
+            "/v1/operator/api-keys",
+            &cookie,
+            &serde_json::json!({"name": "x"}),
+        )
+        .await;
+    assert_error(refused, StatusCode::FORBIDDEN, ErrorCode::Forbidden).await;
+}
