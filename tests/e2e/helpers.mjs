@@ -110,6 +110,10 @@ export async function newPage(browser, viewport = { width: 400, height: 640 }) {
   const page = await context.newPage();
   page.errors = [];
   page.on("pageerror", (e) => page.errors.push(e.message));
+  // A blocked script or style shows as a console error, not a page error.
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy/i.test(m.text())) page.errors.push(m.text());
+  });
   return page;
 }
 

@@ -56,9 +56,9 @@ test("invite, accept, assign to me, reply by name; a teammate sees assignment li
   const row = ada.getByRole("button", { name: /Vera Visitor/ });
   await row.waitFor({ timeout: 10_000 });
   await row.click();
-  await ada.getByText("Unassigned", { exact: true }).waitFor();
+  await ada.locator(".assignment").getByText("Unassigned", { exact: true }).waitFor();
   await ada.getByRole("button", { name: "Assign to me" }).click();
-  await ada.getByText("Assigned to you").waitFor();
+  await ada.locator(".assignment").getByText("Assigned to you").waitFor();
   // It leaves the Unassigned view live and shows under Mine.
   await row.waitFor({ state: "detached", timeout: 10_000 });
   await ada.getByRole("tablist", { name: "Assignee" }).getByRole("tab", { name: "Mine" }).click();
@@ -92,14 +92,14 @@ test("invite, accept, assign to me, reply by name; a teammate sees assignment li
   await bob.getByRole("tablist", { name: "Assignee" }).getByRole("tab", { name: "All" }).click();
   await bob.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All" }).click();
   await bob.getByRole("button", { name: /Vera Visitor/ }).click();
-  await bob.getByText("Assigned to Ada Operator").waitFor();
+  await bob.locator(".assignment").getByText("Assigned to Ada Operator").waitFor();
   await bob.locator(".msg.operator .who").getByText("Ada Operator").waitFor();
 
   // Ada hands it to Bob; Bob's console shows it without a reload.
   await ada.getByRole("button", { name: "Inbox" }).click();
   await ada.getByRole("button", { name: /Vera Visitor/ }).click();
   await ada.getByLabel("Assign to").selectOption({ label: "Bob Agent" });
-  await bob.getByText("Assigned to you").waitFor({ timeout: 10_000 });
+  await bob.locator(".assignment").getByText("Assigned to you").waitFor({ timeout: 10_000 });
   await bob.getByRole("tablist", { name: "Assignee" }).getByRole("tab", { name: "Mine" }).click();
   await bob.getByRole("button", { name: /Vera Visitor/ }).waitFor();
   await shot(bob, "console-agent-assigned-live");

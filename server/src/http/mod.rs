@@ -1,6 +1,7 @@
 //! The HTTP API: one router module per flow, merged here over a shared
-//! [`ApiContext`], with the layers every route gets (body limit, CORS, panic
-//! catching, tracing) and JSON answers for unknown routes and methods.
+//! [`ApiContext`], with the layers every route gets (body limit, security
+//! headers, CORS, panic catching, tracing) and JSON answers for unknown
+//! routes and methods.
 
 mod accounts;
 mod auth;
@@ -9,6 +10,7 @@ mod contact_sessions;
 mod conversations;
 mod events;
 pub mod extract;
+mod headers;
 mod health;
 mod knowledge;
 mod messages;
@@ -88,12 +90,17 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(health::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
+    let security = headers::SecurityHeaders::new(widget_dir.as_deref(), ctx.public.is_https());
     let api = match widget_dir {
         Some(dir) => api.fallback_service(static_files::router(&dir)),
         None => api.fallback(unknown_route),
     };
     api.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(ctx)
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            headers::security_headers,
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .layer(cors())

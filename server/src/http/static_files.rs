@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use axum::extract::Request;
-use axum::http::header::{CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, VARY, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -46,6 +46,9 @@ async fn cache_headers(request: Request, next: Next) -> Response {
         let headers = response.headers_mut();
         headers.insert(CACHE_CONTROL, HeaderValue::from_static(policy));
         headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        // The body depends on Accept-Encoding (a precompressed sibling may
+        // be sent), so shared caches must key on it.
+        headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
     }
     response
 }

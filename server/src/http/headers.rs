@@ -1,0 +1,130 @@
+//! Security headers every answer gets: `Referrer-Policy` everywhere, a
+//! strict `Content-Security-Policy` with `frame-ancestors 'none'` on the
+//! console, `Cache-Control: no-store` on API answers to a credentialed
+//! request, and HSTS when the public URL is https.
+
+use std::path::Path;
+
+use axum::extract::{Request, State};
+use axum::http::header::{
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, REFERRER_POLICY,
+    STRICT_TRANSPORT_SECURITY, X_FRAME_OPTIONS,
+};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+/// What the middleware adds, decided once when the router is built.
+#[derive(Clone)]
+pub struct SecurityHeaders {
+    console_csp: HeaderValue,
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    /// `widget_dir` is read for the console page's inline start-up script
+    /// (Trunk writes one), which the CSP then allows by its hash only.
+    pub fn new(widget_dir: Option<&Path>, https: bool) -> Self {
+        let page = widget_dir
+            .and_then(|dir| std::fs::read_to_string(dir.join("console/index.html")).ok())
+            .unwrap_or_default();
+        let csp = console_csp(&inline_script_hashes(&page));
+        Self {
+            console_csp: HeaderValue::from_str(&csp).expect("a CSP is a valid header value"),
+            hsts: https,
+        }
+    }
+}
+
+/// `'sha256-...'` of each inline `<script>` of an HTML page.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        rest = &rest[start..];
+        let Some(open_end) = rest.find('>') else {
+            break;
+        };
+        let tag = &rest[..open_end];
+        let body_start = open_end + 1;
+        let Some(close) = rest[body_start..].find("</script>") else {
+            break;
+        };
+        let body = &rest[body_start..body_start + close];
+        if !tag.contains(" src=") && !body.is_empty() {
+            hashes.push(format!(
+                "'sha256-{}'",
+                STANDARD.encode(Sha256::digest(body))
+            ));
+        }
+        rest = &rest[body_start + close..];
+    }
+    hashes
+}
+
+/// The console's policy: only its own origin, no inline code but the
+/// start-up script by hash, and no framing by anyone.
+pub fn console_csp(script_hashes: &[String]) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}{}; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'",
+        if script_hashes.is_empty() { "" } else { " " },
+        script_hashes.join(" ")
+    )
+}
+
+pub async fn security_headers(
+    State(settings): State<SecurityHeaders>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let credentialed =
+        request.headers().contains_key(AUTHORIZATION) || request.headers().contains_key(COOKIE);
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    if path == "/console" || path.starts_with("/console/") {
+        headers.insert(CONTENT_SECURITY_POLICY, settings.console_csp.clone());
+        headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    if credentialed && path.starts_with("/v1/") {
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if settings.hsts {
+        headers.insert(
+            STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_are_hashed_and_external_ones_skipped() {
+        let page = r#"<head><script type="module">init();</script>
+            <script src="/a.js"></script><script>x</script></head>"#;
+        let hashes = inline_script_hashes(page);
+        assert_eq!(hashes.len(), 2);
+        assert_eq!(
+            hashes[0],
+            format!("'sha256-{}'", STANDARD.encode(Sha256::digest("init();")))
+        );
+        let csp = console_csp(&hashes);
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
+        assert!(inline_script_hashes("<script").is_empty());
+        assert!(inline_script_hashes("<script>never closed").is_empty());
+    }
+}
