@@ -22,6 +22,8 @@
 //! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
+//! - [`text`]: invisible and bidirectional characters, and NFC (feature
+//!   `nfc`, the server's).
 //! - [`db`]: database encodings of IDs, statuses, roles and timestamps
 //!   (features `sqlite` and `sqlx`, for the server's stores only).
 //!
@@ -41,6 +43,7 @@ pub mod messages;
 pub mod operator;
 pub mod sse;
 pub mod team;
+pub mod text;
 pub mod time;
 pub mod validate;
 pub mod widget;

@@ -34,16 +34,24 @@ fn char_len(text: &str) -> usize {
     text.chars().count()
 }
 
-/// Trimmed, 1..=max characters, no control characters except (if allowed)
-/// newlines and tabs.
-fn bounded_text(
-    field: &str,
-    raw: &str,
-    max: usize,
-    multiline: bool,
-) -> Result<String, ValidationError> {
-    let text = raw.trim();
-    if text.is_empty() {
+/// What a text field may hold besides printable characters.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// One line.
+    Line,
+    /// One line that names someone or something: no bidirectional
+    /// overrides or isolates either.
+    Name,
+    /// Newlines and tabs allowed.
+    Multiline,
+}
+
+/// NFC (on the server), trimmed, 1..=max characters with something
+/// visible, no control characters except (if allowed) newlines and tabs.
+fn bounded_text(field: &str, raw: &str, max: usize, kind: Kind) -> Result<String, ValidationError> {
+    let normalized = crate::text::nfc(raw);
+    let text = normalized.trim();
+    if !crate::text::has_visible(text) {
         return Err(ValidationError::new(field, "is required"));
     }
     if char_len(text) > max {
@@ -52,6 +60,7 @@ fn bounded_text(
             format!("must be at most {max} characters"),
         ));
     }
+    let multiline = kind == Kind::Multiline;
     let bad_control = text
         .chars()
         .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
@@ -61,11 +70,17 @@ fn bounded_text(
             "must not contain control characters",
         ));
     }
+    if kind == Kind::Name && text.chars().any(crate::text::is_bidi_control) {
+        return Err(ValidationError::new(
+            field,
+            "must not contain bidirectional override or isolate characters",
+        ));
+    }
     Ok(text.to_owned())
 }
 
 macro_rules! text_newtype {
-    ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:expr, multiline = $ml:expr) => {
+    ($(#[$doc:meta])* $name:ident, field = $field:literal, max = $max:expr, kind = $kind:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
@@ -74,7 +89,7 @@ macro_rules! text_newtype {
             pub const MAX_CHARS: usize = $max;
 
             pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-                bounded_text($field, raw, Self::MAX_CHARS, $ml).map(Self)
+                bounded_text($field, raw, Self::MAX_CHARS, $kind).map(Self)
             }
 
             pub fn into_inner(self) -> String {
@@ -91,30 +106,31 @@ macro_rules! text_newtype {
 }
 
 text_newtype!(
-    /// A visitor's name: 1 to 100 characters after trimming.
-    VisitorName, field = "name", max = 100, multiline = false
+    /// A visitor's (or operator's, or organization's) name: 1 to 100
+    /// characters after trimming, no bidirectional overrides.
+    VisitorName, field = "name", max = 100, kind = Kind::Name
 );
 text_newtype!(
     /// A message body: 1 to 4000 characters after trimming; newlines kept.
-    MessageText, field = "text", max = 4000, multiline = true
+    MessageText, field = "text", max = 4000, kind = Kind::Multiline
 );
 text_newtype!(
     /// The widget's greeting: 1 to 500 characters.
-    GreetMessage, field = "greetMessage", max = 500, multiline = true
+    GreetMessage, field = "greetMessage", max = 500, kind = Kind::Multiline
 );
 text_newtype!(
     /// One suggestion chip: 1 to 100 characters.
-    Suggestion, field = "suggestions", max = 100, multiline = false
+    Suggestion, field = "suggestions", max = 100, kind = Kind::Line
 );
 
 text_newtype!(
     /// A client's idempotency key for a message: 1 to 100 characters.
-    IdempotencyKey, field = "idempotencyKey", max = 100, multiline = false
+    IdempotencyKey, field = "idempotencyKey", max = 100, kind = Kind::Line
 );
 
 text_newtype!(
     /// An API key's label: 1 to 100 characters.
-    KeyName, field = "name", max = 100, multiline = false
+    KeyName, field = "name", max = 100, kind = Kind::Name
 );
 
 /// An operator's password: 10 to 200 characters, kept exactly as typed

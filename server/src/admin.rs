@@ -149,10 +149,11 @@ pub async fn add_knowledge_file(
         "{} is over the 5 MiB limit",
         path.display()
     );
-    let name = path
+    let raw = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "untitled".into());
+        .unwrap_or_default();
+    let name = echo_protocol::text::file_name(&raw).map_err(|reason| anyhow::anyhow!(reason))?;
     let prepared = crate::knowledge::prepare(organization, name, None, &bytes, clock.now())?;
     store.add_knowledge_file(prepared.file).await?;
     Ok(prepared.listed)

@@ -21,7 +21,6 @@ use crate::knowledge::{prepare, Change, Prepared};
 
 /// Room for the multipart framing around the largest accepted file.
 const UPLOAD_BODY_BYTES: usize = MAX_FILE_BYTES + 16 * 1024;
-const MAX_NAME_CHARS: usize = 200;
 const MAX_QUERY_CHARS: usize = 500;
 
 pub fn router() -> Router<ApiContext> {
@@ -110,7 +109,8 @@ pub async fn upload_file(
         if field.name() != Some("file") {
             continue;
         }
-        let name = clean_name(field.file_name().unwrap_or(""));
+        let name = echo_protocol::text::file_name(field.file_name().unwrap_or(""))
+            .map_err(|reason| ApiError::validation("file", reason))?;
         let declared = field.content_type().map(str::to_owned);
         let bytes = field.bytes().await.map_err(read_error)?;
         break (name, declared, bytes);
@@ -161,23 +161,6 @@ fn read_error(error: axum::extract::multipart::MultipartError) -> ApiError {
         too_large()
     } else {
         ApiError::validation("file", "the multipart body could not be read")
-    }
-}
-
-/// The file name without any directory, control characters or excess
-/// length; "untitled" when nothing is left.
-fn clean_name(raw: &str) -> String {
-    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
-    let name: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
-        .collect();
-    let name = name.trim();
-    if name.is_empty() {
-        "untitled".into()
-    } else {
-        name.into()
     }
 }
 
@@ -271,18 +254,4 @@ pub async fn search(
         .map(|p| p.into_hit())
         .collect();
     Ok(Json(SearchResults { hits }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_name;
-
-    #[test]
-    fn names_lose_directories_and_control_characters() {
-        assert_eq!(clean_name("C:\\Users\\me\\faq.md"), "faq.md");
-        assert_eq!(clean_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_name("a\u{0}b\nc.txt"), "abc.txt");
-        assert_eq!(clean_name("   "), "untitled");
-        assert_eq!(clean_name(&"x".repeat(500)).len(), 200);
-    }
 }

@@ -4,6 +4,7 @@
 
 mod headers;
 mod helpers;
+mod hygiene;
 mod members;
 
 mod agent;
