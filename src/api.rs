@@ -37,7 +37,7 @@ impl Describe for ApiError {
                     "Your chat session has expired. Please introduce yourself again.".into()
                 }
                 Some(ErrorCode::RateLimited) => {
-                    "You're sending messages too quickly. Please wait a moment.".into()
+                    "You're sending messages too quickly, try again in a moment.".into()
                 }
                 Some(ErrorCode::Validation) => message.clone(),
                 Some(ErrorCode::Conflict) => "This conversation has been resolved.".into(),

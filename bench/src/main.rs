@@ -182,6 +182,8 @@ async fn server_load(
     phase: Duration,
 ) -> anyhow::Result<ServerFigures> {
     let mut config = Config::for_tests(format!("sqlite://{}", db.display()));
+    // Volume is the point here: the abuse limits are off.
+    config.limits = echo_server::limits::LimitSettings::off();
     config.clock = Clock::system();
     let hub = Arc::new(Hub::default());
     let sqlite = Arc::new(SqliteStore::open_with_max_batch(
@@ -292,6 +294,8 @@ async fn postgres_load(
     let mut orgs = Vec::new();
     for _ in 0..replicas {
         let mut config = Config::for_tests(url.clone());
+        // Volume is the point here: the abuse limits are off.
+        config.limits = echo_server::limits::LimitSettings::off();
         config.clock = Clock::system();
         let app = Application::build(config).await?;
         bases.push(format!("http://127.0.0.1:{}", app.port()));

@@ -175,6 +175,9 @@ pub fn Workspace() -> impl IntoView {
         </Show>
         <div class="layout" class:hidden=move || page() != Page::Inbox>
             <aside class="inbox">
+                <Show when=move || console.plan.with(|p| p.as_ref().is_some_and(|p| p.ai_limit_reached))>
+                    <p class="notice" role="status">"The assistant has used today's replies: new conversations wait for a person until tomorrow (UTC)."</p>
+                </Show>
                 <div class="filters">
                     <div class="tabs owners" role="tablist" aria-label="Assignee">
                         {move || owners().into_iter().map(|owner| view! {

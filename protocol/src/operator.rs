@@ -92,6 +92,10 @@ pub struct OrganizationInfo {
     pub subscription_active: bool,
     /// Whether the server has a language model configured.
     pub ai_available: bool,
+    /// The assistant used up today's replies on this server: new
+    /// conversations wait for a person until tomorrow (UTC).
+    #[serde(default)]
+    pub ai_limit_reached: bool,
 }
 
 /// `POST /v1/operator/enhance`: a draft reply in, a clearer one out.

@@ -109,6 +109,7 @@ pub struct Agent {
     llm: Arc<Llm>,
     knowledge: Arc<KnowledgeBase>,
     clock: Clock,
+    limits: Arc<crate::limits::Limits>,
     /// Conversations being answered, and whether the visitor wrote again
     /// meanwhile (then the agent answers once more, with the newer history).
     running: Mutex<HashMap<ConversationId, bool>>,
@@ -130,12 +131,14 @@ impl Agent {
         llm: Arc<Llm>,
         knowledge: Arc<KnowledgeBase>,
         clock: Clock,
+        limits: Arc<crate::limits::Limits>,
     ) -> Self {
         Self {
             store,
             llm,
             knowledge,
             clock,
+            limits,
             running: Mutex::new(HashMap::new()),
         }
     }
@@ -175,6 +178,20 @@ impl Agent {
                 return;
             }
         };
+        let now = self.clock.now();
+        if !self.limits.ai_reply(organization.0, now) {
+            // Today's replies are used up: the conversation waits for a
+            // person (the console says why).
+            tracing::warn!(organization_id = %organization.0, conversation_id = %id, "assistant daily limit reached; escalating");
+            if let Err(error) = self
+                .store
+                .set_status_unscoped(id, ConversationStatus::Escalated, now)
+                .await
+            {
+                tracing::error!(error = %error, "escalating after the daily limit failed");
+            }
+            return;
+        }
         self.store.typing(organization.0, id, true).await;
         let outcome = self.work(id, organization.0, &organization.1).await;
         self.store.typing(organization.0, id, false).await;

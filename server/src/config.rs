@@ -41,6 +41,8 @@ pub struct Config {
     pub llm: Option<LlmConfig>,
     /// Where browsers reach the server; `None`: `http://<bound address>`.
     pub public_url: Option<PublicUrl>,
+    pub limits: crate::limits::LimitSettings,
+    pub trusted_proxies: crate::limits::TrustedProxies,
 }
 
 impl Config {
@@ -57,6 +59,8 @@ impl Config {
             billing_webhook_secret: None,
             llm: None,
             public_url: None,
+            limits: crate::limits::LimitSettings::default(),
+            trusted_proxies: crate::limits::TrustedProxies::default(),
         }
     }
 }
@@ -73,6 +77,8 @@ impl std::fmt::Debug for Config {
             .field("billing_webhook_secret", &self.billing_webhook_secret)
             .field("llm", &self.llm)
             .field("public_url", &self.public_url)
+            .field("limits", &self.limits)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }

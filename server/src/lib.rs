@@ -32,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod knowledge;
+pub mod limits;
 pub mod live;
 pub mod llm;
 pub mod lockout;

@@ -65,12 +65,14 @@ impl Application {
             None => None,
         };
         let knowledge = Arc::new(crate::knowledge::KnowledgeBase::new(store.clone()));
+        let limits = Arc::new(crate::limits::Limits::new(config.limits.clone()));
         let agent = llm.clone().map(|llm| {
             Arc::new(crate::agent::Agent::new(
                 store.clone(),
                 llm,
                 knowledge.clone(),
                 config.clock.clone(),
+                limits.clone(),
             ))
         });
         let context = ApiContext {
@@ -85,6 +87,8 @@ impl Application {
             agent,
             public,
             lockout: Arc::new(crate::lockout::SignInLockout::default()),
+            limits,
+            trusted_proxies: Arc::new(config.trusted_proxies),
         };
         Ok(Self {
             listener,

@@ -10,7 +10,7 @@ use echo_protocol::contact_sessions::{
 use echo_protocol::validate::{Email, VisitorName};
 
 use super::auth::Visitor;
-use super::extract::{organization_not_found, ApiJson};
+use super::extract::{organization_not_found, ApiJson, ClientAddress};
 use super::ApiContext;
 use crate::error::ApiResult;
 use crate::secrets::{new_contact_session_id, SecretHash};
@@ -32,11 +32,13 @@ pub fn router() -> Router<ApiContext> {
         (status = 201, body = ContactSessionCreated),
         (status = 400, description = "Invalid name, email or metadata (`VALIDATION`, with `field`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+        (status = 429, description = "Too many new sessions from this address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %request.organization_id))]
 pub async fn create_contact_session(
     State(ctx): State<ApiContext>,
+    ClientAddress(address): ClientAddress,
     ApiJson(request): ApiJson<CreateContactSession>,
 ) -> ApiResult<(StatusCode, Json<ContactSessionCreated>)> {
     let name = VisitorName::parse(&request.name)?;
@@ -46,6 +48,7 @@ pub async fn create_contact_session(
         .organization(request.organization_id)
         .await?
         .ok_or_else(organization_not_found)?;
+    ctx.limits.new_contact_session(address)?;
 
     let id = new_contact_session_id();
     let now = ctx.clock.now();

@@ -39,6 +39,7 @@ pub fn router() -> Router<ApiContext> {
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 403, description = "The session belongs to another organization (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+        (status = 429, description = "Too many new conversations (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %request.organization_id))]
@@ -57,6 +58,7 @@ pub async fn create_conversation(
             "This contact session belongs to another organization",
         ));
     }
+    ctx.limits.new_conversation(visitor.0.id_hash.as_str())?;
     let id = ConversationId::from_uuid(uuid::Uuid::new_v4());
     let greeting = MessageId::from_uuid(uuid::Uuid::new_v4());
     let (conversation, _expires_at) = ctx

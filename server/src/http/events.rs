@@ -36,7 +36,7 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
 use super::auth::{Operator, Visitor};
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiPath, ApiQuery, ClientAddress};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::live::Receiver;
@@ -245,11 +245,13 @@ async fn stream_events(
         (status = 200, description = "`text/event-stream` of `ready`, then `message`, `status` and `typing` events (`LiveEvent` JSON)", body = echo_protocol::events::LiveEvent),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
+        (status = 429, description = "Too many open streams for this session or address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(conversation_id = %id))]
 pub async fn visitor_events(
     State(ctx): State<ApiContext>,
+    ClientAddress(address): ClientAddress,
     visitor: Visitor,
     ApiPath(id): ApiPath<ConversationId>,
     headers: HeaderMap,
@@ -257,15 +259,23 @@ pub async fn visitor_events(
 ) -> ApiResult<Response> {
     let after = resume_from(&headers, &query)?;
     let conversation = visitor.conversation(&ctx, id).await?;
+    // Held for as long as the stream is open.
+    let slot = ctx
+        .limits
+        .open_stream(visitor.0.id_hash.as_str(), address)?;
     let receiver = ctx.hub.subscribe_conversation(conversation.id);
     let remaining_ms = visitor.0.expires_at.millis() - ctx.clock.now().millis();
     let lifetime = Duration::from_millis(remaining_ms.max(0) as u64);
+    let expiry = async move {
+        tokio::time::sleep(lifetime).await;
+        drop(slot);
+    };
     stream_events(
         &ctx,
         EventScope::Conversation(conversation.id),
         receiver,
         after,
-        tokio::time::sleep(lifetime),
+        expiry,
         true,
     )
     .await

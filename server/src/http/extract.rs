@@ -146,19 +146,29 @@ impl PathId for echo_protocol::ApiKeyId {
     }
 }
 
-/// The client's IP address: the TCP peer.
+/// The client's IP address: the TCP peer, or what a trusted proxy's
+/// `X-Forwarded-For` says (see `TrustedProxies`).
 pub struct ClientAddress(pub std::net::IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    super::ApiContext: axum::extract::FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let ctx = <super::ApiContext as axum::extract::FromRef<S>>::from_ref(state);
         let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
             .map(|info| info.0.ip())
             .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
-        Ok(Self(peer))
+        let forwarded = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        Ok(Self(ctx.trusted_proxies.client(peer, forwarded)))
     }
 }
 

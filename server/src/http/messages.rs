@@ -40,6 +40,7 @@ pub fn router() -> Router<ApiContext> {
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
+        (status = 429, description = "Too many messages (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(conversation_id = %id))]
@@ -50,6 +51,7 @@ pub async fn send_message(
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let text = MessageText::parse(&request.text)?;
+    ctx.limits.visitor_message(credential.as_str())?;
     let idempotency_key = request
         .idempotency_key
         .as_deref()

@@ -62,6 +62,8 @@ pub struct ApiContext {
     /// Where browsers reach the server (links, cookie flags, origin checks).
     pub public: crate::accounts::PublicUrl,
     pub lockout: Arc<crate::lockout::SignInLockout>,
+    pub limits: Arc<crate::limits::Limits>,
+    pub trusted_proxies: Arc<crate::limits::TrustedProxies>,
 }
 
 impl ApiContext {

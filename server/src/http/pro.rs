@@ -50,6 +50,7 @@ pub async fn organization(
         name: org.name,
         subscription_active: org.subscription == SubscriptionStatus::Active,
         ai_available: ctx.llm.is_some(),
+        ai_limit_reached: ctx.limits.ai_limit_reached(org.id, ctx.clock.now()),
     }))
 }
 

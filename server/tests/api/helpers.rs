@@ -625,3 +625,21 @@ pub async fn visitor_over_http(
         .unwrap();
     (token, conversation.conversation_id)
 }
+
+/// Polls `check` until it gives a value or `within` passes.
+pub async fn eventually<T, F, Fut>(mut check: F, within: std::time::Duration) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await {
+            return Some(value);
+        }
+        if tokio::time::Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -4,7 +4,7 @@ use echo_protocol::ErrorCode;
 use echo_server::store::new_message;
 use reqwest::StatusCode;
 
-use crate::helpers::{assert_error, json, keys, spawn_app};
+use crate::helpers::{assert_error, json, keys, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_sent_message_is_stored_and_listed() {
@@ -142,7 +142,8 @@ async fn history_pages_backwards_with_a_cursor() {
 
 #[tokio::test]
 async fn concurrent_sends_all_land_once() {
-    let app = spawn_app().await;
+    // 100 messages at once is volume: the abuse limits are off.
+    let app = spawn_app_with(|c| c.limits = echo_server::limits::LimitSettings::off()).await;
     let visitor = app.visitor().await;
     let conversation = app.start_conversation(&visitor).await;
     let path = format!("/v1/conversations/{conversation}/messages");

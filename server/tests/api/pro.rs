@@ -13,6 +13,22 @@ use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp};
 use crate::scripted_llm::{Answer, ScriptedLlm};
 
 pub async fn app_with_llm(llm: &ScriptedLlm, timeout: Duration) -> TestApp {
+    app_with_timeout_and(llm, timeout, |_| {}).await
+}
+
+/// As [`app_with_llm`] (5 s timeout), with the configuration adjusted too.
+pub async fn app_with_llm_configured(
+    llm: &ScriptedLlm,
+    configure: impl FnOnce(&mut echo_server::config::Config),
+) -> TestApp {
+    app_with_timeout_and(llm, Duration::from_secs(5), configure).await
+}
+
+async fn app_with_timeout_and(
+    llm: &ScriptedLlm,
+    timeout: Duration,
+    configure: impl FnOnce(&mut echo_server::config::Config),
+) -> TestApp {
     let base_url = llm.base_url.clone();
     let app = spawn_app_with(move |config| {
         config.llm = Some(LlmConfig {
@@ -20,7 +36,8 @@ pub async fn app_with_llm(llm: &ScriptedLlm, timeout: Duration) -> TestApp {
             api_key: Some("sk-test-not-a-real-key".into()),
             model: "scripted-model".into(),
             timeout,
-        })
+        });
+        configure(config);
     })
     .await;
     app.store

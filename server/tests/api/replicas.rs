@@ -17,9 +17,9 @@ use reqwest::StatusCode;
 
 use crate::helpers::{cli, postgres_server, visitor_over_http, SseReader, ThrowawayDatabase, BIN};
 
-struct Replica {
-    child: Child,
-    base: String,
+pub struct Replica {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Replica {
@@ -29,7 +29,8 @@ impl Drop for Replica {
     }
 }
 
-fn start_replica(database_url: &str) -> Replica {
+/// `echo-server serve` on a free port of loopback, with `extra` flags.
+pub fn start_server(database_url: &str, extra: &[&str]) -> Replica {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -38,6 +39,7 @@ fn start_replica(database_url: &str) -> Replica {
             "--database-url",
             database_url,
         ])
+        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -115,7 +117,7 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
     let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     let key = org["operatorKey"].as_str().unwrap().to_owned();
     let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
-    let (a, b) = (start_replica(&url), start_replica(&url));
+    let (a, b) = (start_server(&url, &[]), start_server(&url, &[]));
     let client = reqwest::Client::new();
     for replica in [&a, &b] {
         let ready = client

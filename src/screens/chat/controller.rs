@@ -345,8 +345,16 @@ impl Chat {
                     }
                     Err(ApiError::Network) => return,
                     Err(e) => {
+                        // Not sent: back into an empty draft (a 429 then
+                        // waits for the visitor to press send again).
                         chat.queued.update(|q| q.retain(|m| m.key != next.key));
+                        if chat.draft.with_untracked(String::is_empty) {
+                            chat.draft.set(next.text.clone());
+                        }
                         chat.send_error.set(Some(e.describe()));
+                        if e.is(ErrorCode::RateLimited) {
+                            return;
+                        }
                     }
                 }
             }
