@@ -28,22 +28,63 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(json_rejection(JsonRejection::MissingJsonContentType(
+                Default::default(),
+            )));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large_body()
+                } else {
+                    ApiError::validation("body", "the body could not be read")
+                }
+            })?;
+        // Every request body is an object: serde would also read a struct
+        // from an array of its fields, which the schema does not allow.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::validation("body", "must be a JSON object"));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(Self(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
 }
 
+/// `application/json` or `application/<something>+json`, as axum decides.
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+fn too_large_body() -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!(
+            "The request body is larger than {} bytes",
+            super::MAX_BODY_BYTES
+        ),
+    )
+}
+
 fn json_rejection(rejection: JsonRejection) -> ApiError {
     match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!(
-                "The request body is larger than {} bytes",
-                super::MAX_BODY_BYTES
-            ),
-        ),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large_body(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
             ErrorCode::UnsupportedMediaType,
             "The request body must be JSON with Content-Type: application/json",
@@ -215,15 +256,18 @@ pub fn conversation_write_error(error: StoreError) -> ApiError {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
-    /// `nextCursor` of the previous page; absent for the first page.
+    /// `nextCursor` of the previous page; absent (or empty) for the first page.
+    #[param(pattern = r"^([1-9][0-9]{0,17})?$")]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 30).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
 impl PageQuery {
     pub fn parse(&self) -> ApiResult<(Option<Cursor>, u32)> {
-        let cursor = match &self.cursor {
+        // An empty `cursor=` is the first page, as a missing one.
+        let cursor = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => None,
             Some(text) => Some(
                 Cursor::parse(text)

@@ -203,8 +203,10 @@ pub async fn delete_file(
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to look for (1 to 500 characters).
+    #[param(min_length = 1, max_length = 500, pattern = r"\S")]
     pub q: String,
     /// Files to return, 1 to 20 (default 5).
+    #[param(minimum = 1, maximum = 20)]
     pub limit: Option<u32>,
 }
 

@@ -84,10 +84,15 @@ pub async fn send_message(
 #[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// `nextCursor` of the previous page: fetches older messages.
+    #[param(pattern = r"^([1-9][0-9]{0,17})?$")]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 30).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
     /// A message ID: returns only messages newer than it, oldest first.
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
+    )]
     pub after: Option<String>,
 }
 
@@ -118,7 +123,7 @@ pub async fn list_messages(
         limit: query.limit,
     }
     .parse()?;
-    if let Some(after) = query.after {
+    if let Some(after) = query.after.filter(|a| !a.is_empty()) {
         let after = MessageId::parse(&after)
             .ok_or_else(|| ApiError::validation("after", "is not a message ID"))?;
         let messages = ctx

@@ -15,6 +15,7 @@ mod health;
 mod knowledge;
 mod messages;
 pub mod openapi;
+mod openapi_exact;
 mod operator;
 mod pro;
 mod static_files;

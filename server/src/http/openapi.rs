@@ -84,6 +84,7 @@ impl Modify for BearerAuth {
             "operatorKey",
             SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
         );
+        super::openapi_exact::make_exact(openapi);
     }
 }
 

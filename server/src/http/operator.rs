@@ -13,7 +13,7 @@ use echo_protocol::operator::{
     OperatorConversation, OperatorConversationItem, OperatorConversationPage, UpdateConversation,
     WidgetSettings,
 };
-use echo_protocol::validate::{parse_suggestions, GreetMessage, MessageText};
+use echo_protocol::validate::{parse_suggestions, GreetMessage, IdempotencyKey, MessageText};
 use echo_protocol::{ConversationId, OperatorId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -47,13 +47,19 @@ pub fn router() -> Router<ApiContext> {
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// `unresolved`, `escalated` or `resolved`; absent for all.
+    #[param(pattern = r"^(unresolved|escalated|resolved|all)?$")]
     pub status: Option<String>,
-    /// `me` (needs a signed-in operator), `none`, or an operator ID;
-    /// absent for all.
+    /// `me` (the signed-in operator; nothing for an API key), `none`, or an
+    /// operator ID; absent for all.
+    #[param(
+        pattern = r"^(me|none|all|([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}))?$"
+    )]
     pub assignee: Option<String>,
     /// `nextCursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,17}_[1-9][0-9]{0,17})?$")]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 30).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -87,17 +93,17 @@ pub async fn list_conversations(
     let assignee = match query.assignee.as_deref() {
         None | Some("") | Some("all") => AssigneeFilter::Any,
         Some("none") => AssigneeFilter::Unassigned,
-        Some("me") => AssigneeFilter::Operator(operator.operator_id().ok_or_else(|| {
-            ApiError::validation(
-                "assignee",
-                "`me` needs a signed-in operator, not an API key",
-            )
-        })?),
+        // An API key is nobody: no conversation is assigned to it (answered
+        // below, once the other parameters are checked).
+        Some("me") => match operator.operator_id() {
+            Some(me) => AssigneeFilter::Operator(me),
+            None => AssigneeFilter::Nobody,
+        },
         Some(text) => AssigneeFilter::Operator(OperatorId::parse(text).ok_or_else(|| {
             ApiError::validation("assignee", "must be me, none, all or an operator ID")
         })?),
     };
-    let cursor = match &query.cursor {
+    let cursor = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(text) => Some(
             ActivityCursor::parse(text)
@@ -109,6 +115,12 @@ pub async fn list_conversations(
         limit: query.limit,
     }
     .parse()?;
+    if assignee == AssigneeFilter::Nobody {
+        return Ok(Json(OperatorConversationPage {
+            conversations: Vec::new(),
+            next_cursor: None,
+        }));
+    }
     let page = ctx
         .store
         .operator_conversations(operator.organization, status, assignee, cursor, limit)
@@ -168,7 +180,7 @@ pub async fn get_conversation(
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
-        (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
+        (status = 404, description = "No such conversation, or the assignee is not a member (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization, conversation_id = %id))]
@@ -178,12 +190,6 @@ pub async fn update_conversation(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<UpdateConversation>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    if request.status.is_none() && request.assignee_id.is_none() {
-        return Err(ApiError::validation(
-            "status",
-            "give a status, an assigneeId, or both",
-        ));
-    }
     if let Some(Some(assignee)) = request.assignee_id {
         if ctx
             .store
@@ -191,10 +197,8 @@ pub async fn update_conversation(
             .await?
             .is_none()
         {
-            return Err(ApiError::validation(
-                "assigneeId",
-                "is not a member of this organization",
-            ));
+            // Like any ID of something the caller cannot see: not found.
+            return Err(ApiError::not_found("Member (assigneeId)"));
         }
     }
     let now = ctx.clock.now();
@@ -273,6 +277,9 @@ pub async fn reply(
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
     let text = MessageText::parse(&request.text)?;
+    if let Some(key) = &request.idempotency_key {
+        IdempotencyKey::parse(key)?;
+    }
     let author = operator.author(&ctx).await?;
     let message = authored_message(author, text.into_inner(), ctx.clock.now());
     let stored = ctx

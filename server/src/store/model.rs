@@ -132,6 +132,8 @@ pub enum AssigneeFilter {
     Any,
     Unassigned,
     Operator(OperatorId),
+    /// Assigned to nobody who can be (an API key's "me"): matches nothing.
+    Nobody,
 }
 
 #[derive(Debug, Clone)]

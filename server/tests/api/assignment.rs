@@ -125,7 +125,7 @@ async fn conversations_are_assigned_filtered_and_announced() {
         .member(outsider, "carol@example.com", OperatorRole::Admin)
         .await;
     let refused = assign(&app, &ada, second, serde_json::json!(carol.id())).await;
-    assert_error(refused, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
+    assert_error(refused, StatusCode::NOT_FOUND, ErrorCode::NotFound).await;
 
     // A reply to an unassigned conversation takes it; an assigned one stays.
     reply_as(&app, &ada, second, "I'll take this").await;

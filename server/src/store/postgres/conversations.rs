@@ -247,6 +247,7 @@ impl ConversationStore for PostgresStore {
             AssigneeFilter::Any => ("$6::TEXT IS NULL", None),
             AssigneeFilter::Unassigned => ("c.assignee_id IS NULL AND $6::TEXT IS NULL", None),
             AssigneeFilter::Operator(id) => ("c.assignee_id = $6", Some(id)),
+            AssigneeFilter::Nobody => ("$6::TEXT IS NOT NULL", None),
         };
         let sql = format!(
             "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,

@@ -71,6 +71,7 @@ pub(super) fn assignee_sql(filter: AssigneeFilter) -> (&'static str, Option<Oper
         AssigneeFilter::Any => ("?6 IS NULL", None),
         AssigneeFilter::Unassigned => ("c.assignee_id IS NULL AND ?6 IS NULL", None),
         AssigneeFilter::Operator(id) => ("c.assignee_id = ?6", Some(id)),
+        AssigneeFilter::Nobody => ("?6 IS NOT NULL", None),
     }
 }
 

@@ -1,0 +1,281 @@
+//! What the handler annotations cannot say, added to the OpenAPI document
+//! so it matches the server exactly: the error answers every operation of
+//! a kind can give (a body can be malformed, too large or not JSON; a
+//! credential can be missing), the push channel's content type, and the
+//! input rules of the validation newtypes as schema constraints.
+
+use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ArrayItems, Object, Schema};
+use utoipa::openapi::{OpenApi, Ref, RefOr};
+
+/// Characters the server refuses in one-line text (C0 and C1 controls).
+const CONTROL: &str = r"\x00-\x1F\x7F-\x9F";
+/// Characters that show nothing (see `echo_protocol::text::is_invisible`,
+/// which the server also applies; this is its BMP part).
+const INVISIBLE: &str = r"\s\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0";
+/// Bidirectional overrides and isolates, refused in names.
+const BIDI: &str = r"\u202A-\u202E\u2066-\u2069";
+
+/// One line with something visible in it.
+fn line_pattern() -> String {
+    format!("^[^{CONTROL}]*[^{CONTROL}{INVISIBLE}][^{CONTROL}]*$")
+}
+
+/// A name: one line, something visible, no bidirectional controls.
+fn name_pattern() -> String {
+    format!("^[^{CONTROL}{BIDI}]*[^{CONTROL}{BIDI}{INVISIBLE}][^{CONTROL}{BIDI}]*$")
+}
+
+/// Several lines (newlines and tabs allowed) with something visible.
+fn multiline_pattern() -> String {
+    let control = r"\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F";
+    format!("^[^{control}]*[^{control}{INVISIBLE}][^{control}]*$")
+}
+
+/// `echo_protocol::validate::Email`: an ASCII local part of allowed
+/// characters and a dotted domain.
+const EMAIL: &str = r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]{0,61}[A-Za-z0-9]$";
+
+enum Rule {
+    Text {
+        min: usize,
+        max: usize,
+        pattern: String,
+    },
+    Pattern(String),
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Items {
+        max: usize,
+        item_max: usize,
+    },
+}
+
+fn text(max: usize, pattern: String) -> Rule {
+    Rule::Text {
+        min: 1,
+        max,
+        pattern,
+    }
+}
+
+/// Every validated input field: schema, property, rule.
+fn rules() -> Vec<(&'static str, &'static str, Rule)> {
+    let meta_text = |max| Rule::Text {
+        min: 0,
+        max,
+        pattern: format!("^[^{CONTROL}]*$|^$"),
+    };
+    vec![
+        ("CreateContactSession", "name", text(100, name_pattern())),
+        ("CreateContactSession", "email", text(254, EMAIL.into())),
+        ("SendMessage", "text", text(4000, multiline_pattern())),
+        ("SendMessage", "idempotencyKey", text(100, line_pattern())),
+        (
+            "WidgetSettings",
+            "greetMessage",
+            text(500, multiline_pattern()),
+        ),
+        (
+            "WidgetSettings",
+            "suggestions",
+            Rule::Items {
+                max: 3,
+                item_max: 100,
+            },
+        ),
+        ("Enhance", "text", text(4000, multiline_pattern())),
+        ("CreateApiKey", "name", text(100, name_pattern())),
+        ("CreateInvitation", "email", text(254, EMAIL.into())),
+        (
+            "UpdateConversation",
+            "assigneeId",
+            Rule::Pattern(ANY_UUID.into()),
+        ),
+        (
+            "BrowserMetadata",
+            "timezoneOffset",
+            Rule::Integer {
+                min: -1440,
+                max: 1440,
+            },
+        ),
+        (
+            "BrowserMetadata",
+            "screenWidth",
+            Rule::Integer {
+                min: 0,
+                max: 100_000,
+            },
+        ),
+        (
+            "BrowserMetadata",
+            "screenHeight",
+            Rule::Integer {
+                min: 0,
+                max: 100_000,
+            },
+        ),
+        (
+            "BrowserMetadata",
+            "viewportWidth",
+            Rule::Integer {
+                min: 0,
+                max: 100_000,
+            },
+        ),
+        (
+            "BrowserMetadata",
+            "viewportHeight",
+            Rule::Integer {
+                min: 0,
+                max: 100_000,
+            },
+        ),
+        (
+            "BrowserMetadata",
+            "languages",
+            Rule::Items {
+                max: 20,
+                item_max: 64,
+            },
+        ),
+        ("BrowserMetadata", "userAgent", meta_text(512)),
+        ("BrowserMetadata", "platform", meta_text(512)),
+        ("BrowserMetadata", "timezone", meta_text(512)),
+        ("BrowserMetadata", "referrer", meta_text(512)),
+        ("BrowserMetadata", "currentUrl", meta_text(512)),
+    ]
+}
+
+fn apply(schema: &mut Object, rule: &Rule) {
+    match rule {
+        Rule::Text { min, max, pattern } => {
+            schema.min_length = Some(*min);
+            schema.max_length = Some(*max);
+            schema.pattern = Some(pattern.clone());
+        }
+        Rule::Integer { min, max } => {
+            schema.minimum = Some((*min).into());
+            schema.maximum = Some((*max).into());
+        }
+        Rule::Pattern(pattern) => schema.pattern = Some(pattern.clone()),
+        Rule::Items { .. } => {}
+    }
+}
+
+/// A UUID in any form the server reads (hyphenated, simple, braced, URN).
+pub const ANY_UUID: &str = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$";
+
+fn constrain(openapi: &mut OpenApi) {
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for (name, property, rule) in rules() {
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) else {
+            continue;
+        };
+        match (object.properties.get_mut(property), &rule) {
+            (Some(RefOr::T(Schema::Object(field))), _) => apply(field, &rule),
+            (Some(RefOr::T(Schema::Array(list))), Rule::Items { max, item_max }) => {
+                list.max_items = Some(*max);
+                if let ArrayItems::RefOrSchema(item) = &mut list.items {
+                    if let RefOr::T(Schema::Object(item)) = item.as_mut() {
+                        let pattern = if name == "WidgetSettings" {
+                            line_pattern()
+                        } else {
+                            format!("^[^{CONTROL}]*$")
+                        };
+                        apply(
+                            item,
+                            &Rule::Text {
+                                min: if name == "WidgetSettings" { 1 } else { 0 },
+                                max: *item_max,
+                                pattern,
+                            },
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn complete(path: &str, operation: &mut Operation) {
+    let responses = &mut operation.responses.responses;
+    if operation.request_body.is_some() {
+        responses.entry("400".into()).or_insert_with(|| {
+            error_response("Malformed body or a field out of its rules (`VALIDATION`)")
+        });
+        responses.entry("413".into()).or_insert_with(|| {
+            error_response("The body is over the size limit (`PAYLOAD_TOO_LARGE`)")
+        });
+        responses.entry("415".into()).or_insert_with(|| {
+            error_response("The body is not of the declared type (`UNSUPPORTED_MEDIA_TYPE`)")
+        });
+    }
+    let has_query = operation.parameters.as_ref().is_some_and(|parameters| {
+        parameters
+            .iter()
+            .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Query)
+    });
+    if has_query {
+        responses
+            .entry("400".into())
+            .or_insert_with(|| error_response("A query parameter out of its rules (`VALIDATION`)"));
+    }
+    if operation.security.is_some() {
+        responses.entry("401".into()).or_insert_with(|| {
+            error_response("Missing, unknown or expired credential (`UNAUTHORIZED`)")
+        });
+    }
+    if path.ends_with("/events") {
+        if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+            let stream = ContentBuilder::new()
+                .schema(Some(utoipa::openapi::schema::Object::with_type(
+                    utoipa::openapi::schema::Type::String,
+                )))
+                .build();
+            ok.content.clear();
+            ok.content.insert("text/event-stream".into(), stream);
+        }
+    }
+}
+
+/// Completes the generated document (see the module comment).
+pub fn make_exact(openapi: &mut OpenApi) {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            complete(path, operation);
+        }
+    }
+    constrain(openapi);
+}
