@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests of the workspace (the real
-# server on random ports with fresh SQLite files), then the browser tests
+# server on random ports with fresh SQLite files), schemathesis against the
+# running server (scripts/fuzz-api.sh), then the browser tests
 # (Debian Chromium + playwright-core) against the release widget build.
 # Installs what it needs first (scripts/setup.sh), so it works on a fresh
 # machine and costs seconds on a second run.
@@ -28,8 +29,11 @@ fi
 say "server integration tests (PostgreSQL)"
 ECHO_TEST_DATABASE_URL="$postgres_url" cargo test -p echo-server --locked --test api
 
-say "building the widget (release) for the browser tests"
 cargo build -p echo-server --locked
+say "fuzzing the API (schemathesis, every check, about 3 minutes)"
+scripts/fuzz-api.sh
+
+say "building the widget (release) for the browser tests"
 scripts/build-widget.sh
 
 say "browser tests"

@@ -85,4 +85,26 @@ mod tests {
         assert_eq!(backoff_ms(10, 0.0), 15_000);
         assert_eq!(backoff_ms(1, 1.0), 1500);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_in_any_chunks_parse_the_same(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            cut in 0usize..400,
+        ) {
+            let mut whole = SseParser::default();
+            let at_once = whole.push(&bytes);
+            let cut = cut.min(bytes.len());
+            let mut split = SseParser::default();
+            let mut in_two = split.push(&bytes[..cut]);
+            in_two.extend(split.push(&bytes[cut..]));
+            proptest::prop_assert_eq!(at_once, in_two);
+        }
+
+        #[test]
+        fn frame_like_text_never_panics(text in "((id|event|data|retry|:)?:? ?[a-z{}\"0-9]{0,8}(\r\n|\n|\r)?){0,30}") {
+            let mut parser = SseParser::default();
+            let _ = parser.push(text.as_bytes());
+        }
+    }
 }

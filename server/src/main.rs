@@ -14,8 +14,23 @@ fn init_tracing() {
         .init();
 }
 
+/// Panics are caught (a handler's becomes a 500, a parser's a refused
+/// upload), but the default hook would print the panic's message, which
+/// can quote what was being parsed: a visitor's text or an uploaded file.
+/// Only where it happened is logged.
+fn quiet_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        tracing::error!(%location, "a panic was caught (its message is not logged: it may quote user data)");
+    }));
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     init_tracing();
+    quiet_panics();
     Cli::parse().run().await
 }

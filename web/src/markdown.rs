@@ -474,4 +474,35 @@ mod tests {
         let nested = "*".repeat(500);
         let _ = parse(&nested);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_renders_without_panicking(text in "\\PC{0,300}") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn markdown_like_text_renders_and_links_stay_safe(
+            text in "([-*_`#>\\[\\]()!\n 0-9a-z.:/]|javascript:|https://|\\*\\*|```){0,80}"
+        ) {
+            fn hrefs(nodes: &[Node], out: &mut Vec<String>) {
+                for node in nodes {
+                    if let Node::Element { attrs, children, .. } = node {
+                        for (name, value) in attrs {
+                            if *name == "href" {
+                                out.push(value.clone());
+                            }
+                        }
+                        hrefs(children, out);
+                    }
+                }
+            }
+            let mut links = Vec::new();
+            hrefs(&parse(&text), &mut links);
+            for link in links {
+                let lower = link.to_ascii_lowercase();
+                proptest::prop_assert!(lower.starts_with("https://") || lower.starts_with("http://") || lower.starts_with("mailto:"), "{}", link);
+            }
+        }
+    }
 }

@@ -326,6 +326,26 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn damaged_pdfs_are_refused_not_panicked_on(
+            tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)
+        ) {
+            let mut bytes = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
+            bytes.extend(tail);
+            let _ = extract("file.pdf", Some("application/pdf"), &bytes);
+        }
+
+        #[test]
+        fn any_bytes_under_any_name_never_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+            name in "[a-z]{0,5}\\.(pdf|md|txt|html|htm|bin)",
+        ) {
+            let _ = extract(&name, None, &bytes);
+        }
+    }
+
+    proptest::proptest! {
         #[test]
         fn html_to_text_never_panics(input in "\\PC*") {
             let _ = html_to_text(&input);

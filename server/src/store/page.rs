@@ -102,4 +102,15 @@ mod tests {
         assert_eq!(ActivityCursor::parse(&at.encode()), Some(at));
         assert_eq!(ActivityCursor::parse("7_0"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn cursors_never_panic_and_round_trip(text in "\\PC{0,40}", at in proptest::prelude::any::<i64>(), seq in 1i64..i64::MAX) {
+            let _ = Cursor::parse(&text);
+            let _ = ActivityCursor::parse(&text);
+            let cursor = ActivityCursor { at, seq };
+            proptest::prop_assert_eq!(ActivityCursor::parse(&cursor.encode()), Some(cursor));
+            proptest::prop_assert_eq!(Cursor::parse(&Cursor(seq).encode()), Some(Cursor(seq)));
+        }
+    }
 }
