@@ -40,23 +40,26 @@ pub fn AuthScreen() -> impl IntoView {
     let form_error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
 
-    let check_name = move || match VisitorName::parse(&name.get_untracked()) {
+    // The checks also run on blur, which fires when the focused field is
+    // removed with its screen (pressing Enter moves on): by then the
+    // signals may be gone, so every access is a `try_`.
+    let check_name = move || match VisitorName::parse(&name.try_get_untracked()?) {
         Ok(valid) => {
-            name_error.set(None);
+            name_error.try_set(None);
             Some(valid)
         }
         Err(e) => {
-            name_error.set(Some(sentence("Name", &e)));
+            name_error.try_set(Some(sentence("Name", &e)));
             None
         }
     };
-    let check_email = move || match Email::parse(&email.get_untracked()) {
+    let check_email = move || match Email::parse(&email.try_get_untracked()?) {
         Ok(valid) => {
-            email_error.set(None);
+            email_error.try_set(None);
             Some(valid)
         }
         Err(e) => {
-            email_error.set(Some(sentence("Email", &e)));
+            email_error.try_set(Some(sentence("Email", &e)));
             None
         }
     };
@@ -86,25 +89,31 @@ pub fn AuthScreen() -> impl IntoView {
             match api.create_session(&request).await {
                 Ok(created) => {
                     storage::save_session(org, &created.contact_session_id);
-                    state.contact_session.set(Some(created.contact_session_id));
-                    state.screen.set(Screen::Selection);
+                    state
+                        .contact_session
+                        .try_set(Some(created.contact_session_id));
+                    state.screen.try_set(Screen::Selection);
                 }
                 Err(e) if e.is(ErrorCode::NotFound) => state.fail(UNKNOWN_ORGANIZATION),
                 Err(e) if e.is(ErrorCode::Validation) => {
                     let message = e.describe();
                     match e.field() {
                         Some("name") => {
-                            name_error.set(Some(server_sentence("Name", "name", &message)))
+                            name_error.try_set(Some(server_sentence("Name", "name", &message)));
                         }
                         Some("email") => {
-                            email_error.set(Some(server_sentence("Email", "email", &message)))
+                            email_error.try_set(Some(server_sentence("Email", "email", &message)));
                         }
-                        _ => form_error.set(Some(message)),
+                        _ => {
+                            form_error.try_set(Some(message));
+                        }
                     }
                 }
-                Err(e) => form_error.set(Some(e.describe())),
+                Err(e) => {
+                    form_error.try_set(Some(e.describe()));
+                }
             }
-            pending.set(false);
+            pending.try_set(false);
         });
     };
 
@@ -133,7 +142,7 @@ pub fn AuthScreen() -> impl IntoView {
                         placeholder="Jane Doe"
                         prop:value=move || name.get()
                         on:input=move |ev| name.set(event_target_value(&ev))
-                        on:blur=move |_| { if !name.get_untracked().is_empty() { check_name(); } }
+                        on:blur=move |_| { if name.try_with_untracked(|n| !n.is_empty()) == Some(true) { check_name(); } }
                         aria-invalid=move || name_error.get().is_some().to_string()
                         aria-describedby="echo-name-error"
                     />
@@ -149,7 +158,7 @@ pub fn AuthScreen() -> impl IntoView {
                         placeholder="jane@example.com"
                         prop:value=move || email.get()
                         on:input=move |ev| email.set(event_target_value(&ev))
-                        on:blur=move |_| { if !email.get_untracked().is_empty() { check_email(); } }
+                        on:blur=move |_| { if email.try_with_untracked(|e| !e.is_empty()) == Some(true) { check_email(); } }
                         aria-invalid=move || email_error.get().is_some().to_string()
                         aria-describedby="echo-email-error"
                     />

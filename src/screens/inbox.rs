@@ -42,14 +42,16 @@ pub fn InboxScreen() -> impl IntoView {
         spawn_local(async move {
             match api.conversations(&session, after.as_deref()).await {
                 Ok(page) => {
-                    conversations.update(|list| list.extend(page.conversations));
-                    cursor.set(page.next_cursor);
-                    error.set(None);
+                    conversations.try_update(|list| list.extend(page.conversations));
+                    cursor.try_set(page.next_cursor);
+                    error.try_set(None);
                 }
                 Err(e) if e.is(ErrorCode::Unauthorized) => state.session_lost(),
-                Err(e) => error.set(Some(e.describe())),
+                Err(e) => {
+                    error.try_set(Some(e.describe()));
+                }
             }
-            loading.set(false);
+            loading.try_set(false);
         });
     };
     load_page();

@@ -32,15 +32,17 @@ pub fn SelectionScreen() -> impl IntoView {
         spawn_local(async move {
             match api.create_conversation(&session, org).await {
                 Ok(created) => {
-                    state.screen.set(Screen::Chat(created.conversation_id));
+                    state.screen.try_set(Screen::Chat(created.conversation_id));
                 }
                 Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) => {
                     state.session_lost()
                 }
                 Err(e) if e.is(ErrorCode::NotFound) => state.fail(UNKNOWN_ORGANIZATION),
-                Err(e) => error.set(Some(e.describe())),
+                Err(e) => {
+                    error.try_set(Some(e.describe()));
+                }
             }
-            pending.set(false);
+            pending.try_set(false);
         });
     };
 

@@ -204,7 +204,9 @@ impl Chat {
                 .conversation(&chat.session, chat.id, chat.abort.as_ref())
                 .await
             {
-                Ok(view) => chat.status.set(view.status),
+                Ok(view) => {
+                    chat.status.try_set(view.status);
+                }
                 Err(e) => return chat.handle(e),
             }
             match chat
@@ -213,13 +215,13 @@ impl Chat {
                 .await
             {
                 Ok(page) => {
-                    chat.messages.update(|list| {
+                    chat.messages.try_update(|list| {
                         let live = std::mem::take(list);
                         *list = page.messages;
                         merge(list, live);
                     });
-                    chat.older.set(page.next_cursor);
-                    chat.loaded.set(true);
+                    chat.older.try_set(page.next_cursor);
+                    chat.loaded.try_set(true);
                     chat.scroll_to_bottom();
                 }
                 Err(e) => chat.handle(e),
@@ -256,7 +258,9 @@ impl Chat {
                 |signal| match signal {
                     Signal::Ready { first } => chat.went_live(first),
                     Signal::Event(event) => chat.apply(event),
-                    Signal::Down => chat.live.set(false),
+                    Signal::Down => {
+                        chat.live.try_set(false);
+                    }
                     Signal::Reset => chat.load_initial(),
                 },
             )
@@ -312,8 +316,8 @@ impl Chat {
         let chat = self.clone();
         spawn_local(async move {
             echo_web::sleep(TYPING_TIMEOUT_MS).await;
-            if chat.typing_epoch.get_value() == epoch {
-                chat.typing.set(false);
+            if chat.typing_epoch.try_get_value() == Some(epoch) {
+                chat.typing.try_set(false);
             }
         });
         if pinned {
@@ -335,23 +339,23 @@ impl Chat {
                     .await
                 {
                     Ok(message) => {
-                        chat.queued.update(|q| q.retain(|m| m.key != next.key));
-                        chat.messages.update(|list| merge(list, vec![message]));
+                        chat.queued.try_update(|q| q.retain(|m| m.key != next.key));
+                        chat.messages.try_update(|list| merge(list, vec![message]));
                         chat.scroll_to_bottom();
                     }
                     Err(e) if e.is(ErrorCode::Conflict) => {
-                        chat.status.set(ConversationStatus::Resolved);
+                        chat.status.try_set(ConversationStatus::Resolved);
                         return;
                     }
                     Err(ApiError::Network) => return,
                     Err(e) => {
                         // Not sent: back into an empty draft (a 429 then
                         // waits for the visitor to press send again).
-                        chat.queued.update(|q| q.retain(|m| m.key != next.key));
-                        if chat.draft.with_untracked(String::is_empty) {
-                            chat.draft.set(next.text.clone());
+                        chat.queued.try_update(|q| q.retain(|m| m.key != next.key));
+                        if chat.draft.try_with_untracked(String::is_empty) == Some(true) {
+                            chat.draft.try_set(next.text.clone());
                         }
-                        chat.send_error.set(Some(e.describe()));
+                        chat.send_error.try_set(Some(e.describe()));
                         if e.is(ErrorCode::RateLimited) {
                             return;
                         }
@@ -381,8 +385,9 @@ impl Chat {
                 .await
             {
                 Ok(page) => {
-                    chat.messages.update(|list| prepend(list, page.messages));
-                    chat.older.set(page.next_cursor);
+                    chat.messages
+                        .try_update(|list| prepend(list, page.messages));
+                    chat.older.try_set(page.next_cursor);
                     let after = chat.clone();
                     request_animation_frame(move || {
                         // Keep the message the visitor was reading in place.
@@ -391,12 +396,12 @@ impl Chat {
                         {
                             el.set_scroll_top(el.scroll_height() - height + top);
                         }
-                        after.loading_older.set(false);
+                        after.loading_older.try_set(false);
                         after.fill_viewport();
                     });
                 }
                 Err(e) => {
-                    chat.loading_older.set(false);
+                    chat.loading_older.try_set(false);
                     chat.handle(e);
                 }
             }
@@ -442,20 +447,22 @@ impl Chat {
                 .await
             {
                 Ok(message) => {
-                    chat.messages.update(|list| merge(list, vec![message]));
-                    chat.draft.set(String::new());
-                    chat.draft_key.set(None);
+                    chat.messages.try_update(|list| merge(list, vec![message]));
+                    chat.draft.try_set(String::new());
+                    chat.draft_key.try_set(None);
                     chat.scroll_to_bottom();
                 }
                 Err(e) if e.is(ErrorCode::Conflict) => {
-                    chat.status.set(ConversationStatus::Resolved)
+                    chat.status.try_set(ConversationStatus::Resolved);
                 }
                 Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) => {
                     chat.handle(e)
                 }
-                Err(e) => chat.send_error.set(Some(e.describe())),
+                Err(e) => {
+                    chat.send_error.try_set(Some(e.describe()));
+                }
             }
-            chat.sending.set(false);
+            chat.sending.try_set(false);
         });
     }
 }
