@@ -1,13 +1,22 @@
 // Widget size and start-up benchmark: `scripts/bench-widget.sh`.
 // Prints the transfer size of the built widget (wasm, js, css; gzip -9 and
-// brotli -q 11), the loader's, and the median over 10 loads of the time from
-// navigation to the auth form being interactive in headless Chromium.
+// brotli -q 11), the loader's, each against its budget in
+// bench/widget-budget.json (the one place it is written), and the median
+// over 10 loads of the time from navigation to the auth form being
+// interactive in headless Chromium.
+//
+//   --sizes-only   skip the start-up measurement
+//   --check        exit 1 when the widget or the loader is over its budget
+//                  (scripts/test.sh does this, so no change can quietly
+//                  grow the widget; lower the budget when it shrinks)
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 import { startServer, launchBrowser, ROOT } from "../tests/e2e/helpers.mjs";
 
 const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
+const BUDGET = JSON.parse(readFileSync(join(ROOT, "bench/widget-budget.json"), "utf8"));
+const args = process.argv.slice(2);
 const LOADS = 10;
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);
 const sizes = (bytes) => ({
@@ -32,9 +41,17 @@ for (const [label, file] of parts) {
   for (const k of Object.keys(total)) total[k] += s[k];
   console.log(`  ${label.padEnd(6)} ${file.padEnd(34).slice(0, 34)}${kb(s.raw)}  ${kb(s.gzip)}  ${kb(s.brotli)}`);
 }
-console.log(`  total${" ".repeat(36)}${kb(total.raw)}  ${kb(total.gzip)}  ${kb(total.brotli)}   (target <= 75 KiB brotli)`);
+console.log(`  total${" ".repeat(36)}${kb(total.raw)}  ${kb(total.gzip)}  ${kb(total.brotli)}   (${total.brotli} bytes; budget ${BUDGET.widgetBrotliBytes}, target ${BUDGET.targetBrotliBytes})`);
 const loader = sizes(readFileSync(join(DIST, "embed.js")));
-console.log(`  loader embed.js${" ".repeat(26)}${kb(loader.raw)}  ${kb(loader.gzip)}  ${kb(loader.brotli)}   (target <= 1.5 KiB brotli; ${loader.brotli} bytes)`);
+console.log(`  loader embed.js${" ".repeat(26)}${kb(loader.raw)}  ${kb(loader.gzip)}  ${kb(loader.brotli)}   (${loader.brotli} bytes; budget ${BUDGET.loaderBrotliBytes})`);
+const over = [];
+if (total.brotli > BUDGET.widgetBrotliBytes) over.push(`the widget is ${total.brotli} bytes brotli, over its budget of ${BUDGET.widgetBrotliBytes}`);
+if (loader.brotli > BUDGET.loaderBrotliBytes) over.push(`the loader is ${loader.brotli} bytes brotli, over its budget of ${BUDGET.loaderBrotliBytes}`);
+if (args.includes("--check") && over.length) {
+  for (const line of over) console.error(`widget size budget: ${line} (bench/widget-budget.json)`);
+  process.exit(1);
+}
+if (args.includes("--sizes-only")) process.exit(0);
 
 const server = await startServer();
 const browser = await launchBrowser();

@@ -35,6 +35,8 @@ scripts/fuzz-api.sh
 
 say "building the widget (release) for the browser tests"
 scripts/build-widget.sh
+say "widget size against its budget (bench/widget-budget.json)"
+node bench/widget.mjs --sizes-only --check
 
 say "browser tests"
 node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/

@@ -25,6 +25,12 @@ mod state;
 mod storage;
 mod time_ago;
 
+// Single-threaded wasm: no other thread can race the allocator.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
 fn main() {
     leptos::mount::mount_to_body(app::App);
 }

@@ -1,0 +1,22 @@
+// Minifies the wasm-bindgen JS glue Trunk wrote into a dist directory (Trunk's
+// own minifier fails on it) and rewrites the page's SRI hash for it, so the
+// browser still accepts the file. Usage: node scripts/minify-glue.mjs dist
+import { readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { minify } from "terser";
+
+const dir = process.argv[2];
+const pagePath = join(dir, "index.html");
+let page = readFileSync(pagePath, "utf8");
+const glue = [...page.matchAll(/<link rel="modulepreload" href="([^"]+\.js)"[^>]*integrity="(sha384-[^"]+)"/g)];
+if (glue.length !== 1) throw new Error(`expected one modulepreload in ${pagePath}, found ${glue.length}`);
+const [, href, oldIntegrity] = glue[0];
+const file = join(dir, href.split("/").pop());
+const source = readFileSync(file, "utf8");
+const { code } = await minify(source, { module: true, compress: true, mangle: true });
+writeFileSync(file, code);
+const integrity = `sha384-${createHash("sha384").update(code).digest("base64")}`;
+page = page.replace(oldIntegrity, integrity);
+writeFileSync(pagePath, page);
+console.error(`minified ${file}: ${source.length} -> ${code.length} bytes`);
