@@ -27,6 +27,8 @@ pub async fn new_visitor(
             name: format!("Visitor {n}"),
             email: format!("visitor{n}@example.com"),
             metadata: BrowserMetadata::default(),
+            user_id: None,
+            user_hash: None,
         })
         .send()
         .await?

@@ -16,6 +16,14 @@ pub struct CreateContactSession {
     pub email: String,
     #[serde(default)]
     pub metadata: BrowserMetadata,
+    /// A visitor signed in on the host site: the host's ID for them, 1-255
+    /// characters. Needs `userHash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Lowercase hex HMAC-SHA256 of `userId` under the organization's
+    /// identity secret, computed by the host's server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_hash: Option<String>,
 }
 
 /// The answer to `POST /v1/contact-sessions`: the only response that ever

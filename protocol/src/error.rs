@@ -15,6 +15,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// The credential is valid but acts for another organization. (403)
     Forbidden,
+    /// A signed-in visitor's `userHash` does not verify for its `userId`. (403)
+    IdentityVerificationFailed,
     /// No such resource, or one the caller may not see. (404)
     NotFound,
     /// The HTTP method is not supported on this path. (405)
@@ -42,7 +44,7 @@ impl ErrorCode {
             ErrorCode::Validation => 400,
             ErrorCode::Unauthorized => 401,
             ErrorCode::SubscriptionRequired => 402,
-            ErrorCode::Forbidden => 403,
+            ErrorCode::Forbidden | ErrorCode::IdentityVerificationFailed => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
@@ -110,6 +112,10 @@ mod tests {
             (ErrorCode::Validation, "VALIDATION"),
             (ErrorCode::Unauthorized, "UNAUTHORIZED"),
             (ErrorCode::Forbidden, "FORBIDDEN"),
+            (
+                ErrorCode::IdentityVerificationFailed,
+                "IDENTITY_VERIFICATION_FAILED",
+            ),
             (ErrorCode::NotFound, "NOT_FOUND"),
             (ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED"),
             (ErrorCode::Conflict, "CONFLICT"),

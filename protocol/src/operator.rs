@@ -114,3 +114,12 @@ pub struct WidgetSettings {
     pub greet_message: String,
     pub suggestions: Vec<String>,
 }
+
+/// `GET` / `POST /v1/operator/identity-secret` (admins): the key the host's
+/// server signs its users' IDs with; `POST` replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct IdentitySecret {
+    pub identity_secret: String,
+}

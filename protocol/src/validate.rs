@@ -46,22 +46,25 @@ enum Kind {
     Multiline,
 }
 
-/// NFC (on the server), trimmed, 1..=max characters with something
-/// visible, no control characters except (if allowed) newlines and tabs.
+/// At most `max` characters as sent, with something visible, no control
+/// characters except (if allowed) newlines and tabs; stored NFC (on the
+/// server) and trimmed.
 fn bounded_text(field: &str, raw: &str, max: usize, kind: Kind) -> Result<String, ValidationError> {
     let normalized = crate::text::nfc(raw);
     let text = normalized.trim();
     if !crate::text::has_visible(text) {
         return Err(ValidationError::new(field, "is required"));
     }
-    if char_len(text) > max {
+    // Length and characters are those sent (as the OpenAPI schema states
+    // them); what is stored is then the trimmed text.
+    if char_len(raw) > max {
         return Err(ValidationError::new(
             field,
             format!("must be at most {max} characters"),
         ));
     }
     let multiline = kind == Kind::Multiline;
-    let bad_control = text
+    let bad_control = normalized
         .chars()
         .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\t' || c == '\r')));
     if bad_control {
@@ -126,6 +129,11 @@ text_newtype!(
 text_newtype!(
     /// A client's idempotency key for a message: 1 to 100 characters.
     IdempotencyKey, field = "idempotencyKey", max = 100, kind = Kind::Line
+);
+
+text_newtype!(
+    /// A signed-in visitor's ID on the host site: 1 to 255 characters.
+    UserId, field = "userId", max = 255, kind = Kind::Line
 );
 
 text_newtype!(

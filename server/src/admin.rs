@@ -53,6 +53,7 @@ pub async fn create_organization(
                 created_at: clock.now(),
             },
             greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
+            identity_secret: crate::secrets::new_identity_secret(),
             created_at: clock.now(),
         })
         .await?;
@@ -61,6 +62,25 @@ pub async fn create_organization(
         operator_key: key.expose_secret().to_owned(),
         owner_invitation_url: None,
     })
+}
+
+/// The organization's identity secret (`org identity-secret`), replaced by
+/// a new one first with `rotate` (hashes made with the old one stop
+/// verifying at once).
+pub async fn identity_secret(
+    store: &dyn Store,
+    organization: OrganizationId,
+    rotate: bool,
+) -> anyhow::Result<String> {
+    if rotate {
+        store
+            .set_identity_secret(organization, crate::secrets::new_identity_secret())
+            .await?;
+    }
+    store
+        .identity_secret(organization)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization {organization}"))
 }
 
 /// Invites `email` to the organization's team (`operator invite`, and

@@ -289,6 +289,14 @@ enum OrgCommand {
         #[command(flatten)]
         links: LinkArgs,
     },
+    /// Print the organization's identity secret: the key the host's server
+    /// signs its users' IDs with (HMAC-SHA256, hex) for `userHash`.
+    IdentitySecret {
+        organization_id: OrganizationId,
+        /// Make a new one first; hashes made with the old one stop working.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -423,6 +431,16 @@ impl Command {
                 }
                 print_json(&created)?;
             }
+            Command::Org {
+                command:
+                    OrgCommand::IdentitySecret {
+                        organization_id,
+                        rotate,
+                    },
+            } => println!(
+                "{}",
+                admin::identity_secret(store, organization_id, rotate).await?
+            ),
             Command::Operator {
                 command:
                     OperatorCommand::Invite {

@@ -97,6 +97,30 @@ token!(
     "inv_"
 );
 
+/// A new identity-verification key for an organization: 256 random bits as
+/// 64 hex characters. The host's server signs its users' IDs with this text
+/// (as the HMAC key's bytes); the server keeps it as is, since it must
+/// compute with it.
+pub fn new_identity_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is unavailable");
+    hex::encode(bytes)
+}
+
+/// Whether `user_hash` (hex) is HMAC-SHA256 of `user_id` under `secret`,
+/// compared in constant time.
+pub fn verify_user_hash(secret: &str, user_id: &str, user_hash: &str) -> bool {
+    use hmac::{Hmac, Mac};
+    let Ok(expected) = hex::decode(user_hash) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(user_id.as_bytes());
+    mac.verify_slice(&expected).is_ok()
+}
+
 /// The shared secret that signs billing webhooks. `Debug` hides it.
 #[derive(Clone, Debug)]
 pub struct WebhookSecret(SecretString);
@@ -127,6 +151,24 @@ mod tests {
         assert!(!format!("{key:?}").contains(&key.expose_secret()[3..]));
         let hash = key.hash();
         assert!(!format!("{hash:?}").contains(hash.as_str()));
+    }
+
+    #[test]
+    fn a_user_hash_verifies_only_its_user_under_its_secret() {
+        use hmac::{Hmac, Mac};
+        let secret = new_identity_secret();
+        assert_eq!(secret.len(), 64);
+        let sign = |key: &str, id: &str| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+            mac.update(id.as_bytes());
+            hex::encode(mac.finalize().into_bytes())
+        };
+        let hash = sign(&secret, "user-42");
+        assert!(verify_user_hash(&secret, "user-42", &hash));
+        assert!(!verify_user_hash(&secret, "user-43", &hash));
+        assert!(!verify_user_hash(&new_identity_secret(), "user-42", &hash));
+        assert!(!verify_user_hash(&secret, "user-42", "zz"));
+        assert!(!verify_user_hash(&secret, "user-42", &hash[..62]));
     }
 
     #[test]

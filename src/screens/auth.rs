@@ -85,6 +85,8 @@ pub fn AuthScreen() -> impl IntoView {
                 name: valid_name.into_inner(),
                 email: valid_email.into_inner(),
                 metadata: metadata::collect(),
+                user_id: None,
+                user_hash: None,
             };
             match api.create_session(&request).await {
                 Ok(created) => {

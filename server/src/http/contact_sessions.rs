@@ -7,12 +7,13 @@ use axum::{Json, Router};
 use echo_protocol::contact_sessions::{
     ContactSessionCreated, CreateContactSession, CurrentContactSession,
 };
-use echo_protocol::validate::{Email, VisitorName};
+use echo_protocol::validate::{Email, UserId, VisitorName};
+use echo_protocol::ErrorCode;
 
 use super::auth::Visitor;
 use super::extract::{organization_not_found, ApiJson, ClientAddress};
 use super::ApiContext;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::secrets::{new_contact_session_id, SecretHash};
 use crate::store::{NewContactSession, StoreError};
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<ApiContext> {
     responses(
         (status = 201, body = ContactSessionCreated),
         (status = 400, description = "Invalid name, email or metadata (`VALIDATION`, with `field`)", body = echo_protocol::ErrorBody),
+        (status = 403, description = "`userHash` does not verify (`IDENTITY_VERIFICATION_FAILED`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many new sessions from this address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
@@ -48,6 +50,7 @@ pub async fn create_contact_session(
         .organization(request.organization_id)
         .await?
         .ok_or_else(organization_not_found)?;
+    let user_id = verified_user(&ctx, &request).await?;
     ctx.limits.new_contact_session(address)?;
 
     let id = new_contact_session_id();
@@ -57,6 +60,7 @@ pub async fn create_contact_session(
         .create_contact_session(NewContactSession {
             id_hash: SecretHash::of(id.expose_secret()),
             organization_id: request.organization_id,
+            user_id,
             name: name.into_inner(),
             email: email.into_inner(),
             metadata: request.metadata,
@@ -75,6 +79,39 @@ pub async fn create_contact_session(
             expires_at,
         }),
     ))
+}
+
+/// The visitor's verified user ID, when the host passed one: its hash must
+/// be the HMAC of the ID under the organization's identity secret (403
+/// `IDENTITY_VERIFICATION_FAILED` otherwise).
+async fn verified_user(
+    ctx: &ApiContext,
+    request: &CreateContactSession,
+) -> ApiResult<Option<String>> {
+    let Some(raw) = &request.user_id else {
+        if request.user_hash.is_some() {
+            return Err(ApiError::validation("userHash", "needs a userId"));
+        }
+        return Ok(None);
+    };
+    let user_id = UserId::parse(raw)?.into_inner();
+    let hash = request
+        .user_hash
+        .as_deref()
+        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+        .ok_or_else(|| ApiError::validation("userHash", "must be 64 hexadecimal characters"))?;
+    let secret = ctx
+        .store
+        .identity_secret(request.organization_id)
+        .await?
+        .ok_or_else(organization_not_found)?;
+    if !crate::secrets::verify_user_hash(&secret, &user_id, hash) {
+        return Err(ApiError::new(
+            ErrorCode::IdentityVerificationFailed,
+            "The signed-in user could not be verified",
+        ));
+    }
+    Ok(Some(user_id))
 }
 
 /// Validates the bearer session and returns who it belongs to.

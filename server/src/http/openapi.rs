@@ -59,6 +59,8 @@ use super::{
         team::list_api_keys,
         team::create_api_key,
         team::delete_api_key,
+        team::get_identity_secret,
+        team::rotate_identity_secret,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

@@ -68,11 +68,18 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
     let meta_text = |max| Rule::Text {
         min: 0,
         max,
-        pattern: format!("^[^{CONTROL}]*$|^$"),
+        // Metadata is reported, not typed: any characters, length only.
+        pattern: r"^[\s\S]*$".into(),
     };
     vec![
         ("CreateContactSession", "name", text(100, name_pattern())),
         ("CreateContactSession", "email", text(254, EMAIL.into())),
+        ("CreateContactSession", "userId", text(255, line_pattern())),
+        (
+            "CreateContactSession",
+            "userHash",
+            Rule::Pattern("^[0-9a-fA-F]{64}$".into()),
+        ),
         ("SendMessage", "text", text(4000, multiline_pattern())),
         ("SendMessage", "idempotencyKey", text(100, line_pattern())),
         (
@@ -188,7 +195,7 @@ fn constrain(openapi: &mut OpenApi) {
                         let pattern = if name == "WidgetSettings" {
                             line_pattern()
                         } else {
-                            format!("^[^{CONTROL}]*$")
+                            r"^[\s\S]*$".into()
                         };
                         apply(
                             item,

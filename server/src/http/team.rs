@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, patch, post};
 use axum::{Json, Router};
+use echo_protocol::operator::IdentitySecret;
 use echo_protocol::team::{
     ApiKeyCreated, ApiKeys, CreateApiKey, CreateInvitation, InvitationCreated, Team, TeamMember,
     UpdateMember,
@@ -34,6 +35,10 @@ pub fn router() -> Router<ApiContext> {
             get(list_api_keys).post(create_api_key),
         )
         .route("/v1/operator/api-keys/{key_id}", delete(delete_api_key))
+        .route(
+            "/v1/operator/identity-secret",
+            get(get_identity_secret).post(rotate_identity_secret),
+        )
 }
 
 fn member_error(error: StoreError) -> ApiError {
@@ -263,4 +268,58 @@ pub async fn delete_api_key(
             other => other.into(),
         })?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The identity-verification key (see the README's "Signed-in visitors").
+#[utoipa::path(
+    get,
+    path = "/v1/operator/identity-secret",
+    tag = "team",
+    security(("session" = []), ("operatorKey" = [])),
+    responses(
+        (status = 200, body = IdentitySecret),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not an admin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
+pub async fn get_identity_secret(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+) -> ApiResult<Json<IdentitySecret>> {
+    operator.require_admin()?;
+    let secret = crate::admin::identity_secret(ctx.store.as_ref(), operator.organization, false)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Json(IdentitySecret {
+        identity_secret: secret,
+    }))
+}
+
+/// Replaces the identity-verification key: hashes made with the old one
+/// stop verifying at once.
+#[utoipa::path(
+    post,
+    path = "/v1/operator/identity-secret",
+    tag = "team",
+    security(("session" = []), ("operatorKey" = [])),
+    responses(
+        (status = 200, body = IdentitySecret),
+        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
+pub async fn rotate_identity_secret(
+    State(ctx): State<ApiContext>,
+    operator: Operator,
+) -> ApiResult<Json<IdentitySecret>> {
+    operator.require_admin()?;
+    let secret = crate::admin::identity_secret(ctx.store.as_ref(), operator.organization, true)
+        .await
+        .map_err(ApiError::internal)?;
+    tracing::info!("identity secret rotated");
+    Ok(Json(IdentitySecret {
+        identity_secret: secret,
+    }))
 }

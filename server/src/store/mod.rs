@@ -84,6 +84,11 @@ pub trait OrganizationStore: Send + Sync {
         suggestions: Vec<String>,
     ) -> StoreResult<()>;
 
+    /// The organization's identity-verification key (`None`: no such org).
+    async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>>;
+    /// Replaces it (`NotFound` for an unknown organization).
+    async fn set_identity_secret(&self, id: OrganizationId, secret: String) -> StoreResult<()>;
+
     /// Applies a billing event: records its ID and sets the subscription, in
     /// one transaction. `Ok(false)` when the ID was already applied (nothing
     /// changes); `NotFound` for an unknown organization.

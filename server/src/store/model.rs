@@ -51,6 +51,8 @@ pub struct NewOrganization {
     pub id: OrganizationId,
     pub name: String,
     pub first_key: NewApiKey,
+    /// The HMAC key of identity verification (see `secrets::IdentitySecret`).
+    pub identity_secret: String,
     pub greet_message: String,
     pub created_at: Timestamp,
 }
@@ -140,6 +142,8 @@ pub enum AssigneeFilter {
 pub struct NewContactSession {
     pub id_hash: SecretHash,
     pub organization_id: OrganizationId,
+    /// The host's user ID, only when its hash verified.
+    pub user_id: Option<String>,
     pub name: String,
     pub email: String,
     pub metadata: BrowserMetadata,

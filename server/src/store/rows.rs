@@ -60,6 +60,17 @@ pub(crate) const OPERATOR_ACCOUNT: &str = "id, email, name, password_hash";
 pub(crate) const TEAM_MEMBER: &str = "o.id, o.name, o.email, m.role";
 /// The columns [`api_key`] reads.
 pub(crate) const API_KEY: &str = "id, name, created_at";
+/// Whether the conversation `c` is the visitor's whose session hash is the
+/// parameter `param`: started in that session or, for a verified visitor,
+/// by the same user in the same organization from any session.
+pub(crate) fn owned_by(param: &str) -> String {
+    format!(
+        "(c.contact_session_hash = {param} OR (c.visitor_user_id IS NOT NULL
+          AND (c.organization_id, c.visitor_user_id) =
+              (SELECT organization_id, user_id FROM contact_sessions WHERE id_hash = {param})))"
+    )
+}
+
 /// The columns [`knowledge_text`] reads.
 pub(crate) const KNOWLEDGE_TEXT: &str = "id, name, text";
 

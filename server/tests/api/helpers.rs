@@ -130,6 +130,8 @@ impl TestApp {
                 cookies_enabled: Some(true),
                 ..Default::default()
             },
+            user_id: None,
+            user_hash: None,
         }
     }
 
@@ -605,6 +607,8 @@ pub async fn visitor_over_http(
             name: "Ada".into(),
             email: "ada@example.com".into(),
             metadata: BrowserMetadata::default(),
+            user_id: None,
+            user_hash: None,
         })
         .send()
         .await

@@ -5,6 +5,7 @@
 mod headers;
 mod helpers;
 mod hygiene;
+mod identity;
 mod members;
 
 mod agent;

@@ -154,8 +154,10 @@ impl ConversationStore for PostgresStore {
         .await?;
         sqlx::query(
             "INSERT INTO conversations
-             (id, organization_id, contact_session_hash, status, created_at, last_activity_at)
-             VALUES ($1, $2, $3, 'unresolved', $4, $4)",
+             (id, organization_id, contact_session_hash, status, created_at, last_activity_at,
+              visitor_user_id)
+             VALUES ($1, $2, $3, 'unresolved', $4, $4,
+                     (SELECT user_id FROM contact_sessions WHERE id_hash = $3))",
         )
         .bind(id)
         .bind(organization)
@@ -189,7 +191,8 @@ impl ConversationStore for PostgresStore {
     ) -> StoreResult<Option<Conversation>> {
         let sql = format!(
             "SELECT {CONVERSATION} FROM conversations c
-             WHERE c.id = $1 AND c.contact_session_hash = $2"
+             WHERE c.id = $1 AND {}",
+            rows::owned_by("$2")
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(id)
@@ -219,8 +222,9 @@ impl ConversationStore for PostgresStore {
         let sql = format!(
             "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at
              FROM conversations c {LAST_MESSAGE}
-             WHERE c.contact_session_hash = $1 AND c.seq < $2
-             ORDER BY c.seq DESC LIMIT $3"
+             WHERE {} AND c.seq < $2
+             ORDER BY c.seq DESC LIMIT $3",
+            rows::owned_by("$1")
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(session.as_str())

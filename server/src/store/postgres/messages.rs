@@ -125,17 +125,20 @@ impl MessageStore for PostgresStore {
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
         // The session and the conversation, checked and locked together.
-        let row: Option<(Timestamp, OrganizationId, ConversationStatus)> = sqlx::query_as(
+        let sql = format!(
             "SELECT s.expires_at, c.organization_id, c.status
              FROM contact_sessions s
-             JOIN conversations c ON c.contact_session_hash = s.id_hash
-             WHERE s.id_hash = $1 AND c.id = $2
+             JOIN conversations c ON c.id = $2 AND {}
+             WHERE s.id_hash = $1
              FOR UPDATE",
-        )
-        .bind(activity.session.as_str())
-        .bind(conversation)
-        .fetch_optional(&mut *tx)
-        .await?;
+            rows::owned_by("$1")
+        );
+        let row: Option<(Timestamp, OrganizationId, ConversationStatus)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(activity.session.as_str())
+                .bind(conversation)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((expires_at, organization, status)) = row else {
             // Tell an expired session from a conversation that is not its.
             touch_session(&mut tx, &activity).await?;

@@ -15,13 +15,14 @@ impl OrganizationStore for PostgresStore {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO organizations (id, name, greet_message, created_at)
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO organizations (id, name, greet_message, created_at, identity_secret)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(org.id)
         .bind(org.name)
         .bind(org.greet_message)
         .bind(org.created_at)
+        .bind(org.identity_secret)
         .execute(&mut *tx)
         .await?;
         super::team::insert_api_key(&mut tx, &org.first_key).await?;
@@ -69,6 +70,25 @@ impl OrganizationStore for PostgresStore {
             .bind(id)
             .execute(&self.pool)
             .await?,
+        )
+    }
+
+    async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>> {
+        let secret: Option<Option<String>> =
+            sqlx::query_scalar("SELECT identity_secret FROM organizations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(secret.flatten())
+    }
+
+    async fn set_identity_secret(&self, id: OrganizationId, secret: String) -> StoreResult<()> {
+        changed_one(
+            sqlx::query("UPDATE organizations SET identity_secret = $2 WHERE id = $1")
+                .bind(id)
+                .bind(secret)
+                .execute(&self.pool)
+                .await?,
         )
     }
 

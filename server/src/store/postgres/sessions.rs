@@ -20,8 +20,8 @@ impl ContactSessionStore for PostgresStore {
         let metadata = serde_json::to_string(&session.metadata).context("encoding metadata")?;
         sqlx::query(
             "INSERT INTO contact_sessions
-             (id_hash, organization_id, name, email, metadata, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             (id_hash, organization_id, name, email, metadata, created_at, expires_at, user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(session.id_hash.as_str())
         .bind(session.organization_id)
@@ -30,6 +30,7 @@ impl ContactSessionStore for PostgresStore {
         .bind(metadata)
         .bind(session.created_at)
         .bind(session.expires_at)
+        .bind(session.user_id)
         .execute(&self.pool)
         .await?;
         Ok(())

@@ -145,8 +145,10 @@ impl ConversationStore for SqliteStore {
                 .query_row([activity.session.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?;
             conn.prepare_cached(
                 "INSERT INTO conversations
-                 (id, organization_id, contact_session_hash, status, created_at, last_activity_at)
-                 VALUES (?1, ?2, ?3, 'unresolved', ?4, ?4)",
+                 (id, organization_id, contact_session_hash, status, created_at, last_activity_at,
+                  visitor_user_id)
+                 VALUES (?1, ?2, ?3, 'unresolved', ?4, ?4,
+                         (SELECT user_id FROM contact_sessions WHERE id_hash = ?3))",
             )?
             .execute(params![
                 id,
@@ -185,7 +187,8 @@ impl ConversationStore for SqliteStore {
                 conn,
                 &format!(
                     "SELECT {CONVERSATION} FROM conversations c
-                     WHERE c.id = ?1 AND c.contact_session_hash = ?2"
+                     WHERE c.id = ?1 AND {}",
+                    rows::owned_by("?2")
                 ),
                 params![id, session.as_str()],
                 |row| rows::conversation(row, 0),
@@ -219,8 +222,9 @@ impl ConversationStore for SqliteStore {
                 &format!(
                     "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at
                      FROM conversations c {LAST_MESSAGE}
-                     WHERE c.contact_session_hash = ?1 AND c.seq < ?2
-                     ORDER BY c.seq DESC LIMIT ?3"
+                     WHERE {} AND c.seq < ?2
+                     ORDER BY c.seq DESC LIMIT ?3",
+                    rows::owned_by("?1")
                 ),
                 params![session.as_str(), Cursor::bound(before), fetch_limit(limit)],
                 |row| rows::conversation_summary(row),

@@ -100,10 +100,11 @@ impl MessageStore for SqliteStore {
         self.write_publishing(move |conn| {
             touch_session(conn, &activity)?;
             let (organization, status): (OrganizationId, ConversationStatus) = conn
-                .prepare_cached(
-                    "SELECT organization_id, status FROM conversations
-                     WHERE id = ?1 AND contact_session_hash = ?2",
-                )?
+                .prepare_cached(&format!(
+                    "SELECT c.organization_id, c.status FROM conversations c
+                     WHERE c.id = ?1 AND {}",
+                    rows::owned_by("?2")
+                ))?
                 .query_row(params![conversation, activity.session.as_str()], |row| {
                     Ok((row.get(0)?, row.get(1)?))
                 })

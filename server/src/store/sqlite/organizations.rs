@@ -6,7 +6,7 @@ use echo_protocol::{OrganizationId, Timestamp};
 use rusqlite::params;
 
 use super::{change_one, query_first, SqliteStore};
-use crate::store::rows::{self, ORGANIZATION};
+use crate::store::rows::{self, Row, ORGANIZATION};
 use crate::store::{
     NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
 };
@@ -17,14 +17,16 @@ impl OrganizationStore for SqliteStore {
         self.write(move |conn| {
             // operator_key_hash is a legacy column (see migration 0006).
             conn.execute(
-                "INSERT INTO organizations (id, name, operator_key_hash, greet_message, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO organizations
+                 (id, name, operator_key_hash, greet_message, created_at, identity_secret)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     org.id,
                     org.name,
                     org.first_key.key_hash.as_str(),
                     org.greet_message,
-                    org.created_at
+                    org.created_at,
+                    org.identity_secret
                 ],
             )?;
             super::team::insert_api_key(conn, &org.first_key)
@@ -71,6 +73,31 @@ impl OrganizationStore for SqliteStore {
                 conn,
                 "UPDATE organizations SET greet_message = ?1, suggestions = ?2 WHERE id = ?3",
                 params![greet_message, suggestions, id],
+            )
+        })
+        .await
+    }
+
+    async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>> {
+        let secret: Option<Option<String>> = self
+            .read(move |conn| {
+                query_first(
+                    conn,
+                    "SELECT identity_secret FROM organizations WHERE id = ?1",
+                    [id],
+                    |row| row.col(0),
+                )
+            })
+            .await?;
+        Ok(secret.flatten())
+    }
+
+    async fn set_identity_secret(&self, id: OrganizationId, secret: String) -> StoreResult<()> {
+        self.write(move |conn| {
+            change_one(
+                conn,
+                "UPDATE organizations SET identity_secret = ?2 WHERE id = ?1",
+                params![id, secret],
             )
         })
         .await

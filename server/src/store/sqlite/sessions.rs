@@ -21,8 +21,8 @@ impl ContactSessionStore for SqliteStore {
         self.write(move |conn| {
             conn.prepare_cached(
                 "INSERT INTO contact_sessions
-                 (id_hash, organization_id, name, email, metadata, created_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (id_hash, organization_id, name, email, metadata, created_at, expires_at, user_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 session.id_hash.as_str(),
@@ -31,7 +31,8 @@ impl ContactSessionStore for SqliteStore {
                 session.email,
                 metadata,
                 session.created_at,
-                session.expires_at
+                session.expires_at,
+                session.user_id
             ])?;
             Ok(())
         })
