@@ -9,6 +9,7 @@
 use crate::conversations::ConversationStatus;
 use crate::messages::MessageRole;
 use crate::team::OperatorRole;
+use crate::widget::WidgetTheme;
 use crate::{
     ApiKeyId, ConversationId, FileId, InvitationId, MessageId, OperatorId, OrganizationId,
     Timestamp,
@@ -107,7 +108,7 @@ macro_rules! text_codecs {
 
 text_column!(
     OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId;
-    ConversationStatus, MessageRole, OperatorRole
+    ConversationStatus, MessageRole, OperatorRole, WidgetTheme
 );
 
 fn malformed(text: &str) -> Box<dyn std::error::Error + Send + Sync> {

@@ -113,6 +113,12 @@ pub struct Enhance {
 pub struct WidgetSettings {
     pub greet_message: String,
     pub suggestions: Vec<String>,
+    /// `#rrggbb`; left out of a `PUT`, it stays as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accent_color: Option<String>,
+    /// Left out of a `PUT`, it stays as it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<crate::widget::WidgetTheme>,
 }
 
 /// `GET` / `POST /v1/operator/identity-secret` (admins): the key the host's

@@ -178,6 +178,14 @@ impl fmt::Debug for Password {
     }
 }
 
+/// An accent colour: `#rrggbb` (any case), kept lowercase.
+pub fn parse_accent_color(raw: &str) -> Result<String, ValidationError> {
+    let text = raw.trim();
+    crate::widget::parse_color(text)
+        .map(|_| text.to_ascii_lowercase())
+        .ok_or_else(|| ValidationError::new("accentColor", "must be a colour like #4f46e5"))
+}
+
 /// At most this many suggestion chips per organization.
 pub const MAX_SUGGESTIONS: usize = 3;
 

@@ -109,6 +109,30 @@ pub async fn set_subscription(
     store.set_subscription(id, status).await
 }
 
+/// Sets the widget's accent colour and/or theme (`widget-settings set`).
+pub async fn set_brand(
+    store: &dyn Store,
+    id: OrganizationId,
+    accent: Option<&str>,
+    theme: Option<echo_protocol::widget::WidgetTheme>,
+) -> anyhow::Result<()> {
+    let accent = accent
+        .map(echo_protocol::validate::parse_accent_color)
+        .transpose()?;
+    let org = store
+        .organization(id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization {id}"))?;
+    store
+        .set_brand(
+            id,
+            accent.unwrap_or(org.accent_color),
+            theme.unwrap_or(org.theme),
+        )
+        .await?;
+    Ok(())
+}
+
 pub async fn set_widget_settings(
     store: &dyn Store,
     id: OrganizationId,

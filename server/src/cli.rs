@@ -311,13 +311,19 @@ enum SubscriptionCommand {
 
 #[derive(Subcommand)]
 enum WidgetSettingsCommand {
-    /// Set the greeting and up to 3 suggestions.
+    /// Set the greeting and up to 3 suggestions, and optionally the brand.
     Set {
         organization_id: OrganizationId,
         #[arg(long)]
         greet: String,
         #[arg(long = "suggestion")]
         suggestions: Vec<String>,
+        /// The accent colour, #rrggbb.
+        #[arg(long)]
+        accent_color: Option<String>,
+        /// light, dark, or auto (the visitor's system setting).
+        #[arg(long)]
+        theme: Option<echo_protocol::widget::WidgetTheme>,
     },
 }
 
@@ -485,11 +491,16 @@ impl Command {
                         organization_id: id,
                         greet,
                         suggestions,
+                        accent_color,
+                        theme,
                     },
             } => {
                 admin::set_widget_settings(store, id, &greet, &suggestions)
                     .await
                     .with_context(|| format!("setting the widget settings of {id}"))?;
+                if accent_color.is_some() || theme.is_some() {
+                    admin::set_brand(store, id, accent_color.as_deref(), theme).await?;
+                }
                 eprintln!("widget settings of {id} updated");
             }
             Command::Knowledge {

@@ -36,7 +36,10 @@ async fn load(state: WidgetState, api: Api) {
         .loading_message
         .set(Some("Verifying organization...".into()));
     match api.widget_config(org).await {
-        Ok(config) => state.config.set(Some(config)),
+        Ok(config) => {
+            apply_brand(&config);
+            state.config.set(Some(config))
+        }
         Err(e) if e.is(ErrorCode::NotFound) => return state.fail(UNKNOWN_ORGANIZATION),
         Err(e) => return state.fail(e.describe()),
     }
@@ -55,5 +58,25 @@ async fn load(state: WidgetState, api: Api) {
         Ok(_) => state.session_lost(),
         Err(e) if e.is(ErrorCode::Unauthorized) => state.session_lost(),
         Err(e) => state.fail(e.describe()),
+    }
+}
+
+/// The organization's accent (unless it kept the default, whose dark-mode
+/// variant the stylesheet tunes) and theme, on the page's root element.
+/// Through the CSSOM, which a strict `style-src` allows.
+fn apply_brand(config: &echo_protocol::widget::WidgetConfig) {
+    let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    else {
+        return;
+    };
+    let _ = root.set_attribute("data-theme", config.theme.as_str());
+    if config.accent_color != echo_protocol::widget::DEFAULT_ACCENT_COLOR {
+        if let Some(root) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&root) {
+            let style = root.style();
+            let _ = style.set_property("--accent", &config.accent_color);
+            let _ = style.set_property("--accent-text", &config.accent_text_color);
+        }
     }
 }

@@ -13,7 +13,9 @@ use echo_protocol::operator::{
     OperatorConversation, OperatorConversationItem, OperatorConversationPage, UpdateConversation,
     WidgetSettings,
 };
-use echo_protocol::validate::{parse_suggestions, GreetMessage, IdempotencyKey, MessageText};
+use echo_protocol::validate::{
+    parse_accent_color, parse_suggestions, GreetMessage, IdempotencyKey, MessageText,
+};
 use echo_protocol::{ConversationId, OperatorId};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -316,10 +318,13 @@ pub async fn get_widget_settings(
     Ok(Json(WidgetSettings {
         greet_message: org.greet_message,
         suggestions: org.suggestions,
+        accent_color: Some(org.accent_color),
+        theme: Some(org.theme),
     }))
 }
 
-/// Changes the greeting and up to three suggestions (admins).
+/// Changes the greeting, up to three suggestions, and (when given) the
+/// accent colour and theme (admins).
 #[utoipa::path(
     put,
     path = "/v1/operator/widget-settings",
@@ -345,6 +350,18 @@ pub async fn put_widget_settings(
         .into_iter()
         .map(|s| s.into_inner())
         .collect();
+    let accent = request
+        .accent_color
+        .as_deref()
+        .map(parse_accent_color)
+        .transpose()?;
+    let org = ctx
+        .store
+        .organization(operator.organization)
+        .await?
+        .ok_or_else(organization_not_found)?;
+    let accent_color = accent.unwrap_or(org.accent_color);
+    let theme = request.theme.unwrap_or(org.theme);
     ctx.store
         .set_widget_settings(
             operator.organization,
@@ -352,8 +369,13 @@ pub async fn put_widget_settings(
             suggestions.clone(),
         )
         .await?;
+    ctx.store
+        .set_brand(operator.organization, accent_color.clone(), theme)
+        .await?;
     Ok(Json(WidgetSettings {
         greet_message,
         suggestions,
+        accent_color: Some(accent_color),
+        theme: Some(theme),
     }))
 }

@@ -43,5 +43,8 @@ pub async fn widget_config(
         name: org.name,
         greet_message: org.greet_message,
         suggestions: org.suggestions,
+        accent_text_color: echo_protocol::widget::text_on(&org.accent_color).into(),
+        accent_color: org.accent_color,
+        theme: org.theme,
     }))
 }

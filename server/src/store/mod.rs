@@ -84,6 +84,14 @@ pub trait OrganizationStore: Send + Sync {
         suggestions: Vec<String>,
     ) -> StoreResult<()>;
 
+    /// Sets the widget's accent colour (`#rrggbb`) and theme.
+    async fn set_brand(
+        &self,
+        id: OrganizationId,
+        accent_color: String,
+        theme: echo_protocol::widget::WidgetTheme,
+    ) -> StoreResult<()>;
+
     /// The organization's identity-verification key (`None`: no such org).
     async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>>;
     /// Replaces it (`NotFound` for an unknown organization).

@@ -43,6 +43,9 @@ pub struct Organization {
     pub greet_message: String,
     pub suggestions: Vec<String>,
     pub subscription: SubscriptionStatus,
+    /// `#rrggbb`, lowercase.
+    pub accent_color: String,
+    pub theme: echo_protocol::widget::WidgetTheme,
 }
 
 /// A new organization with its first API key.

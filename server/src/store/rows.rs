@@ -44,7 +44,8 @@ pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.crea
 /// The columns [`message`] reads.
 pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name";
 /// The columns [`organization`] reads.
-pub(crate) const ORGANIZATION: &str = "id, name, greet_message, suggestions, subscription_status";
+pub(crate) const ORGANIZATION: &str =
+    "id, name, greet_message, suggestions, subscription_status, accent_color, theme";
 /// The columns [`contact_session`] reads.
 pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at";
 /// The columns [`operator_conversation`] reads (`conversations c` joined
@@ -197,6 +198,8 @@ pub(crate) fn organization(row: &impl Row) -> StoreResult<Organization> {
         subscription: SubscriptionStatus::parse(&subscription).ok_or_else(|| {
             StoreError::Other(anyhow::anyhow!("stored subscription {subscription:?}"))
         })?,
+        accent_color: row.col(5)?,
+        theme: row.col(6)?,
     })
 }
 

@@ -90,6 +90,8 @@ async fn messages_and_settings_must_show_something() {
     let settings = |greet: &str| WidgetSettings {
         greet_message: greet.into(),
         suggestions: vec![],
+        accent_color: None,
+        theme: None,
     };
     let refused = app
         .client

@@ -12,6 +12,7 @@ mod agent;
 mod assignment;
 mod billing;
 mod boundary;
+mod brand;
 mod contact_sessions;
 mod conversations;
 mod durability;

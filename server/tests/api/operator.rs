@@ -67,6 +67,8 @@ async fn an_operator_key_sees_nothing_of_another_organization() {
         .json(&WidgetSettings {
             greet_message: "Acme only".into(),
             suggestions: vec![],
+            accent_color: None,
+            theme: None,
         })
         .send()
         .await

@@ -73,6 +73,22 @@ impl OrganizationStore for PostgresStore {
         )
     }
 
+    async fn set_brand(
+        &self,
+        id: OrganizationId,
+        accent_color: String,
+        theme: echo_protocol::widget::WidgetTheme,
+    ) -> StoreResult<()> {
+        changed_one(
+            sqlx::query("UPDATE organizations SET accent_color = $2, theme = $3 WHERE id = $1")
+                .bind(id)
+                .bind(accent_color)
+                .bind(theme)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
     async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>> {
         let secret: Option<Option<String>> =
             sqlx::query_scalar("SELECT identity_secret FROM organizations WHERE id = $1")

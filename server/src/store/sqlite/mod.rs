@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_event_retention.sql"),
     include_str!("../../../migrations/sqlite/0006_team.sql"),
     include_str!("../../../migrations/sqlite/0007_identity.sql"),
+    include_str!("../../../migrations/sqlite/0008_brand.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.

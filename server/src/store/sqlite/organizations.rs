@@ -78,6 +78,22 @@ impl OrganizationStore for SqliteStore {
         .await
     }
 
+    async fn set_brand(
+        &self,
+        id: OrganizationId,
+        accent_color: String,
+        theme: echo_protocol::widget::WidgetTheme,
+    ) -> StoreResult<()> {
+        self.write(move |conn| {
+            change_one(
+                conn,
+                "UPDATE organizations SET accent_color = ?2, theme = ?3 WHERE id = ?1",
+                params![id, accent_color, theme],
+            )
+        })
+        .await
+    }
+
     async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>> {
         let secret: Option<Option<String>> = self
             .read(move |conn| {
