@@ -15,8 +15,16 @@ async fn widget_config_of_a_known_organization() {
     let value: serde_json::Value = json(response, StatusCode::OK).await;
     assert_eq!(
         keys(&value),
-        ["greetMessage", "name", "organizationId", "suggestions"],
-        "only public settings, never the operator key or subscription"
+        [
+            "accentColor",
+            "accentTextColor",
+            "greetMessage",
+            "name",
+            "organizationId",
+            "suggestions",
+            "theme"
+        ],
+        "only public settings, never a key, the identity secret or the subscription"
     );
     let config: WidgetConfig = serde_json::from_value(value).unwrap();
     assert_eq!(config.name, "Acme");
