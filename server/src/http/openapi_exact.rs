@@ -95,6 +95,11 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
                 item_max: 100,
             },
         ),
+        (
+            "WidgetSettings",
+            "accentColor",
+            Rule::Pattern(r"^\s*#[0-9a-fA-F]{6}\s*$".into()),
+        ),
         ("Enhance", "text", text(4000, multiline_pattern())),
         ("CreateApiKey", "name", text(100, name_pattern())),
         ("CreateInvitation", "email", text(254, EMAIL.into())),
