@@ -124,21 +124,35 @@ impl MessageStore for PostgresStore {
         idempotency_key: Option<String>,
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
-        // The session and the conversation, checked and locked together.
-        let sql = format!(
+        // The session and the conversation, checked and locked together:
+        // the session that started it first (most messages), then another
+        // session of the same verified user.
+        let mut row: Option<(Timestamp, OrganizationId, ConversationStatus)> = sqlx::query_as(
             "SELECT s.expires_at, c.organization_id, c.status
              FROM contact_sessions s
-             JOIN conversations c ON c.id = $2 AND {}
-             WHERE s.id_hash = $1
+             JOIN conversations c ON c.contact_session_hash = s.id_hash
+             WHERE s.id_hash = $1 AND c.id = $2
              FOR UPDATE",
-            rows::owned_by("$1")
-        );
-        let row: Option<(Timestamp, OrganizationId, ConversationStatus)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        )
+        .bind(activity.session.as_str())
+        .bind(conversation)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_none() {
+            let sql = format!(
+                "SELECT s.expires_at, c.organization_id, c.status
+                 FROM contact_sessions s
+                 JOIN conversations c ON c.id = $2 AND {}
+                 WHERE s.id_hash = $1
+                 FOR UPDATE",
+                rows::owned_by("$1")
+            );
+            row = sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(activity.session.as_str())
                 .bind(conversation)
                 .fetch_optional(&mut *tx)
                 .await?;
+        }
         let Some((expires_at, organization, status)) = row else {
             // Tell an expired session from a conversation that is not its.
             touch_session(&mut tx, &activity).await?;

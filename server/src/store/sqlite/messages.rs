@@ -99,17 +99,30 @@ impl MessageStore for SqliteStore {
     ) -> StoreResult<Message> {
         self.write_publishing(move |conn| {
             touch_session(conn, &activity)?;
-            let (organization, status): (OrganizationId, ConversationStatus) = conn
-                .prepare_cached(&format!(
+            // Most messages come from the session that started the
+            // conversation: that exact match first, the verified-user one
+            // (several sessions of one user) only when it fails. The writer
+            // is serial, so the cheaper common case is throughput.
+            let state = |sql: &str| -> StoreResult<Option<(OrganizationId, ConversationStatus)>> {
+                Ok(conn
+                    .prepare_cached(sql)?
+                    .query_row(params![conversation, activity.session.as_str()], |row| {
+                        Ok((row.get(0)?, row.get(1)?))
+                    })
+                    .optional()?)
+            };
+            let (organization, status) = match state(
+                "SELECT c.organization_id, c.status FROM conversations c
+                 WHERE c.id = ?1 AND c.contact_session_hash = ?2",
+            )? {
+                Some(found) => found,
+                None => state(&format!(
                     "SELECT c.organization_id, c.status FROM conversations c
                      WHERE c.id = ?1 AND {}",
                     rows::owned_by("?2")
                 ))?
-                .query_row(params![conversation, activity.session.as_str()], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()?
-                .ok_or(StoreError::NotFound)?;
+                .ok_or(StoreError::NotFound)?,
+            };
             if let Some(key) = &idempotency_key {
                 let earlier = query_first(
                     conn,
