@@ -8,13 +8,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SCHEMATHESIS_VERSION=4.32.5
-venv=target/fuzz-venv
+venv="$PWD/target/fuzz-venv"
 if ! "$venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 secs="${ECHO_FUZZ_SECS:-80}"
-bin=target/debug/echo-server
+bin="$PWD/target/debug/echo-server"
 dir=$(mktemp -d)
 db="sqlite://$dir/echo.db"
 org_json=$("$bin" --database-url "$db" org create --name "Fuzz Co")
@@ -51,11 +51,13 @@ bearer = "$session"
 [auth.openapi.operatorKey]
 bearer = "$key"
 TOML
+# From the run's own directory: schemathesis keeps a cache of earlier
+# failures in its working directory, and each run starts clean.
 run() {
-  "$venv/bin/st" --config-file "$dir/schemathesis.toml" run "$base/v1/openapi.json" \
+  (cd "$dir" && "$venv/bin/st" --config-file "$dir/schemathesis.toml" run "$base/v1/openapi.json" \
     --checks all --max-time "$secs" --phases examples,coverage,fuzzing --warnings off \
     --suppress-health-check filter_too_much \
-    --seed 1 "$@"
+    --seed 1 "$@")
 }
 failed=0
 echo "== public API, as a visitor"
