@@ -49,9 +49,10 @@ enum Rule {
         min: i64,
         max: i64,
     },
+    /// An array of at most `max` items, each held to `item`.
     Items {
         max: usize,
-        item_max: usize,
+        item: Box<Rule>,
     },
 }
 
@@ -92,7 +93,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             "suggestions",
             Rule::Items {
                 max: 3,
-                item_max: 100,
+                item: Box::new(text(100, line_pattern())),
             },
         ),
         (
@@ -153,7 +154,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             "languages",
             Rule::Items {
                 max: 20,
-                item_max: 64,
+                item: Box::new(meta_text(64)),
             },
         ),
         ("BrowserMetadata", "userAgent", meta_text(512)),
@@ -193,23 +194,11 @@ fn constrain(openapi: &mut OpenApi) {
         };
         match (object.properties.get_mut(property), &rule) {
             (Some(RefOr::T(Schema::Object(field))), _) => apply(field, &rule),
-            (Some(RefOr::T(Schema::Array(list))), Rule::Items { max, item_max }) => {
+            (Some(RefOr::T(Schema::Array(list))), Rule::Items { max, item }) => {
                 list.max_items = Some(*max);
-                if let ArrayItems::RefOrSchema(item) = &mut list.items {
-                    if let RefOr::T(Schema::Object(item)) = item.as_mut() {
-                        let pattern = if name == "WidgetSettings" {
-                            line_pattern()
-                        } else {
-                            r"^[\s\S]*$".into()
-                        };
-                        apply(
-                            item,
-                            &Rule::Text {
-                                min: if name == "WidgetSettings" { 1 } else { 0 },
-                                max: *item_max,
-                                pattern,
-                            },
-                        );
+                if let ArrayItems::RefOrSchema(schema) = &mut list.items {
+                    if let RefOr::T(Schema::Object(schema)) = schema.as_mut() {
+                        apply(schema, item);
                     }
                 }
             }

@@ -95,8 +95,7 @@ pub async fn list_conversations(
     let assignee = match query.assignee.as_deref() {
         None | Some("") | Some("all") => AssigneeFilter::Any,
         Some("none") => AssigneeFilter::Unassigned,
-        // An API key is nobody: no conversation is assigned to it (answered
-        // below, once the other parameters are checked).
+        // An API key is nobody: no conversation is assigned to it.
         Some("me") => match operator.operator_id() {
             Some(me) => AssigneeFilter::Operator(me),
             None => AssigneeFilter::Nobody,
@@ -117,12 +116,6 @@ pub async fn list_conversations(
         limit: query.limit,
     }
     .parse()?;
-    if assignee == AssigneeFilter::Nobody {
-        return Ok(Json(OperatorConversationPage {
-            conversations: Vec::new(),
-            next_cursor: None,
-        }));
-    }
     let page = ctx
         .store
         .operator_conversations(operator.organization, status, assignee, cursor, limit)

@@ -287,13 +287,7 @@ pub async fn get_identity_secret(
     State(ctx): State<ApiContext>,
     operator: Operator,
 ) -> ApiResult<Json<IdentitySecret>> {
-    operator.require_admin()?;
-    let secret = crate::admin::identity_secret(ctx.store.as_ref(), operator.organization, false)
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Json(IdentitySecret {
-        identity_secret: secret,
-    }))
+    identity_secret(&ctx, &operator, false).await
 }
 
 /// Replaces the identity-verification key: hashes made with the old one
@@ -314,11 +308,21 @@ pub async fn rotate_identity_secret(
     State(ctx): State<ApiContext>,
     operator: Operator,
 ) -> ApiResult<Json<IdentitySecret>> {
+    let rotated = identity_secret(&ctx, &operator, true).await?;
+    tracing::info!("identity secret rotated");
+    Ok(rotated)
+}
+
+/// The admin-only read (or rotation, then read) both calls share.
+async fn identity_secret(
+    ctx: &ApiContext,
+    operator: &Operator,
+    rotate: bool,
+) -> ApiResult<Json<IdentitySecret>> {
     operator.require_admin()?;
-    let secret = crate::admin::identity_secret(ctx.store.as_ref(), operator.organization, true)
+    let secret = crate::admin::identity_secret(ctx.store.as_ref(), operator.organization, rotate)
         .await
         .map_err(ApiError::internal)?;
-    tracing::info!("identity secret rotated");
     Ok(Json(IdentitySecret {
         identity_secret: secret,
     }))

@@ -25,5 +25,7 @@ mod pro;
 mod replicas;
 mod scripted_llm;
 mod secrets_in_logs;
+mod sessions;
+mod sse;
 mod team;
 mod widget;

@@ -15,17 +15,20 @@ use echo_protocol::team::OperatorRole;
 use echo_protocol::validate::Email;
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 
+mod limits;
+
 use crate::accounts::PublicUrl;
 use crate::admin;
 use crate::clock::Clock;
 use crate::config::{self, Config};
-use crate::limits::{self, LimitSettings, TrustedProxies};
+use crate::limits::TrustedProxies;
 use crate::live::Hub;
 use crate::llm::LlmConfig;
 use crate::secrets::WebhookSecret;
 use crate::session::{SessionPolicy, AUTO_REFRESH_THRESHOLD_SECS, SESSION_DURATION_SECS};
 use crate::startup::Application;
 use crate::store::{self, Store, SubscriptionStatus};
+use limits::LimitArgs;
 
 #[derive(Parser)]
 #[command(
@@ -136,51 +139,6 @@ struct ServeArgs {
     public_url: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
-}
-
-/// The abuse limits (per replica).
-#[derive(clap::Args)]
-struct LimitArgs {
-    /// `off` turns every limit off (benchmarks and load tests only).
-    #[arg(long, env = "ECHO_RATE_LIMITS", default_value = "on", value_parser = ["on", "off"])]
-    rate_limits: String,
-    /// New contact sessions per client address per minute.
-    #[arg(long, env = "ECHO_LIMIT_SESSIONS_PER_MINUTE", default_value_t = limits::DEFAULT_SESSIONS_PER_MINUTE)]
-    limit_sessions_per_minute: u32,
-    /// New conversations per contact session per hour.
-    #[arg(long, env = "ECHO_LIMIT_CONVERSATIONS_PER_HOUR", default_value_t = limits::DEFAULT_CONVERSATIONS_PER_HOUR)]
-    limit_conversations_per_hour: u32,
-    /// Visitor messages per contact session per minute.
-    #[arg(long, env = "ECHO_LIMIT_MESSAGES_PER_MINUTE", default_value_t = limits::DEFAULT_MESSAGES_PER_MINUTE)]
-    limit_messages_per_minute: u32,
-    /// Open event streams per contact session.
-    #[arg(long, env = "ECHO_LIMIT_STREAMS_PER_SESSION", default_value_t = limits::DEFAULT_STREAMS_PER_SESSION)]
-    limit_streams_per_session: u32,
-    /// Open event streams per client address.
-    #[arg(long, env = "ECHO_LIMIT_STREAMS_PER_ADDRESS", default_value_t = limits::DEFAULT_STREAMS_PER_ADDRESS)]
-    limit_streams_per_address: u32,
-    /// Assistant replies per organization per day; then conversations wait
-    /// for a person.
-    #[arg(long, env = "ECHO_AI_DAILY_LIMIT", default_value_t = limits::DEFAULT_AI_DAILY_LIMIT)]
-    ai_daily_limit: u32,
-    /// Proxies (addresses or CIDR ranges, comma-separated or repeated)
-    /// whose X-Forwarded-For names the client; otherwise the TCP peer is.
-    #[arg(long, env = "ECHO_TRUSTED_PROXY")]
-    trusted_proxy: Vec<String>,
-}
-
-impl LimitArgs {
-    fn settings(&self) -> LimitSettings {
-        LimitSettings {
-            enabled: self.rate_limits == "on",
-            sessions_per_minute: self.limit_sessions_per_minute,
-            conversations_per_hour: self.limit_conversations_per_hour,
-            messages_per_minute: self.limit_messages_per_minute,
-            streams_per_session: self.limit_streams_per_session,
-            streams_per_address: self.limit_streams_per_address,
-            ai_daily_limit: self.ai_daily_limit,
-        }
-    }
 }
 
 /// The base of the links a command prints: the server's public URL.
