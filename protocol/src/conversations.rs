@@ -14,32 +14,11 @@ pub enum ConversationStatus {
     Resolved,
 }
 
-impl std::str::FromStr for ConversationStatus {
-    type Err = crate::ids::InvalidValue;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(crate::ids::InvalidValue)
-    }
-}
-
-impl ConversationStatus {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ConversationStatus::Unresolved => "unresolved",
-            ConversationStatus::Escalated => "escalated",
-            ConversationStatus::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "unresolved" => Some(ConversationStatus::Unresolved),
-            "escalated" => Some(ConversationStatus::Escalated),
-            "resolved" => Some(ConversationStatus::Resolved),
-            _ => None,
-        }
-    }
-}
+crate::ids::text_enum!(ConversationStatus {
+    Unresolved => "unresolved",
+    Escalated => "escalated",
+    Resolved => "resolved",
+});
 
 /// `POST /v1/conversations`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -70,6 +70,36 @@ impl fmt::Display for InvalidValue {
 
 impl std::error::Error for InvalidValue {}
 
+/// `as_str`, `parse` and `FromStr` for an enumeration stored and sent as
+/// one lowercase word per variant (the same words as its serde names).
+macro_rules! text_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::ids::InvalidValue;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::parse(text).ok_or($crate::ids::InvalidValue)
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
 uuid_id!(
     /// An organization: the company that embeds the widget.
     OrganizationId

@@ -16,32 +16,11 @@ pub enum MessageRole {
     Operator,
 }
 
-impl std::str::FromStr for MessageRole {
-    type Err = crate::ids::InvalidValue;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(crate::ids::InvalidValue)
-    }
-}
-
-impl MessageRole {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            MessageRole::Visitor => "visitor",
-            MessageRole::Assistant => "assistant",
-            MessageRole::Operator => "operator",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "visitor" => Some(MessageRole::Visitor),
-            "assistant" => Some(MessageRole::Assistant),
-            "operator" => Some(MessageRole::Operator),
-            _ => None,
-        }
-    }
-}
+crate::ids::text_enum!(MessageRole {
+    Visitor => "visitor",
+    Assistant => "assistant",
+    Operator => "operator",
+});
 
 /// `POST /v1/conversations/{conversationId}/messages`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,30 +18,10 @@ pub enum OperatorRole {
     Agent,
 }
 
-impl OperatorRole {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            OperatorRole::Admin => "admin",
-            OperatorRole::Agent => "agent",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "admin" => Some(OperatorRole::Admin),
-            "agent" => Some(OperatorRole::Agent),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for OperatorRole {
-    type Err = crate::ids::InvalidValue;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(crate::ids::InvalidValue)
-    }
-}
+crate::ids::text_enum!(OperatorRole {
+    Admin => "admin",
+    Agent => "agent",
+});
 
 /// `POST /v1/auth/sign-in`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,32 +22,11 @@ pub enum WidgetTheme {
     Auto,
 }
 
-impl WidgetTheme {
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            WidgetTheme::Light => "light",
-            WidgetTheme::Dark => "dark",
-            WidgetTheme::Auto => "auto",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "light" => Some(WidgetTheme::Light),
-            "dark" => Some(WidgetTheme::Dark),
-            "auto" => Some(WidgetTheme::Auto),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for WidgetTheme {
-    type Err = crate::ids::InvalidValue;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        Self::parse(text).ok_or(crate::ids::InvalidValue)
-    }
-}
+crate::ids::text_enum!(WidgetTheme {
+    Light => "light",
+    Dark => "dark",
+    Auto => "auto",
+});
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
