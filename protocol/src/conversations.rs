@@ -36,6 +36,14 @@ pub struct ConversationCreated {
     pub status: ConversationStatus,
 }
 
+/// `POST /v1/conversations/{conversationId}/transcript`: where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TranscriptQueued {
+    pub email: String,
+}
+
 /// `GET /v1/conversations/{conversationId}`: deliberately minimal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The AI backend is not configured or not answering. (503)
     AiUnavailable,
+    /// Mail is not configured on this server. (503)
+    MailUnavailable,
     /// Something failed on the server; details are in its log, not here. (500)
     Internal,
 }
@@ -52,7 +54,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => 415,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::AiUnavailable => 503,
+            ErrorCode::AiUnavailable | ErrorCode::MailUnavailable => 503,
         }
     }
 }

@@ -52,6 +52,9 @@ pub struct OperatorConversation {
     pub last_activity_at: Timestamp,
     pub visitor: VisitorDetails,
     pub assignee: Option<Assignee>,
+    /// When the visitor was last sent a mail with the team's replies.
+    #[serde(default)]
+    pub visitor_mailed_at: Option<Timestamp>,
 }
 
 /// `PATCH /v1/operator/conversations/{conversationId}`: the status, the

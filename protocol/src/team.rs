@@ -92,6 +92,17 @@ pub struct Account {
     /// The organization operator calls act in; chosen at sign-in when there
     /// is exactly one membership, else by `POST /v1/auth/organization`.
     pub active_organization_id: Option<OrganizationId>,
+    /// Whether new visitor messages are mailed while the console is closed.
+    #[serde(default)]
+    pub email_notifications: bool,
+}
+
+/// `PUT /v1/auth/notifications`: the operator's own mail setting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSettings {
+    pub email_notifications: bool,
 }
 
 /// `POST /v1/operator/invitations` (admins).

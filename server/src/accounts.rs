@@ -69,6 +69,17 @@ impl PublicUrl {
     pub fn invitation_link(&self, token: &InvitationToken) -> String {
         format!("{}/console/#token={}", self.base, token.expose_secret())
     }
+
+    /// A conversation in the console (it asks for sign-in first if needed).
+    pub fn conversation_link(&self, conversation: echo_protocol::ConversationId) -> String {
+        format!("{}/console/#conversation={conversation}", self.base)
+    }
+
+    /// A notification mail's one-click unsubscribe link (RFC 8058): the
+    /// token is the link's only purpose, so it may travel in the URL.
+    pub fn unsubscribe_link(&self, token: &crate::secrets::UnsubscribeToken) -> String {
+        format!("{}/v1/unsubscribe/{}", self.base, token.expose_secret())
+    }
 }
 
 /// Creates an invitation to join `organization` as `role` and returns its
@@ -108,10 +119,12 @@ pub async fn account(
     active: Option<OrganizationId>,
 ) -> StoreResult<Account> {
     let organizations = store.memberships(operator.id).await?;
+    let email_notifications = store.email_notifications(operator.id).await?;
     Ok(Account {
         operator,
         organizations,
         active_organization_id: active,
+        email_notifications,
     })
 }
 

@@ -43,6 +43,8 @@ pub struct Config {
     pub public_url: Option<PublicUrl>,
     pub limits: crate::limits::LimitSettings,
     pub trusted_proxies: crate::limits::TrustedProxies,
+    /// SMTP and the notification windows; without it no mail is sent.
+    pub mail: Option<crate::mail::MailConfig>,
 }
 
 impl Config {
@@ -61,6 +63,7 @@ impl Config {
             public_url: None,
             limits: crate::limits::LimitSettings::default(),
             trusted_proxies: crate::limits::TrustedProxies::default(),
+            mail: None,
         }
     }
 }
@@ -79,6 +82,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("limits", &self.limits)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("mail", &self.mail)
             .finish_non_exhaustive()
     }
 }

@@ -36,6 +36,7 @@ pub mod limits;
 pub mod live;
 pub mod llm;
 pub mod lockout;
+pub mod mail;
 pub mod passwords;
 pub mod secrets;
 pub mod session;

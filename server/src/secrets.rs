@@ -96,6 +96,11 @@ token!(
     InvitationToken,
     "inv_"
 );
+token!(
+    /// The one-click unsubscribe link of a notification mail.
+    UnsubscribeToken,
+    "un_"
+);
 
 /// A new identity-verification key for an organization: 256 random bits as
 /// 64 hex characters. The host's server signs its users' IDs with this text

@@ -75,6 +75,18 @@ impl Application {
                 limits.clone(),
             ))
         });
+        let mailer = match config.mail {
+            Some(mail) => Some(crate::mail::Mailer::new(
+                store.clone(),
+                config.clock.clone(),
+                mail,
+                public.clone(),
+            )?),
+            None => {
+                tracing::info!("mail is off (no ECHO_SMTP_URL): no notifications or transcripts");
+                None
+            }
+        };
         let context = ApiContext {
             store,
             clock: config.clock,
@@ -89,6 +101,7 @@ impl Application {
             lockout: Arc::new(crate::lockout::SignInLockout::default()),
             limits,
             trusted_proxies: Arc::new(config.trusted_proxies),
+            mailer,
         };
         Ok(Self {
             listener,
@@ -120,6 +133,10 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        if let Some(mailer) = self.context.mailer.clone() {
+            let context = self.context.clone();
+            tokio::spawn(mailer.run(async move { context.shutting_down().await }));
+        }
         if let Some(retention) = self.event_retention {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
         }

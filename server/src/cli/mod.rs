@@ -16,6 +16,7 @@ use echo_protocol::validate::Email;
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 
 mod limits;
+mod mail;
 
 use crate::accounts::PublicUrl;
 use crate::admin;
@@ -29,6 +30,7 @@ use crate::session::{SessionPolicy, AUTO_REFRESH_THRESHOLD_SECS, SESSION_DURATIO
 use crate::startup::Application;
 use crate::store::{self, Store, SubscriptionStatus};
 use limits::LimitArgs;
+use mail::MailArgs;
 
 #[derive(Parser)]
 #[command(
@@ -139,6 +141,8 @@ struct ServeArgs {
     public_url: Option<String>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    mail: MailArgs,
 }
 
 /// The base of the links a command prints: the server's public URL.
@@ -327,6 +331,7 @@ impl ServeArgs {
                 .transpose()?,
             limits: self.limits.settings(),
             trusted_proxies: TrustedProxies::parse(&self.limits.trusted_proxy)?,
+            mail: self.mail.config()?,
         })
     }
 }

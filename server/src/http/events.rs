@@ -40,6 +40,8 @@ use super::extract::{ApiPath, ApiQuery, ClientAddress};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::live::Receiver;
+use crate::mail::presence::Presence;
+use crate::store::mail::{operator_presence, visitor_presence};
 use crate::store::{EventScope, Store};
 
 const REPLAY_PAGE: u32 = 500;
@@ -88,6 +90,8 @@ struct Feed {
     replaying: bool,
     /// A visitor's stream: authors by name only, no assignments.
     for_visitor: bool,
+    /// Keeps the reader's presence fresh while the stream is open.
+    _presence: Option<Presence>,
 }
 
 /// `ready` or `reset`, with the position the client continues from.
@@ -193,6 +197,7 @@ async fn stream_events(
     after: Option<i64>,
     revoked: impl std::future::Future<Output = ()> + Send + 'static,
     for_visitor: bool,
+    presence: Option<String>,
 ) -> ApiResult<Response> {
     let (last, replaying) = match after {
         Some(position) => (position, true),
@@ -207,6 +212,11 @@ async fn stream_events(
         backlog: VecDeque::new(),
         replaying,
         for_visitor,
+        _presence: ctx
+            .mailer
+            .as_ref()
+            .zip(presence)
+            .map(|(mailer, subject)| Presence::start(mailer, subject)),
     };
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));
@@ -221,8 +231,14 @@ async fn stream_events(
         }
     };
     let events = events.take_until(end);
+    // A closed connection shows only when a write fails: with mail on, the
+    // comments come at least as often as presence is refreshed, so a
+    // closed console stops counting as present within about two of them.
+    let heartbeat = ctx.mailer.as_ref().map_or(HEARTBEAT, |mailer| {
+        mailer.presence_interval().min(HEARTBEAT)
+    });
     let mut response = Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT))
+        .keep_alive(KeepAlive::new().interval(heartbeat))
         .into_response();
     response
         .headers_mut()
@@ -277,6 +293,7 @@ pub async fn visitor_events(
         after,
         expiry,
         true,
+        Some(visitor_presence(&visitor.0.id_hash)),
     )
     .await
 }
@@ -307,6 +324,7 @@ pub async fn operator_events(
     let after = resume_from(&headers, &query)?;
     let receiver = ctx.hub.subscribe_organization(operator.organization);
     let scope = EventScope::Organization(operator.organization);
+    let presence = operator.operator_id().map(operator_presence);
     let revoked = operator.revoked(ctx.clone());
-    stream_events(&ctx, scope, receiver, after, revoked, false).await
+    stream_events(&ctx, scope, receiver, after, revoked, false, presence).await
 }

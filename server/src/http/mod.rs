@@ -13,6 +13,7 @@ pub mod extract;
 mod headers;
 mod health;
 mod knowledge;
+mod mail;
 mod messages;
 pub mod openapi;
 mod openapi_exact;
@@ -65,6 +66,8 @@ pub struct ApiContext {
     pub lockout: Arc<crate::lockout::SignInLockout>,
     pub limits: Arc<crate::limits::Limits>,
     pub trusted_proxies: Arc<crate::limits::TrustedProxies>,
+    /// Email notifications; `None` when no SMTP server is configured.
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 impl ApiContext {
@@ -90,6 +93,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(billing::router())
         .merge(pro::router())
         .merge(knowledge::router())
+        .merge(mail::router())
         .merge(health::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
@@ -105,7 +109,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
             headers::security_headers,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(cors())
 }
 
@@ -138,6 +142,16 @@ async fn method_not_allowed() -> ApiError {
         ErrorCode::MethodNotAllowed,
         "Method not allowed on this route",
     )
+}
+
+/// The request's span names its route pattern, not its path: a path can
+/// hold a link token (`/v1/unsubscribe/{token}`), which must not be logged.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("-", |path| path.as_str());
+    tracing::debug_span!("request", method = %request.method(), route)
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, billing, contact_sessions, conversations, events, knowledge, messages, operator, pro,
-    team, widget,
+    accounts, billing, contact_sessions, conversations, events, knowledge, mail, messages,
+    operator, pro, team, widget,
 };
 
 #[derive(OpenApi)]
@@ -61,6 +61,10 @@ use super::{
         team::delete_api_key,
         team::get_identity_secret,
         team::rotate_identity_secret,
+        mail::request_transcript,
+        mail::set_notifications,
+        mail::unsubscribe_page,
+        mail::unsubscribe,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

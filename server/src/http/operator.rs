@@ -158,7 +158,9 @@ pub async fn get_conversation(
     operator: Operator,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    Ok(Json(operator.conversation(&ctx, id).await?))
+    let mut conversation = operator.conversation(&ctx, id).await?;
+    conversation.visitor_mailed_at = ctx.store.visitor_mailed_at(id).await?;
+    Ok(Json(conversation))
 }
 
 /// Sets the conversation's status (resolve, escalate, reopen), its

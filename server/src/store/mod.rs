@@ -16,6 +16,8 @@
 //! Each backend has one file per trait below. Callers hold an
 //! `Arc<dyn Store>`, on which every domain's methods are callable.
 
+pub mod mail;
+mod mail_rows;
 pub mod model;
 pub mod page;
 pub mod postgres;
@@ -413,6 +415,7 @@ pub trait Store:
     + KnowledgeStore
     + TeamStore
     + EventStore
+    + mail::MailStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

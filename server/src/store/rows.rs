@@ -258,6 +258,7 @@ pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConve
             metadata: serde_json::from_str(&metadata).context("stored metadata is not JSON")?,
         },
         assignee: assignee(row, 7)?,
+        visitor_mailed_at: None,
     })
 }
 

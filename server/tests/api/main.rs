@@ -7,6 +7,7 @@ mod helpers;
 mod hygiene;
 mod identity;
 mod members;
+mod smtp;
 
 mod agent;
 mod assignment;
@@ -19,6 +20,7 @@ mod durability;
 mod knowledge;
 mod limits;
 mod live;
+mod mail;
 mod messages;
 mod operator;
 mod pro;

@@ -1,6 +1,8 @@
 //! Messages on PostgreSQL: the visitor's, the operator's and the agent's
 //! writes, and reading history.
 
+use std::sync::atomic::Ordering;
+
 use anyhow::{anyhow, Context};
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
@@ -9,8 +11,10 @@ use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 
 use super::conversations::{change_assignee, change_status, conversation_state, state_in};
+use super::mail::queue_notice;
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
+use crate::store::mail::Audience;
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
@@ -84,6 +88,7 @@ async fn add_to(
     (organization, status): (OrganizationId, ConversationStatus),
     conversation: ConversationId,
     message: Message,
+    notices: bool,
 ) -> StoreResult<Message> {
     if status == ConversationStatus::Resolved {
         return Err(StoreError::Conflict("the conversation is resolved"));
@@ -96,6 +101,16 @@ async fn add_to(
             conversation,
             ConversationStatus::Escalated,
             message.created_at,
+        )
+        .await?;
+    }
+    if notices && message.role == MessageRole::Operator {
+        queue_notice(
+            &mut tx,
+            conversation,
+            Audience::Visitor,
+            message.created_at,
+            false,
         )
         .await?;
     }
@@ -187,6 +202,19 @@ impl MessageStore for PostgresStore {
                 })?;
             return Ok(message);
         }
+        if self.notices.load(Ordering::Relaxed) {
+            // The team hears of a new conversation, and of every visitor
+            // message once a person handles it.
+            let only_first = status != ConversationStatus::Escalated;
+            queue_notice(
+                &mut tx,
+                conversation,
+                Audience::Team,
+                message.created_at,
+                only_first,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(message)
     }
@@ -199,7 +227,14 @@ impl MessageStore for PostgresStore {
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
         let state = state_in(&mut tx, organization, conversation).await?;
-        add_to(tx, state, conversation, message).await
+        add_to(
+            tx,
+            state,
+            conversation,
+            message,
+            self.notices.load(Ordering::Relaxed),
+        )
+        .await
     }
 
     async fn add_message_unscoped(
@@ -209,7 +244,14 @@ impl MessageStore for PostgresStore {
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
         let state = conversation_state(&mut tx, conversation).await?;
-        add_to(tx, state, conversation, message).await
+        add_to(
+            tx,
+            state,
+            conversation,
+            message,
+            self.notices.load(Ordering::Relaxed),
+        )
+        .await
     }
 
     async fn add_agent_message(

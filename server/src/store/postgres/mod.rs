@@ -22,6 +22,7 @@ mod conversations;
 mod events;
 mod knowledge;
 mod listen;
+mod mail;
 mod messages;
 mod organizations;
 mod sessions;
@@ -50,6 +51,8 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Whether message writes queue mail notices (mail is configured).
+    notices: std::sync::atomic::AtomicBool,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -91,7 +94,10 @@ impl PostgresStore {
             .await
             .context("LISTEN")?;
         tokio::spawn(listen::follow(pool.clone(), listener, hub));
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            notices: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     async fn begin(&self) -> StoreResult<Tx> {

@@ -1,6 +1,8 @@
 //! Messages on SQLite: the visitor's, the operator's and the agent's writes,
 //! and reading history.
 
+use std::sync::atomic::Ordering;
+
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
@@ -10,8 +12,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::conversations::{change_assignee, change_status, conversation_state, state_in};
 use super::events::record_event;
+use super::mail::queue_notice;
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
+use crate::store::mail::Audience;
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
@@ -55,6 +59,7 @@ fn add_to(
     (organization, status): (OrganizationId, ConversationStatus),
     conversation: ConversationId,
     message: Message,
+    notices: bool,
 ) -> StoreResult<(Message, Vec<Published>)> {
     if status == ConversationStatus::Resolved {
         return Err(StoreError::Conflict("the conversation is resolved"));
@@ -74,6 +79,15 @@ fn add_to(
             ConversationStatus::Escalated,
             message.created_at,
         )?);
+    }
+    if notices && message.role == MessageRole::Operator {
+        queue_notice(
+            conn,
+            conversation,
+            Audience::Visitor,
+            message.created_at,
+            false,
+        )?;
     }
     if let Some(author) = message.author.as_ref().and_then(|a| a.operator_id) {
         events.extend(change_assignee(
@@ -97,6 +111,7 @@ impl MessageStore for SqliteStore {
         activity: VisitorActivity,
         idempotency_key: Option<String>,
     ) -> StoreResult<Message> {
+        let notices = self.notices.load(Ordering::Relaxed);
         self.write_publishing(move |conn| {
             touch_session(conn, &activity)?;
             // Most messages come from the session that started the
@@ -147,6 +162,18 @@ impl MessageStore for SqliteStore {
                 &message,
                 idempotency_key.as_deref(),
             )?;
+            if notices {
+                // The team hears of a new conversation, and of every
+                // visitor message once a person handles it.
+                let only_first = status != ConversationStatus::Escalated;
+                queue_notice(
+                    conn,
+                    conversation,
+                    Audience::Team,
+                    message.created_at,
+                    only_first,
+                )?;
+            }
             Ok((message, vec![event]))
         })
         .await
@@ -158,9 +185,10 @@ impl MessageStore for SqliteStore {
         conversation: ConversationId,
         message: Message,
     ) -> StoreResult<Message> {
+        let notices = self.notices.load(Ordering::Relaxed);
         self.write_publishing(move |conn| {
             let state = state_in(conn, organization, conversation)?;
-            add_to(conn, state, conversation, message)
+            add_to(conn, state, conversation, message, notices)
         })
         .await
     }
@@ -170,9 +198,10 @@ impl MessageStore for SqliteStore {
         conversation: ConversationId,
         message: Message,
     ) -> StoreResult<Message> {
+        let notices = self.notices.load(Ordering::Relaxed);
         self.write_publishing(move |conn| {
             let state = conversation_state(conn, conversation)?;
-            add_to(conn, state, conversation, message)
+            add_to(conn, state, conversation, message, notices)
         })
         .await
     }

@@ -14,6 +14,7 @@
 mod conversations;
 mod events;
 mod knowledge;
+mod mail;
 mod messages;
 mod organizations;
 mod sessions;
@@ -21,7 +22,7 @@ mod team;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, Context};
@@ -44,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_team.sql"),
     include_str!("../../../migrations/sqlite/0007_identity.sql"),
     include_str!("../../../migrations/sqlite/0008_brand.sql"),
+    include_str!("../../../migrations/sqlite/0009_mail.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
@@ -73,6 +75,8 @@ pub struct SqliteStore {
     readers: Arc<ReaderPool>,
     stats: Arc<WriteStats>,
     hub: Arc<Hub>,
+    /// Whether message writes queue mail notices (mail is configured).
+    notices: AtomicBool,
 }
 
 /// Counters of the writer thread: how well group commit is working.
@@ -154,6 +158,7 @@ impl SqliteStore {
             writer,
             stats,
             hub,
+            notices: AtomicBool::new(false),
             readers: Arc::new(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
