@@ -55,6 +55,12 @@ if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] 
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
+# The mail tests' SMTP server: aiosmtpd (PyPI) in target/smtp-venv.
+if $want_tests; then
+  ECHO_SMTP_PYTHON="$(scripts/smtp-venv.sh)"
+  export ECHO_SMTP_PYTHON
+fi
+
 if ! cargo fetch --locked >/dev/null 2>&1; then
   cargo fetch
 fi

@@ -6,7 +6,7 @@ use echo_protocol::contact_sessions::{
     ContactSessionCreated, CreateContactSession, CurrentContactSession,
 };
 use echo_protocol::conversations::{
-    ConversationCreated, ConversationPage, ConversationView, CreateConversation,
+    ConversationCreated, ConversationPage, ConversationView, CreateConversation, TranscriptQueued,
 };
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::widget::WidgetConfig;
@@ -160,6 +160,17 @@ impl Api {
             idempotency_key: Some(key),
         };
         self.call("POST", &path, Some(session), Body::json(&body), None)
+            .await
+    }
+
+    /// Asks for the conversation to be mailed to the visitor.
+    pub async fn transcript(
+        &self,
+        session: &ContactSessionId,
+        id: ConversationId,
+    ) -> Result<TranscriptQueued, ApiError> {
+        let path = format!("/v1/conversations/{id}/transcript");
+        self.call("POST", &path, Some(session), Body::Empty, None)
             .await
     }
 

@@ -9,11 +9,11 @@ use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
     Enhance, OperatorConversation, OperatorConversationPage, OrganizationInfo, UpdateConversation,
 };
-use echo_protocol::team::Account;
 use echo_protocol::team::{
     AcceptInvitation, ApiKey, ApiKeyCreated, ApiKeys, ChooseOrganization, CreateApiKey,
     CreateInvitation, InvitationCreated, OperatorRole, SignIn, Team, TeamMember, UpdateMember,
 };
+use echo_protocol::team::{Account, NotificationSettings};
 use echo_protocol::{ApiKeyId, ConversationId, FileId, OperatorId, OrganizationId};
 use echo_web::http::{self, ApiError, Body, Call};
 use echo_web::ReadableStreamDefaultReader;
@@ -62,6 +62,14 @@ pub mod auth {
     pub async fn choose(organization_id: OrganizationId) -> Result<Account, ApiError> {
         let body = ChooseOrganization { organization_id };
         account("/v1/auth/organization", Body::json(&body)).await
+    }
+
+    pub async fn set_notifications(on: bool) -> Result<NotificationSettings, ApiError> {
+        let body = NotificationSettings {
+            email_notifications: on,
+        };
+        let call = Call::new("PUT", "/v1/auth/notifications".into()).body(Body::json(&body));
+        http::decode(&http::fetch_text(call).await?)
     }
 
     pub async fn sign_out() -> Result<(), ApiError> {

@@ -15,6 +15,12 @@ use leptos::task::spawn_local;
 
 use crate::state::Console;
 
+/// A time in the operator's locale and timezone.
+fn local_time(at: echo_protocol::Timestamp) -> String {
+    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.millis() as f64));
+    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
+}
+
 #[component]
 pub fn ConversationView(id: ConversationId) -> impl IntoView {
     let console = expect_context::<Console>();
@@ -113,6 +119,7 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                     ("Languages", (!meta.languages.is_empty()).then(|| meta.languages.join(", "))),
                     ("Screen", meta.screen_width.zip(meta.screen_height).map(|(w, h)| format!("{w} x {h}"))),
                     ("Browser", meta.user_agent.clone()),
+                    ("Last emailed", d.visitor_mailed_at.map(local_time)),
                 ]
                 .into_iter()
                 .filter_map(|(k, v)| v.map(|v| (k, v)))

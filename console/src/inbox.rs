@@ -13,6 +13,7 @@ use send_wrapper::SendWrapper;
 
 use crate::conversation::ConversationView;
 use crate::knowledge::KnowledgeView;
+use crate::notifications::NotificationsView;
 use crate::state::{Console, Page, Tab};
 use crate::team::{ApiKeysView, TeamView};
 use crate::topbar::TopBar;
@@ -112,6 +113,7 @@ pub fn Workspace() -> impl IntoView {
         console.run_stream(controller.signal());
     }
     let controller = SendWrapper::new(controller);
+    console.open_linked();
     on_cleanup(move || {
         if let Some(controller) = controller.take() {
             controller.abort();
@@ -172,6 +174,9 @@ pub fn Workspace() -> impl IntoView {
         </Show>
         <Show when=move || page() == Page::ApiKeys>
             <ApiKeysView/>
+        </Show>
+        <Show when=move || page() == Page::Notifications>
+            <NotificationsView/>
         </Show>
         <div class="layout" class:hidden=move || page() != Page::Inbox>
             <aside class="inbox">

@@ -22,6 +22,7 @@ mod api;
 mod conversation;
 mod inbox;
 mod knowledge;
+mod notifications;
 mod sign_in;
 mod state;
 mod team;
@@ -47,6 +48,12 @@ fn App() -> impl IntoView {
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
         if let Some(token) = invitation_token() {
             invitation.set(Some(token));
+        }
+        if matches!(
+            console.auth.get_untracked(),
+            Auth::Session(_) | Auth::Key(_)
+        ) {
+            console.open_linked();
         }
     });
     if console.auth.get_untracked() == Auth::Checking {

@@ -72,6 +72,7 @@ pub enum Page {
     Knowledge,
     Team,
     ApiKeys,
+    Notifications,
 }
 
 /// The console's state, provided once.
@@ -160,6 +161,37 @@ impl Console {
         self.page.set(Page::Inbox);
         self.owner.set(Owner::All);
         self.auth.set(Auth::Session(account));
+    }
+
+    /// Opens the conversation a notification mail links to
+    /// (`#conversation=<id>`), then takes the link out of the address bar.
+    pub fn open_linked(&self) {
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let hash = window.location().hash().unwrap_or_default();
+        let Some(id) = hash
+            .trim_start_matches('#')
+            .strip_prefix("conversation=")
+            .and_then(ConversationId::parse)
+        else {
+            return;
+        };
+        if let Ok(history) = window.history() {
+            let _ =
+                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
+        }
+        self.page.set(Page::Inbox);
+        self.open(id);
+    }
+
+    /// Whether the signed-in operator gets notification mails (`None`
+    /// for an API key).
+    pub fn email_notifications(&self) -> Option<bool> {
+        self.auth.with(|auth| match auth {
+            Auth::Session(account) => Some(account.email_notifications),
+            _ => None,
+        })
     }
 
     /// Asks the server who the cookie signs in (on start-up).

@@ -27,6 +27,9 @@ pub fn TopBar() -> impl IntoView {
                 (Page::ApiKeys, "API keys"),
             ]);
         }
+        if console.email_notifications().is_some() {
+            pages.push((Page::Notifications, "Notifications"));
+        }
         pages
     };
     let switch = move |ev: leptos::ev::Event| {

@@ -47,6 +47,9 @@ pub struct WidgetConfig {
     pub accent_text_color: String,
     #[serde(default)]
     pub theme: WidgetTheme,
+    /// Whether this server mails transcripts ("Email me this conversation").
+    #[serde(default)]
+    pub transcripts: bool,
 }
 
 fn default_accent() -> String {

@@ -18,5 +18,5 @@ pub mod http;
 pub mod list;
 pub mod markdown;
 
-pub use follow::{follow, read_chunk, sleep, OpenError, Signal};
+pub use follow::{follow, read_chunk, sleep, OpenError, PushEvent, Signal};
 pub use web_sys::ReadableStreamDefaultReader;

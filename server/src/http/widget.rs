@@ -46,5 +46,6 @@ pub async fn widget_config(
         accent_text_color: echo_protocol::widget::text_on(&org.accent_color).into(),
         accent_color: org.accent_color,
         theme: org.theme,
+        transcripts: ctx.mailer.is_some(),
     }))
 }

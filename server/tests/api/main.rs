@@ -21,6 +21,7 @@ mod knowledge;
 mod limits;
 mod live;
 mod mail;
+mod mail_replicas;
 mod messages;
 mod operator;
 mod pro;

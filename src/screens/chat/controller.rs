@@ -4,12 +4,11 @@
 //! fetches and stream, and nothing reads a signal once that is aborted.
 
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ContactSessionId, ConversationId, ErrorCode};
 use echo_web::list::{merge, prepend};
-use echo_web::{follow, OpenError, Signal};
+use echo_web::{follow, OpenError, PushEvent, Signal};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -37,6 +36,26 @@ fn new_key() -> String {
         random(),
         random()
     )
+}
+
+/// A push event as the widget reads it: one field per kind of change
+/// (`message`, `status`, or `active` for typing), the rest of
+/// `echo_protocol::events::LiveEvent` ignored. A plain struct decodes with
+/// far less code than the protocol's flattened, tagged enum.
+#[derive(serde::Deserialize)]
+struct Push {
+    #[serde(default)]
+    position: i64,
+    message: Option<Message>,
+    status: Option<ConversationStatus>,
+    active: Option<bool>,
+}
+
+impl PushEvent for Push {
+    fn resume_position(&self) -> Option<i64> {
+        // Live-only events (typing) carry position 0.
+        (self.position > 0).then_some(self.position)
+    }
 }
 
 /// A message written while the stream was down, sent when it is back.
@@ -148,6 +167,24 @@ impl Chat {
     /// Sends the draft.
     pub fn send_draft(&self) {
         self.send(self.draft.get_untracked());
+    }
+
+    /// Mails the conversation to the visitor; says how it went.
+    pub fn email_transcript(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            let said = match chat.api.transcript(&chat.session, chat.id).await {
+                Ok(queued) => format!("We are emailing this conversation to {}.", queued.email),
+                Err(e) if e.is(ErrorCode::RateLimited) => {
+                    "This conversation was already emailed three times today.".into()
+                }
+                Err(e) if e.is(ErrorCode::Conflict) => {
+                    "We have no email address to send it to.".into()
+                }
+                Err(e) => e.describe(),
+            };
+            chat.notice.set(Some(said));
+        });
     }
 
     /// Back to the selection screen.
@@ -280,28 +317,23 @@ impl Chat {
         self.flush_queue();
     }
 
-    fn apply(&self, event: LiveEvent) {
-        match event.change {
-            Change::Message { message } => {
-                if message.role != MessageRole::Visitor {
-                    host::note_incoming();
-                }
-                if message.role == MessageRole::Assistant {
-                    self.typing.set(false);
-                }
-                let pinned = self.near_bottom();
-                self.messages.update(|list| merge(list, vec![message]));
-                if pinned {
-                    self.scroll_to_bottom();
-                }
+    fn apply(&self, event: Push) {
+        if let Some(message) = event.message {
+            if message.role != MessageRole::Visitor {
+                host::note_incoming();
             }
-            Change::Status { status } => self.status.set(status),
-            Change::Typing { active } => self.set_typing(active),
-            // Operator-only events (compiled in when a workspace build
-            // unifies the protocol's `operator` feature); a visitor's stream
-            // never carries them.
-            #[allow(unreachable_patterns)]
-            _ => {}
+            if message.role == MessageRole::Assistant {
+                self.typing.set(false);
+            }
+            let pinned = self.near_bottom();
+            self.messages.update(|list| merge(list, vec![message]));
+            if pinned {
+                self.scroll_to_bottom();
+            }
+        } else if let Some(status) = event.status {
+            self.status.set(status);
+        } else if let Some(active) = event.active {
+            self.set_typing(active);
         }
     }
 

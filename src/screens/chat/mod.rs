@@ -127,6 +127,15 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
         let chat = chat.clone();
         move |_| chat.send_draft()
     };
+    let transcripts = move || {
+        state
+            .config
+            .with(|c| c.as_ref().is_some_and(|c| c.transcripts))
+    };
+    let email = {
+        let chat = chat.clone();
+        move |_| chat.email_transcript()
+    };
     let chip_chat = chat.clone();
     let back_chat = chat.clone();
 
@@ -183,6 +192,9 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
             </Show>
             <Show when=resolved>
                 <p class="resolved" role="status">"This conversation has been resolved."</p>
+            </Show>
+            <Show when=transcripts>
+                <button class="link-btn transcript" on:click=email.clone()>"Email me this conversation"</button>
             </Show>
             <Show when=move || chat.send_error.get().is_some()>
                 <div class="send-error" role="alert">
