@@ -36,7 +36,7 @@ pub fn NotificationsView() -> impl IntoView {
     };
     view! {
         <main class="page">
-            <h1>"Notifications"</h1>
+            <h2>"Notifications"</h2>
             <label class="toggle">
                 <input
                     type="checkbox"

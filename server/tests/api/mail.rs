@@ -255,6 +255,13 @@ async fn replies_reach_a_visitor_who_left_batched_and_unsubscribe_stops_them() {
         .to_owned();
     assert!(unsubscribe.starts_with(&format!("{}/v1/unsubscribe/un_", app.address)));
     assert!(!first.text.contains(visitor.token()));
+    let detail: serde_json::Value = json(
+        app.operator_get(&key, &format!("/v1/operator/conversations/{conversation}"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(detail["visitorMailedAt"].as_i64().is_some(), "{detail}");
 
     // Two quick replies inside the batching window: one mail with both.
     app.operator_reply(&key, conversation, "Tracking: 123")
