@@ -56,7 +56,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (and the widget, when built).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage organizations.
     Org {
         #[command(subcommand)]

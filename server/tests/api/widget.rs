@@ -22,13 +22,15 @@ async fn widget_config_of_a_known_organization() {
             "name",
             "organizationId",
             "suggestions",
-            "theme"
+            "theme",
+            "transcripts"
         ],
         "only public settings, never a key, the identity secret or the subscription"
     );
     let config: WidgetConfig = serde_json::from_value(value).unwrap();
     assert_eq!(config.name, "Acme");
     assert_eq!(config.greet_message, DEFAULT_GREET_MESSAGE);
+    assert!(!config.transcripts, "this test server has no mail");
     assert!(config.suggestions.is_empty());
 }
 
