@@ -21,8 +21,11 @@ org_json=$("$bin" --database-url "$db" org create --name "Fuzz Co")
 org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' <<<"$org_json")
 key=$(sed -E 's/.*"operatorKey":"([^"]+)".*/\1/' <<<"$org_json")
 "$bin" --database-url "$db" subscription set "$org" active >/dev/null 2>&1
-# Volume is the point: the abuse limits are off for this server.
-"$bin" serve --bind 127.0.0.1:0 --database-url "$db" --rate-limits off >"$dir/log" 2>&1 &
+# Volume is the point: the abuse limits are off for this server. Mail is on
+# (so transcripts answer as in production) towards a port nobody listens
+# on: what is queued just waits for its retries.
+"$bin" serve --bind 127.0.0.1:0 --database-url "$db" --rate-limits off \
+  --smtp-url smtp://127.0.0.1:9 --mail-from fuzz@example.com >"$dir/log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do
