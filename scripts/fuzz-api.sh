@@ -43,7 +43,8 @@ curl -sf -X POST "$base/v1/conversations" -H "Authorization: Bearer $session" \
 # Left to the Rust suites, where they are tested with what they need: push
 # streams (they never end on their own), the billing webhook (its signature
 # is beyond a generator), Enhance (503 without a language model, which this
-# server has none of) and knowledge-base uploads (which types are accepted
+# server has none of) and uploads, of knowledge-base files and attachments
+# (which types are accepted
 # is decided from the bytes, not something a schema can say).
 skip='/events$|^/v1/webhooks|^/v1/operator/enhance$|^/v1/operator/knowledge-base/files$'
 # Credentials per security scheme, so schemathesis knows which one an

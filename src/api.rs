@@ -158,6 +158,7 @@ impl Api {
         let body = SendMessage {
             text,
             idempotency_key: Some(key),
+            attachment_ids: Vec::new(),
         };
         self.call("POST", &path, Some(session), Body::json(&body), None)
             .await

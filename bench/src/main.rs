@@ -235,6 +235,7 @@ async fn drive(
     let body = Arc::new(SendMessage {
         text: "Hello, I have a question about my order".into(),
         idempotency_key: None,
+        attachment_ids: Vec::new(),
     });
     let tasks: Vec<_> = targets
         .into_iter()

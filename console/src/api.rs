@@ -232,6 +232,7 @@ impl OperatorApi {
         let body = SendMessage {
             text,
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         };
         let path = format!("/v1/operator/conversations/{id}/messages");
         self.call("POST", &path, Body::json(&body)).await

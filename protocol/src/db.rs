@@ -11,8 +11,8 @@ use crate::messages::MessageRole;
 use crate::team::OperatorRole;
 use crate::widget::WidgetTheme;
 use crate::{
-    ApiKeyId, ConversationId, FileId, InvitationId, MessageId, OperatorId, OrganizationId,
-    Timestamp,
+    ApiKeyId, AttachmentId, ConversationId, FileId, InvitationId, MessageId, OperatorId,
+    OrganizationId, Timestamp,
 };
 
 /// A value stored as its text form.
@@ -107,7 +107,7 @@ macro_rules! text_codecs {
 }
 
 text_column!(
-    OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId;
+    OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId, AttachmentId;
     ConversationStatus, MessageRole, OperatorRole, WidgetTheme
 );
 

@@ -128,6 +128,10 @@ uuid_id!(
     /// One of an organization's named API keys.
     ApiKeyId
 );
+uuid_id!(
+    /// A file a visitor or operator uploaded to send in a conversation.
+    AttachmentId
+);
 
 /// The contact session's bearer secret: `cs_` followed by 43 base64url
 /// characters (256 random bits). The server keeps only a hash of it.

@@ -30,6 +30,7 @@
 //! Server-only derives (OpenAPI schemas, database encodings) sit behind the
 //! `openapi`, `sqlite` and `sqlx` features.
 
+pub mod attachments;
 pub mod billing;
 pub mod contact_sessions;
 pub mod conversations;
@@ -50,7 +51,7 @@ pub mod widget;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{
-    ApiKeyId, ContactSessionId, ConversationId, FileId, InvitationId, MessageId, OperatorId,
-    OrganizationId,
+    ApiKeyId, AttachmentId, ContactSessionId, ConversationId, FileId, InvitationId, MessageId,
+    OperatorId, OrganizationId,
 };
 pub use time::Timestamp;

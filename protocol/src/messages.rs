@@ -2,9 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attachments::Attachment;
 #[cfg(feature = "operator")]
 use crate::team::MessageAuthor;
-use crate::{MessageId, Timestamp};
+use crate::{AttachmentId, MessageId, Timestamp};
 
 /// Who wrote a message; the widget styles each differently.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -33,6 +34,10 @@ pub struct SendMessage {
     /// message, so a flaky network never duplicates a message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idempotency_key: Option<String>,
+    /// Files uploaded to this conversation by the sender and not sent yet
+    /// (at most 5); with any, the text may be empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachment_ids: Vec<AttachmentId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +56,8 @@ pub struct Message {
     #[cfg(feature = "operator")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<MessageAuthor>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Message {
@@ -64,6 +71,7 @@ impl Message {
             author_name: None,
             #[cfg(feature = "operator")]
             author: None,
+            attachments: Vec::new(),
         }
     }
 

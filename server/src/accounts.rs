@@ -60,6 +60,11 @@ impl PublicUrl {
         &self.base[..self.origin_len]
     }
 
+    /// The URL everything else is under (no trailing slash).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub fn is_https(&self) -> bool {
         self.base.starts_with("https://")
     }

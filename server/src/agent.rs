@@ -345,11 +345,29 @@ impl Agent {
 
 /// A stored message as the model sees it: the visitor is the user; the
 /// assistant's and operators' messages are the support side.
+/// The message's text, and what files came with it (names and types only:
+/// the assistant is told of them, it does not read them).
+fn with_files(message: &Message) -> String {
+    if message.attachments.is_empty() {
+        return message.text.clone();
+    }
+    let files: Vec<String> = message
+        .attachments
+        .iter()
+        .map(|a| format!("\"{}\" ({})", a.name, a.content_type))
+        .collect();
+    format!(
+        "{}\n(Attached files, which you cannot open: {}.)",
+        message.text,
+        files.join(", ")
+    )
+    .trim_start()
+    .to_owned()
+}
+
 fn turn(message: &Message) -> ChatCompletionRequestMessage {
     match message.role {
-        MessageRole::Visitor => {
-            ChatCompletionRequestUserMessage::from(message.text.as_str()).into()
-        }
+        MessageRole::Visitor => ChatCompletionRequestUserMessage::from(with_files(message)).into(),
         MessageRole::Assistant => {
             ChatCompletionRequestAssistantMessage::from(message.text.as_str()).into()
         }
@@ -363,4 +381,31 @@ fn turn(message: &Message) -> ChatCompletionRequestMessage {
 /// The model's text, cut to what a message may hold.
 fn clip(text: &str) -> String {
     text.chars().take(MessageText::MAX_CHARS).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use echo_protocol::attachments::Attachment;
+    use echo_protocol::messages::MessageRole;
+    use echo_protocol::{AttachmentId, Timestamp};
+
+    use super::with_files;
+    use crate::store::new_message;
+
+    #[test]
+    fn the_assistant_is_told_of_files_by_name_and_type_only() {
+        let mut message = new_message(MessageRole::Visitor, "See this".into(), Timestamp(0));
+        assert_eq!(with_files(&message), "See this");
+        message.attachments.push(Attachment {
+            attachment_id: AttachmentId::from_uuid(uuid::Uuid::nil()),
+            name: "error.png".into(),
+            content_type: "image/png".into(),
+            size: 10,
+            url: "https://x/secret-link".into(),
+            preview_url: None,
+        });
+        let told = with_files(&message);
+        assert!(told.contains("\"error.png\" (image/png)"), "{told}");
+        assert!(!told.contains("secret-link"));
+    }
 }

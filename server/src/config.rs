@@ -45,6 +45,8 @@ pub struct Config {
     pub trusted_proxies: crate::limits::TrustedProxies,
     /// SMTP and the notification windows; without it no mail is sent.
     pub mail: Option<crate::mail::MailConfig>,
+    /// The largest attachment accepted, in bytes.
+    pub max_attachment_bytes: u64,
 }
 
 impl Config {
@@ -64,6 +66,7 @@ impl Config {
             limits: crate::limits::LimitSettings::default(),
             trusted_proxies: crate::limits::TrustedProxies::default(),
             mail: None,
+            max_attachment_bytes: echo_protocol::attachments::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -83,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail", &self.mail)
+            .field("max_attachment_bytes", &self.max_attachment_bytes)
             .finish_non_exhaustive()
     }
 }

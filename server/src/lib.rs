@@ -26,6 +26,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod agent;
+pub mod attachments;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -87,6 +87,13 @@ impl Application {
                 None
             }
         };
+        let links_key = store
+            .server_key("attachment_links", crate::secrets::new_identity_secret())
+            .await?;
+        let links = Arc::new(crate::attachments::links::Links::new(
+            links_key,
+            public.clone(),
+        ));
         let context = ApiContext {
             store,
             clock: config.clock,
@@ -102,6 +109,8 @@ impl Application {
             limits,
             trusted_proxies: Arc::new(config.trusted_proxies),
             mailer,
+            links,
+            max_attachment_bytes: config.max_attachment_bytes,
         };
         Ok(Self {
             listener,
@@ -137,6 +146,7 @@ impl Application {
             let context = self.context.clone();
             tokio::spawn(mailer.run(async move { context.shutting_down().await }));
         }
+        tokio::spawn(sweep_periodically(self.context.clone()));
         if let Some(retention) = self.event_retention {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
         }
@@ -200,6 +210,21 @@ async fn prune_periodically(ctx: ApiContext, retention: Duration) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "old live events pruned"),
             Err(error) => tracing::warn!(error = %error, "pruning live events failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = ctx.shutting_down() => return,
+        }
+    }
+}
+
+/// Deletes attachments nobody sent, now and every `PRUNE_EVERY`.
+async fn sweep_periodically(ctx: ApiContext) {
+    loop {
+        match crate::attachments::sweep(ctx.store.as_ref(), &ctx.clock).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "unsent attachments swept"),
+            Err(error) => tracing::warn!(error = %error, "sweeping attachments failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}

@@ -456,6 +456,7 @@ async fn send_replies(
                 .json(&SendMessage {
                     text: format!("bench-{n}"),
                     idempotency_key: None,
+                    attachment_ids: Vec::new(),
                 })
                 .send()
                 .await;

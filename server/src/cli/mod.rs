@@ -143,6 +143,9 @@ struct ServeArgs {
     limits: LimitArgs,
     #[command(flatten)]
     mail: MailArgs,
+    /// The largest file a visitor or operator can attach, in bytes.
+    #[arg(long, env = "ECHO_MAX_ATTACHMENT_BYTES", default_value_t = echo_protocol::attachments::DEFAULT_MAX_BYTES)]
+    max_attachment_bytes: u64,
 }
 
 /// The base of the links a command prints: the server's public URL.
@@ -332,6 +335,7 @@ impl ServeArgs {
             limits: self.limits.settings(),
             trusted_proxies: TrustedProxies::parse(&self.limits.trusted_proxy)?,
             mail: self.mail.config()?,
+            max_attachment_bytes: self.max_attachment_bytes,
         })
     }
 }

@@ -28,7 +28,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use echo_protocol::events::{LiveEvent, StreamPosition};
+use echo_protocol::events::{Change, LiveEvent, StreamPosition};
 use echo_protocol::ConversationId;
 use futures_util::stream::{self, StreamExt};
 use serde::Deserialize;
@@ -92,6 +92,8 @@ struct Feed {
     for_visitor: bool,
     /// Keeps the reader's presence fresh while the stream is open.
     _presence: Option<Presence>,
+    links: Arc<crate::attachments::links::Links>,
+    clock: crate::clock::Clock,
 }
 
 /// `ready` or `reset`, with the position the client continues from.
@@ -116,12 +118,21 @@ fn frame(event: &LiveEvent) -> Event {
 }
 
 impl Feed {
-    /// The event as this stream's reader may see it (`None`: skipped).
+    /// The event as this stream's reader may see it (`None`: skipped),
+    /// with fresh links to any attachments.
     fn shown<'e>(&self, event: &'e LiveEvent) -> Option<Cow<'e, LiveEvent>> {
-        if !self.for_visitor {
+        let has_files =
+            matches!(&event.change, Change::Message { message } if !message.attachments.is_empty());
+        if !self.for_visitor && !has_files {
             return Some(Cow::Borrowed(event));
         }
-        let change = event.change.clone().for_visitor()?;
+        let mut change = event.change.clone();
+        if self.for_visitor {
+            change = change.for_visitor()?;
+        }
+        if let Change::Message { message } = &mut change {
+            self.links.sign(message, self.clock.now());
+        }
         Some(Cow::Owned(LiveEvent {
             change,
             ..event.clone()
@@ -217,6 +228,8 @@ async fn stream_events(
             .as_ref()
             .zip(presence)
             .map(|(mailer, subject)| Presence::start(mailer, subject)),
+        links: ctx.links.clone(),
+        clock: ctx.clock.clone(),
     };
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));

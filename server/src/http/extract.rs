@@ -169,6 +169,12 @@ impl PathId for ConversationId {
     }
 }
 
+impl PathId for echo_protocol::AttachmentId {
+    fn not_found() -> ApiError {
+        ApiError::not_found("Attachment")
+    }
+}
+
 impl PathId for FileId {
     fn not_found() -> ApiError {
         file_not_found()

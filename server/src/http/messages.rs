@@ -6,11 +6,12 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::messages::{Message, MessagePage, MessageRole, SendMessage};
-use echo_protocol::validate::{IdempotencyKey, MessageText};
+use echo_protocol::validate::IdempotencyKey;
 use echo_protocol::{ConversationId, MessageId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::attachments::message_body;
 use super::auth::{Visitor, VisitorCredential};
 use super::extract::{conversation_write_error, ApiJson, ApiPath, ApiQuery, PageQuery};
 use super::ApiContext;
@@ -50,7 +51,7 @@ pub async fn send_message(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let text = MessageText::parse(&request.text)?;
+    let (text, attachments) = message_body(&request)?;
     ctx.limits.visitor_message(credential.as_str())?;
     let idempotency_key = request
         .idempotency_key
@@ -59,18 +60,22 @@ pub async fn send_message(
         .transpose()?
         .map(IdempotencyKey::into_inner);
     let now = ctx.clock.now();
-    let message = new_message(MessageRole::Visitor, text.into_inner(), now);
+    let message = Message {
+        attachments,
+        ..new_message(MessageRole::Visitor, text, now)
+    };
     let fresh = message.id;
     let activity = VisitorActivity {
         session: credential,
         now,
         policy: ctx.policy,
     };
-    let stored = ctx
+    let mut stored = ctx
         .store
         .add_visitor_message(id, message, activity, idempotency_key)
         .await
         .map_err(conversation_write_error)?;
+    ctx.links.sign(&mut stored, now);
     // A retried send (same idempotency key) was answered the first time.
     if stored.id == fresh {
         if let Some(agent) = &ctx.agent {
@@ -126,16 +131,18 @@ pub async fn list_messages(
     if let Some(after) = query.after.filter(|a| !a.is_empty()) {
         let after = MessageId::parse(&after)
             .ok_or_else(|| ApiError::validation("after", "is not a message ID"))?;
-        let messages = ctx
+        let mut messages = ctx
             .store
             .messages_after(conversation.id, after, limit)
             .await?;
+        ctx.links.sign_all(&mut messages, ctx.clock.now());
         return Ok(Json(MessagePage {
             messages: messages.into_iter().map(Message::for_visitor).collect(),
             next_cursor: None,
         }));
     }
-    let page = ctx.store.messages(conversation.id, cursor, limit).await?;
+    let mut page = ctx.store.messages(conversation.id, cursor, limit).await?;
+    ctx.links.sign_all(&mut page.items, ctx.clock.now());
     Ok(Json(MessagePage {
         messages: page.items.into_iter().map(Message::for_visitor).collect(),
         next_cursor: page.next_cursor.map(Cursor::encode),

@@ -4,6 +4,7 @@
 //! routes and methods.
 
 mod accounts;
+mod attachments;
 mod auth;
 pub mod billing;
 mod contact_sessions;
@@ -68,6 +69,10 @@ pub struct ApiContext {
     pub trusted_proxies: Arc<crate::limits::TrustedProxies>,
     /// Email notifications; `None` when no SMTP server is configured.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
+    /// Signs and checks the attachments' links.
+    pub links: Arc<crate::attachments::links::Links>,
+    /// The largest upload accepted, in bytes.
+    pub max_attachment_bytes: u64,
 }
 
 impl ApiContext {
@@ -82,6 +87,7 @@ impl ApiContext {
 /// `widget_dir` is set (any path the API does not know is looked up there).
 pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
     let api = Router::new()
+        .merge(attachments::router(ctx.max_attachment_bytes))
         .merge(widget::router())
         .merge(contact_sessions::router())
         .merge(conversations::router())

@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, billing, contact_sessions, conversations, events, knowledge, mail, messages,
-    operator, pro, team, widget,
+    accounts, attachments, billing, contact_sessions, conversations, events, knowledge, mail,
+    messages, operator, pro, team, widget,
 };
 
 #[derive(OpenApi)]
@@ -65,6 +65,10 @@ use super::{
         mail::set_notifications,
         mail::unsubscribe_page,
         mail::unsubscribe,
+        attachments::visitor_upload,
+        attachments::operator_upload,
+        attachments::download,
+        attachments::download_preview,
     ),
     components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
     modifiers(&BearerAuth)

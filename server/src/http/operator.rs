@@ -14,7 +14,7 @@ use echo_protocol::operator::{
     WidgetSettings,
 };
 use echo_protocol::validate::{
-    parse_accent_color, parse_suggestions, GreetMessage, IdempotencyKey, MessageText,
+    parse_accent_color, parse_suggestions, GreetMessage, IdempotencyKey,
 };
 use echo_protocol::{ConversationId, OperatorId};
 use serde::Deserialize;
@@ -237,10 +237,11 @@ pub async fn list_messages(
 ) -> ApiResult<Json<MessagePage>> {
     let conversation = operator.conversation(&ctx, id).await?;
     let (cursor, limit) = query.parse()?;
-    let page = ctx
+    let mut page = ctx
         .store
         .messages(conversation.conversation_id, cursor, limit)
         .await?;
+    ctx.links.sign_all(&mut page.items, ctx.clock.now());
     Ok(Json(MessagePage {
         messages: page.items,
         next_cursor: page.next_cursor.map(Cursor::encode),
@@ -273,17 +274,22 @@ pub async fn reply(
     ApiPath(id): ApiPath<ConversationId>,
     ApiJson(request): ApiJson<SendMessage>,
 ) -> ApiResult<(StatusCode, Json<Message>)> {
-    let text = MessageText::parse(&request.text)?;
+    let (text, attachments) = super::attachments::message_body(&request)?;
     if let Some(key) = &request.idempotency_key {
         IdempotencyKey::parse(key)?;
     }
     let author = operator.author(&ctx).await?;
-    let message = authored_message(author, text.into_inner(), ctx.clock.now());
-    let stored = ctx
+    let now = ctx.clock.now();
+    let message = Message {
+        attachments,
+        ..authored_message(author, text, now)
+    };
+    let mut stored = ctx
         .store
         .add_message(operator.organization, id, message)
         .await
         .map_err(conversation_write_error)?;
+    ctx.links.sign(&mut stored, now);
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

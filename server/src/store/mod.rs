@@ -16,6 +16,7 @@
 //! Each backend has one file per trait below. Callers hold an
 //! `Arc<dyn Store>`, on which every domain's methods are callable.
 
+pub mod attachments;
 pub mod mail;
 mod mail_rows;
 pub mod model;
@@ -416,6 +417,7 @@ pub trait Store:
     + TeamStore
     + EventStore
     + mail::MailStore
+    + attachments::AttachmentStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

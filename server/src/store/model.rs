@@ -253,6 +253,7 @@ pub fn new_message(role: MessageRole, text: String, now: Timestamp) -> Message {
         created_at: now,
         author_name: None,
         author: None,
+        attachments: Vec::new(),
     }
 }
 

@@ -100,6 +100,7 @@ pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
         created_at: row.col(at + 3)?,
         author_name,
         author,
+        attachments: Vec::new(),
     })
 }
 

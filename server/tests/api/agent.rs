@@ -44,6 +44,7 @@ async fn say(app: &TestApp, chat: &Chat, text: &str) -> reqwest::Response {
         &SendMessage {
             text: text.into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         },
         Some(chat.visitor.token()),
     )

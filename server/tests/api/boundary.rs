@@ -106,6 +106,7 @@ async fn invalid_message_text_is_rejected_and_not_stored() {
                 &SendMessage {
                     text,
                     idempotency_key: None,
+                    attachment_ids: Vec::new(),
                 },
                 Some(visitor.token()),
             )
@@ -124,6 +125,7 @@ async fn invalid_message_text_is_rejected_and_not_stored() {
             &SendMessage {
                 text: "x".repeat(4000),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             },
             Some(visitor.token()),
         )

@@ -106,6 +106,7 @@ async fn expired_session_is_unauthorized_everywhere_and_stays_expired() {
     let send = SendMessage {
         text: "still there?".into(),
         idempotency_key: None,
+        attachment_ids: Vec::new(),
     };
     assert_error(
         app.post(
@@ -193,6 +194,7 @@ async fn sending_a_message_refreshes_a_session_near_expiry() {
     let send = SendMessage {
         text: "hello".into(),
         idempotency_key: None,
+        attachment_ids: Vec::new(),
     };
 
     app.clock.advance_secs(20 * 3600); // exactly 4 h left: not below the threshold

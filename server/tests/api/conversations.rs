@@ -167,6 +167,7 @@ async fn another_sessions_conversation_is_indistinguishable_from_a_missing_one()
                 &SendMessage {
                     text: "let me in".into(),
                     idempotency_key: None,
+                    attachment_ids: Vec::new(),
                 },
                 Some(intruder.token()),
             )
@@ -201,6 +202,7 @@ async fn list_is_newest_first_paginated_and_carries_the_last_message() {
         &SendMessage {
             text: "Where is my order?".into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         },
         Some(visitor.token()),
     )

@@ -56,6 +56,7 @@ async fn every_acknowledged_message_survives_kill_9() {
                         .json(&SendMessage {
                             text: format!("visitor {n} message {i}"),
                             idempotency_key: None,
+                            attachment_ids: Vec::new(),
                         })
                         .send()
                         .await;

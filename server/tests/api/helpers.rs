@@ -261,6 +261,7 @@ impl TestApp {
             .json(&echo_protocol::messages::SendMessage {
                 text: text.into(),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             })
             .send()
             .await

@@ -109,6 +109,7 @@ async fn conversations_and_messages_are_limited_per_session() {
     let send = |i: usize| SendMessage {
         text: format!("message {i}"),
         idempotency_key: None,
+        attachment_ids: Vec::new(),
     };
     for i in 0..5 {
         let sent = app.post(&path, &send(i), Some(visitor.token())).await;
@@ -186,6 +187,7 @@ async fn after_its_daily_replies_the_assistant_hands_over_to_people() {
     let hello = SendMessage {
         text: "Hello?".into(),
         idempotency_key: None,
+        attachment_ids: Vec::new(),
     };
     app.post(&say(answered), &hello, Some(first.token())).await;
     llm.wait_for_requests(1).await;

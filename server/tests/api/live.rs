@@ -131,6 +131,7 @@ async fn the_operator_stream_carries_its_organization_only() {
         &SendMessage {
             text: "Hello?".into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         },
         Some(visitor.token()),
     )
@@ -188,6 +189,7 @@ async fn a_retried_send_with_the_same_idempotency_key_stores_one_message() {
     let send = |key: &str| SendMessage {
         text: "Only once, please".into(),
         idempotency_key: Some(key.into()),
+        attachment_ids: Vec::new(),
     };
     let first: Message = json(
         app.post(&path, &send("k-1"), Some(visitor.token())).await,
@@ -212,6 +214,7 @@ async fn a_retried_send_with_the_same_idempotency_key_stores_one_message() {
     let too_long = SendMessage {
         text: "x".into(),
         idempotency_key: Some("k".repeat(101)),
+        attachment_ids: Vec::new(),
     };
     let error = assert_error(
         app.post(&path, &too_long, Some(visitor.token())).await,
@@ -237,6 +240,7 @@ async fn concurrent_retries_of_one_key_store_one_message() {
             .json(&SendMessage {
                 text: "dup?".into(),
                 idempotency_key: Some("same".into()),
+                attachment_ids: Vec::new(),
             });
         handles.push(tokio::spawn(async move {
             request.send().await.unwrap().status()

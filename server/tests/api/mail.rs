@@ -34,6 +34,7 @@ impl TestApp {
                 &SendMessage {
                     text: text.into(),
                     idempotency_key: None,
+                    attachment_ids: Vec::new(),
                 },
                 Some(visitor.token()),
             )
@@ -166,6 +167,7 @@ async fn an_assigned_conversation_mails_only_its_assignee_and_the_setting_stops_
             &SendMessage {
                 text: "Bob here".into(),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             },
         )
         .await;

@@ -57,6 +57,7 @@ async fn two_replicas_send_each_mail_once() {
             .json(&SendMessage {
                 text: format!("Reply number {n}"),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             })
             .send()
             .await

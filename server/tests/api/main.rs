@@ -11,6 +11,7 @@ mod smtp;
 
 mod agent;
 mod assignment;
+mod attachments;
 mod billing;
 mod boundary;
 mod brand;

@@ -18,6 +18,7 @@ async fn a_sent_message_is_stored_and_listed() {
             &SendMessage {
                 text: "  Hello **there**\n".into(),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             },
             Some(visitor.token()),
         )
@@ -91,6 +92,7 @@ async fn a_resolved_conversation_takes_no_message() {
             &SendMessage {
                 text: "one more thing".into(),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             },
             Some(visitor.token()),
         )
@@ -109,6 +111,7 @@ async fn history_pages_backwards_with_a_cursor() {
         let send = SendMessage {
             text: format!("message {i}"),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         };
         assert_eq!(
             app.post(&path, &send, Some(visitor.token())).await.status(),
@@ -155,6 +158,7 @@ async fn concurrent_sends_all_land_once() {
             .json(&SendMessage {
                 text: format!("burst {i}"),
                 idempotency_key: None,
+                attachment_ids: Vec::new(),
             });
         async move { request.send().await.unwrap().status() }
     });

@@ -182,6 +182,7 @@ async fn the_inbox_is_newest_activity_first_filtered_and_paginated() {
         &SendMessage {
             text: "Still waiting".into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         },
         Some(visitor.token()),
     )

@@ -89,6 +89,7 @@ async fn reply(client: &reqwest::Client, base: &str, key: &str, conversation: &s
         .json(&SendMessage {
             text: text.into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         })
         .send()
         .await
@@ -155,6 +156,7 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
         .json(&SendMessage {
             text: "Thanks, B!".into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         })
         .send()
         .await

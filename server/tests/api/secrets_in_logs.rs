@@ -152,6 +152,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         .json(&SendMessage {
             text: "hello".into(),
             idempotency_key: None,
+            attachment_ids: Vec::new(),
         })
         .send()
         .await

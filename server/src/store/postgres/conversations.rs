@@ -172,6 +172,7 @@ impl ConversationStore for PostgresStore {
             created_at: activity.now,
             author_name: None,
             author: None,
+            attachments: Vec::new(),
         };
         insert_message(&mut tx, organization, id, &greeting, None).await?;
         tx.commit().await?;

@@ -10,10 +10,12 @@ use echo_protocol::events::Change;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 
+use super::attachments::{claim_attachments, fill_attachments};
 use super::conversations::{change_assignee, change_status, conversation_state, state_in};
 use super::mail::queue_notice;
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
+use crate::attachments::{visitor_party, TEAM_PARTY};
 use crate::store::mail::Audience;
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
@@ -93,6 +95,8 @@ async fn add_to(
     if status == ConversationStatus::Resolved {
         return Err(StoreError::Conflict("the conversation is resolved"));
     }
+    let mut message = message;
+    claim_attachments(&mut tx, conversation, TEAM_PARTY, &mut message).await?;
     insert_message(&mut tx, organization, conversation, &message, None).await?;
     if message.role == MessageRole::Operator && status == ConversationStatus::Unresolved {
         change_status(
@@ -178,12 +182,30 @@ impl MessageStore for PostgresStore {
             // A retry of a message stored before the conversation was
             // resolved still gets that message.
             if let Some(key) = idempotency_key {
-                if let Some(message) = message_by_key(&mut tx, conversation, &key).await? {
+                if let Some(mut message) = message_by_key(&mut tx, conversation, &key).await? {
+                    fill_attachments(&mut *tx, conversation, std::slice::from_mut(&mut message))
+                        .await?;
                     return Ok(message);
                 }
             }
             return Err(StoreError::Conflict("the conversation is resolved"));
         }
+        // A retry with a used key stores nothing and claims nothing.
+        if let Some(key) = &idempotency_key {
+            if let Some(mut earlier) = message_by_key(&mut tx, conversation, key).await? {
+                fill_attachments(&mut *tx, conversation, std::slice::from_mut(&mut earlier))
+                    .await?;
+                return Ok(earlier);
+            }
+        }
+        let mut message = message;
+        claim_attachments(
+            &mut tx,
+            conversation,
+            &visitor_party(&activity.session),
+            &mut message,
+        )
+        .await?;
         let stored = insert_message(
             &mut tx,
             organization,
@@ -303,6 +325,7 @@ impl MessageStore for PostgresStore {
             .collect::<StoreResult<Vec<_>>>()?;
         let mut page = paginate(rows, limit);
         page.items.reverse();
+        fill_attachments(&self.pool, conversation, &mut page.items).await?;
         Ok(page)
     }
 
@@ -318,7 +341,7 @@ impl MessageStore for PostgresStore {
                  (SELECT seq FROM messages WHERE id = $2 AND conversation_id = $1)
              ORDER BY seq ASC LIMIT $3"
         );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut messages = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(conversation)
             .bind(after)
             .bind(i64::from(limit))
@@ -326,6 +349,8 @@ impl MessageStore for PostgresStore {
             .await?
             .iter()
             .map(|row| rows::message(row, 0))
-            .collect()
+            .collect::<StoreResult<Vec<_>>>()?;
+        fill_attachments(&self.pool, conversation, &mut messages).await?;
+        Ok(messages)
     }
 }

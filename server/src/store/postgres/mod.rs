@@ -18,6 +18,7 @@
 //! This file holds the pool and the migrations, `listen.rs` the follower;
 //! each store trait is implemented in the file named after its domain.
 
+mod attachments;
 mod conversations;
 mod events;
 mod knowledge;

@@ -163,6 +163,7 @@ impl ConversationStore for SqliteStore {
                 created_at: activity.now,
                 author_name: None,
                 author: None,
+                attachments: Vec::new(),
             };
             let event = insert_message(conn, organization, id, &greeting, None)?;
             let conversation = Conversation {

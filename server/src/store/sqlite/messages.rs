@@ -10,11 +10,13 @@ use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{ConversationId, MessageId, OrganizationId};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::attachments::{claim_attachments, fill_attachments};
 use super::conversations::{change_assignee, change_status, conversation_state, state_in};
 use super::events::record_event;
 use super::mail::queue_notice;
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
+use crate::attachments::{visitor_party, TEAM_PARTY};
 use crate::store::mail::Audience;
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
@@ -64,6 +66,8 @@ fn add_to(
     if status == ConversationStatus::Resolved {
         return Err(StoreError::Conflict("the conversation is resolved"));
     }
+    let mut message = message;
+    claim_attachments(conn, conversation, TEAM_PARTY, &mut message)?;
     let mut events = vec![insert_message(
         conn,
         organization,
@@ -148,13 +152,21 @@ impl MessageStore for SqliteStore {
                     params![conversation, key],
                     |row| rows::message(row, 0),
                 )?;
-                if let Some(earlier) = earlier {
+                if let Some(mut earlier) = earlier {
+                    fill_attachments(conn, conversation, std::slice::from_mut(&mut earlier))?;
                     return Ok((earlier, Vec::new()));
                 }
             }
             if status == ConversationStatus::Resolved {
                 return Err(StoreError::Conflict("the conversation is resolved"));
             }
+            let mut message = message;
+            claim_attachments(
+                conn,
+                conversation,
+                &visitor_party(&activity.session),
+                &mut message,
+            )?;
             let event = insert_message(
                 conn,
                 organization,
@@ -258,6 +270,7 @@ impl MessageStore for SqliteStore {
             )?;
             let mut page = paginate(rows, limit);
             page.items.reverse();
+            fill_attachments(conn, conversation, &mut page.items)?;
             Ok(page)
         })
         .await
@@ -270,7 +283,7 @@ impl MessageStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         self.read(move |conn| {
-            query_all(
+            let mut messages = query_all(
                 conn,
                 &format!(
                     "SELECT {MESSAGE} FROM messages
@@ -280,7 +293,9 @@ impl MessageStore for SqliteStore {
                 ),
                 params![conversation, after, i64::from(limit)],
                 |row| rows::message(row, 0),
-            )
+            )?;
+            fill_attachments(conn, conversation, &mut messages)?;
+            Ok(messages)
         })
         .await
     }

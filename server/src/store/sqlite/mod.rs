@@ -11,6 +11,7 @@
 //! This file holds the writer, the readers and the migrations; each store
 //! trait is implemented in the file named after its domain.
 
+mod attachments;
 mod conversations;
 mod events;
 mod knowledge;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0007_identity.sql"),
     include_str!("../../../migrations/sqlite/0008_brand.sql"),
     include_str!("../../../migrations/sqlite/0009_mail.sql"),
+    include_str!("../../../migrations/sqlite/0010_attachments.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
