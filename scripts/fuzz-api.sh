@@ -44,9 +44,9 @@ curl -sf -X POST "$base/v1/conversations" -H "Authorization: Bearer $session" \
 # streams (they never end on their own), the billing webhook (its signature
 # is beyond a generator), Enhance (503 without a language model, which this
 # server has none of) and uploads, of knowledge-base files and attachments
-# (which types are accepted
-# is decided from the bytes, not something a schema can say).
-skip='/events$|^/v1/webhooks|^/v1/operator/enhance$|^/v1/operator/knowledge-base/files$'
+# (which types are accepted is decided from the bytes, not something a
+# schema can say).
+skip='/events$|^/v1/webhooks|^/v1/operator/enhance$|^/v1/operator/knowledge-base/files$|/attachments$'
 # Credentials per security scheme, so schemathesis knows which one an
 # operation uses (and tests that a wrong or missing one is refused).
 cat >"$dir/schemathesis.toml" <<TOML

@@ -54,6 +54,10 @@ enum Rule {
         max: usize,
         item: Box<Rule>,
     },
+    /// An array of at most `max` distinct items.
+    Distinct {
+        max: usize,
+    },
 }
 
 fn text(max: usize, pattern: String) -> Rule {
@@ -83,6 +87,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
         ),
         ("SendMessage", "text", text(4000, multiline_pattern())),
         ("SendMessage", "idempotencyKey", text(100, line_pattern())),
+        ("SendMessage", "attachmentIds", Rule::Distinct { max: 5 }),
         (
             "WidgetSettings",
             "greetMessage",
@@ -177,7 +182,7 @@ fn apply(schema: &mut Object, rule: &Rule) {
             schema.maximum = Some((*max).into());
         }
         Rule::Pattern(pattern) => schema.pattern = Some(pattern.clone()),
-        Rule::Items { .. } => {}
+        Rule::Items { .. } | Rule::Distinct { .. } => {}
     }
 }
 
@@ -194,6 +199,10 @@ fn constrain(openapi: &mut OpenApi) {
         };
         match (object.properties.get_mut(property), &rule) {
             (Some(RefOr::T(Schema::Object(field))), _) => apply(field, &rule),
+            (Some(RefOr::T(Schema::Array(list))), Rule::Distinct { max }) => {
+                list.max_items = Some(*max);
+                list.unique_items = true;
+            }
             (Some(RefOr::T(Schema::Array(list))), Rule::Items { max, item }) => {
                 list.max_items = Some(*max);
                 if let ArrayItems::RefOrSchema(schema) = &mut list.items {
