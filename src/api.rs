@@ -10,7 +10,7 @@ use echo_protocol::conversations::{
 };
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::widget::WidgetConfig;
-use echo_protocol::{ContactSessionId, ConversationId, ErrorCode, OrganizationId};
+use echo_protocol::{AttachmentId, ContactSessionId, ConversationId, ErrorCode, OrganizationId};
 use echo_web::http::{self, Body, Call};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
@@ -153,15 +153,20 @@ impl Api {
         id: ConversationId,
         text: String,
         key: String,
+        attachment_ids: Vec<AttachmentId>,
     ) -> Result<Message, ApiError> {
         let path = format!("/v1/conversations/{id}/messages");
         let body = SendMessage {
             text,
             idempotency_key: Some(key),
-            attachment_ids: Vec::new(),
+            attachment_ids,
         };
         self.call("POST", &path, Some(session), Body::json(&body), None)
             .await
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// Asks for the conversation to be mailed to the visitor.

@@ -14,7 +14,7 @@ use echo_protocol::team::{
     CreateInvitation, InvitationCreated, OperatorRole, SignIn, Team, TeamMember, UpdateMember,
 };
 use echo_protocol::team::{Account, NotificationSettings};
-use echo_protocol::{ApiKeyId, ConversationId, FileId, OperatorId, OrganizationId};
+use echo_protocol::{ApiKeyId, AttachmentId, ConversationId, FileId, OperatorId, OrganizationId};
 use echo_web::http::{self, ApiError, Body, Call};
 use echo_web::ReadableStreamDefaultReader;
 use serde::de::DeserializeOwned;
@@ -228,11 +228,16 @@ impl OperatorApi {
         self.call("GET", &path, Body::Empty).await
     }
 
-    pub async fn reply(&self, id: ConversationId, text: String) -> Result<Message, ApiError> {
+    pub async fn reply(
+        &self,
+        id: ConversationId,
+        text: String,
+        attachment_ids: Vec<AttachmentId>,
+    ) -> Result<Message, ApiError> {
         let body = SendMessage {
             text,
             idempotency_key: None,
-            attachment_ids: Vec::new(),
+            attachment_ids,
         };
         let path = format!("/v1/operator/conversations/{id}/messages");
         self.call("POST", &path, Body::json(&body)).await
@@ -267,6 +272,15 @@ impl OperatorApi {
             .ok_or(ApiError::Network)?
             .get_reader()
             .unchecked_into())
+    }
+
+    /// Where this conversation's uploads go, and the bearer they carry
+    /// (none for the cookie).
+    pub fn upload_target(&self, id: ConversationId) -> (String, Option<&str>) {
+        (
+            format!("/v1/operator/conversations/{id}/attachments"),
+            self.key.as_deref(),
+        )
     }
 
     fn request(&self, method: &'static str, path: &str, body: Body) -> Call<'_> {

@@ -8,6 +8,7 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::MessageRole;
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ConversationId, ErrorCode, OperatorId};
+use echo_web::files::{attachment_view, Files, PendingFiles, State};
 use echo_web::list::merge;
 use echo_web::markdown::Markdown;
 use leptos::prelude::*;
@@ -83,18 +84,31 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
             .detail
             .with(|d| d.as_ref().and_then(|d| d.assignee.clone()))
     };
+    let files = Files::new();
+    let attach = move |list: Option<web_sys::FileList>| {
+        let (Some(list), Some(api)) = (list, console.api()) else {
+            return;
+        };
+        let (url, bearer) = api.upload_target(id);
+        files.add(list, &url, bearer);
+    };
     let send = move || {
-        if sending.get_untracked() {
+        if sending.get_untracked() || files.uploading() {
             return;
         }
-        let Ok(text) = MessageText::parse(&draft.get_untracked()) else {
-            return;
+        let ready = files.ready();
+        let raw = draft.get_untracked();
+        let text = match MessageText::parse(&raw) {
+            Ok(text) => text.into_inner(),
+            Err(_) if raw.trim().is_empty() && !ready.is_empty() => String::new(),
+            Err(_) => return,
         };
         let Some(api) = console.api() else { return };
         sending.set(true);
         spawn_local(async move {
-            match api.reply(id, text.into_inner()).await {
+            match api.reply(id, text, ready.clone()).await {
                 Ok(message) => {
+                    files.sent(&ready);
                     draft.set(String::new());
                     console.messages.update(|list| merge(list, vec![message]));
                 }
@@ -190,15 +204,21 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                                 None => "Operator".to_owned(),
                             },
                         };
-                        let body = if m.role == MessageRole::Visitor {
+                        let body = if m.text.is_empty() {
+                            ().into_any()
+                        } else if m.role == MessageRole::Visitor {
                             view! { <p class="body">{m.text}</p> }.into_any()
                         } else {
                             view! { <Markdown text=m.text class="body"/> }.into_any()
                         };
+                        let attached = (!m.attachments.is_empty()).then(|| view! {
+                            <div class="files">{m.attachments.into_iter().map(attachment_view).collect_view()}</div>
+                        });
                         view! {
                             <li class=format!("msg {}", m.role.as_str())>
                                 <span class="who">{who}</span>
                                 {body}
+                                {attached}
                             </li>
                         }
                     }
@@ -207,7 +227,16 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
             <Show when=move || console.assistant_typing.get()>
                 <p class="muted typing-note" role="status">"The assistant is writing a reply..."</p>
             </Show>
-            <form class="reply" on:submit=move |ev| { ev.prevent_default(); send(); }>
+            <form
+                class="reply"
+                on:submit=move |ev| { ev.prevent_default(); send(); }
+                on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
+                on:drop=move |ev: leptos::ev::DragEvent| {
+                    ev.prevent_default();
+                    attach(ev.data_transfer().and_then(|d| d.files()));
+                }
+            >
+                <PendingFiles files=files/>
                 <label for="reply" class="sr-only">"Reply"</label>
                 <textarea
                     id="reply"
@@ -215,6 +244,13 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                     placeholder=move || if status() == Some(ConversationStatus::Resolved) { "Reopen the conversation to reply" } else { "Write a reply... (Enter sends, Shift+Enter for a new line)" }
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:paste=move |ev: leptos::ev::ClipboardEvent| {
+                        let list = ev.clipboard_data().and_then(|d| d.files());
+                        if list.as_ref().is_some_and(|l| l.length() > 0) {
+                            ev.prevent_default();
+                            attach(list);
+                        }
+                    }
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
@@ -224,6 +260,14 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                     disabled=move || status() == Some(ConversationStatus::Resolved)
                 ></textarea>
                 <div class="reply-actions">
+                    <label class="button attach" title="Attach a file">
+                        <input type="file" multiple class="sr-only" aria-label="Attach a file" on:change=move |ev| {
+                            let input: web_sys::HtmlInputElement = event_target(&ev);
+                            attach(input.files());
+                            input.set_value("");
+                        }/>
+                        "Attach"
+                    </label>
                     <button
                         type="button"
                         class="enhance"
@@ -235,7 +279,11 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                     >
                         {move || if enhancing.get() { "Enhancing..." } else if enhance_locked().is_some() { "Enhance (Pro)" } else { "Enhance" }}
                     </button>
-                    <button class="primary" type="submit" disabled=move || sending.get() || draft.with(|d| d.trim().is_empty())>
+                    <button class="primary" type="submit" disabled=move || {
+                        sending.get() || files.uploading()
+                            || (draft.with(|d| d.trim().is_empty())
+                                && files.pending.with(|p| !p.iter().any(|f| matches!(f.state, State::Ready(_)))))
+                    }>
                         "Send"
                     </button>
                 </div>

@@ -59,7 +59,7 @@ impl ApiError {
     }
 
     /// The error a non-2xx answer carries.
-    fn from_answer(status: u16, text: &str) -> Self {
+    pub(crate) fn from_answer(status: u16, text: &str) -> Self {
         match serde_json::from_str::<ErrorBody>(text) {
             Ok(body) => ApiError::Http {
                 code: Some(body.error.code),

@@ -13,10 +13,12 @@
 //! - [`markdown`]: assistant and operator messages as DOM nodes built from a
 //!   small markdown parser, never through `innerHTML`.
 
+pub mod files;
 pub mod follow;
 pub mod http;
 pub mod list;
 pub mod markdown;
+pub mod upload;
 
 pub use follow::{follow, read_chunk, sleep, OpenError, PushEvent, Signal};
 pub use web_sys::ReadableStreamDefaultReader;

@@ -17,6 +17,7 @@ use web_sys::AbortSignal;
 use crate::api::{Api, ApiError, Describe};
 use crate::host;
 use crate::state::{Screen, WidgetState};
+use echo_web::files::Files;
 
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
@@ -88,6 +89,7 @@ pub struct Chat {
     pub sending: RwSignal<bool>,
     pub send_error: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
+    pub files: Files,
     /// The assistant is writing a reply.
     pub typing: RwSignal<bool>,
     /// Bumped on each `typing` start, so only the latest one's timeout ends it.
@@ -122,6 +124,7 @@ impl Chat {
             sending: RwSignal::new(false),
             send_error: RwSignal::new(None),
             notice: RwSignal::new(None),
+            files: Files::new(),
             typing: RwSignal::new(false),
             typing_epoch: StoredValue::new(0),
             list: NodeRef::new(),
@@ -167,6 +170,19 @@ impl Chat {
     /// Sends the draft.
     pub fn send_draft(&self) {
         self.send(self.draft.get_untracked());
+    }
+
+    /// Uploads dropped, pasted or chosen files for the next message.
+    pub fn attach(&self, files: Option<web_sys::FileList>) {
+        if let Some(files) = files {
+            let url = format!(
+                "{}/v1/conversations/{}/attachments",
+                self.api.base(),
+                self.id
+            );
+            self.files
+                .add(files, &url, Some(self.session.expose_secret()));
+        }
     }
 
     /// Mails the conversation to the visitor; says how it went.
@@ -367,7 +383,13 @@ impl Chat {
                 }
                 match chat
                     .api
-                    .send_message(&chat.session, chat.id, next.text.clone(), next.key.clone())
+                    .send_message(
+                        &chat.session,
+                        chat.id,
+                        next.text.clone(),
+                        next.key.clone(),
+                        Vec::new(),
+                    )
                     .await
                 {
                     Ok(message) => {
@@ -444,23 +466,30 @@ impl Chat {
         if self.sending.get_untracked() || self.is_resolved_now() {
             return;
         }
-        let Ok(text) = MessageText::parse(&raw) else {
-            if !raw.trim().is_empty() {
-                self.send_error.set(Some(format!(
-                    "Messages can be at most {} characters.",
-                    MessageText::MAX_CHARS
-                )));
+        let files = self.files.ready();
+        let text = match MessageText::parse(&raw) {
+            Ok(text) => text.into_inner(),
+            Err(_) if raw.trim().is_empty() && !files.is_empty() => String::new(),
+            Err(_) => {
+                if !raw.trim().is_empty() {
+                    self.send_error.set(Some(format!(
+                        "Messages can be at most {} characters.",
+                        MessageText::MAX_CHARS
+                    )));
+                }
+                return;
             }
-            return;
         };
         let key = self.draft_key.get_untracked().unwrap_or_else(new_key);
+        if !self.live.get_untracked() && !files.is_empty() {
+            // Files are not queued: they go when the connection is back.
+            self.send_error.set(Some(
+                "Reconnecting... send the files once it is back.".into(),
+            ));
+            return;
+        }
         if !self.live.get_untracked() {
-            self.queued.update(|q| {
-                q.push(Queued {
-                    key,
-                    text: text.into_inner(),
-                })
-            });
+            self.queued.update(|q| q.push(Queued { key, text }));
             self.draft.set(String::new());
             self.draft_key.set(None);
             self.send_error.set(None);
@@ -475,10 +504,11 @@ impl Chat {
         spawn_local(async move {
             match chat
                 .api
-                .send_message(&chat.session, chat.id, text.into_inner(), key)
+                .send_message(&chat.session, chat.id, text, key, files.clone())
                 .await
             {
                 Ok(message) => {
+                    chat.files.sent(&files);
                     chat.messages.try_update(|list| merge(list, vec![message]));
                     chat.draft.try_set(String::new());
                     chat.draft_key.try_set(None);

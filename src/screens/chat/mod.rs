@@ -53,15 +53,21 @@ fn message_view(message: Message) -> impl IntoView {
     let role = message.role;
     let class = format!("msg {}", role.as_str());
     let (sender, initial) = sender(role, message.author_name);
-    let body = if role == MessageRole::Visitor {
+    let body = if message.text.is_empty() {
+        ().into_any()
+    } else if role == MessageRole::Visitor {
         view! { <div class="bubble plain">{message.text}</div> }.into_any()
     } else {
         view! { <Markdown text=message.text class="bubble"/> }.into_any()
     };
+    let files = (!message.attachments.is_empty()).then(|| {
+        view! { <div class="files">{message.attachments.into_iter().map(echo_web::files::attachment_view).collect_view()}</div> }
+    });
     view! {
         <li class=class>
             <span class="sender" class:sr-only=role == MessageRole::Visitor data-initial=initial>{sender}</span>
             {body}
+            {files}
         </li>
     }
 }
@@ -136,6 +142,32 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
         let chat = chat.clone();
         move |_| chat.email_transcript()
     };
+    let attach_files = {
+        let chat = chat.clone();
+        move |ev: leptos::ev::Event| {
+            let input: web_sys::HtmlInputElement = event_target(&ev);
+            chat.attach(input.files());
+            input.set_value("");
+        }
+    };
+    let on_drop = {
+        let chat = chat.clone();
+        move |ev: leptos::ev::DragEvent| {
+            ev.prevent_default();
+            chat.attach(ev.data_transfer().and_then(|d| d.files()));
+        }
+    };
+    let on_paste = {
+        let chat = chat.clone();
+        move |ev: leptos::ev::ClipboardEvent| {
+            let files = ev.clipboard_data().and_then(|d| d.files());
+            if files.as_ref().is_some_and(|f| f.length() > 0) {
+                ev.prevent_default();
+                chat.attach(files);
+            }
+        }
+    };
+    let files = chat.files;
     let chip_chat = chat.clone();
     let back_chat = chat.clone();
 
@@ -144,7 +176,7 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
             subtitle="We typically reply in a few minutes"
             on_back=Callback::new(move |()| back_chat.leave())
         />
-        <div class="chat">
+        <div class="chat" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             <div class="messages" node_ref=chat.list on:scroll=on_scroll>
                 <Show when=move || chat.loading_older.get()>
                     <p class="muted center-text" role="status">"Loading earlier messages..."</p>
@@ -202,7 +234,15 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                     <button class="link-btn" on:click=retry.clone()>"Retry"</button>
                 </div>
             </Show>
+            <echo_web::files::PendingFiles files=files/>
             <form class="composer" on:submit=on_submit>
+                <label class="icon-btn attach" class:hidden=resolved title="Attach a file">
+                    <input type="file" multiple class="sr-only" aria-label="Attach a file" on:change=attach_files/>
+                    // A paper clip drawn as a path: the emoji is missing from many fonts.
+                    <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                        <path d="M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>
+                    </svg>
+                </label>
                 <label for="echo-message" class="sr-only">"Message"</label>
                 <textarea
                     id="echo-message"
@@ -211,13 +251,18 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=on_keydown
+                    on:paste=on_paste
                     disabled=resolved
                 ></textarea>
                 <button
                     class="send-btn"
                     type="submit"
                     aria-label="Send message"
-                    disabled=move || resolved() || sending.get() || draft.with(|d| d.trim().is_empty())
+                    disabled=move || {
+                        resolved() || sending.get() || files.uploading()
+                            || (draft.with(|d| d.trim().is_empty())
+                                && files.pending.with(|p| !p.iter().any(|f| matches!(f.state, echo_web::files::State::Ready(_)))))
+                    }
                 >
                     <span aria-hidden="true">"\u{27A4}"</span>
                 </button>
