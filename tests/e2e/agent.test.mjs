@@ -129,7 +129,7 @@ test("an organization without a subscription gets no AI reply and sees pro featu
   await consolePage.getByText("Enhance is a Pro feature: your organization has no active subscription.").waitFor();
   await consolePage.getByRole("button", { name: "Knowledge base" }).click();
   await consolePage.getByText("Upload (Pro)").waitFor();
-  assert.equal(await consolePage.locator('input[type="file"]').isDisabled(), true);
+  assert.equal(await consolePage.locator('input[type="file"][accept*=".pdf"]').isDisabled(), true);
   await consolePage.getByText("Uploading is a Pro feature").waitFor();
   await shot(consolePage, "console-knowledge-base-locked");
 });
