@@ -2,6 +2,7 @@
 //! throwaway PostgreSQL cluster.
 
 pub mod postgres;
+pub mod uploads;
 
 use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
 use echo_protocol::conversations::{ConversationCreated, CreateConversation};

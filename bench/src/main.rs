@@ -10,7 +10,9 @@
 //!     benchmark), through one server, through two replicas sharing the
 //!     database, and with the visitors spread over eight organizations
 //!     (each organization's events are ordered under its own lock), beside
-//!     SQLite.
+//!     SQLite;
+//! (e) 20 concurrent 2 MiB attachment uploads: throughput, p99 and how far
+//!     the process's resident memory rose.
 //!
 //! `ECHO_BENCH_SECS` sets each phase's length (default 5);
 //! `ECHO_BENCH_DIR` the directory for the database files (default: a
@@ -107,6 +109,21 @@ fn main() -> anyhow::Result<()> {
         } else {
             "TARGETS MISSED (see README: Benchmarks)"
         }
+    );
+
+    let uploads = runtime.block_on(echo_bench::uploads::upload_load(
+        &dir.path().join("uploads.db"),
+        phase,
+    ))?;
+    println!();
+    println!(
+        "(e) attachments: {} visitors uploading {} MiB files at once (SQLite)",
+        echo_bench::uploads::UPLOADERS,
+        echo_bench::uploads::FILE_BYTES / (1024 * 1024)
+    );
+    println!(
+        "    {:.1} uploads/s, {:.0} MiB/s, p99 {:.0} ms; resident memory rose {:.0} MiB at most",
+        uploads.per_sec, uploads.mib_per_sec, uploads.p99_ms, uploads.rss_rise_mib
     );
 
     // PostgreSQL: a throwaway cluster on the same disk.

@@ -299,6 +299,7 @@ mod tests {
             created_at: Timestamp(50),
             author_name: None,
             author: None,
+            attachments: Vec::new(),
         };
         assert!(apply(
             &mut rows,

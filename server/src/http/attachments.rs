@@ -3,7 +3,7 @@
 
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -103,6 +103,7 @@ fn read_error(error: MultipartError, max_bytes: u64) -> ApiError {
 async fn read_file(
     multipart: Result<Multipart, MultipartRejection>,
     max_bytes: u64,
+    content_length: Option<u64>,
 ) -> ApiResult<(String, Vec<u8>)> {
     let mut multipart = multipart.map_err(|_| {
         ApiError::new(
@@ -123,7 +124,11 @@ async fn read_file(
         }
         let name = echo_protocol::text::file_name(field.file_name().unwrap_or(""))
             .map_err(|reason| ApiError::validation("file", reason))?;
-        let mut bytes = Vec::new();
+        // Sized once from the request's length (an upper bound of the
+        // file's): growing by doubling would briefly hold it two or three
+        // times over.
+        let hint = content_length.unwrap_or(0).min(max_bytes) as usize;
+        let mut bytes = Vec::with_capacity(hint);
         while let Some(chunk) = field.chunk().await.map_err(|e| read_error(e, max_bytes))? {
             if (bytes.len() + chunk.len()) as u64 > max_bytes {
                 return Err(too_large(max_bytes));
@@ -139,9 +144,9 @@ async fn store_upload(
     organization: OrganizationId,
     conversation: ConversationId,
     uploader: String,
-    multipart: Result<Multipart, MultipartRejection>,
+    upload: Upload,
 ) -> ApiResult<(StatusCode, Json<AttachmentUploaded>)> {
-    let (name, bytes) = read_file(multipart, ctx.max_attachment_bytes).await?;
+    let (name, bytes) = read_file(upload.form, ctx.max_attachment_bytes, upload.length).await?;
     let inspected = tokio::task::spawn_blocking(move || inspect::inspect(bytes))
         .await
         .map_err(ApiError::internal)?
@@ -183,6 +188,22 @@ async fn store_upload(
     ))
 }
 
+/// The multipart form and the request's declared length.
+pub struct Upload {
+    form: Result<Multipart, MultipartRejection>,
+    length: Option<u64>,
+}
+
+impl Upload {
+    fn new(headers: &HeaderMap, form: Result<Multipart, MultipartRejection>) -> Self {
+        let length = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok());
+        Self { form, length }
+    }
+}
+
 fn refuse_resolved(status: ConversationStatus) -> ApiResult<()> {
     if status == ConversationStatus::Resolved {
         return Err(ApiError::new(
@@ -216,12 +237,14 @@ pub async fn visitor_upload(
     State(ctx): State<ApiContext>,
     visitor: Visitor,
     ApiPath(id): ApiPath<ConversationId>,
+    headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<AttachmentUploaded>)> {
     let conversation = visitor.conversation(&ctx, id).await?;
     refuse_resolved(conversation.status)?;
     let uploader = visitor_party(&visitor.0.id_hash);
-    store_upload(&ctx, conversation.organization_id, id, uploader, multipart).await
+    let upload = Upload::new(&headers, multipart);
+    store_upload(&ctx, conversation.organization_id, id, uploader, upload).await
 }
 
 /// Uploads a file to send in one of the organization's conversations.
@@ -248,12 +271,14 @@ pub async fn operator_upload(
     State(ctx): State<ApiContext>,
     operator: Operator,
     ApiPath(id): ApiPath<ConversationId>,
+    headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<(StatusCode, Json<AttachmentUploaded>)> {
     let conversation = operator.conversation(&ctx, id).await?;
     refuse_resolved(conversation.status)?;
     let organization = operator.organization;
-    store_upload(&ctx, organization, id, TEAM_PARTY.to_owned(), multipart).await
+    let upload = Upload::new(&headers, multipart);
+    store_upload(&ctx, organization, id, TEAM_PARTY.to_owned(), upload).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

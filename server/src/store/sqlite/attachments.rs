@@ -72,10 +72,12 @@ impl AttachmentStore for SqliteStore {
         self.write(move |conn| {
             let (preview_type, preview) =
                 a.preview.map_or((None, None), |(t, p)| (Some(t), Some(p)));
+            // The file goes in through incremental BLOB I/O: bound as a
+            // parameter, SQLite would first take a copy of it all.
             conn.prepare_cached(
                 "INSERT INTO attachments (id, organization_id, conversation_id, uploader, name,
                      content_type, size, data, preview_type, preview, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, zeroblob(?7), ?8, ?9, ?10)",
             )?
             .execute(params![
                 a.id,
@@ -85,11 +87,15 @@ impl AttachmentStore for SqliteStore {
                 a.name,
                 a.content_type,
                 a.data.len() as i64,
-                a.data,
                 preview_type,
                 preview,
                 a.created_at
             ])?;
+            let row = conn.last_insert_rowid();
+            let mut blob = conn.blob_open(rusqlite::MAIN_DB, "attachments", "data", row, false)?;
+            for (i, piece) in a.data.chunks(256 * 1024).enumerate() {
+                blob.write_at(piece, i * 256 * 1024)?;
+            }
             Ok(())
         })
         .await
