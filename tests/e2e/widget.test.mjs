@@ -91,7 +91,9 @@ test("chat: greeting and chips, sending, live operator reply, escalation, resolu
   const mine = page.locator(".msg.visitor .bubble");
   await mine.first().waitFor();
   assert.equal(await mine.first().innerText(), "First line\nsecond line");
-  assert.equal(await box.inputValue(), "");
+  // The message can arrive on the push channel before the send's answer,
+  // which is what clears the draft.
+  await eventually(async () => (await box.inputValue()) === "", { what: "the draft to clear" });
   assert.equal(await page.getByRole("button", { name: "Pricing" }).count(), 0, "chips go once the visitor writes");
   const stored = await api(server, token, `/v1/conversations/${conversationId}/messages`);
   assert.equal(stored.body.messages.at(-1).text, "First line\nsecond line");

@@ -82,7 +82,7 @@ where
                         } else if frame.event == "reset" {
                             position = stream_position(&frame.data).or(position);
                             on(Signal::Reset);
-                        } else if let Ok(event) = serde_json::from_str::<T>(&frame.data) {
+                        } else if let Some(event) = crate::http::parse_json::<T>(&frame.data) {
                             position = event.resume_position().or(position);
                             on(Signal::Event(event));
                         }
@@ -102,9 +102,7 @@ where
 
 /// The position a `ready` or `reset` frame announces.
 fn stream_position(data: &str) -> Option<i64> {
-    serde_json::from_str::<StreamPosition>(data)
-        .ok()
-        .map(|p| p.position)
+    crate::http::parse_json::<StreamPosition>(data).map(|p| p.position)
 }
 
 /// The next chunk of a streamed body, or `None` at its end (or on an error).
