@@ -192,19 +192,23 @@ pub fn PendingFiles(files: Files) -> impl IntoView {
 
 /// A message's attachment.
 pub fn attachment_view(a: Attachment) -> impl IntoView {
-    match a.preview_url {
-        Some(preview) => view! {
-            <a class="thumb" href=a.url target="_blank" rel="noopener">
-                <img src=preview alt=a.name loading="lazy"/>
-            </a>
-        }
-        .into_any(),
+    let image = a.preview_url.is_some();
+    let download = (!image).then(|| a.name.clone());
+    let inside = match a.preview_url {
+        Some(preview) => view! { <img src=preview alt=a.name loading="lazy"/> }.into_any(),
         None => view! {
-            <a class="file-chip" href=a.url download=a.name.clone()>
-                <span class="file-name">{a.name.clone()}</span>
-                <span class="file-size">{size_label(a.size)}</span>
-            </a>
+            <span class="file-name">{a.name.clone()}</span>
+            <span class="file-size">{size_label(a.size)}</span>
         }
         .into_any(),
+    };
+    view! {
+        <a
+            class=if image { "thumb" } else { "file-chip" }
+            href=a.url
+            target=image.then_some("_blank")
+            rel="noopener"
+            download=download
+        >{inside}</a>
     }
 }

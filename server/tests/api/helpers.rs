@@ -138,9 +138,13 @@ impl TestApp {
     }
 
     pub async fn visitor_of(&self, org: OrganizationId) -> TestVisitor {
-        let response = self
-            .post("/v1/contact-sessions", &self.session_request(org), None)
-            .await;
+        self.visitor_with(self.session_request(org)).await
+    }
+
+    /// A visitor whose session is made from `request`.
+    pub async fn visitor_with(&self, request: CreateContactSession) -> TestVisitor {
+        let org = request.organization_id;
+        let response = self.post("/v1/contact-sessions", &request, None).await;
         assert_eq!(response.status(), StatusCode::CREATED);
         let created: ContactSessionCreated = response.json().await.unwrap();
         TestVisitor {

@@ -212,16 +212,7 @@ async fn replies_reach_a_visitor_who_left_batched_and_unsubscribe_stops_them() {
     let key = app.org.operator_key.clone();
     let mut request = app.session_request(app.org.organization_id);
     request.metadata.current_url = Some("https://shop.acme.test/cart".into());
-    let created: echo_protocol::contact_sessions::ContactSessionCreated = json(
-        app.post("/v1/contact-sessions", &request, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let visitor = TestVisitor {
-        session: created.contact_session_id,
-        expires_at: created.expires_at,
-        organization_id: app.org.organization_id,
-    };
+    let visitor = app.visitor_with(request).await;
     let conversation = app.start_conversation(&visitor).await;
 
     // While the widget is open, a reply is seen there: no mail.
@@ -318,16 +309,7 @@ async fn hostile_text_is_escaped_in_the_html() {
     .await;
     let mut request = app.session_request(app.org.organization_id);
     request.name = "<b>Eve</b>".into();
-    let created: echo_protocol::contact_sessions::ContactSessionCreated = json(
-        app.post("/v1/contact-sessions", &request, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let visitor = TestVisitor {
-        session: created.contact_session_id,
-        expires_at: created.expires_at,
-        organization_id: app.org.organization_id,
-    };
+    let visitor = app.visitor_with(request).await;
     let conversation = app.start_conversation(&visitor).await;
     let hostile = "<script>alert(1)</script><a href=\"https://evil.test\">click</a>";
     app.visitor_says(&visitor, conversation, hostile).await;
@@ -385,16 +367,7 @@ async fn a_bounced_address_is_never_mailed_again() {
     let app = mail_app(&sink, 1, 1).await;
     let mut request = app.session_request(app.org.organization_id);
     request.email = "bounce@example.com".into();
-    let created: echo_protocol::contact_sessions::ContactSessionCreated = json(
-        app.post("/v1/contact-sessions", &request, None).await,
-        StatusCode::CREATED,
-    )
-    .await;
-    let visitor = TestVisitor {
-        session: created.contact_session_id,
-        expires_at: created.expires_at,
-        organization_id: app.org.organization_id,
-    };
+    let visitor = app.visitor_with(request).await;
     let conversation = app.start_conversation(&visitor).await;
     app.operator_reply(&app.org.operator_key, conversation, "first")
         .await;

@@ -8,7 +8,7 @@ use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ContactSessionId, ConversationId, ErrorCode};
 use echo_web::list::{merge, prepend};
-use echo_web::{follow, OpenError, PushEvent, Signal};
+use echo_web::{follow, OpenError, Signal};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,6 +19,8 @@ use crate::host;
 use crate::state::{Screen, WidgetState};
 use echo_web::files::Files;
 
+use super::pieces::{new_key, Push, Queued};
+
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
 /// The typing indicator goes away by itself after this long, so a reply
@@ -26,45 +28,6 @@ const TOP_SLACK: i32 = 40;
 const TYPING_TIMEOUT_MS: i32 = 45_000;
 /// Pixels from the bottom within which new messages keep the view pinned.
 const BOTTOM_SLACK: i32 = 80;
-
-/// A fresh idempotency key for a message (not a secret, just unique).
-fn new_key() -> String {
-    let random = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
-    format!(
-        "{:x}-{:08x}{:08x}{:08x}",
-        js_sys::Date::now() as u64,
-        random(),
-        random(),
-        random()
-    )
-}
-
-/// A push event as the widget reads it: one field per kind of change
-/// (`message`, `status`, or `active` for typing), the rest of
-/// `echo_protocol::events::LiveEvent` ignored. A plain struct decodes with
-/// far less code than the protocol's flattened, tagged enum.
-#[derive(serde::Deserialize)]
-struct Push {
-    #[serde(default)]
-    position: i64,
-    message: Option<Message>,
-    status: Option<ConversationStatus>,
-    active: Option<bool>,
-}
-
-impl PushEvent for Push {
-    fn resume_position(&self) -> Option<i64> {
-        // Live-only events (typing) carry position 0.
-        (self.position > 0).then_some(self.position)
-    }
-}
-
-/// A message written while the stream was down, sent when it is back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Queued {
-    pub key: String,
-    pub text: String,
-}
 
 /// The chat screen's state and behaviour; the view in `mod.rs` only reads
 /// its signals and calls its methods.

@@ -12,6 +12,7 @@
 //! This file is the view; [`controller`] holds the state and behaviour.
 
 mod controller;
+mod pieces;
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};

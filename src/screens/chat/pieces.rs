@@ -1,0 +1,45 @@
+//! The chat controller's small types: the push event as the widget reads
+//! it, a message queued while offline, and idempotency keys.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::Message;
+use echo_web::PushEvent;
+
+/// A fresh idempotency key for a message (not a secret, just unique).
+pub(super) fn new_key() -> String {
+    let random = || (js_sys::Math::random() * 4_294_967_296.0) as u32;
+    format!(
+        "{:x}-{:08x}{:08x}{:08x}",
+        js_sys::Date::now() as u64,
+        random(),
+        random(),
+        random()
+    )
+}
+
+/// A push event as the widget reads it: one field per kind of change
+/// (`message`, `status`, or `active` for typing), the rest of
+/// `echo_protocol::events::LiveEvent` ignored. A plain struct decodes with
+/// far less code than the protocol's flattened, tagged enum.
+#[derive(serde::Deserialize)]
+pub(super) struct Push {
+    #[serde(default)]
+    position: i64,
+    pub message: Option<Message>,
+    pub status: Option<ConversationStatus>,
+    pub active: Option<bool>,
+}
+
+impl PushEvent for Push {
+    fn resume_position(&self) -> Option<i64> {
+        // Live-only events (typing) carry position 0.
+        (self.position > 0).then_some(self.position)
+    }
+}
+
+/// A message written while the stream was down, sent when it is back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub key: String,
+    pub text: String,
+}
