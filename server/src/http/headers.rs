@@ -1,7 +1,8 @@
 //! Security headers every answer gets: `Referrer-Policy` everywhere, a
-//! strict `Content-Security-Policy` with `frame-ancestors 'none'` on the
-//! console, `Cache-Control: no-store` on API answers to a credentialed
-//! request, and HSTS when the public URL is https.
+//! strict `Content-Security-Policy` on the widget page and (with
+//! `frame-ancestors 'none'`) on the console, `Cache-Control: no-store` on
+//! API answers to a credentialed request, and HSTS when the public URL is
+//! https.
 
 use std::path::Path;
 
@@ -21,19 +22,25 @@ use sha2::{Digest, Sha256};
 #[derive(Clone)]
 pub struct SecurityHeaders {
     console_csp: HeaderValue,
+    widget_csp: HeaderValue,
     hsts: bool,
 }
 
 impl SecurityHeaders {
-    /// `widget_dir` is read for the console page's inline start-up script
-    /// (Trunk writes one), which the CSP then allows by its hash only.
+    /// `widget_dir` is read for the pages' inline start-up scripts (Trunk
+    /// writes one in each), which the policies then allow by hash only.
     pub fn new(widget_dir: Option<&Path>, https: bool) -> Self {
-        let page = widget_dir
-            .and_then(|dir| std::fs::read_to_string(dir.join("console/index.html")).ok())
-            .unwrap_or_default();
-        let csp = console_csp(&inline_script_hashes(&page));
+        let hashes = |page: &str| {
+            let html = widget_dir
+                .and_then(|dir| std::fs::read_to_string(dir.join(page)).ok())
+                .unwrap_or_default();
+            inline_script_hashes(&html)
+        };
+        let header =
+            |csp: String| HeaderValue::from_str(&csp).expect("a CSP is a valid header value");
         Self {
-            console_csp: HeaderValue::from_str(&csp).expect("a CSP is a valid header value"),
+            console_csp: header(console_csp(&hashes("console/index.html"))),
+            widget_csp: header(widget_csp(&hashes("index.html"))),
             hsts: https,
         }
     }
@@ -65,16 +72,28 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
     hashes
 }
 
-/// The console's policy: only its own origin, no inline code but the
-/// start-up script by hash, and no framing by anyone.
-pub fn console_csp(script_hashes: &[String]) -> String {
+/// Only the page's own origin, no inline code but its start-up script by
+/// hash (styles come from the stylesheet and the CSSOM only), then
+/// `framing`.
+fn page_csp(script_hashes: &[String], framing: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}{}; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'",
+         form-action 'self'; {framing}",
         if script_hashes.is_empty() { "" } else { " " },
         script_hashes.join(" ")
     )
+}
+
+/// The console's policy: framed by no one.
+pub fn console_csp(script_hashes: &[String]) -> String {
+    page_csp(script_hashes, "frame-ancestors 'none'")
+}
+
+/// The widget page's policy: it lives in an iframe on the company's site,
+/// so any site may frame it.
+pub fn widget_csp(script_hashes: &[String]) -> String {
+    page_csp(script_hashes, "frame-ancestors *")
 }
 
 pub async fn security_headers(
@@ -94,6 +113,8 @@ pub async fn security_headers(
     if path == "/console" || path.starts_with("/console/") {
         headers.insert(CONTENT_SECURITY_POLICY, settings.console_csp.clone());
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    } else if path == "/" || path == "/index.html" {
+        headers.insert(CONTENT_SECURITY_POLICY, settings.widget_csp.clone());
     }
     if credentialed && path.starts_with("/v1/") {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -124,6 +145,9 @@ mod tests {
         let csp = console_csp(&hashes);
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
+        let widget = widget_csp(&hashes);
+        assert!(widget.contains("frame-ancestors *") && widget.contains(&hashes[0]));
+        assert!(!widget.contains("unsafe-inline") && !widget.contains("'unsafe-eval'"));
         assert!(inline_script_hashes("<script").is_empty());
         assert!(inline_script_hashes("<script>never closed").is_empty());
     }

@@ -1,4 +1,4 @@
-//! Security headers: the console's CSP, Referrer-Policy on every page,
+//! Security headers: the console's and the widget page's CSP, Referrer-Policy on every page,
 //! no-store on credentialed API answers, Vary on precompressed files, HSTS
 //! behind an https public URL.
 
@@ -17,7 +17,11 @@ fn built_dir() -> tempfile::TempDir {
         "<html><head><script type=\"module\">start();</script></head></html>",
     )
     .unwrap();
-    std::fs::write(dir.path().join("index.html"), "<html></html>").unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<html><head><script type=\"module\">widget();</script></head></html>",
+    )
+    .unwrap();
     std::fs::write(dir.path().join("app.js"), "console.log(1)").unwrap();
     std::fs::write(
         dir.path().join("app.js.br"),
@@ -63,6 +67,23 @@ async fn pages_and_answers_carry_their_security_headers() {
     assert!(
         !widget.headers().contains_key("x-frame-options"),
         "the widget is framed by hosts"
+    );
+    let widget_csp = widget.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let widget_hash = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        sha2::Sha256::digest("widget();"),
+    );
+    assert!(
+        widget_csp.contains(&format!("'sha256-{widget_hash}'")),
+        "{widget_csp}"
+    );
+    assert!(widget_csp.contains("style-src 'self'") && widget_csp.contains("frame-ancestors *"));
+    assert!(
+        !widget_csp.contains("unsafe-inline") && !widget_csp.contains("'unsafe-eval'"),
+        "{widget_csp}"
     );
 
     let compressed = app
