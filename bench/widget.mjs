@@ -9,13 +9,18 @@
 //   --check        exit 1 when the widget or the loader is over its budget
 //                  (scripts/test.sh does this, so no change can quietly
 //                  grow the widget; lower the budget when it shrinks)
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliCompressSync, gzipSync, constants } from "node:zlib";
 import { startServer, launchBrowser, ROOT } from "../tests/e2e/helpers.mjs";
 
 const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
 const BUDGET = JSON.parse(readFileSync(join(ROOT, "bench/widget-budget.json"), "utf8"));
+// scripts/build-widget.sh says which toolchain built dist/: the pinned
+// nightly's build is held to the nightly budget, a stable build to its own.
+const MARK = join(ROOT, "target/widget-built-with");
+const TOOLCHAIN = existsSync(MARK) ? readFileSync(MARK, "utf8").trim() : "stable";
+const WIDGET_BUDGET = TOOLCHAIN === "stable" ? BUDGET.stableWidgetBrotliBytes : BUDGET.widgetBrotliBytes;
 const args = process.argv.slice(2);
 const LOADS = 10;
 const PEER_VERSION = JSON.parse(readFileSync(join(ROOT, "node_modules/deep-chat/package.json"), "utf8")).version;
@@ -42,11 +47,11 @@ for (const [label, file] of parts) {
   for (const k of Object.keys(total)) total[k] += s[k];
   console.log(`  ${label.padEnd(6)} ${file.padEnd(34).slice(0, 34)}${kb(s.raw)}  ${kb(s.gzip)}  ${kb(s.brotli)}`);
 }
-console.log(`  total${" ".repeat(36)}${kb(total.raw)}  ${kb(total.gzip)}  ${kb(total.brotli)}   (${total.brotli} bytes; budget ${BUDGET.widgetBrotliBytes}, target ${BUDGET.targetBrotliBytes})`);
+console.log(`  total${" ".repeat(36)}${kb(total.raw)}  ${kb(total.gzip)}  ${kb(total.brotli)}   (${total.brotli} bytes; budget ${WIDGET_BUDGET} (${TOOLCHAIN}), target ${BUDGET.targetBrotliBytes})`);
 const loader = sizes(readFileSync(join(DIST, "embed.js")));
 console.log(`  loader embed.js${" ".repeat(26)}${kb(loader.raw)}  ${kb(loader.gzip)}  ${kb(loader.brotli)}   (${loader.brotli} bytes; budget ${BUDGET.loaderBrotliBytes})`);
 const over = [];
-if (total.brotli > BUDGET.widgetBrotliBytes) over.push(`the widget is ${total.brotli} bytes brotli, over its budget of ${BUDGET.widgetBrotliBytes}`);
+if (total.brotli > WIDGET_BUDGET) over.push(`the widget (${TOOLCHAIN}) is ${total.brotli} bytes brotli, over its budget of ${WIDGET_BUDGET}`);
 if (loader.brotli > BUDGET.loaderBrotliBytes) over.push(`the loader is ${loader.brotli} bytes brotli, over its budget of ${BUDGET.loaderBrotliBytes}`);
 if (args.includes("--check") && over.length) {
   for (const line of over) console.error(`widget size budget: ${line} (bench/widget-budget.json)`);
