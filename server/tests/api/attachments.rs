@@ -506,3 +506,49 @@ async fn the_size_limit_is_a_413_and_unsent_uploads_are_swept() {
     );
     assert_eq!(app.count("attachments").await, 1, "the sent one stays");
 }
+
+#[tokio::test]
+async fn the_push_channel_carries_fresh_signed_links() {
+    let app = spawn_app().await;
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let mut console = crate::helpers::SseReader::new(
+        app.client
+            .get(app.url("/v1/operator/events"))
+            .bearer_auth(&app.org.operator_key)
+            .send()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(console.next().await.event, "ready");
+    let file = uploaded(
+        app.visitor_attach(&visitor, conversation, "shot.png", png(600, 300))
+            .await,
+    )
+    .await;
+    app.send_files(&visitor, conversation, "", vec![file.attachment_id])
+        .await;
+    let frame = loop {
+        let frame = console.next().await;
+        if frame.event == "message" {
+            break frame;
+        }
+    };
+    let echo_protocol::events::Change::Message { message } = frame.live().change else {
+        panic!("a message event");
+    };
+    let attachment = &message.attachments[0];
+    assert_eq!(attachment.name, "shot.png");
+    let image = app.client.get(&attachment.url).send().await.unwrap();
+    assert_eq!(image.status(), StatusCode::OK);
+    let preview = attachment.preview_url.as_deref().expect("a preview link");
+    assert_eq!(
+        app.client.get(preview).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // The event log keeps no link: a replay signs afresh.
+    let stored = app
+        .scalar_text("SELECT payload FROM events WHERE payload LIKE '%shot.png%'")
+        .await;
+    assert!(!stored.contains("signature="), "{stored}");
+}
