@@ -25,7 +25,8 @@ pub fn App() -> impl IntoView {
     host::track_visibility();
 
     view! {
-        <div class="echo">
+        // One `main` landmark holds every screen (axe: landmark-one-main, region).
+        <main class="echo">
             {move || match state.screen.get() {
                 Screen::Loading => view! { <LoadingScreen/> }.into_any(),
                 Screen::Error => view! { <ErrorScreen/> }.into_any(),
@@ -34,6 +35,6 @@ pub fn App() -> impl IntoView {
                 Screen::Chat(id) => view! { <ChatScreen id/> }.into_any(),
                 Screen::Inbox => view! { <InboxScreen/> }.into_any(),
             }}
-        </div>
+        </main>
     }
 }

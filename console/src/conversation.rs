@@ -189,7 +189,8 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                     </dl>
                 }
             })}
-            <ol class="messages" aria-label="Messages" aria-live="polite">
+            // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
+            <ol class="messages" aria-label="Messages" aria-live="polite" tabindex="0">
                 <For
                     each=move || console.messages.get()
                     key=|m| m.id

@@ -178,7 +178,7 @@ pub fn Workspace() -> impl IntoView {
         <Show when=move || page() == Page::Notifications>
             <NotificationsView/>
         </Show>
-        <div class="layout" class:hidden=move || page() != Page::Inbox>
+        <main class="layout" class:hidden=move || page() != Page::Inbox>
             <aside class="inbox">
                 <Show when=move || console.plan.with(|p| p.as_ref().is_some_and(|p| p.ai_limit_reached))>
                     <p class="notice" role="status">"The assistant has used today's replies: new conversations wait for a person until tomorrow (UTC)."</p>
@@ -251,7 +251,7 @@ pub fn Workspace() -> impl IntoView {
                     Some(id) => view! { <ConversationView id=id/> }.into_any(),
                 }}
             </section>
-        </div>
+        </main>
     }
 }
 

@@ -115,7 +115,7 @@ pub fn KnowledgeView() -> impl IntoView {
     };
 
     view! {
-        <section class="knowledge">
+        <main class="knowledge">
             <div class="kb-head">
                 <div>
                     <h2>"Knowledge base"</h2>
@@ -167,7 +167,7 @@ pub fn KnowledgeView() -> impl IntoView {
                 }.into_any(),
                 Some(list) => view! {
                     <table class="files" aria-label="Files">
-                        <thead><tr><th>"Name"</th><th>"Type"</th><th>"Size"</th><th></th></tr></thead>
+                        <thead><tr><th>"Name"</th><th>"Type"</th><th>"Size"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|f| {
                                 let target = f.clone();
@@ -190,6 +190,6 @@ pub fn KnowledgeView() -> impl IntoView {
                     </table>
                 }.into_any(),
             }}
-        </section>
+        </main>
     }
 }

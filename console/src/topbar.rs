@@ -45,7 +45,7 @@ pub fn TopBar() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <strong>"Echo console"</strong>
+            <h1 class="brand">"Echo console"</h1>
             <nav class="pages" aria-label="Pages">
                 {move || pages().into_iter().map(|(page, label)| view! {
                     <button

@@ -14,7 +14,7 @@ pub fn ErrorScreen() -> impl IntoView {
     view! {
         <div class="screen center" role="alert">
             <div class="error-icon" aria-hidden="true">"!"</div>
-            <h2 class="error-title">"Something went wrong"</h2>
+            <h1 class="error-title">"Something went wrong"</h1>
             <p class="error-message">
                 {move || state.error_message.get().unwrap_or_else(|| "Unknown error".into())}
             </p>

@@ -59,7 +59,7 @@ test("below 640 px the widget fills the screen", async () => {
 test("bottom-left position and destroy()", async () => {
   const page = await newPage(browser, { width: 1000, height: 700 });
   await page.goto(`${server.url}/demo.html`);
-  await page.setContent(`<!doctype html><body><script src="${server.url}/embed.js" data-organization-id="${server.orgId}" data-position="bottom-left"></script></body>`);
+  await page.setContent(`<!doctype html><html lang="en"><title>Host page</title><body><main><h1>Host page</h1></main><script src="${server.url}/embed.js" data-organization-id="${server.orgId}" data-position="bottom-left"></script></body></html>`);
   const launcher = page.getByRole("button", { name: "Open chat" });
   await launcher.waitFor();
   const box = await launcher.boundingBox();

@@ -2,7 +2,7 @@
 // with a fresh SQLite file, the release widget build from dist/, and Debian's
 // Chromium driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -124,7 +124,24 @@ export async function signInWithKey(page, key) {
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
+const AXE = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+
+/**
+ * Runs axe-core on the page as it stands (every rule, every impact) and
+ * fails on any violation. Injected by evaluation, not a script tag, so the
+ * pages' strict CSP stays as it is.
+ */
+export async function assertAccessible(page, name) {
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE);
+  const violations = await page.evaluate(async () =>
+    (await window.axe.run(document)).violations.map((v) => `${v.impact} ${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+  );
+  if (violations.length) throw new Error(`axe-core found in ${name}:\n  ${violations.join("\n  ")}`);
+}
+
+/** Every screenshot is also an accessibility audit of that screen. */
 export async function shot(page, name) {
+  await assertAccessible(page, name);
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 

@@ -178,14 +178,18 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
             on_back=Callback::new(move |()| back_chat.leave())
         />
         <div class="chat" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
-            <div class="messages" node_ref=chat.list on:scroll=on_scroll>
+            // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
+            <div class="messages" tabindex="0" node_ref=chat.list on:scroll=on_scroll>
                 <Show when=move || chat.loading_older.get()>
                     <p class="muted center-text" role="status">"Loading earlier messages..."</p>
                 </Show>
                 <Show when=move || !chat.loaded.get()>
                     <div class="spinner" role="status" aria-label="Loading messages"></div>
                 </Show>
-                <ol class="message-list" role="log" aria-live="polite" aria-label="Messages">
+                // The live region wraps the list: `role="log"` on the `ol` itself would
+                // take away its list semantics (axe: aria-allowed-role, listitem).
+                <div role="log" aria-live="polite" aria-label="Messages">
+                <ol class="message-list">
                     <For each=move || messages.get() key=|m| m.id children=message_view/>
                     <For
                         each=move || chat.queued.get()
@@ -203,6 +207,7 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                         </li>
                     </Show>
                 </ol>
+                </div>
                 <div class="chips" role="group" aria-label="Suggestions">
                     <For
                         each=suggestions
