@@ -22,7 +22,14 @@
     ".b{position:fixed;" + side + ":14px;bottom:60px;z-index:2147483647;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#d92d20;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center}.b[hidden]{display:none}" +
     "@media(max-width:639px){.p{inset:0;width:100%;height:100%;max-height:none;border-radius:0}.o .l,.o .b{display:none}}</style>" +
     '<div><div class="p" hidden></div><button class="l" aria-expanded="false"></button><span class="b" aria-hidden="true" hidden></span></div>';
-  var wrap = root.firstElementChild.nextElementSibling, panel = wrap.firstChild, button = panel.nextSibling, badge = button.nextSibling, frame, open = false, unread = 0;
+  var wrap = root.firstElementChild.nextElementSibling, panel = wrap.firstChild, button = panel.nextSibling, badge = button.nextSibling, frame, open = false, unread = 0, handlers = {};
+
+  // The host page's listeners (EchoWidget.on): open, close, unread, message.
+  function emit(name, value) {
+    (handlers[name] || []).slice().forEach(function (fn) {
+      try { fn(value); } catch (e) { console.error(e); }
+    });
+  }
 
   function show(next) {
     open = next;
@@ -45,6 +52,7 @@
       frame.src = url.href;
       panel.appendChild(frame);
     }
+    if (!open) emit("open");
     show(true);
     frame.focus();
   }
@@ -52,6 +60,7 @@
     if (open) {
       show(false);
       button.focus();
+      emit("close");
     }
   }
   function toggle() {
@@ -64,20 +73,25 @@
     var data = e.data || {};
     if (!frame || e.source !== frame.contentWindow || e.origin !== origin) return;
     if (data.type === "echo:close") close();
-    if (data.type === "echo:unread") {
+    if (data.type === "echo:unread" && unread !== (data.count | 0)) {
       unread = data.count | 0;
       label();
+      emit("unread", unread);
     }
+    if (data.type === "echo:message") emit("message", { authorName: String(data.authorName), text: String(data.text) });
   }
   show(false);
   button.addEventListener("click", toggle);
   document.addEventListener("keydown", onKey);
   window.addEventListener("message", onMessage);
-  function mount() {
-    document.body.appendChild(host);
-  }
-  document.body ? mount() : document.addEventListener("DOMContentLoaded", mount);
-  window.EchoWidget = {
+  var resolveReady, api = window.EchoWidget = {
+    ready: new Promise(function (resolve) { resolveReady = resolve; }),
+    on: function (name, fn) {
+      (handlers[name] = handlers[name] || []).push(fn);
+    },
+    off: function (name, fn) {
+      handlers[name] = (handlers[name] || []).filter(function (f) { return f !== fn; });
+    },
     open: openWidget,
     close: close,
     toggle: toggle,
@@ -88,4 +102,9 @@
       delete window.EchoWidget;
     },
   };
+  function mount() {
+    document.body.appendChild(host);
+    resolveReady(api);
+  }
+  document.body ? mount() : document.addEventListener("DOMContentLoaded", mount);
 })();

@@ -23,6 +23,8 @@ fi
 # Which toolchain built it: the size check holds each to its own budget.
 mkdir -p target && echo "$toolchain" > target/widget-built-with
 node scripts/minify-glue.mjs dist
+# The loader, minified in place (public/embed.js stays the readable source).
+terser dist/embed.js --compress --mangle --output dist/embed.js
 # After the widget: Trunk replaces its whole dist/ on each build.
 (cd console && trunk build --release >&2)
 node scripts/minify-glue.mjs dist/console

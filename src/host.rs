@@ -13,13 +13,17 @@ pub fn request_close() {
 }
 
 fn post(json: &str) {
+    if let Ok(value) = js_sys::JSON::parse(json) {
+        post_value(&value);
+    }
+}
+
+fn post_value(value: &wasm_bindgen::JsValue) {
     if !is_embedded() {
         return;
     }
     if let Some(parent) = web_sys::window().and_then(|w| w.parent().ok().flatten()) {
-        if let Ok(value) = js_sys::JSON::parse(json) {
-            let _ = parent.post_message(&value, "*");
-        }
+        let _ = parent.post_message(value, "*");
     }
 }
 
@@ -60,9 +64,22 @@ pub fn track_visibility() {
     std::mem::forget(listener);
 }
 
-/// A message from the assistant or an operator arrived.
-pub fn note_incoming() {
-    if is_embedded() && !VISIBLE.with(|v| v.get()) {
+/// A message from the assistant or an operator arrived live: the host
+/// page's `message` listeners hear who wrote it and what (built as an
+/// object, so the text needs no escaping), and a closed panel counts it.
+pub fn note_incoming(author: &str, text: &str) {
+    if !is_embedded() {
+        return;
+    }
+    let event = js_sys::Object::new();
+    let set = |key: &str, value: &str| {
+        let _ = js_sys::Reflect::set(&event, &key.into(), &value.into());
+    };
+    set("type", "echo:message");
+    set("authorName", author);
+    set("text", text);
+    post_value(&event);
+    if !VISIBLE.with(|v| v.get()) {
         set_unread(UNREAD.with(|u| u.get()) + 1);
     }
 }

@@ -2,7 +2,7 @@
 // an iframe that Escape closes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, sessionToken, currentConversationId, eventually } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -81,4 +81,40 @@ test("a missing data-organization-id is a console error and nothing else", async
   assert.ok(errors.some((e) => e.includes("data-organization-id")), errors.join("\n"));
   assert.equal(await page.getByRole("button", { name: "Open chat" }).count(), 0);
   await shot(page, "embed-missing-organization");
+});
+
+test("the host page hears open, close, unread and replies through EchoWidget.on", async () => {
+  const page = await newPage(browser, { width: 1200, height: 800 });
+  await page.goto(`${server.url}/demo.html?organizationId=${server.orgId}`);
+  await page.evaluate(async () => {
+    window.heard = [];
+    const api = await window.EchoWidget.ready;
+    for (const name of ["open", "close", "unread", "message"]) {
+      api.on(name, (value) => window.heard.push(value === undefined ? name : [name, value]));
+    }
+    const dropped = () => window.heard.push("never");
+    api.on("open", dropped);
+    api.off("open", dropped);
+  });
+  await page.getByRole("button", { name: "Open chat" }).click();
+  const frame = page.frameLocator('iframe[title="Chat"]');
+  await frame.getByLabel("Name").fill("Hedy Host");
+  await frame.getByLabel("Email").fill("hedy@example.com");
+  await frame.getByRole("button", { name: "Continue" }).click();
+  await frame.getByRole("button", { name: "Start chat" }).click();
+  await frame.getByText("Hello! How can we help?").waitFor();
+  const conversationId = await currentConversationId(server, await sessionToken(page, server.orgId));
+  await page.keyboard.press("Escape");
+  await page.getByRole("button", { name: "Open chat" }).waitFor();
+  await server.reply(conversationId, "Your order shipped.");
+  const heard = await eventually(
+    () => page.evaluate(() => (window.heard.length >= 4 ? window.heard : null)),
+    { what: "the host events" },
+  );
+  assert.deepEqual(heard, [
+    "open",
+    "close",
+    ["message", { authorName: "Acme Outfitters", text: "Your order shipped." }],
+    ["unread", 1],
+  ]);
 });

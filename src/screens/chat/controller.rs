@@ -299,7 +299,12 @@ impl Chat {
     fn apply(&self, event: Push) {
         if let Some(message) = event.message {
             if message.role != MessageRole::Visitor {
-                host::note_incoming();
+                let author = match (&message.author_name, message.role) {
+                    (Some(name), _) => name.as_str(),
+                    (None, MessageRole::Assistant) => "Assistant",
+                    (None, _) => "Support team",
+                };
+                host::note_incoming(author, &message.text);
             }
             if message.role == MessageRole::Assistant {
                 self.typing.set(false);
