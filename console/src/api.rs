@@ -7,7 +7,8 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::knowledge::{KnowledgeFile, KnowledgeFileList, SearchResults};
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
-    Enhance, OperatorConversation, OperatorConversationPage, OrganizationInfo, UpdateConversation,
+    Enhance, IdentitySecret, OperatorConversation, OperatorConversationPage, OrganizationInfo,
+    UpdateConversation, WidgetSettings,
 };
 use echo_protocol::team::{
     AcceptInvitation, ApiKey, ApiKeyCreated, ApiKeys, ChooseOrganization, CreateApiKey,
@@ -151,6 +152,33 @@ impl OperatorApi {
             assignee_id: Some(assignee),
         };
         self.call("PATCH", &path, Body::json(&body)).await
+    }
+
+    pub async fn widget_settings(&self) -> Result<WidgetSettings, ApiError> {
+        self.call("GET", "/v1/operator/widget-settings", Body::Empty)
+            .await
+    }
+
+    pub async fn set_widget_settings(
+        &self,
+        settings: &WidgetSettings,
+    ) -> Result<WidgetSettings, ApiError> {
+        self.call("PUT", "/v1/operator/widget-settings", Body::json(settings))
+            .await
+    }
+
+    pub async fn identity_secret(&self) -> Result<String, ApiError> {
+        let secret: IdentitySecret = self
+            .call("GET", "/v1/operator/identity-secret", Body::Empty)
+            .await?;
+        Ok(secret.identity_secret)
+    }
+
+    pub async fn rotate_identity_secret(&self) -> Result<String, ApiError> {
+        let secret: IdentitySecret = self
+            .call("POST", "/v1/operator/identity-secret", Body::Empty)
+            .await?;
+        Ok(secret.identity_secret)
     }
 
     pub async fn organization(&self) -> Result<OrganizationInfo, ApiError> {

@@ -14,6 +14,7 @@ use send_wrapper::SendWrapper;
 use crate::conversation::ConversationView;
 use crate::knowledge::KnowledgeView;
 use crate::notifications::NotificationsView;
+use crate::settings::WidgetSettingsView;
 use crate::state::{Console, Page, Tab};
 use crate::team::{ApiKeysView, TeamView};
 use crate::topbar::TopBar;
@@ -174,6 +175,9 @@ pub fn Workspace() -> impl IntoView {
         </Show>
         <Show when=move || page() == Page::ApiKeys>
             <ApiKeysView/>
+        </Show>
+        <Show when=move || page() == Page::Widget>
+            <WidgetSettingsView/>
         </Show>
         <Show when=move || page() == Page::Notifications>
             <NotificationsView/>

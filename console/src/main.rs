@@ -23,6 +23,7 @@ mod conversation;
 mod inbox;
 mod knowledge;
 mod notifications;
+mod settings;
 mod sign_in;
 mod state;
 mod team;

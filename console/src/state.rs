@@ -72,6 +72,7 @@ pub enum Page {
     Knowledge,
     Team,
     ApiKeys,
+    Widget,
     Notifications,
 }
 

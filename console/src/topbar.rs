@@ -25,6 +25,7 @@ pub fn TopBar() -> impl IntoView {
                 (Page::Knowledge, "Knowledge base"),
                 (Page::Team, "Team"),
                 (Page::ApiKeys, "API keys"),
+                (Page::Widget, "Widget"),
             ]);
         }
         if console.email_notifications().is_some() {
