@@ -224,7 +224,8 @@ pub fn Workspace() -> impl IntoView {
                         key=|c| (c.conversation_id, c.last_activity_at, c.status, c.assignee.as_ref().map(|a| a.operator_id))
                         children=move |c| {
                             let id = c.conversation_id;
-                            let preview = c.last_message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+                            // Only a message of files alone has no text.
+                            let preview = c.last_message.as_ref().map(|m| if m.text.is_empty() { "Sent a file".to_owned() } else { m.text.clone() }).unwrap_or_default();
                             let assignee = c.assignee.as_ref().map(|a| a.name.clone());
                             view! {
                                 <li>

@@ -73,6 +73,8 @@ pub fn InboxScreen() -> impl IntoView {
                     children=move |c| {
                         let id = c.conversation_id;
                         let (preview, when) = match &c.last_message {
+                            // Only a message of files alone has no text.
+                            Some(m) if m.text.is_empty() => ("Sent a file".to_owned(), m.created_at.millis()),
                             Some(m) => (m.text.clone(), m.created_at.millis()),
                             None => ("No messages yet".to_owned(), c.created_at.millis()),
                         };

@@ -51,14 +51,16 @@ test("a pasted screenshot reaches the console live; a PDF from the console downl
   });
   await widget.locator(".file").getByText("Ready").waitFor({ timeout: 10_000 });
   await shot(widget, "widget-attachment-ready");
-  await box.fill("Here is the error");
+  // Files alone: the text may stay empty; inbox rows then say so.
   await box.press("Enter");
   const sent = widget.locator(".msg.visitor .thumb img");
   await sent.waitFor({ timeout: 10_000 });
   assert.equal(await widget.locator(".pending .file").count(), 0, "the upload left the composer");
 
   // The console: the conversation's thumbnail arrives live.
-  await consolePage.getByRole("button", { name: /Pia Paste/ }).click();
+  const row = consolePage.getByRole("button", { name: /Pia Paste/ });
+  await row.getByText("Sent a file").waitFor({ timeout: 10_000 });
+  await row.click();
   const thumb = consolePage.locator(".msg.visitor .thumb img");
   await thumb.waitFor({ timeout: 10_000 });
   assert.ok(await thumb.evaluate((img) => img.complete && img.naturalWidth > 0 && img.naturalWidth <= 480));
