@@ -158,9 +158,7 @@ pub async fn get_conversation(
     operator: Operator,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    let mut conversation = operator.conversation(&ctx, id).await?;
-    conversation.visitor_mailed_at = ctx.store.visitor_mailed_at(id).await?;
-    Ok(Json(conversation))
+    Ok(Json(operator.conversation(&ctx, id).await?))
 }
 
 /// Sets the conversation's status (resolve, escalate, reopen), its

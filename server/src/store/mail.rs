@@ -224,10 +224,4 @@ pub trait MailStore: Send + Sync {
 
     async fn email_notifications(&self, operator: OperatorId) -> StoreResult<bool>;
     async fn set_email_notifications(&self, operator: OperatorId, on: bool) -> StoreResult<()>;
-
-    /// When a notification mail to the conversation's visitor last went out.
-    async fn visitor_mailed_at(
-        &self,
-        conversation: ConversationId,
-    ) -> StoreResult<Option<Timestamp>>;
 }

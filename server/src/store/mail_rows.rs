@@ -4,7 +4,10 @@
 use anyhow::Context;
 use echo_protocol::validate::BrowserMetadata;
 
-use super::mail::{NoticeContext, NoticeRecipient, OutgoingMail};
+use echo_protocol::messages::MessageRole;
+use echo_protocol::Timestamp;
+
+use super::mail::{Audience, NoticeContext, NoticeRecipient, OutgoingMail};
 use super::rows::Row;
 use super::StoreResult;
 
@@ -76,6 +79,41 @@ pub(crate) fn notice_header(row: &impl Row) -> StoreResult<NoticeHeader> {
         assignee: row.col(5)?,
         session_hash: row.col(6)?,
     })
+}
+
+/// The lowest position any recipient's mails covered: the messages after it
+/// are what a decision may quote (none without recipients).
+pub(crate) fn lowest_covered(context: &NoticeContext) -> i64 {
+    context
+        .recipients
+        .iter()
+        .map(|r| r.covered_seq)
+        .min()
+        .unwrap_or(i64::MAX)
+}
+
+/// Whose messages an audience is told of: the team hears the visitor, the
+/// visitor hears operators.
+pub(crate) fn told_role(audience: Audience) -> MessageRole {
+    match audience {
+        Audience::Team => MessageRole::Visitor,
+        Audience::Visitor => MessageRole::Operator,
+    }
+}
+
+/// A decided notice's next state, `(pending, due_at)`: due at once when a
+/// message came in while it was being decided, at `next_due` when the
+/// decision waits, settled otherwise.
+pub(crate) fn settled(
+    version_changed: bool,
+    next_due: Option<Timestamp>,
+    now: Timestamp,
+) -> (bool, Timestamp) {
+    match (version_changed, next_due) {
+        (true, _) => (true, now),
+        (false, Some(due)) => (true, due),
+        (false, None) => (false, now),
+    }
 }
 
 /// Only plain web links go into a mail: the visitor's browser reported the

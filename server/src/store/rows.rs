@@ -51,7 +51,8 @@ pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_
 /// The columns [`operator_conversation`] reads (`conversations c` joined
 /// with its `contact_sessions s`).
 pub(crate) const OPERATOR_CONVERSATION: &str =
-    "c.id, c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata, a.id, a.name";
+    "c.id, c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata, a.id, a.name,
+     (SELECT MAX(m.sent_at) FROM mail_outbox m WHERE m.conversation_id = c.id AND m.kind = 'visitor')";
 /// Joins a conversation `c`'s assignee as `a` (for [`OPERATOR_CONVERSATION`]
 /// and [`operator_summary`]).
 pub(crate) const ASSIGNEE_JOIN: &str = "LEFT JOIN operators a ON a.id = c.assignee_id";
@@ -259,7 +260,7 @@ pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConve
             metadata: serde_json::from_str(&metadata).context("stored metadata is not JSON")?,
         },
         assignee: assignee(row, 7)?,
-        visitor_mailed_at: None,
+        visitor_mailed_at: row.col(9)?,
     })
 }
 

@@ -3,77 +3,13 @@
 //! and once, signed links that expire and cannot be altered, and the sweep
 //! of uploads never sent.
 
-use std::io::Cursor;
-
 use echo_protocol::attachments::AttachmentUploaded;
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::{AttachmentId, ConversationId, ErrorCode};
 use reqwest::{Response, StatusCode};
 
+use crate::fixtures::{contains, jpeg_with_gps, png, MARK};
 use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp, TestVisitor};
-
-pub fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::DynamicImage::new_rgb8(width, height);
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
-}
-
-const MARK: &[u8] = b"SECRET-LOCATION-MARK";
-
-/// A JPEG whose EXIF (APP1) holds a GPS position and a description.
-fn jpeg_with_gps() -> Vec<u8> {
-    let image = image::DynamicImage::new_rgb8(64, 48);
-    let mut plain = Vec::new();
-    image
-        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut plain))
-        .unwrap();
-    // TIFF, little-endian: IFD0 with ImageDescription and a GPS IFD
-    // pointer; the GPS IFD with GPSLatitudeRef 'N' and GPSLatitude.
-    let mut tiff: Vec<u8> = b"II*\0".to_vec();
-    tiff.extend(8u32.to_le_bytes());
-    let description_at = 8 + 2 + 2 * 12 + 4;
-    let gps_at = description_at + MARK.len() as u32 + 1;
-    tiff.extend(2u16.to_le_bytes());
-    tiff.extend(0x010Eu16.to_le_bytes()); // ImageDescription
-    tiff.extend(2u16.to_le_bytes()); // ASCII
-    tiff.extend((MARK.len() as u32 + 1).to_le_bytes());
-    tiff.extend(description_at.to_le_bytes());
-    tiff.extend(0x8825u16.to_le_bytes()); // GPSInfo
-    tiff.extend(4u16.to_le_bytes()); // LONG
-    tiff.extend(1u32.to_le_bytes());
-    tiff.extend(gps_at.to_le_bytes());
-    tiff.extend(0u32.to_le_bytes());
-    tiff.extend(MARK);
-    tiff.push(0);
-    let rationals_at = gps_at + 2 + 2 * 12 + 4;
-    tiff.extend(2u16.to_le_bytes());
-    tiff.extend(1u16.to_le_bytes()); // GPSLatitudeRef
-    tiff.extend(2u16.to_le_bytes());
-    tiff.extend(2u32.to_le_bytes());
-    tiff.extend(*b"N\0\0\0");
-    tiff.extend(2u16.to_le_bytes()); // GPSLatitude
-    tiff.extend(5u16.to_le_bytes()); // RATIONAL
-    tiff.extend(3u32.to_le_bytes());
-    tiff.extend(rationals_at.to_le_bytes());
-    tiff.extend(0u32.to_le_bytes());
-    for (n, d) in [(51u32, 1u32), (30, 1), (2644, 100)] {
-        tiff.extend(n.to_le_bytes());
-        tiff.extend(d.to_le_bytes());
-    }
-    let mut app1 = vec![0xFF, 0xE1];
-    app1.extend(((tiff.len() + 8) as u16).to_be_bytes());
-    app1.extend(b"Exif\0\0");
-    app1.extend(tiff);
-    let mut jpeg = plain[..2].to_vec();
-    jpeg.extend(app1);
-    jpeg.extend(&plain[2..]);
-    jpeg
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
 
 impl TestApp {
     async fn attach(

@@ -7,7 +7,8 @@ use echo_protocol::{ErrorCode, FileId};
 use echo_server::store::{NewKnowledgeFile, SubscriptionStatus};
 use reqwest::StatusCode;
 
-use crate::helpers::{assert_error, cli, json, pdf_with_text, spawn_app, TestApp};
+use crate::fixtures::pdf_with_text;
+use crate::helpers::{assert_error, cli, json, spawn_app, TestApp};
 
 async fn subscribed_app() -> TestApp {
     let app = spawn_app().await;

@@ -265,6 +265,18 @@ async fn replies_reach_a_visitor_who_left_batched_and_unsubscribe_stops_them() {
         mailed.is_some(),
         "the console shows when the visitor was mailed"
     );
+    // A change's answer (which the console shows next) carries it too.
+    let changed: serde_json::Value = json(
+        app.operator_set_status(
+            &key,
+            conversation,
+            echo_protocol::conversations::ConversationStatus::Escalated,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(changed["visitorMailedAt"].as_i64(), mailed);
 
     // Two quick replies inside the batching window: one mail with both.
     app.operator_reply(&key, conversation, "Tracking: 123")

@@ -5,7 +5,6 @@
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use echo_protocol::messages::MessageRole;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use sqlx::AssertSqlSafe;
 
@@ -154,16 +153,8 @@ impl PostgresStore {
                 }
             }
         };
-        let after = context
-            .recipients
-            .iter()
-            .map(|r| r.covered_seq)
-            .min()
-            .unwrap_or(i64::MAX);
-        let role = match notice.audience {
-            Audience::Team => MessageRole::Visitor,
-            Audience::Visitor => MessageRole::Operator,
-        };
+        let after = mail_rows::lowest_covered(&context);
+        let role = mail_rows::told_role(notice.audience);
         let sql = format!(
             "SELECT seq, {} FROM messages
              WHERE conversation_id = $1 AND role = $2 AND seq > $3
@@ -280,11 +271,7 @@ impl MailStore for PostgresStore {
             .execute(&mut *tx)
             .await?;
         }
-        let (pending, due) = match (version != notice.version, outcome.next_due) {
-            (true, _) => (true, now),
-            (false, Some(due)) => (true, due),
-            (false, None) => (false, now),
-        };
+        let (pending, due) = mail_rows::settled(version != notice.version, outcome.next_due, now);
         sqlx::query(
             "UPDATE mail_notices SET pending = $3, due_at = $4, locked_until = 0
              WHERE conversation_id = $1 AND audience = $2",
@@ -466,17 +453,5 @@ impl MailStore for PostgresStore {
                 .execute(&self.pool)
                 .await?,
         )
-    }
-
-    async fn visitor_mailed_at(
-        &self,
-        conversation: ConversationId,
-    ) -> StoreResult<Option<Timestamp>> {
-        Ok(sqlx::query_scalar(
-            "SELECT MAX(sent_at) FROM mail_outbox WHERE conversation_id = $1 AND kind = 'visitor'",
-        )
-        .bind(conversation)
-        .fetch_one(&self.pool)
-        .await?)
     }
 }

@@ -5,7 +5,6 @@
 use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
-use echo_protocol::messages::MessageRole;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -137,16 +136,8 @@ fn notice_context(conn: &Connection, notice: &ClaimedNotice) -> StoreResult<Opti
             }
         }
     };
-    let after = context
-        .recipients
-        .iter()
-        .map(|r| r.covered_seq)
-        .min()
-        .unwrap_or(i64::MAX);
-    let role = match notice.audience {
-        Audience::Team => MessageRole::Visitor,
-        Audience::Visitor => MessageRole::Operator,
-    };
+    let after = mail_rows::lowest_covered(&context);
+    let role = mail_rows::told_role(notice.audience);
     let mut messages = query_all(
         conn,
         &format!(
@@ -195,11 +186,7 @@ fn complete_notice(
         )?
         .execute(params![notice.conversation, recipient, covered, now])?;
     }
-    let (pending, due) = match (version != notice.version, outcome.next_due) {
-        (true, _) => (true, now),
-        (false, Some(due)) => (true, due),
-        (false, None) => (false, now),
-    };
+    let (pending, due) = mail_rows::settled(version != notice.version, outcome.next_due, now);
     conn.prepare_cached(
         "UPDATE mail_notices SET pending = ?3, due_at = ?4, locked_until = 0
          WHERE conversation_id = ?1 AND audience = ?2",
@@ -420,21 +407,6 @@ impl MailStore for SqliteStore {
                 "UPDATE operators SET email_notifications = ?2 WHERE id = ?1",
                 params![operator, on],
             )
-        })
-        .await
-    }
-
-    async fn visitor_mailed_at(
-        &self,
-        conversation: ConversationId,
-    ) -> StoreResult<Option<Timestamp>> {
-        self.read(move |conn| {
-            Ok(conn
-                .prepare_cached(
-                    "SELECT MAX(sent_at) FROM mail_outbox
-                     WHERE conversation_id = ?1 AND kind = 'visitor'",
-                )?
-                .query_row([conversation], |r| r.get(0))?)
         })
         .await
     }

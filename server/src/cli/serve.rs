@@ -1,0 +1,120 @@
+//! `echo-server serve`: its settings, and the configuration they make.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::limits::LimitArgs;
+use super::mail::MailArgs;
+use crate::accounts::PublicUrl;
+use crate::clock::Clock;
+use crate::config::{self, Config};
+use crate::limits::TrustedProxies;
+use crate::llm::LlmConfig;
+use crate::secrets::WebhookSecret;
+use crate::session::{SessionPolicy, AUTO_REFRESH_THRESHOLD_SECS, SESSION_DURATION_SECS};
+
+#[derive(clap::Args)]
+pub(super) struct ServeArgs {
+    #[arg(long, env = "ECHO_BIND", default_value = config::DEFAULT_BIND)]
+    pub(super) bind: SocketAddr,
+    /// Live events are kept this long for clients that reconnect (0: forever).
+    #[arg(long, env = "ECHO_EVENT_RETENTION_HOURS", default_value_t = config::DEFAULT_EVENT_RETENTION_HOURS)]
+    event_retention_hours: u64,
+    /// PostgreSQL connections per server process (ignored for SQLite).
+    #[arg(long, env = "ECHO_DATABASE_MAX_CONNECTIONS", default_value_t = config::DEFAULT_MAX_CONNECTIONS)]
+    database_max_connections: u32,
+    /// Directory of the built widget to serve at `/` (default: ./dist if present).
+    #[arg(long, env = "ECHO_WIDGET_DIR")]
+    widget_dir: Option<PathBuf>,
+    /// How long a contact session lives.
+    #[arg(long, env = "ECHO_SESSION_DURATION_SECS", default_value_t = SESSION_DURATION_SECS)]
+    session_duration_secs: i64,
+    /// Activity with less than this left extends the session.
+    #[arg(
+        long,
+        env = "ECHO_SESSION_REFRESH_THRESHOLD_SECS",
+        default_value_t = AUTO_REFRESH_THRESHOLD_SECS
+    )]
+    session_refresh_threshold_secs: i64,
+    /// Shared secret of the billing webhook (at least 16 characters);
+    /// without it POST /v1/webhooks/billing is off.
+    #[arg(long, env = "ECHO_BILLING_WEBHOOK_SECRET", hide_env_values = true)]
+    billing_webhook_secret: Option<String>,
+    /// Base URL of an OpenAI-compatible API (e.g. https://api.openai.com/v1,
+    /// http://localhost:11434/v1 for Ollama); without it the AI features are off.
+    #[arg(long, env = "ECHO_LLM_BASE_URL")]
+    llm_base_url: Option<String>,
+    /// API key for the model endpoint, if it needs one.
+    #[arg(long, env = "ECHO_LLM_API_KEY", hide_env_values = true)]
+    llm_api_key: Option<String>,
+    /// Model name.
+    #[arg(long, env = "ECHO_LLM_MODEL", default_value = config::DEFAULT_LLM_MODEL)]
+    llm_model: String,
+    /// Seconds to wait for one model answer.
+    #[arg(long, env = "ECHO_LLM_TIMEOUT_SECS", default_value_t = config::DEFAULT_LLM_TIMEOUT_SECS)]
+    llm_timeout_secs: u64,
+    /// Where browsers reach this server (e.g. https://chat.example.com):
+    /// invitation links, the session cookie's Secure flag, and the origin
+    /// the console's changes must come from. Default: http://<bind address>.
+    #[arg(long, env = "ECHO_PUBLIC_URL")]
+    public_url: Option<String>,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(flatten)]
+    mail: MailArgs,
+    /// The largest file a visitor or operator can attach, in bytes.
+    #[arg(long, env = "ECHO_MAX_ATTACHMENT_BYTES", default_value_t = echo_protocol::attachments::DEFAULT_MAX_BYTES)]
+    max_attachment_bytes: u64,
+}
+
+/// The base of the links a command prints: the server's public URL.
+impl ServeArgs {
+    pub(super) fn into_config(self, database_url: String) -> anyhow::Result<Config> {
+        anyhow::ensure!(
+            self.session_duration_secs > 0 && self.session_refresh_threshold_secs >= 0,
+            "session durations must be positive"
+        );
+        let billing_webhook_secret = self
+            .billing_webhook_secret
+            .map(|secret| {
+                WebhookSecret::new(secret)
+                    .context("the billing webhook secret must be at least 16 characters")
+            })
+            .transpose()?;
+        Ok(Config {
+            bind: self.bind,
+            database_url,
+            database_max_connections: self.database_max_connections,
+            event_retention: (self.event_retention_hours > 0)
+                .then(|| Duration::from_secs(self.event_retention_hours * 3600)),
+            session: SessionPolicy {
+                duration_secs: self.session_duration_secs,
+                refresh_threshold_secs: self.session_refresh_threshold_secs,
+            },
+            widget_dir: self.widget_dir.or_else(|| {
+                let dist = PathBuf::from("dist");
+                dist.join("index.html").exists().then_some(dist)
+            }),
+            clock: Clock::system(),
+            billing_webhook_secret,
+            llm: self.llm_base_url.map(|base_url| LlmConfig {
+                base_url,
+                api_key: self.llm_api_key.map(Into::into),
+                model: self.llm_model,
+                timeout: Duration::from_secs(self.llm_timeout_secs),
+            }),
+            public_url: self
+                .public_url
+                .as_deref()
+                .map(PublicUrl::parse)
+                .transpose()?,
+            limits: self.limits.settings(),
+            trusted_proxies: TrustedProxies::parse(&self.limits.trusted_proxy)?,
+            mail: self.mail.config()?,
+            max_attachment_bytes: self.max_attachment_bytes,
+        })
+    }
+}
