@@ -1,55 +1,69 @@
 /* Echo loader: see README.md, "Embedding". */
-(function () {
-  var s = document.currentScript, d = s && s.dataset;
+(() => {
+  const s = document.currentScript, d = s?.dataset;
   if (!d || !d.organizationId) {
-    console.error("Echo: the embed script needs data-organization-id");
+    console.error("Echo: data-organization-id is missing");
     return;
   }
-  var base = new URL("./", s.src), url = new URL(base.href), origin = base.origin;
-  url.searchParams.set("organizationId", d.organizationId);
-  if (d.server) url.searchParams.set("server", d.server);
-  var side = d.position === "bottom-left" ? "left" : "right";
-  var chat = '<svg width="26" height="26" viewBox="0 0 24 24" fill="currentColor" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
-  var cross = '<svg width="22" height="22" viewBox="0 0 24 24" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>';
-  var host = document.createElement("div"), root = host.attachShadow({ mode: "open" });
-  root.innerHTML =
-    "<style>:host{all:initial}" +
-    ".l,.p{position:fixed;" + side + ":20px;z-index:2147483647}" +
-    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:#4f46e5;color:#fff;cursor:pointer;display:grid;place-items:center;box-shadow:0 4px 14px #0004}" +
+  const base = new URL("./", s.src), url = new URL(base.href), origin = base.origin;
+  const side = d.position == "bottom-left" ? "left" : "right";
+  // The visitor's language: data-locale, else the browser's; the widget
+  // gets it too. Words other than English come from the widget's own
+  // catalogue (its first four entries are the loader's).
+  const lang = (d.locale ? [d.locale] : navigator.languages)
+    .map((l) => l.split("-")[0].toLowerCase())
+    .find((l) => "en es fr de pt ja ar".split(" ").includes(l)) || "en";
+  let words = ["Open chat", "Close chat", "Open chat, {} unread", "Chat"];
+  const query = url.searchParams;
+  query.set("organizationId", d.organizationId);
+  query.set("locale", lang);
+  if (d.server) query.set("server", d.server);
+  if (lang != "en") fetch(`${base}locales/${lang}.json`).then((r) => r.json()).then((w) => label(words = w), () => {});
+  // The host's signed-in user (data-user-* or identify()), told to the
+  // widget when it says hello; `forget` carries a reset() made before.
+  const who = (u) => u && u.userId ? { userId: String(u.userId), name: u.name, email: u.email, userHash: u.userHash } : null;
+  let user = who({ userId: d.userId, name: d.userName, email: d.userEmail, userHash: d.userHash }), forget = false;
+  // Icons only: the button's aria-label names it.
+  const chat = '<svg viewBox="0 0 24 24" fill="currentColor"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  const host = document.createElement("div"), root = host.attachShadow({ mode: "open" }), sheet = new CSSStyleSheet();
+  // A constructed stylesheet, not a <style> element: a host page's strict
+  // CSP (no 'unsafe-inline' styles) blocks the one and allows the other.
+  sheet.replaceSync(`:host{all:initial}.l,.p,.b{position:fixed;${side}:20px;z-index:2147483647}` +
+    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:#4f46e5;color:#fff;font:24px sans-serif;cursor:pointer;display:grid;place-items:center;box-shadow:0 4px 14px #0004}" +
     ".l:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #4f46e5}" +
-    ".p{bottom:88px;width:380px;height:600px;max-height:calc(100vh - 108px);border-radius:16px;overflow:hidden;box-shadow:0 8px 32px #0004;background:#fff}" +
-    ".p[hidden]{display:none}iframe{border:0;width:100%;height:100%}" +
-    ".b{position:fixed;" + side + ":14px;bottom:60px;z-index:2147483647;min-width:20px;height:20px;padding:0 5px;box-sizing:border-box;border-radius:10px;background:#d92d20;color:#fff;font:700 12px/20px system-ui,sans-serif;text-align:center}.b[hidden]{display:none}" +
-    "@media(max-width:639px){.p{inset:0;width:100%;height:100%;max-height:none;border-radius:0}.o .l,.o .b{display:none}}</style>" +
-    '<div><div class="p" hidden></div><button class="l" aria-expanded="false"></button><span class="b" aria-hidden="true" hidden></span></div>';
-  var wrap = root.firstElementChild.nextElementSibling, panel = wrap.firstChild, button = panel.nextSibling, badge = button.nextSibling, frame, open = false, unread = 0, handlers = {};
+    ".p{bottom:88px;width:380px;height:min(600px,100vh - 108px);border-radius:16px;overflow:hidden;box-shadow:0 4px 14px #0004;background:#fff}" +
+    "svg{width:26px}iframe{border:0;width:100%;height:100%}" +
+    `.b{${side}:14px;bottom:60px;min-width:10px;height:20px;padding:0 5px;border-radius:10px;background:#d92d20;color:#fff;font:700 12px/20px sans-serif;text-align:center}` +
+    // Full screen on a phone, over the launcher (later on the page).
+    "@media(max-width:639px){.p{inset:0;width:auto;height:auto;border-radius:0}}");
+  root.adoptedStyleSheets = [sheet];
+  root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true" hidden></span><div class="p" hidden></div>';
+  const [button, badge, panel] = root.children, handlers = {};
+  let frame, open = false, unread = 0;
 
   // The host page's listeners (EchoWidget.on): open, close, unread, message.
-  function emit(name, value) {
-    (handlers[name] || []).slice().forEach(function (fn) {
-      try { fn(value); } catch (e) { console.error(e); }
-    });
-  }
-
+  // Each on its own task: a listener that throws stops neither the others
+  // nor the loader.
+  const emit = (name, value) => (handlers[name] || []).forEach((fn) => setTimeout(fn, 0, value));
+  const tell = (message) => frame?.contentWindow.postMessage(message, origin);
   function show(next) {
     open = next;
     panel.hidden = !next;
-    wrap.className = next ? "o" : "";
     button.setAttribute("aria-expanded", next);
     label();
-    button.innerHTML = next ? cross : chat;
-    if (frame) frame.contentWindow.postMessage({ type: "echo:visibility", open: next }, origin);
+    button.innerHTML = next ? "\u2715" : chat;
+    tell({ type: "echo:visibility", open: next });
   }
   function label() {
-    button.setAttribute("aria-label", open ? "Close chat" : unread ? "Open chat, " + unread + " unread" : "Open chat");
+    button.setAttribute("aria-label", open ? words[1] : unread ? words[2].replace("{}", unread) : words[0]);
+    if (frame) frame.title = words[3];
     badge.textContent = unread;
     badge.hidden = !unread;
   }
   function openWidget() {
     if (!frame) {
       frame = document.createElement("iframe");
-      frame.title = "Chat";
-      frame.src = url.href;
+      frame.src = url;
       panel.appendChild(frame);
     }
     if (!open) emit("open");
@@ -63,48 +77,43 @@
       emit("close");
     }
   }
-  function toggle() {
-    open ? close() : openWidget();
-  }
-  function onKey(e) {
-    if (e.key === "Escape") close();
-  }
+  const toggle = () => open ? close() : openWidget();
+  const onKey = (e) => e.key == "Escape" && close();
   function onMessage(e) {
-    var data = e.data || {};
-    if (!frame || e.source !== frame.contentWindow || e.origin !== origin) return;
-    if (data.type === "echo:close") close();
-    if (data.type === "echo:unread" && unread !== (data.count | 0)) {
+    const data = e.data || {}, type = data.type;
+    if (!frame || e.source != frame.contentWindow || e.origin != origin) return;
+    if (type == "echo:close") close();
+    if (type == "echo:hello") {
+      tell({ type: "echo:identity", user, reset: forget });
+      forget = false;
+    }
+    if (type == "echo:unread" && unread != (data.count | 0)) {
       unread = data.count | 0;
       label();
       emit("unread", unread);
     }
-    if (data.type === "echo:message") emit("message", { authorName: String(data.authorName), text: String(data.text) });
+    if (type == "echo:message") emit("message", { authorName: String(data.authorName), text: String(data.text) });
   }
   show(false);
   button.addEventListener("click", toggle);
   document.addEventListener("keydown", onKey);
   window.addEventListener("message", onMessage);
-  var resolveReady, api = window.EchoWidget = {
-    ready: new Promise(function (resolve) { resolveReady = resolve; }),
-    on: function (name, fn) {
-      (handlers[name] = handlers[name] || []).push(fn);
-    },
-    off: function (name, fn) {
-      handlers[name] = (handlers[name] || []).filter(function (f) { return f !== fn; });
-    },
+  const api = window.EchoWidget = {
+    on: (name, fn) => (handlers[name] = handlers[name] || []).push(fn),
+    off: (name, fn) => handlers[name] = (handlers[name] || []).filter((f) => f != fn),
     open: openWidget,
-    close: close,
-    toggle: toggle,
-    destroy: function () {
+    close,
+    toggle,
+    identify: (u) => tell({ type: "echo:identity", user: user = who(u) }),
+    reset: () => tell({ type: "echo:identity", user: user = null, reset: forget = true }),
+    destroy() {
       document.removeEventListener("keydown", onKey);
       window.removeEventListener("message", onMessage);
       host.remove();
       delete window.EchoWidget;
     },
   };
-  function mount() {
-    document.body.appendChild(host);
-    resolveReady(api);
-  }
-  document.body ? mount() : document.addEventListener("DOMContentLoaded", mount);
+  // Resolves once the launcher is on the page (the body may not exist yet).
+  api.ready = new Promise((ok) => document.body ? ok() : document.addEventListener("DOMContentLoaded", ok))
+    .then(() => (document.body.appendChild(host), api));
 })();

@@ -28,7 +28,7 @@ terser dist/embed.js --compress --mangle --output dist/embed.js
 # After the widget: Trunk replaces its whole dist/ on each build.
 (cd console && trunk build --release >&2)
 node scripts/minify-glue.mjs dist/console
-for f in dist/*.wasm dist/*.js dist/*.css dist/*.html dist/console/*.wasm dist/console/*.js dist/console/*.css dist/console/*.html; do
+for f in dist/*.wasm dist/*.js dist/*.css dist/*.html dist/locales/*.json dist/console/*.wasm dist/console/*.js dist/console/*.css dist/console/*.html; do
   brotli -f -k -q 11 "$f"
   gzip -f -k -9 "$f"
 done

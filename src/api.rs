@@ -12,6 +12,7 @@ use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::widget::WidgetConfig;
 use echo_protocol::{AttachmentId, ContactSessionId, ConversationId, ErrorCode, OrganizationId};
 use echo_web::http::{self, Body, Call};
+use echo_web::i18n::{language, t, Msg};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
@@ -29,20 +30,17 @@ pub trait Describe {
 impl Describe for ApiError {
     fn describe(&self) -> String {
         match self {
-            ApiError::Network => {
-                "We couldn't reach the chat server. Check your connection and try again.".into()
-            }
-            ApiError::Http { code, message, .. } => match code {
-                Some(ErrorCode::Unauthorized) => {
-                    "Your chat session has expired. Please introduce yourself again.".into()
-                }
-                Some(ErrorCode::RateLimited) => {
-                    "You're sending messages too quickly, try again in a moment.".into()
-                }
-                Some(ErrorCode::Validation) => message.clone(),
-                Some(ErrorCode::Conflict) => "This conversation has been resolved.".into(),
-                _ => "Something went wrong on our side. Please try again.".into(),
-            },
+            ApiError::Network => t(Msg::NetworkError).into(),
+            ApiError::Http { code, message, .. } => t(match code {
+                Some(ErrorCode::Unauthorized) => Msg::SessionExpired,
+                Some(ErrorCode::RateLimited) => Msg::TooQuick,
+                // The server's words are English: another language gets ours.
+                Some(ErrorCode::Validation) if language() == "en" => return message.clone(),
+                Some(ErrorCode::Validation) => Msg::CheckInput,
+                Some(ErrorCode::Conflict) => Msg::Resolved,
+                _ => Msg::ServerError,
+            })
+            .into(),
         }
     }
 }
@@ -99,6 +97,16 @@ impl Api {
             None,
         )
         .await
+    }
+
+    /// Ends the session on the server (the host signed its user out).
+    pub async fn end_session(&self, session: &ContactSessionId) -> Result<(), ApiError> {
+        let call = Call::new(
+            "DELETE",
+            format!("{}/v1/contact-sessions/current", self.base),
+        )
+        .bearer(Some(session.expose_secret()));
+        http::send(call).await.map(|_| ())
     }
 
     pub async fn create_conversation(

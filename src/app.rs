@@ -13,7 +13,8 @@ use crate::state::{Screen, WidgetState};
 #[component]
 pub fn App() -> impl IntoView {
     let state = WidgetState::provide();
-    provide_context(Api::from_location());
+    let api = Api::from_location();
+    provide_context(api.clone());
     // Key events inside the iframe never reach the host page, so the widget
     // forwards Escape to the loader itself.
     let escape = window_event_listener(leptos::ev::keydown, |ev| {
@@ -22,7 +23,7 @@ pub fn App() -> impl IntoView {
         }
     });
     on_cleanup(move || escape.remove());
-    host::track_visibility();
+    host::start(state, api);
 
     view! {
         // One `main` landmark holds every screen (axe: landmark-one-main, region).

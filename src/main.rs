@@ -14,11 +14,13 @@
 //!   lists come from `echo_web` too.
 //! - [`storage`], [`metadata`], [`host`]: localStorage, browser metadata,
 //!   and the messages to the host page's loader.
-//! - [`time_ago`]: "5 min ago".
+//! - [`language`]: the visitor's language and its catalogue.
+//! - [`time_ago`]: "5 minutes ago", worded by the browser.
 
 mod api;
 mod app;
 mod host;
+mod language;
 mod metadata;
 mod screens;
 mod state;

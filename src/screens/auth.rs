@@ -2,31 +2,85 @@
 //! rules), sent with the browser metadata to create a contact session.
 
 use echo_protocol::contact_sessions::CreateContactSession;
-use echo_protocol::validate::{Email, ValidationError, VisitorName};
-use echo_protocol::ErrorCode;
+use echo_protocol::validate::{Email, VisitorName};
+use echo_protocol::{ErrorCode, OrganizationId};
+use echo_web::i18n::{language, t, tf, Msg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::header::Header;
-use super::UNKNOWN_ORGANIZATION;
-use crate::api::{Api, Describe};
+use crate::api::{Api, ApiError, Describe};
+use crate::host::{self, HostUser};
 use crate::metadata;
 use crate::state::{Screen, WidgetState};
 use crate::storage;
 use echo_web::markdown::Markdown;
 
-/// "Name is required" from the rule's "is required".
-fn sentence(label: &str, error: &ValidationError) -> String {
-    format!("{label} {}", error.message)
-}
-
-/// A server message ("email: must be ...") as a sentence about the field.
-fn server_sentence(label: &str, field: &str, message: &str) -> String {
-    let rest = message
+/// A broken rule of the name or email field, as a sentence in the
+/// visitor's language. The rules' own words (from the server or the
+/// shared validators) are English: the common ones have their own
+/// messages, the rest (control characters in a name) keep the English
+/// sentence for English and a general one otherwise.
+fn problem(field: &str, message: &str) -> String {
+    let message = message
         .strip_prefix(field)
         .and_then(|m| m.strip_prefix(": "))
         .unwrap_or(message);
-    format!("{label} {rest}")
+    let email = field == "email";
+    let (required, too_long, max) = if email {
+        (Msg::EmailRequired, Msg::EmailTooLong, Email::MAX_CHARS)
+    } else {
+        (Msg::NameRequired, Msg::NameTooLong, VisitorName::MAX_CHARS)
+    };
+    if message == "is required" {
+        t(required).into()
+    } else if message.starts_with("must be at most") {
+        tf(too_long, &max.to_string())
+    } else if email {
+        t(Msg::EmailInvalid).into()
+    } else if language() == "en" {
+        format!("{} {message}", t(Msg::Name))
+    } else {
+        t(Msg::CheckInput).into()
+    }
+}
+
+/// Creates the visitor's session (a verified one when the host page
+/// passed its signed-in user), keeps it, and moves on to selection.
+pub async fn start_session(
+    api: &Api,
+    state: WidgetState,
+    org: OrganizationId,
+    name: VisitorName,
+    email: Email,
+    user: Option<HostUser>,
+) -> Result<(), ApiError> {
+    let (user_id, user_hash) = user.map(|u| (u.user_id, u.user_hash)).unzip();
+    let mut request = CreateContactSession {
+        organization_id: org,
+        name: name.into_inner(),
+        email: email.into_inner(),
+        metadata: metadata::collect(),
+        user_id,
+        user_hash,
+    };
+    let created = match api.create_session(&request).await {
+        // The host's hash is wrong (a stale or misconfigured secret): the
+        // visitor can still chat, as an unverified one.
+        Err(e) if e.is(ErrorCode::IdentityVerificationFailed) => {
+            leptos::logging::warn!("Echo: the signed-in user could not be verified (userHash)");
+            host::drop_user();
+            (request.user_id, request.user_hash) = (None, None);
+            api.create_session(&request).await?
+        }
+        created => created?,
+    };
+    storage::save_session(org, &created.contact_session_id, request.user_id.as_deref());
+    state
+        .contact_session
+        .try_set(Some(created.contact_session_id));
+    state.screen.try_set(Screen::Selection);
+    Ok(())
 }
 
 #[component]
@@ -49,7 +103,7 @@ pub fn AuthScreen() -> impl IntoView {
             Some(valid)
         }
         Err(e) => {
-            name_error.try_set(Some(sentence("Name", &e)));
+            name_error.try_set(Some(problem("name", &e.message)));
             None
         }
     };
@@ -59,7 +113,7 @@ pub fn AuthScreen() -> impl IntoView {
             Some(valid)
         }
         Err(e) => {
-            email_error.try_set(Some(sentence("Email", &e)));
+            email_error.try_set(Some(problem("email", &e.message)));
             None
         }
     };
@@ -80,37 +134,22 @@ pub fn AuthScreen() -> impl IntoView {
         pending.set(true);
         let api = api.clone();
         spawn_local(async move {
-            let request = CreateContactSession {
-                organization_id: org,
-                name: valid_name.into_inner(),
-                email: valid_email.into_inner(),
-                metadata: metadata::collect(),
-                user_id: None,
-                user_hash: None,
-            };
-            match api.create_session(&request).await {
-                Ok(created) => {
-                    storage::save_session(org, &created.contact_session_id);
-                    state
-                        .contact_session
-                        .try_set(Some(created.contact_session_id));
-                    state.screen.try_set(Screen::Selection);
-                }
-                Err(e) if e.is(ErrorCode::NotFound) => state.fail(UNKNOWN_ORGANIZATION),
-                Err(e) if e.is(ErrorCode::Validation) => {
-                    let message = e.describe();
-                    match e.field() {
-                        Some("name") => {
-                            name_error.try_set(Some(server_sentence("Name", "name", &message)));
-                        }
-                        Some("email") => {
-                            email_error.try_set(Some(server_sentence("Email", "email", &message)));
-                        }
-                        _ => {
-                            form_error.try_set(Some(message));
-                        }
+            let user = host::user();
+            let made = start_session(&api, state, org, valid_name, valid_email, user).await;
+            match made {
+                Ok(()) => {}
+                Err(e) if e.is(ErrorCode::NotFound) => state.fail(t(Msg::UnknownOrganization)),
+                Err(e) if e.is(ErrorCode::Validation) => match e.field() {
+                    Some("name") => {
+                        name_error.try_set(Some(problem("name", e.message())));
                     }
-                }
+                    Some("email") => {
+                        email_error.try_set(Some(problem("email", e.message())));
+                    }
+                    _ => {
+                        form_error.try_set(Some(e.describe()));
+                    }
+                },
                 Err(e) => {
                     form_error.try_set(Some(e.describe()));
                 }
@@ -118,6 +157,8 @@ pub fn AuthScreen() -> impl IntoView {
             pending.try_set(false);
         });
     };
+
+    host::focus_first_field();
 
     let greet = move || {
         state
@@ -127,21 +168,21 @@ pub fn AuthScreen() -> impl IntoView {
     };
 
     view! {
-        <Header subtitle="We typically reply in a few minutes"/>
+        <Header subtitle=Msg::ReplyTime/>
         <div class="screen scroll">
             <div class="intro">
-                <p class="intro-title">"Hi there!"</p>
+                <p class="intro-title">{t(Msg::HiThere)}</p>
                 {move || view! { <Markdown text=greet() class="muted"/> }}
-                <p class="muted">"Let us know who you are to start chatting."</p>
+                <p class="muted">{t(Msg::Introduce)}</p>
             </div>
             <form class="form" on:submit=submit novalidate=true>
                 <div class="field">
-                    <label for="echo-name">"Name"</label>
+                    <label for="echo-name">{t(Msg::Name)}</label>
                     <input
                         id="echo-name"
                         type="text"
                         autocomplete="name"
-                        placeholder="Jane Doe"
+                        placeholder=t(Msg::NamePlaceholder)
                         prop:value=move || name.get()
                         on:input=move |ev| name.set(event_target_value(&ev))
                         on:blur=move |_| { if name.try_with_untracked(|n| !n.is_empty()) == Some(true) { check_name(); } }
@@ -151,7 +192,7 @@ pub fn AuthScreen() -> impl IntoView {
                     <p id="echo-name-error" class="field-error" role="alert">{move || name_error.get()}</p>
                 </div>
                 <div class="field">
-                    <label for="echo-email">"Email"</label>
+                    <label for="echo-email">{t(Msg::Email)}</label>
                     <input
                         id="echo-email"
                         type="email"
@@ -168,7 +209,7 @@ pub fn AuthScreen() -> impl IntoView {
                 </div>
                 <p class="form-error" role="alert">{move || form_error.get()}</p>
                 <button class="btn primary" type="submit" disabled=move || pending.get()>
-                    {move || if pending.get() { "Continuing..." } else { "Continue" }}
+                    {move || t(if pending.get() { Msg::Continuing } else { Msg::Continue })}
                 </button>
             </form>
         </div>

@@ -1,5 +1,6 @@
 //! Error: what went wrong, in words, and a way to try again.
 
+use echo_web::i18n::{t, Msg};
 use leptos::prelude::*;
 
 use crate::state::{Screen, WidgetState};
@@ -14,11 +15,11 @@ pub fn ErrorScreen() -> impl IntoView {
     view! {
         <div class="screen center" role="alert">
             <div class="error-icon" aria-hidden="true">"!"</div>
-            <h1 class="error-title">"Something went wrong"</h1>
+            <h1 class="error-title">{t(Msg::SomethingWrong)}</h1>
             <p class="error-message">
-                {move || state.error_message.get().unwrap_or_else(|| "Unknown error".into())}
+                {move || state.error_message.get().unwrap_or_default()}
             </p>
-            <button class="btn primary" on:click=retry>"Try again"</button>
+            <button class="btn primary" on:click=retry>{t(Msg::TryAgain)}</button>
         </div>
     }
 }

@@ -3,6 +3,7 @@
 
 use echo_protocol::conversations::{ConversationListItem, ConversationStatus};
 use echo_protocol::ErrorCode;
+use echo_web::i18n::{t, Msg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -12,11 +13,11 @@ use crate::state::{Screen, WidgetState};
 use crate::time_ago;
 
 pub fn status_label(status: ConversationStatus) -> &'static str {
-    match status {
-        ConversationStatus::Unresolved => "Open",
-        ConversationStatus::Escalated => "With an agent",
-        ConversationStatus::Resolved => "Resolved",
-    }
+    t(match status {
+        ConversationStatus::Unresolved => Msg::StatusOpen,
+        ConversationStatus::Escalated => Msg::StatusEscalated,
+        ConversationStatus::Resolved => Msg::StatusResolved,
+    })
 }
 
 #[component]
@@ -62,11 +63,11 @@ pub fn InboxScreen() -> impl IntoView {
 
     view! {
         <Header
-            subtitle="Your conversations"
+            subtitle=Msg::YourConversations
             on_back=Callback::new(move |()| state.screen.set(Screen::Selection))
         />
         <div class="screen scroll">
-            <ul class="inbox" aria-label="Conversations" aria-busy=move || loading.get().to_string()>
+            <ul class="inbox" aria-label=t(Msg::Conversations) aria-busy=move || loading.get().to_string()>
                 <For
                     each=move || conversations.get()
                     key=|c| c.conversation_id
@@ -74,15 +75,15 @@ pub fn InboxScreen() -> impl IntoView {
                         let id = c.conversation_id;
                         let (preview, when) = match &c.last_message {
                             // Only a message of files alone has no text.
-                            Some(m) if m.text.is_empty() => ("Sent a file".to_owned(), m.created_at.millis()),
+                            Some(m) if m.text.is_empty() => (t(Msg::SentFile).to_owned(), m.created_at.millis()),
                             Some(m) => (m.text.clone(), m.created_at.millis()),
-                            None => ("No messages yet".to_owned(), c.created_at.millis()),
+                            None => (t(Msg::NoMessages).to_owned(), c.created_at.millis()),
                         };
                         let status_class = format!("badge {}", c.status.as_str());
                         view! {
                             <li>
                                 <button class="inbox-item" on:click=move |_| open(id)>
-                                    <span class="inbox-preview">{preview}</span>
+                                    <span class="inbox-preview" dir="auto">{preview}</span>
                                     <span class="inbox-meta">
                                         <span class=status_class>{status_label(c.status)}</span>
                                         <span class="muted">{time_ago::relative(now, when)}</span>
@@ -94,13 +95,13 @@ pub fn InboxScreen() -> impl IntoView {
                 />
             </ul>
             <Show when=move || !loading.get() && error.get().is_none() && conversations.with(Vec::is_empty)>
-                <p class="empty muted">"No conversations yet."</p>
+                <p class="empty muted">{t(Msg::NoConversations)}</p>
             </Show>
             <Show when=move || loading.get()>
-                <p class="muted center-text" role="status">"Loading..."</p>
+                <p class="muted center-text" role="status">{t(Msg::Loading)}</p>
             </Show>
             <Show when=move || cursor.get().is_some() && !loading.get()>
-                <button class="btn secondary" on:click=move |_| load_page()>"Load more"</button>
+                <button class="btn secondary" on:click=move |_| load_page()>{t(Msg::LoadMore)}</button>
             </Show>
             <p class="form-error" role="alert">{move || error.get()}</p>
         </div>

@@ -1,12 +1,16 @@
 //! Loading: verifies the organization, then the stored session, and moves
 //! to auth, selection or error.
 
+use echo_protocol::validate::{Email, VisitorName};
 use echo_protocol::{ErrorCode, OrganizationId};
+use echo_web::i18n::{t, Msg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::UNKNOWN_ORGANIZATION;
-use crate::api::{query_param, Api, Describe};
+use super::auth::start_session;
+use crate::api::{query_param, Api, ApiError, Describe};
+use crate::host;
+use crate::language;
 use crate::state::{Screen, WidgetState};
 use crate::storage;
 
@@ -18,35 +22,64 @@ pub fn LoadingScreen() -> impl IntoView {
     view! {
         <div class="screen center" role="status" aria-live="polite">
             <div class="spinner" aria-hidden="true"></div>
-            <p class="muted">{move || state.loading_message.get().unwrap_or_else(|| "Loading...".into())}</p>
+            <p class="muted">{move || state.loading_message.get()}</p>
         </div>
     }
 }
 
 async fn load(state: WidgetState, api: Api) {
-    let Some(raw) = query_param("organizationId") else {
-        return state.fail("Organization ID is required");
+    let org = query_param("organizationId").map(|raw| OrganizationId::parse(&raw));
+    // The catalogue and the settings travel together: neither waits on
+    // the other.
+    let config = async {
+        match org {
+            Some(Some(org)) => api.widget_config(org).await,
+            // Not asked: the organization's problem is reported below.
+            _ => Err(ApiError::Network),
+        }
     };
-    let Some(org) = OrganizationId::parse(&raw) else {
-        return state.fail(UNKNOWN_ORGANIZATION);
+    // Nor does the loader's word on who the visitor is.
+    let ((), config, ()) = futures::future::join3(language::load(), config, host::heard()).await;
+    let org = match org {
+        None => return state.fail(t(Msg::OrganizationRequired)),
+        Some(None) => return state.fail(t(Msg::UnknownOrganization)),
+        Some(Some(org)) => org,
     };
     state.organization_id.set(Some(org));
-
-    state
-        .loading_message
-        .set(Some("Verifying organization...".into()));
-    match api.widget_config(org).await {
+    match config {
         Ok(config) => {
             apply_brand(&config);
             state.config.set(Some(config))
         }
-        Err(e) if e.is(ErrorCode::NotFound) => return state.fail(UNKNOWN_ORGANIZATION),
+        Err(e) if e.is(ErrorCode::NotFound) => return state.fail(t(Msg::UnknownOrganization)),
         Err(e) => return state.fail(e.describe()),
     }
 
-    state
-        .loading_message
-        .set(Some("Validating session...".into()));
+    state.loading_message.set(Some(t(Msg::Validating).into()));
+    let user = host::user();
+    if storage::load_user(org) != user.as_ref().map(|u| u.user_id.clone()) {
+        // Someone else: another signed-in user, a visitor who has just
+        // signed in, or the host has signed its user out.
+        storage::forget_session(org);
+        let known = user.as_ref().and_then(|u| {
+            Some((
+                VisitorName::parse(&u.name).ok()?,
+                Email::parse(&u.email).ok()?,
+            ))
+        });
+        // A signed-in user with a name and email skips the form.
+        if let Some((name, email)) = known {
+            match start_session(&api, state, org, name, email, user).await {
+                Ok(()) => return,
+                Err(e) if e.is(ErrorCode::NotFound) => {
+                    return state.fail(t(Msg::UnknownOrganization))
+                }
+                Err(e) if !e.is(ErrorCode::Validation) => return state.fail(e.describe()),
+                Err(_) => {}
+            }
+        }
+        return state.screen.set(Screen::Auth);
+    }
     let Some(session) = storage::load_session(org) else {
         return state.screen.set(Screen::Auth);
     };

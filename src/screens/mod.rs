@@ -15,7 +15,3 @@ pub use error::ErrorScreen;
 pub use inbox::InboxScreen;
 pub use loading::LoadingScreen;
 pub use selection::SelectionScreen;
-
-/// Shown when the server does not know the organization.
-pub const UNKNOWN_ORGANIZATION: &str =
-    "This organization was not found. Please check the organization ID in the widget's embed code.";

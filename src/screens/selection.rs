@@ -1,11 +1,11 @@
 //! Selection: start a new conversation, or go to the earlier ones.
 
 use echo_protocol::ErrorCode;
+use echo_web::i18n::{t, Msg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::header::Header;
-use super::UNKNOWN_ORGANIZATION;
 use crate::api::{Api, Describe};
 use crate::state::{Screen, WidgetState};
 
@@ -21,7 +21,7 @@ pub fn SelectionScreen() -> impl IntoView {
             return;
         }
         let Some(org) = state.organization_id.get_untracked() else {
-            return state.fail(UNKNOWN_ORGANIZATION);
+            return state.fail(t(Msg::UnknownOrganization));
         };
         let Some(session) = state.session_or_auth() else {
             return;
@@ -37,7 +37,7 @@ pub fn SelectionScreen() -> impl IntoView {
                 Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) => {
                     state.session_lost()
                 }
-                Err(e) if e.is(ErrorCode::NotFound) => state.fail(UNKNOWN_ORGANIZATION),
+                Err(e) if e.is(ErrorCode::NotFound) => state.fail(t(Msg::UnknownOrganization)),
                 Err(e) => {
                     error.try_set(Some(e.describe()));
                 }
@@ -47,18 +47,18 @@ pub fn SelectionScreen() -> impl IntoView {
     };
 
     view! {
-        <Header subtitle="We typically reply in a few minutes"/>
+        <Header subtitle=Msg::ReplyTime/>
         <div class="screen">
             <div class="intro">
-                <p class="intro-title">"How can we help?"</p>
-                <p class="muted">"Start a conversation and we'll get back to you right here."</p>
+                <p class="intro-title">{t(Msg::HowCanWeHelp)}</p>
+                <p class="muted">{t(Msg::StartPrompt)}</p>
             </div>
             <div class="actions">
                 <button class="btn primary" on:click=start disabled=move || pending.get()>
-                    {move || if pending.get() { "Starting..." } else { "Start chat" }}
+                    {move || t(if pending.get() { Msg::Starting } else { Msg::StartChat })}
                 </button>
                 <button class="btn secondary" on:click=move |_| state.screen.set(Screen::Inbox)>
-                    "My conversations"
+                    {t(Msg::MyConversations)}
                 </button>
             </div>
             <p class="form-error" role="alert">{move || error.get()}</p>

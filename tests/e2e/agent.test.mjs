@@ -61,7 +61,7 @@ async function say(widget, text) {
   const box = widget.getByRole("textbox", { name: "Message", exact: true });
   await box.fill(text);
   await box.press("Enter");
-  await widget.locator(".msg.visitor").getByText(text).waitFor();
+  await widget.locator(".msg.visitor:not(.queued)").getByText(text).waitFor();
 }
 
 test("the assistant answers from the knowledge base live, and escalates on request", async () => {

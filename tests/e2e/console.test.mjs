@@ -57,12 +57,12 @@ test("visitor and operator talk live; escalation and resolution reach the widget
   await shot(consolePage, "console-inbox");
   await row.click();
   await consolePage.locator(".visitor-details").getByText("linus@example.com").waitFor();
-  await consolePage.locator(".msg.visitor").getByText("My parcel never arrived").waitFor();
+  await consolePage.locator(".msg.visitor:not(.queued)").getByText("My parcel never arrived").waitFor();
 
   // A second visitor message arrives in the open conversation live.
   await box.fill("Order 1042");
   await box.press("Enter");
-  await consolePage.locator(".msg.visitor").getByText("Order 1042").waitFor({ timeout: 10_000 });
+  await consolePage.locator(".msg.visitor:not(.queued)").getByText("Order 1042").waitFor({ timeout: 10_000 });
 
   // The operator replies: the widget shows it, the conversation is escalated.
   await consolePage.getByLabel("Reply").fill("Sorry about that! Checking now.");

@@ -68,7 +68,7 @@ test("a server restart mid-conversation: both sides catch up, nothing doubled", 
   await shot(page, "chat-after-restart");
 
   // The console caught up as well, each message once.
-  await consolePage.locator(".msg.visitor").getByText("Typed while offline").waitFor({ timeout: 20_000 });
+  await consolePage.locator(".msg.visitor:not(.queued)").getByText("Typed while offline").waitFor({ timeout: 20_000 });
   await consolePage.locator(".msg.operator").getByText("Missed while you were away").waitFor({ timeout: 20_000 });
   await consolePage.getByText("Live", { exact: true }).waitFor({ timeout: 20_000 });
   for (const text of texts) {

@@ -3,6 +3,7 @@
 //! attachments of messages (image thumbnails that open full size, other
 //! files as a named chip with their size).
 
+use crate::i18n::{t, tf, Msg};
 use echo_protocol::attachments::Attachment;
 use echo_protocol::{AttachmentId, ErrorCode};
 
@@ -32,11 +33,9 @@ pub struct Pending {
 
 fn failure(error: &ApiError) -> String {
     match error.code() {
-        Some(ErrorCode::PayloadTooLarge) => "This file is too large to send.".into(),
-        Some(ErrorCode::UnsupportedMediaType) => {
-            "This type of file can't be sent: images, PDF, text, CSV or ZIP only.".into()
-        }
-        None if matches!(error, ApiError::Network) => "The upload failed; try again.".into(),
+        Some(ErrorCode::PayloadTooLarge) => t(Msg::TooLarge).into(),
+        Some(ErrorCode::UnsupportedMediaType) => t(Msg::TypeNotAllowed).into(),
+        None if matches!(error, ApiError::Network) => t(Msg::UploadFailed).into(),
         _ => error.message().into(),
     }
 }
@@ -166,12 +165,12 @@ fn uploaded_id(text: &str) -> Option<AttachmentId> {
 #[component]
 pub fn PendingFiles(files: Files) -> impl IntoView {
     view! {
-        <ul class="pending" aria-label="Files to send">
+        <ul class="pending" aria-label=t(Msg::FilesToSend)>
             {move || files.pending.get().into_iter().map(|p| {
                 let key = p.key;
                 let (status, bar) = match &p.state {
                     State::Uploading(sent) => (format!("{sent}%"), Some(*sent)),
-                    State::Ready(_) => ("Ready".into(), None),
+                    State::Ready(_) => (t(Msg::Ready).into(), None),
                     State::Failed(why) => (why.clone(), None),
                 };
                 let failed = matches!(p.state, State::Failed(_));
@@ -179,8 +178,8 @@ pub fn PendingFiles(files: Files) -> impl IntoView {
                     <li class="file" class:failed=failed>
                         <span class="file-name">{p.name.clone()}</span>
                         <span class="file-status" role=failed.then_some("alert")>{status}</span>
-                        {bar.map(|sent| view! { <progress max="100" value=sent aria-label="Upload progress"></progress> })}
-                        <button type="button" class="icon-btn small" aria-label=format!("Remove {}", p.name) on:click=move |_| files.remove(key)>
+                        {bar.map(|sent| view! { <progress max="100" value=sent aria-label=t(Msg::UploadProgress)></progress> })}
+                        <button type="button" class="icon-btn small" aria-label=tf(Msg::Remove, &p.name) on:click=move |_| files.remove(key)>
                             <span aria-hidden="true">"\u{2715}"</span>
                         </button>
                     </li>

@@ -20,7 +20,8 @@ pub fn Markdown(text: String, #[prop(optional)] class: &'static str) -> impl Int
     let container = NodeRef::<Div>::new();
     let nodes = parse(&text);
     container.on_load(move |el| render(&nodes, &document(), &el));
-    view! { <div class=format!("md {class}") node_ref=container></div> }
+    // `dir="auto"`: people write in their own direction, whatever the page's.
+    view! { <div class=format!("md {class}") dir="auto" node_ref=container></div> }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

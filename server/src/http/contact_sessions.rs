@@ -20,7 +20,10 @@ use crate::store::{NewContactSession, StoreError};
 pub fn router() -> Router<ApiContext> {
     Router::new()
         .route("/v1/contact-sessions", post(create_contact_session))
-        .route("/v1/contact-sessions/current", get(current_contact_session))
+        .route(
+            "/v1/contact-sessions/current",
+            get(current_contact_session).delete(end_contact_session),
+        )
 }
 
 /// Creates a contact session; its ID is the visitor's bearer credential.
@@ -133,4 +136,27 @@ pub async fn current_contact_session(Visitor(session): Visitor) -> Json<CurrentC
         email: session.email,
         expires_at: session.expires_at,
     })
+}
+
+/// Ends the bearer session (the host page signed its user out, through
+/// `EchoWidget.reset()`): every later use of it is `UNAUTHORIZED`.
+#[utoipa::path(
+    delete,
+    path = "/v1/contact-sessions/current",
+    tag = "contact sessions",
+    security(("contactSession" = [])),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Missing, unknown or expired session (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn end_contact_session(
+    State(ctx): State<ApiContext>,
+    Visitor(session): Visitor,
+) -> ApiResult<StatusCode> {
+    ctx.store
+        .end_contact_session(&session.id_hash, ctx.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

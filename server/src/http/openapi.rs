@@ -25,6 +25,7 @@ use super::{
         widget::widget_config,
         contact_sessions::create_contact_session,
         contact_sessions::current_contact_session,
+        contact_sessions::end_contact_session,
         conversations::create_conversation,
         conversations::get_conversation,
         conversations::list_conversations,

@@ -117,6 +117,9 @@ pub trait OrganizationStore: Send + Sync {
 pub trait ContactSessionStore: Send + Sync {
     async fn create_contact_session(&self, session: NewContactSession) -> StoreResult<()>;
     async fn contact_session(&self, id_hash: &SecretHash) -> StoreResult<Option<ContactSession>>;
+    /// Ends a session now (the host signed its user out): it expires at
+    /// `now`, so every later use is `UNAUTHORIZED`.
+    async fn end_contact_session(&self, id_hash: &SecretHash, now: Timestamp) -> StoreResult<()>;
 }
 
 /// Conversations: creation, lookups for visitors and operators, status.

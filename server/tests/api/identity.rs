@@ -234,6 +234,42 @@ async fn a_verified_users_sessions_share_conversations_and_nobody_else_does() {
     }
 }
 
+/// `EchoWidget.reset()`: the host signed its user out. That session ends
+/// for good; the user's other sessions and conversations stay.
+#[tokio::test]
+async fn ending_a_session_stops_it_and_only_it() {
+    let app = spawn_app().await;
+    let org = app.org.organization_id;
+    let laptop = verified(&app, org, "user-9").await;
+    let started = app.start_conversation(&laptop).await;
+    let phone = verified(&app, org, "user-9").await;
+
+    let end = |token: String| {
+        let request = app
+            .client
+            .delete(app.url("/v1/contact-sessions/current"))
+            .bearer_auth(token);
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(
+        end(laptop.token().to_owned()).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let current = app
+        .get("/v1/contact-sessions/current", Some(laptop.token()))
+        .await;
+    assert_error(current, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+    let listed = app.get("/v1/conversations", Some(laptop.token())).await;
+    assert_error(listed, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+    // Ending it again, or with no session, is the usual 401.
+    let again = end(laptop.token().to_owned()).await;
+    assert_error(again, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+    let forged = end("cs_not-a-session".to_owned()).await;
+    assert_error(forged, StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized).await;
+
+    assert_eq!(conversations(&app, &phone).await, [started]);
+}
+
 #[tokio::test]
 async fn the_cli_prints_and_rotates_the_secret() {
     let dir = tempfile::tempdir().unwrap();

@@ -7,6 +7,7 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ContactSessionId, ConversationId, ErrorCode};
+use echo_web::i18n::{t, tf, Msg};
 use echo_web::list::{merge, prepend};
 use echo_web::{follow, OpenError, Signal};
 use leptos::html::Div;
@@ -153,13 +154,9 @@ impl Chat {
         let chat = self.clone();
         spawn_local(async move {
             let said = match chat.api.transcript(&chat.session, chat.id).await {
-                Ok(queued) => format!("We are emailing this conversation to {}.", queued.email),
-                Err(e) if e.is(ErrorCode::RateLimited) => {
-                    "This conversation was already emailed three times today.".into()
-                }
-                Err(e) if e.is(ErrorCode::Conflict) => {
-                    "We have no email address to send it to.".into()
-                }
+                Ok(queued) => tf(Msg::EmailingTranscript, &queued.email),
+                Err(e) if e.is(ErrorCode::RateLimited) => t(Msg::TranscriptLimit).into(),
+                Err(e) if e.is(ErrorCode::Conflict) => t(Msg::NoEmailAddress).into(),
                 Err(e) => e.describe(),
             };
             chat.notice.set(Some(said));
@@ -301,8 +298,8 @@ impl Chat {
             if message.role != MessageRole::Visitor {
                 let author = match (&message.author_name, message.role) {
                     (Some(name), _) => name.as_str(),
-                    (None, MessageRole::Assistant) => "Assistant",
-                    (None, _) => "Support team",
+                    (None, MessageRole::Assistant) => t(Msg::Assistant),
+                    (None, _) => t(Msg::SupportTeam),
                 };
                 host::note_incoming(author, &message.text);
             }
@@ -440,9 +437,9 @@ impl Chat {
             Err(_) if raw.trim().is_empty() && !files.is_empty() => String::new(),
             Err(_) => {
                 if !raw.trim().is_empty() {
-                    self.send_error.set(Some(format!(
-                        "Messages can be at most {} characters.",
-                        MessageText::MAX_CHARS
+                    self.send_error.set(Some(tf(
+                        Msg::MessageTooLong,
+                        &MessageText::MAX_CHARS.to_string(),
                     )));
                 }
                 return;
@@ -451,9 +448,8 @@ impl Chat {
         let key = self.draft_key.get_untracked().unwrap_or_else(new_key);
         if !self.live.get_untracked() && !files.is_empty() {
             // Files are not queued: they go when the connection is back.
-            self.send_error.set(Some(
-                "Reconnecting... send the files once it is back.".into(),
-            ));
+            self.send_error
+                .set(Some(t(Msg::FilesWhileReconnecting).into()));
             return;
         }
         if !self.live.get_untracked() {

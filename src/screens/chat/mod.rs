@@ -17,6 +17,7 @@ mod pieces;
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::ConversationId;
+use echo_web::i18n::{t, Msg};
 use echo_web::markdown::Markdown;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -28,11 +29,11 @@ use crate::state::WidgetState;
 use controller::Chat;
 
 fn role_label(role: MessageRole) -> &'static str {
-    match role {
-        MessageRole::Visitor => "You",
-        MessageRole::Assistant => "Assistant",
-        MessageRole::Operator => "Support team",
-    }
+    t(match role {
+        MessageRole::Visitor => Msg::You,
+        MessageRole::Assistant => Msg::Assistant,
+        MessageRole::Operator => Msg::SupportTeam,
+    })
 }
 
 /// Who wrote the message: an operator's reply shows their name (and their
@@ -57,7 +58,7 @@ fn message_view(message: Message) -> impl IntoView {
     let body = if message.text.is_empty() {
         ().into_any()
     } else if role == MessageRole::Visitor {
-        view! { <div class="bubble plain">{message.text}</div> }.into_any()
+        view! { <div class="bubble plain" dir="auto">{message.text}</div> }.into_any()
     } else {
         view! { <Markdown text=message.text class="bubble"/> }.into_any()
     };
@@ -174,21 +175,21 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
 
     view! {
         <Header
-            subtitle="We typically reply in a few minutes"
+            subtitle=Msg::ReplyTime
             on_back=Callback::new(move |()| back_chat.leave())
         />
         <div class="chat" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
             <div class="messages" tabindex="0" node_ref=chat.list on:scroll=on_scroll>
                 <Show when=move || chat.loading_older.get()>
-                    <p class="muted center-text" role="status">"Loading earlier messages..."</p>
+                    <p class="muted center-text" role="status">{t(Msg::LoadingEarlier)}</p>
                 </Show>
                 <Show when=move || !chat.loaded.get()>
-                    <div class="spinner" role="status" aria-label="Loading messages"></div>
+                    <div class="spinner" role="status" aria-label=t(Msg::LoadingMessages)></div>
                 </Show>
                 // The live region wraps the list: `role="log"` on the `ol` itself would
                 // take away its list semantics (axe: aria-allowed-role, listitem).
-                <div role="log" aria-live="polite" aria-label="Messages">
+                <div role="log" aria-live="polite" aria-label=t(Msg::Messages)>
                 <ol class="message-list">
                     <For each=move || messages.get() key=|m| m.id children=message_view/>
                     <For
@@ -196,19 +197,19 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                         key=|q| q.key.clone()
                         children=|q| view! {
                             <li class="msg visitor queued">
-                                <span class="sender">"Waiting for connection"</span>
-                                <div class="bubble plain">{q.text}</div>
+                                <span class="sender">{t(Msg::WaitingForConnection)}</span>
+                                <div class="bubble plain" dir="auto">{q.text}</div>
                             </li>
                         }
                     />
                     <Show when=move || chat.typing.get() && !resolved()>
-                        <li class="msg assistant typing" aria-label="The assistant is typing">
+                        <li class="msg assistant typing" aria-label=t(Msg::Typing)>
                             <div class="bubble"><span></span><span></span><span></span></div>
                         </li>
                     </Show>
                 </ol>
                 </div>
-                <div class="chips" role="group" aria-label="Suggestions">
+                <div class="chips" role="group" aria-label=t(Msg::Suggestions)>
                     <For
                         each=suggestions
                         key=|s| s.clone()
@@ -223,37 +224,37 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                 </div>
             </div>
             <Show when=reconnecting>
-                <p class="notice" role="status">"Reconnecting..."</p>
+                <p class="notice" role="status">{t(Msg::Reconnecting)}</p>
             </Show>
             <Show when=move || chat.notice.get().is_some()>
                 <p class="notice" role="status">{move || chat.notice.get()}</p>
             </Show>
             <Show when=resolved>
-                <p class="resolved" role="status">"This conversation has been resolved."</p>
+                <p class="resolved" role="status">{t(Msg::Resolved)}</p>
             </Show>
             <Show when=transcripts>
-                <button class="link-btn transcript" on:click=email.clone()>"Email me this conversation"</button>
+                <button class="link-btn transcript" on:click=email.clone()>{t(Msg::EmailTranscript)}</button>
             </Show>
             <Show when=move || chat.send_error.get().is_some()>
                 <div class="send-error" role="alert">
                     <span>{move || chat.send_error.get()}</span>
-                    <button class="link-btn" on:click=retry.clone()>"Retry"</button>
+                    <button class="link-btn" on:click=retry.clone()>{t(Msg::Retry)}</button>
                 </div>
             </Show>
             <echo_web::files::PendingFiles files=files/>
             <form class="composer" on:submit=on_submit>
-                <label class="icon-btn attach" class:hidden=resolved title="Attach a file">
-                    <input type="file" multiple class="sr-only" aria-label="Attach a file" on:change=attach_files/>
+                <label class="icon-btn attach" class:hidden=resolved title=t(Msg::AttachFile)>
+                    <input type="file" multiple class="sr-only" aria-label=t(Msg::AttachFile) on:change=attach_files/>
                     // A paper clip drawn as a path: the emoji is missing from many fonts.
                     <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
                         <path d="M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.3 3.3 0 0 1 4.7 4.7l-8.6 8.6a1.7 1.7 0 0 1-2.4-2.4L15.5 7.6" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round"/>
                     </svg>
                 </label>
-                <label for="echo-message" class="sr-only">"Message"</label>
+                <label for="echo-message" class="sr-only">{t(Msg::Message)}</label>
                 <textarea
                     id="echo-message"
                     rows="1"
-                    placeholder=move || if resolved() { "This conversation is closed" } else { "Write a message..." }
+                    placeholder=move || t(if resolved() { Msg::Closed } else { Msg::WriteMessage })
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=on_keydown
@@ -263,7 +264,7 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                 <button
                     class="send-btn"
                     type="submit"
-                    aria-label="Send message"
+                    aria-label=t(Msg::Send)
                     disabled=move || {
                         resolved() || sending.get() || files.uploading()
                             || (draft.with(|d| d.trim().is_empty())

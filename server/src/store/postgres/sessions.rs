@@ -45,6 +45,17 @@ impl ContactSessionStore for PostgresStore {
             .map(|row| rows::contact_session(&row, id_hash.clone()))
             .transpose()
     }
+
+    async fn end_contact_session(&self, id_hash: &SecretHash, now: Timestamp) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE contact_sessions SET expires_at = $2 WHERE id_hash = $1 AND expires_at > $2",
+        )
+        .bind(id_hash.as_str())
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }
 
 /// Checks the session is live and applies the refresh rule; returns the

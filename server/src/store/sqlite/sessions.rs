@@ -51,6 +51,18 @@ impl ContactSessionStore for SqliteStore {
         })
         .await
     }
+
+    async fn end_contact_session(&self, id_hash: &SecretHash, now: Timestamp) -> StoreResult<()> {
+        let id_hash = id_hash.clone();
+        self.write(move |conn| {
+            conn.prepare_cached(
+                "UPDATE contact_sessions SET expires_at = ?2 WHERE id_hash = ?1 AND expires_at > ?2",
+            )?
+            .execute(params![id_hash.as_str(), now])?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// Checks the session is live and applies the refresh rule; returns the
