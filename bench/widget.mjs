@@ -53,6 +53,12 @@ console.log(`  loader embed.js${" ".repeat(26)}${kb(loader.raw)}  ${kb(loader.gz
 const over = [];
 if (total.brotli > WIDGET_BUDGET) over.push(`the widget (${TOOLCHAIN}) is ${total.brotli} bytes brotli, over its budget of ${WIDGET_BUDGET}`);
 if (loader.brotli > BUDGET.loaderBrotliBytes) over.push(`the loader is ${loader.brotli} bytes brotli, over its budget of ${BUDGET.loaderBrotliBytes}`);
+// Each language's catalogue: fetched only by its readers, so counted apart.
+for (const file of readdirSync(join(DIST, "locales")).filter((f) => f.endsWith(".json")).sort()) {
+  const size = sizes(readFileSync(join(DIST, "locales", file)));
+  console.log(`  catalogue locales/${file}${" ".repeat(21 - file.length)}${kb(size.raw)}  ${kb(size.gzip)}  ${kb(size.brotli)}   (${size.brotli} bytes; budget ${BUDGET.catalogueBrotliBytes})`);
+  if (size.brotli > BUDGET.catalogueBrotliBytes) over.push(`the catalogue ${file} is ${size.brotli} bytes brotli, over its budget of ${BUDGET.catalogueBrotliBytes}`);
+}
 if (args.includes("--check") && over.length) {
   for (const line of over) console.error(`widget size budget: ${line} (bench/widget-budget.json)`);
   process.exit(1);

@@ -238,6 +238,16 @@ impl Api {
 }
 
 /// A query parameter of the widget's own URL.
+/// A JSON data block the server put in the page (`<script
+/// type="application/json" id=...>`): what the first screen needs, so it
+/// need not be asked for.
+pub fn embedded(id: &str) -> Option<String> {
+    web_sys::window()?
+        .document()?
+        .get_element_by_id(id)?
+        .text_content()
+}
+
 pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search)

@@ -6,7 +6,7 @@
 use echo_web::http::{fetch_text, Call};
 use echo_web::i18n;
 
-use crate::api::query_param;
+use crate::api::{embedded, query_param};
 
 thread_local! {
     static DONE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
@@ -38,18 +38,26 @@ pub async fn load() {
     let catalogue = if language == "en" {
         Vec::new()
     } else {
-        words(&format!("locales/{language}.json")).await
+        match embedded(&format!("echo-words-{language}")) {
+            Some(json) => parse(&json),
+            None => words(&format!("locales/{language}.json")).await,
+        }
     };
     i18n::install(language, catalogue);
 }
 
-/// The catalogue's strings, read with the browser's JSON parser (a serde
+/// The catalogue's strings (the page may carry them: the server embeds
+/// the one `?locale=` names), read with the browser's JSON parser (a serde
 /// decoder for it would cost the wasm more than the rest of this file).
 async fn words(url: &str) -> Vec<String> {
-    let Ok(text) = fetch_text(Call::new("GET", url.to_owned())).await else {
-        return Vec::new();
-    };
-    js_sys::JSON::parse(&text)
+    match fetch_text(Call::new("GET", url.to_owned())).await {
+        Ok(text) => parse(&text),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn parse(text: &str) -> Vec<String> {
+    js_sys::JSON::parse(text)
         .ok()
         .filter(js_sys::Array::is_array)
         .map(|list| {

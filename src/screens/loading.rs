@@ -2,13 +2,14 @@
 //! to auth, selection or error.
 
 use echo_protocol::validate::{Email, VisitorName};
+use echo_protocol::widget::WidgetConfig;
 use echo_protocol::{ErrorCode, OrganizationId};
 use echo_web::i18n::{t, Msg};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::auth::start_session;
-use crate::api::{query_param, Api, ApiError, Describe};
+use crate::api::{embedded, query_param, Api, ApiError, Describe};
 use crate::host;
 use crate::language;
 use crate::state::{Screen, WidgetState};
@@ -33,7 +34,13 @@ async fn load(state: WidgetState, api: Api) {
     // the other.
     let config = async {
         match org {
-            Some(Some(org)) => api.widget_config(org).await,
+            Some(Some(org)) => match embedded("echo-config")
+                .and_then(|json| echo_web::http::parse_json::<WidgetConfig>(&json))
+                .filter(|c| c.organization_id == org)
+            {
+                Some(config) => Ok(config),
+                None => api.widget_config(org).await,
+            },
             // Not asked: the organization's problem is reported below.
             _ => Err(ApiError::Network),
         }

@@ -23,6 +23,7 @@ mod pro;
 mod static_files;
 mod team;
 mod widget;
+mod widget_page;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -105,7 +106,14 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     let security = headers::SecurityHeaders::new(widget_dir.as_deref(), ctx.public.is_https());
     let api = match widget_dir {
-        Some(dir) => api.fallback_service(static_files::router(&dir)),
+        Some(dir) => {
+            let files = static_files::router(&dir);
+            let dir = std::sync::Arc::new(dir);
+            let page = get(move |state, query| widget_page::widget_page(dir.clone(), state, query));
+            api.route("/", page.clone())
+                .route("/index.html", page)
+                .fallback_service(files)
+        }
         None => api.fallback(unknown_route),
     };
     api.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -33,12 +33,23 @@ pub async fn widget_config(
     State(ctx): State<ApiContext>,
     ApiPath(id): ApiPath<OrganizationId>,
 ) -> ApiResult<Json<WidgetConfig>> {
-    let org = ctx
-        .store
-        .organization(id)
-        .await?
-        .ok_or_else(organization_not_found)?;
-    Ok(Json(WidgetConfig {
+    Ok(Json(
+        public_config(&ctx, id)
+            .await?
+            .ok_or_else(organization_not_found)?,
+    ))
+}
+
+/// The organization's public widget settings (`None`: no such organization),
+/// answered by the call above and embedded in the widget's page.
+pub async fn public_config(
+    ctx: &ApiContext,
+    id: OrganizationId,
+) -> ApiResult<Option<WidgetConfig>> {
+    let Some(org) = ctx.store.organization(id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(WidgetConfig {
         organization_id: org.id,
         name: org.name,
         greet_message: org.greet_message,

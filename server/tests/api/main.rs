@@ -34,3 +34,4 @@ mod sessions;
 mod sse;
 mod team;
 mod widget;
+mod widget_page;

@@ -1,0 +1,102 @@
+//! The widget's page (`/` and `/index.html` of the built widget), served
+//! with what its first screen needs already inside: the organization's
+//! public settings and, for a visitor who reads another language, its
+//! catalogue, as JSON data blocks (`<script type="application/json">`,
+//! never executed, so the page's strict CSP stays as it is). The widget
+//! reads them instead of asking, so nothing waits on a round trip after
+//! the wasm starts. An unknown organization gets the plain page: the
+//! widget then asks, and shows the usual error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use echo_protocol::OrganizationId;
+use serde::Deserialize;
+
+use super::widget::public_config;
+use super::ApiContext;
+
+/// The catalogues the widget ships (`public/locales/`), English aside.
+const LANGUAGES: &[&str] = &["es", "fr", "de", "pt", "ja", "ar"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageQuery {
+    organization_id: Option<String>,
+    locale: Option<String>,
+}
+
+pub async fn widget_page(
+    dir: Arc<PathBuf>,
+    State(ctx): State<ApiContext>,
+    query: Result<Query<PageQuery>, QueryRejection>,
+) -> Response {
+    let Ok(page) = tokio::fs::read_to_string(dir.join("index.html")).await else {
+        return super::unknown_route().await.into_response();
+    };
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let mut blocks = String::new();
+    let org = query
+        .organization_id
+        .as_deref()
+        .and_then(OrganizationId::parse);
+    if let Some(org) = org {
+        // A store error just leaves the settings out: the widget asks.
+        if let Ok(Some(config)) = public_config(&ctx, org).await {
+            if let Ok(json) = serde_json::to_string(&config) {
+                blocks.push_str(&data_block("echo-config", &json));
+            }
+        }
+    }
+    if let Some(language) = query.locale.as_deref().filter(|l| LANGUAGES.contains(l)) {
+        let path = dir.join("locales").join(format!("{language}.json"));
+        if let Ok(words) = tokio::fs::read_to_string(path).await {
+            blocks.push_str(&data_block(&format!("echo-words-{language}"), words.trim()));
+        }
+    }
+    let html = match page.find("</head>") {
+        Some(at) => format!("{}{blocks}{}", &page[..at], &page[at..]),
+        None => page,
+    };
+    let mut response = html.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// JSON inside a `<script>` element: `<` escaped, so no text in it (an
+/// organization's greeting with `</script>` in it) can end the element.
+fn data_block(id: &str, json: &str) -> String {
+    format!(
+        r#"<script type="application/json" id="{id}">{}</script>"#,
+        json.replace('<', "\\u003c")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::data_block;
+
+    #[test]
+    fn nothing_in_the_json_can_close_the_element() {
+        let block = data_block(
+            "echo-config",
+            r#"{"greetMessage":"</script><script>alert(1)</script>"}"#,
+        );
+        assert_eq!(block.matches("</script>").count(), 1);
+        assert!(block.ends_with("</script>"));
+        let inner = &block[block.find('>').unwrap() + 1..block.len() - "</script>".len()];
+        let value: serde_json::Value = serde_json::from_str(inner).unwrap();
+        assert_eq!(value["greetMessage"], "</script><script>alert(1)</script>");
+    }
+}

@@ -1,0 +1,100 @@
+//! The widget's page carries what its first screen needs: the
+//! organization's public settings and the visitor's catalogue, as JSON
+//! data blocks that no text can break out of.
+
+use echo_protocol::widget::WidgetConfig;
+use reqwest::StatusCode;
+
+use crate::helpers::{spawn_app_with, TestApp};
+
+/// A stand-in for the widget's `dist/`: its page and one catalogue.
+fn built_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<html><head><title>Chat</title><script type=\"module\">widget();</script></head><body></body></html>",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.path().join("locales")).unwrap();
+    std::fs::write(dir.path().join("locales/es.json"), "[\"Abrir chat\"]\n").unwrap();
+    dir
+}
+
+/// The text of the data block `id`, if the page has it.
+fn block<'a>(page: &'a str, id: &str) -> Option<&'a str> {
+    let open = format!(r#"<script type="application/json" id="{id}">"#);
+    let start = page.find(&open)? + open.len();
+    Some(&page[start..start + page[start..].find("</script>")?])
+}
+
+async fn page(app: &TestApp, query: &str) -> (reqwest::header::HeaderMap, String) {
+    let answer = app.get(&format!("/{query}"), None).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    (answer.headers().clone(), answer.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_page_carries_the_settings_and_the_catalogue_it_needs() {
+    let dir = built_dir();
+    let path = dir.path().to_owned();
+    let app = spawn_app_with(move |config| config.widget_dir = Some(path)).await;
+    let org = app.org.organization_id;
+    // A greeting that tries to end the data block and run a script.
+    let settings = app
+        .client
+        .put(app.url("/v1/operator/widget-settings"))
+        .bearer_auth(&app.org.operator_key)
+        .json(&serde_json::json!({"greetMessage": "Hi </script><script>alert(1)</script>", "suggestions": ["A < B"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(settings.status(), StatusCode::OK);
+
+    let (headers, html) = page(&app, &format!("?organizationId={org}&locale=es")).await;
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert_eq!(headers["cache-control"], "no-cache");
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let config: WidgetConfig = serde_json::from_str(block(&html, "echo-config").unwrap()).unwrap();
+    let api: WidgetConfig = app
+        .get(&format!("/v1/organizations/{org}/widget"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config, api, "the same settings as the API's");
+    assert_eq!(
+        html.matches("</script>").count(),
+        3,
+        "the module and two data blocks: {html}"
+    );
+    assert!(!html.contains("<script>alert"), "{html}");
+    assert_eq!(block(&html, "echo-words-es"), Some("[\"Abrir chat\"]"));
+    assert!(html.find("echo-config").unwrap() < html.find("</head>").unwrap());
+
+    // English, an unknown language, a path for a language, an unknown or
+    // malformed organization: the plain page (the widget then asks).
+    for query in [
+        format!("?organizationId={org}"),
+        format!("?organizationId={org}&locale=xx"),
+        format!("?organizationId={org}&locale=../index"),
+    ] {
+        let (_, html) = page(&app, &query).await;
+        assert!(block(&html, "echo-config").is_some(), "{query}");
+        assert!(!html.contains("echo-words"), "{query}: {html}");
+    }
+    for query in [
+        "",
+        "?organizationId=org_unknown",
+        "?organizationId=%ZZ",
+        "?organizationId=00000000-0000-0000-0000-000000000000",
+    ] {
+        let (_, html) = page(&app, query).await;
+        assert!(block(&html, "echo-config").is_none(), "{query}: {html}");
+    }
+    let (_, same) = page(&app, "index.html").await;
+    assert!(same.contains("widget();"));
+}
