@@ -1,11 +1,11 @@
 /* Echo loader: see README.md, "Embedding". */
 (() => {
   const s = document.currentScript, d = s?.dataset;
-  if (!d || !d.organizationId) {
-    console.error("Echo: data-organization-id is missing");
+  if (!d?.organizationId) {
+    console.error("Echo: no data-organization-id");
     return;
   }
-  const base = new URL("./", s.src), url = new URL(base.href), origin = base.origin;
+  const base = new URL("./", s.src), url = new URL(base), origin = base.origin;
   const side = d.position == "bottom-left" ? "left" : "right";
   // The visitor's language: data-locale, else the browser's; the widget
   // gets it too. Words other than English come from the widget's own
@@ -18,26 +18,32 @@
   query.set("organizationId", d.organizationId);
   query.set("locale", lang);
   if (d.server) query.set("server", d.server);
-  if (lang != "en") fetch(`${base}locales/${lang}.json`).then((r) => r.json()).then((w) => label(words = w), () => {});
+  const get = (url, then) => fetch(url).then((r) => r.json()).then(then, () => {});
+  if (lang != "en") get(`${base}locales/${lang}.json`, (w) => label(words = w));
   // The host's signed-in user (data-user-* or identify()), told to the
-  // widget when it says hello; `forget` carries a reset() made before.
+  // widget when it says hello. (A reset() before the widget first opens
+  // needs no word: a widget that hears of no user forgets a verified one.)
   const who = (u) => u && u.userId ? { userId: String(u.userId), name: u.name, email: u.email, userHash: u.userHash } : null;
-  let user = who({ userId: d.userId, name: d.userName, email: d.userEmail, userHash: d.userHash }), forget = false;
+  let user = who({ userId: d.userId, name: d.userName, email: d.userEmail, userHash: d.userHash });
   // Icons only: the button's aria-label names it.
-  const chat = '<svg viewBox="0 0 24 24" fill="currentColor"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z"/></svg>';
+  const chat = '<svg viewBox="0 0 24 24" fill=currentColor><path d="M3 3h18v13H8l-5 5z"/></svg>';
   const host = document.createElement("div"), root = host.attachShadow({ mode: "open" }), sheet = new CSSStyleSheet();
   // A constructed stylesheet, not a <style> element: a host page's strict
   // CSP (no 'unsafe-inline' styles) blocks the one and allows the other.
   sheet.replaceSync(`:host{all:initial}.l,.p,.b{position:fixed;${side}:20px;z-index:2147483647}` +
-    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:#4f46e5;color:#fff;font:24px sans-serif;cursor:pointer;display:grid;place-items:center;box-shadow:0 4px 14px #0004}" +
-    ".l:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #4f46e5}" +
+    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:var(--a,#4f46e5);color:var(--t,#fff);font:24px sans-serif;cursor:pointer;display:grid;place-items:center;box-shadow:0 4px 14px #0004}" +
     ".p{bottom:88px;width:380px;height:min(600px,100vh - 108px);border-radius:16px;overflow:hidden;box-shadow:0 4px 14px #0004;background:#fff}" +
     "svg{width:26px}iframe{border:0;width:100%;height:100%}" +
     `.b{${side}:14px;bottom:60px;min-width:10px;height:20px;padding:0 5px;border-radius:10px;background:#d92d20;color:#fff;font:700 12px/20px sans-serif;text-align:center}` +
     // Full screen on a phone, over the launcher (later on the page).
     "@media(max-width:639px){.p{inset:0;width:auto;height:auto;border-radius:0}}");
   root.adoptedStyleSheets = [sheet];
-  root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true" hidden></span><div class="p" hidden></div>';
+  // The organization's brand on the launcher, as custom properties (CSSOM,
+  // which a strict CSP allows).
+  get(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget`, (c) => {
+    host.style.cssText = `--a:${c.accentColor};--t:${c.accentTextColor}`;
+  });
+  root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true"></span><div class="p"></div>';
   const [button, badge, panel] = root.children, handlers = {};
   let frame, open = false, unread = 0;
 
@@ -49,13 +55,13 @@
   function show(next) {
     open = next;
     panel.hidden = !next;
-    button.setAttribute("aria-expanded", next);
+    button.ariaExpanded = next;
     label();
     button.innerHTML = next ? "\u2715" : chat;
     tell({ type: "echo:visibility", open: next });
   }
   function label() {
-    button.setAttribute("aria-label", open ? words[1] : unread ? words[2].replace("{}", unread) : words[0]);
+    button.ariaLabel = open ? words[1] : unread ? words[2].replace("{}", unread) : words[0];
     if (frame) frame.title = words[3];
     badge.textContent = unread;
     badge.hidden = !unread;
@@ -80,19 +86,16 @@
   const toggle = () => open ? close() : openWidget();
   const onKey = (e) => e.key == "Escape" && close();
   function onMessage(e) {
-    const data = e.data || {}, type = data.type;
+    const data = e.data || 0, type = data.type;
     if (!frame || e.source != frame.contentWindow || e.origin != origin) return;
     if (type == "echo:close") close();
-    if (type == "echo:hello") {
-      tell({ type: "echo:identity", user, reset: forget });
-      forget = false;
-    }
+    if (type == "echo:hello") tell({ type: "echo:identity", user });
     if (type == "echo:unread" && unread != (data.count | 0)) {
       unread = data.count | 0;
       label();
       emit("unread", unread);
     }
-    if (type == "echo:message") emit("message", { authorName: String(data.authorName), text: String(data.text) });
+    if (type == "echo:message") emit("message", { authorName: data.authorName, text: data.text });
   }
   show(false);
   button.addEventListener("click", toggle);
@@ -105,7 +108,7 @@
     close,
     toggle,
     identify: (u) => tell({ type: "echo:identity", user: user = who(u) }),
-    reset: () => tell({ type: "echo:identity", user: user = null, reset: forget = true }),
+    reset: () => tell({ type: "echo:identity", user: user = null, reset: 1 }),
     destroy() {
       document.removeEventListener("keydown", onKey);
       window.removeEventListener("message", onMessage);

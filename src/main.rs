@@ -34,5 +34,9 @@ static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> 
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 fn main() {
+    // Only a debug build: the release build's panics are bare traps (the
+    // README's "Widget panics" says how to read one).
+    #[cfg(debug_assertions)]
+    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }
