@@ -68,10 +68,7 @@ pub fn InboxScreen() -> impl IntoView {
         />
         <div class="screen scroll">
             <ul class="inbox" aria-label=t(Msg::Conversations) aria-busy=move || loading.get().to_string()>
-                <For
-                    each=move || conversations.get()
-                    key=|c| c.conversation_id
-                    children=move |c| {
+                {move || conversations.get().into_iter().map(|c| {
                         let id = c.conversation_id;
                         let (preview, when) = match &c.last_message {
                             // Only a message of files alone has no text.
@@ -91,8 +88,7 @@ pub fn InboxScreen() -> impl IntoView {
                                 </button>
                             </li>
                         }
-                    }
-                />
+                }).collect_view()}
             </ul>
             <Show when=move || !loading.get() && error.get().is_none() && conversations.with(Vec::is_empty)>
                 <p class="empty muted">{t(Msg::NoConversations)}</p>
