@@ -22,7 +22,7 @@ const MARK = join(ROOT, "target/widget-built-with");
 const TOOLCHAIN = existsSync(MARK) ? readFileSync(MARK, "utf8").trim() : "stable";
 const WIDGET_BUDGET = TOOLCHAIN === "stable" ? BUDGET.stableWidgetBrotliBytes : BUDGET.widgetBrotliBytes;
 const args = process.argv.slice(2);
-const LOADS = 10;
+const LOADS = 20;
 const PEER_VERSION = JSON.parse(readFileSync(join(ROOT, "node_modules/deep-chat/package.json"), "utf8")).version;
 const kb = (n) => (n / 1024).toFixed(1).padStart(7);
 const sizes = (bytes) => ({
