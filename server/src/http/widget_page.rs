@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LINK, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use echo_protocol::OrganizationId;
@@ -63,8 +63,14 @@ pub async fn widget_page(
         Some(at) => format!("{}{blocks}{}", &page[..at], &page[at..]),
         None => page,
     };
+    let preload = wasm_preload(&html);
     let mut response = html.into_response();
     let headers = response.headers_mut();
+    // The wasm is the longest download: the header starts it as soon as
+    // the answer's head arrives, before the page is parsed.
+    if let Some(link) = preload.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(LINK, link);
+    }
     headers.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -72,6 +78,17 @@ pub async fn widget_page(
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
+}
+
+/// A `Link` header for the page's own wasm preload (Trunk writes
+/// `<link rel="preload" href="/…_bg.wasm" … as="fetch" type="application/wasm">`).
+fn wasm_preload(page: &str) -> Option<String> {
+    let end = page.find("_bg.wasm\"")? + "_bg.wasm".len();
+    let start = page[..end].rfind("href=\"")? + "href=\"".len();
+    let href = &page[start..end];
+    href.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/-_.".contains(&b))
+        .then(|| format!("<{href}>; rel=preload; as=fetch; type=\"application/wasm\"; crossorigin"))
 }
 
 /// JSON inside a `<script>` element: `<` escaped, so no text in it (an
@@ -85,7 +102,24 @@ fn data_block(id: &str, json: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::data_block;
+    use super::{data_block, wasm_preload};
+
+    #[test]
+    fn the_wasm_preload_becomes_a_link_header() {
+        let page = r#"<link rel="modulepreload" href="/w-1.js"><link rel="preload" href="/echo-widget-0123_bg.wasm" crossorigin="anonymous" as="fetch" type="application/wasm">"#;
+        assert_eq!(
+            wasm_preload(page).as_deref(),
+            Some(
+                r#"</echo-widget-0123_bg.wasm>; rel=preload; as=fetch; type="application/wasm"; crossorigin"#
+            )
+        );
+        assert_eq!(wasm_preload("<html></html>"), None);
+        assert_eq!(
+            wasm_preload(r#"href="/a>b_bg.wasm""#),
+            None,
+            "nothing odd reaches a header"
+        );
+    }
 
     #[test]
     fn nothing_in_the_json_can_close_the_element() {
