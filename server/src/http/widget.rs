@@ -1,6 +1,7 @@
 //! `GET /v1/organizations/{organizationId}/widget`.
 
 use axum::extract::State;
+use axum::http::header::{HeaderName, CACHE_CONTROL};
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::widget::WidgetConfig;
@@ -32,12 +33,14 @@ pub fn router() -> Router<ApiContext> {
 pub async fn widget_config(
     State(ctx): State<ApiContext>,
     ApiPath(id): ApiPath<OrganizationId>,
-) -> ApiResult<Json<WidgetConfig>> {
-    Ok(Json(
-        public_config(&ctx, id)
-            .await?
-            .ok_or_else(organization_not_found)?,
-    ))
+) -> ApiResult<([(HeaderName, &'static str); 1], Json<WidgetConfig>)> {
+    let config = public_config(&ctx, id)
+        .await?
+        .ok_or_else(organization_not_found)?;
+    // The loader asks on every page of the host's site (the launcher's
+    // colour): a browser may reuse the answer for a minute, so a change of
+    // brand shows within one.
+    Ok(([(CACHE_CONTROL, "public, max-age=60")], Json(config)))
 }
 
 /// The organization's public widget settings (`None`: no such organization),

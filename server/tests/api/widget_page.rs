@@ -59,12 +59,12 @@ async fn the_page_carries_the_settings_and_the_catalogue_it_needs() {
     let csp = headers["content-security-policy"].to_str().unwrap();
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     let config: WidgetConfig = serde_json::from_str(block(&html, "echo-config").unwrap()).unwrap();
-    let api: WidgetConfig = app
+    let answer = app
         .get(&format!("/v1/organizations/{org}/widget"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+        .await;
+    // The launcher asks on every host page: browsers may keep it a minute.
+    assert_eq!(answer.headers()["cache-control"], "public, max-age=60");
+    let api: WidgetConfig = answer.json().await.unwrap();
     assert_eq!(config, api, "the same settings as the API's");
     assert_eq!(
         html.matches("</script>").count(),
