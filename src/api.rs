@@ -13,7 +13,7 @@ use echo_protocol::widget::WidgetConfig;
 use echo_protocol::{AttachmentId, ContactSessionId, ConversationId, ErrorCode, OrganizationId};
 use echo_web::http::{self, Body, Call};
 use echo_web::i18n::{language, t, Msg};
-use serde::de::DeserializeOwned;
+use echo_web::js::FromJs;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
@@ -221,7 +221,7 @@ impl Api {
         Ok(body.get_reader().unchecked_into())
     }
 
-    async fn call<T: DeserializeOwned>(
+    async fn call<T: FromJs>(
         &self,
         method: &'static str,
         path: &str,
@@ -233,7 +233,8 @@ impl Api {
             .bearer(session.map(ContactSessionId::expose_secret))
             .body(body)
             .abort(abort);
-        http::decode(&http::fetch_text(call).await?)
+        // Decoded by hand from the browser's parse (`echo_web::decode`).
+        echo_web::js::parse(&http::fetch_text(call).await?).ok_or_else(ApiError::unexpected)
     }
 }
 

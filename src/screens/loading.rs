@@ -35,7 +35,7 @@ async fn load(state: WidgetState, api: Api) {
     let config = async {
         match org {
             Some(Some(org)) => match embedded("echo-config")
-                .and_then(|json| echo_web::http::parse_json::<WidgetConfig>(&json))
+                .and_then(|json| echo_web::js::parse::<WidgetConfig>(&json))
                 .filter(|c| c.organization_id == org)
             {
                 Some(config) => Ok(config),

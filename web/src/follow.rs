@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use echo_protocol::events::{LiveEvent, StreamPosition};
+use echo_protocol::events::LiveEvent;
 use echo_protocol::sse::{backoff_ms, SseParser};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -20,13 +20,19 @@ pub enum OpenError<E> {
 /// An event as a client decodes it: the console takes the whole
 /// [`LiveEvent`]; the widget a smaller struct of its own (the flattened,
 /// tagged enum's generic decoder costs it about 5 KB of wasm).
-pub trait PushEvent: serde::de::DeserializeOwned {
+pub trait PushEvent: Sized {
+    /// The event in a frame's data (JSON), if it is one.
+    fn decode(data: &str) -> Option<Self>;
     /// The event's position, `None` for a live-only event (which must not
     /// move the resume point).
     fn resume_position(&self) -> Option<i64>;
 }
 
 impl PushEvent for LiveEvent {
+    fn decode(data: &str) -> Option<Self> {
+        crate::http::parse_json(data)
+    }
+
     fn resume_position(&self) -> Option<i64> {
         (!self.change.is_ephemeral()).then_some(self.position)
     }
@@ -82,7 +88,7 @@ where
                         } else if frame.event == "reset" {
                             position = stream_position(&frame.data).or(position);
                             on(Signal::Reset);
-                        } else if let Some(event) = crate::http::parse_json::<T>(&frame.data) {
+                        } else if let Some(event) = T::decode(&frame.data) {
                             position = event.resume_position().or(position);
                             on(Signal::Event(event));
                         }
@@ -102,7 +108,7 @@ where
 
 /// The position a `ready` or `reset` frame announces.
 fn stream_position(data: &str) -> Option<i64> {
-    crate::http::parse_json::<StreamPosition>(data).map(|p| p.position)
+    crate::js::integer(&js_sys::JSON::parse(data).ok()?, "position")
 }
 
 /// The next chunk of a streamed body, or `None` at its end (or on an error).

@@ -3,7 +3,7 @@
 //! [`decode`] turns text into a typed value. The async part is not generic,
 //! so it is compiled once however many response types the app reads.
 
-use echo_protocol::{ErrorBody, ErrorCode};
+use echo_protocol::ErrorCode;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -50,7 +50,7 @@ impl ApiError {
         }
     }
 
-    fn unexpected() -> Self {
+    pub fn unexpected() -> Self {
         ApiError::Http {
             code: None,
             message: "The server sent an unexpected answer.".into(),
@@ -60,14 +60,21 @@ impl ApiError {
 
     /// The error a non-2xx answer carries.
     pub(crate) fn from_answer(status: u16, text: &str) -> Self {
-        match parse_json::<ErrorBody>(text) {
-            Some(body) => ApiError::Http {
-                code: Some(body.error.code),
-                message: body.error.message,
-                field: body.error.field,
+        // Read by hand: both apps decode it, and a derived decoder for
+        // it (with every code's name) costs each of them.
+        let error = js_sys::JSON::parse(text).map(|v| crate::js::field(&v, "error"));
+        let code = error
+            .as_ref()
+            .ok()
+            .and_then(|e| crate::js::string(e, "code"));
+        match (error, code.as_deref().and_then(ErrorCode::parse)) {
+            (Ok(error), Some(code)) => ApiError::Http {
+                code: Some(code),
+                message: crate::js::string(&error, "message").unwrap_or_default(),
+                field: crate::js::string(&error, "field"),
             },
-            None if status >= 500 || status == 0 => ApiError::Network,
-            None => ApiError::Http {
+            _ if status >= 500 || status == 0 => ApiError::Network,
+            _ => ApiError::Http {
                 code: None,
                 message: format!("The server answered {status}."),
                 field: None,

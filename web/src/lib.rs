@@ -10,14 +10,18 @@
 //!   open its stream and what to do with what arrives.
 //! - [`list`]: merging messages into a list by ID, so a message that arrives
 //!   twice (live and in a page) is shown once.
+//! - [`js`], [`decode`]: reading parsed JSON field by field (the widget's
+//!   decoders for the protocol's answers).
 //! - [`i18n`]: the widget's words in the visitor's language.
 //! - [`markdown`]: assistant and operator messages as DOM nodes built from a
 //!   small markdown parser, never through `innerHTML`.
 
+pub mod decode;
 pub mod files;
 pub mod follow;
 pub mod http;
 pub mod i18n;
+pub mod js;
 pub mod list;
 pub mod markdown;
 pub mod upload;

@@ -3,6 +3,7 @@
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::Message;
+use echo_web::js::{field, integer, optional};
 use echo_web::PushEvent;
 
 /// A fresh idempotency key for a message (not a secret, just unique).
@@ -21,9 +22,7 @@ pub(super) fn new_key() -> String {
 /// (`message`, `status`, or `active` for typing), the rest of
 /// `echo_protocol::events::LiveEvent` ignored. A plain struct decodes with
 /// far less code than the protocol's flattened, tagged enum.
-#[derive(serde::Deserialize)]
 pub(super) struct Push {
-    #[serde(default)]
     position: i64,
     pub message: Option<Message>,
     pub status: Option<ConversationStatus>,
@@ -31,6 +30,16 @@ pub(super) struct Push {
 }
 
 impl PushEvent for Push {
+    fn decode(data: &str) -> Option<Self> {
+        let v = js_sys::JSON::parse(data).ok()?;
+        Some(Push {
+            position: integer(&v, "position").unwrap_or(0),
+            message: optional(&v, "message")?,
+            status: optional(&v, "status")?,
+            active: field(&v, "active").as_bool(),
+        })
+    }
+
     fn resume_position(&self) -> Option<i64> {
         // Live-only events (typing) carry position 0.
         (self.position > 0).then_some(self.position)
