@@ -79,7 +79,7 @@ impl Api {
             "POST",
             "/v1/contact-sessions",
             None,
-            Body::json(request),
+            Body::js(request),
             None,
         )
         .await
@@ -119,7 +119,7 @@ impl Api {
             "POST",
             "/v1/conversations",
             Some(session),
-            Body::json(&body),
+            Body::js(&body),
             None,
         )
         .await
@@ -169,7 +169,7 @@ impl Api {
             idempotency_key: Some(key),
             attachment_ids,
         };
-        self.call("POST", &path, Some(session), Body::json(&body), None)
+        self.call("POST", &path, Some(session), Body::js(&body), None)
             .await
     }
 

@@ -97,6 +97,14 @@ test("chat: greeting and chips, sending, live operator reply, escalation, resolu
   assert.equal(await page.getByRole("button", { name: "Pricing" }).count(), 0, "chips go once the visitor writes");
   const stored = await api(server, token, `/v1/conversations/${conversationId}/messages`);
   assert.equal(stored.body.messages.at(-1).text, "First line\nsecond line");
+  // The browser's report, as the widget writes it, reaches the team.
+  const { body: seen } = await server.operator(`/v1/operator/conversations/${conversationId}`);
+  const metadata = seen.visitor.metadata;
+  assert.match(metadata.userAgent, /Chrome/);
+  assert.deepEqual([metadata.viewportWidth, metadata.viewportHeight], [400, 640]);
+  assert.equal(typeof metadata.timezone, "string");
+  assert.equal(metadata.currentUrl, server.widgetUrl());
+  assert.ok(metadata.languages.length > 0);
 
   assert.equal((await server.reply(conversationId, "Hi Ada, **Sam** from support here.")).status, 201);
   const reply = page.locator(".msg.operator");

@@ -10,13 +10,14 @@
 //!   open its stream and what to do with what arrives.
 //! - [`list`]: merging messages into a list by ID, so a message that arrives
 //!   twice (live and in a page) is shown once.
-//! - [`js`], [`decode`]: reading parsed JSON field by field (the widget's
-//!   decoders for the protocol's answers).
+//! - [`js`], [`decode`], [`encode`]: the widget's answers read and its
+//!   requests written field by field through the browser's JSON.
 //! - [`i18n`]: the widget's words in the visitor's language.
 //! - [`markdown`]: assistant and operator messages as DOM nodes built from a
 //!   small markdown parser, never through `innerHTML`.
 
 pub mod decode;
+pub mod encode;
 pub mod files;
 pub mod follow;
 pub mod http;
