@@ -238,7 +238,6 @@ impl Api {
     }
 }
 
-/// A query parameter of the widget's own URL.
 /// A JSON data block the server put in the page (`<script
 /// type="application/json" id=...>`): what the first screen needs, so it
 /// need not be asked for.
@@ -249,6 +248,7 @@ pub fn embedded(id: &str) -> Option<String> {
         .text_content()
 }
 
+/// A query parameter of the widget's own URL.
 pub fn query_param(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
     web_sys::UrlSearchParams::new_with_str(&search)
