@@ -1,7 +1,8 @@
 //! Talking to the host page's loader (`public/embed.js`) when the widget runs
-//! in its iframe. The loader checks their origin; the only credential that
-//! crosses is the host's `userHash`, which is sent to the widget's origin
-//! alone (`postMessage`'s target origin), never in a URL.
+//! in its iframe, by `postMessage` both ways: the loader checks a message's
+//! origin, the widget that it comes from its parent. The only credential
+//! that crosses is the host's `userHash`, which the loader sends to the
+//! widget's origin alone (`postMessage`'s target origin), never in a URL.
 
 use echo_protocol::OrganizationId;
 use leptos::prelude::{GetUntracked, Set};
