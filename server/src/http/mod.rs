@@ -108,11 +108,17 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
     let api = match widget_dir {
         Some(dir) => {
             let files = static_files::router(&dir);
-            let dir = std::sync::Arc::new(dir);
-            let page = get(move |state, query| widget_page::widget_page(dir.clone(), state, query));
-            api.route("/", page.clone())
-                .route("/index.html", page)
-                .fallback_service(files)
+            match widget_page::WidgetPage::load(&dir).map(std::sync::Arc::new) {
+                Some(built) => {
+                    let page = get(move |state, query| {
+                        widget_page::widget_page(built.clone(), state, query)
+                    });
+                    api.route("/", page.clone())
+                        .route("/index.html", page)
+                        .fallback_service(files)
+                }
+                None => api.fallback_service(files),
+            }
         }
         None => api.fallback(unknown_route),
     };

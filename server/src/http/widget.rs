@@ -1,7 +1,8 @@
 //! `GET /v1/organizations/{organizationId}/widget`.
 
 use axum::extract::State;
-use axum::http::header::{HeaderName, CACHE_CONTROL};
+use axum::http::header::CACHE_CONTROL;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::widget::WidgetConfig;
@@ -33,14 +34,14 @@ pub fn router() -> Router<ApiContext> {
 pub async fn widget_config(
     State(ctx): State<ApiContext>,
     ApiPath(id): ApiPath<OrganizationId>,
-) -> ApiResult<([(HeaderName, &'static str); 1], Json<WidgetConfig>)> {
+) -> ApiResult<Response> {
     let config = public_config(&ctx, id)
         .await?
         .ok_or_else(organization_not_found)?;
     // The loader asks on every page of the host's site (the launcher's
     // colour): a browser may reuse the answer for a minute, so a change of
     // brand shows within one.
-    Ok(([(CACHE_CONTROL, "public, max-age=60")], Json(config)))
+    Ok(([(CACHE_CONTROL, "public, max-age=60")], Json(config)).into_response())
 }
 
 /// The organization's public widget settings (`None`: no such organization),

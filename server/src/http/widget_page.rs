@@ -7,7 +7,8 @@
 //! the wasm starts. An unknown organization gets the plain page: the
 //! widget then asks, and shows the usual error.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
@@ -21,8 +22,46 @@ use serde::Deserialize;
 use super::widget::public_config;
 use super::ApiContext;
 
-/// The catalogues the widget ships (`public/locales/`), English aside.
-const LANGUAGES: &[&str] = &["es", "fr", "de", "pt", "ja", "ar"];
+/// The built page, read once at start-up, as the CSP's hashes of its
+/// inline script are (a rebuilt widget needs a restart either way): the
+/// page split where the data blocks go, its wasm preload header, and each
+/// catalogue in `locales/` as a ready data block, by language.
+pub struct WidgetPage {
+    head: String,
+    tail: String,
+    preload: Option<HeaderValue>,
+    catalogues: HashMap<String, String>,
+}
+
+impl WidgetPage {
+    /// `None` without an `index.html` (the files router then answers 404).
+    pub fn load(dir: &Path) -> Option<Self> {
+        let page = std::fs::read_to_string(dir.join("index.html")).ok()?;
+        let at = page.find("</head>").unwrap_or(page.len());
+        let catalogues = std::fs::read_dir(dir.join("locales"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| {
+                let path = entry.path();
+                let language = path
+                    .file_name()?
+                    .to_str()?
+                    .strip_suffix(".json")?
+                    .to_owned();
+                let words = std::fs::read_to_string(&path).ok()?;
+                let block = data_block(&format!("echo-words-{language}"), words.trim());
+                Some((language, block))
+            })
+            .collect();
+        Some(Self {
+            preload: wasm_preload(&page).and_then(|l| HeaderValue::from_str(&l).ok()),
+            head: page[..at].to_owned(),
+            tail: page[at..].to_owned(),
+            catalogues,
+        })
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -32,15 +71,12 @@ pub struct PageQuery {
 }
 
 pub async fn widget_page(
-    dir: Arc<PathBuf>,
+    page: Arc<WidgetPage>,
     State(ctx): State<ApiContext>,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
-    let Ok(page) = tokio::fs::read_to_string(dir.join("index.html")).await else {
-        return super::unknown_route().await.into_response();
-    };
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let mut blocks = String::new();
+    let mut html = page.head.clone();
     let org = query
         .organization_id
         .as_deref()
@@ -49,27 +85,21 @@ pub async fn widget_page(
         // A store error just leaves the settings out: the widget asks.
         if let Ok(Some(config)) = public_config(&ctx, org).await {
             if let Ok(json) = serde_json::to_string(&config) {
-                blocks.push_str(&data_block("echo-config", &json));
+                html.push_str(&data_block("echo-config", &json));
             }
         }
     }
-    if let Some(language) = query.locale.as_deref().filter(|l| LANGUAGES.contains(l)) {
-        let path = dir.join("locales").join(format!("{language}.json"));
-        if let Ok(words) = tokio::fs::read_to_string(path).await {
-            blocks.push_str(&data_block(&format!("echo-words-{language}"), words.trim()));
-        }
+    // English has no catalogue; an unknown language has none either.
+    if let Some(words) = query.locale.and_then(|l| page.catalogues.get(&l)) {
+        html.push_str(words);
     }
-    let html = match page.find("</head>") {
-        Some(at) => format!("{}{blocks}{}", &page[..at], &page[at..]),
-        None => page,
-    };
-    let preload = wasm_preload(&html);
+    html.push_str(&page.tail);
     let mut response = html.into_response();
     let headers = response.headers_mut();
     // The wasm is the longest download: the header starts it as soon as
     // the answer's head arrives, before the page is parsed.
-    if let Some(link) = preload.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        headers.insert(LINK, link);
+    if let Some(link) = &page.preload {
+        headers.insert(LINK, link.clone());
     }
     headers.insert(
         CONTENT_TYPE,
