@@ -5,6 +5,7 @@
 //! widget's origin alone (`postMessage`'s target origin), never in a URL.
 
 use echo_protocol::OrganizationId;
+use echo_web::js::{field, string};
 use leptos::prelude::{GetUntracked, Set};
 
 use crate::api::Api;
@@ -66,18 +67,12 @@ pub fn drop_user() {
     USER.with(|u| u.take());
 }
 
-fn field(data: &wasm_bindgen::JsValue, name: &str) -> Option<wasm_bindgen::JsValue> {
-    js_sys::Reflect::get(data, &name.into()).ok()
-}
-
 fn text(data: &wasm_bindgen::JsValue, name: &str) -> String {
-    field(data, name)
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
+    string(data, name).unwrap_or_default()
 }
 
 fn host_user(data: &wasm_bindgen::JsValue) -> Option<HostUser> {
-    let user = field(data, "user").filter(|u| u.is_object())?;
+    let user = Some(field(data, "user")).filter(|u| u.is_object())?;
     let user = HostUser {
         user_id: text(&user, "userId"),
         user_hash: text(&user, "userHash"),
@@ -128,9 +123,7 @@ pub fn start(state: WidgetState, api: Api) {
         let data = event.data();
         match text(&data, "type").as_str() {
             "echo:visibility" => {
-                let open = field(&data, "open")
-                    .and_then(|o| o.as_bool())
-                    .unwrap_or(true);
+                let open = field(&data, "open").as_bool().unwrap_or(true);
                 VISIBLE.with(|v| v.set(open));
                 if open {
                     set_unread(0);
@@ -139,7 +132,7 @@ pub fn start(state: WidgetState, api: Api) {
             // The host's user (on hello, `identify()` and `reset()`, which
             // also says `reset`).
             "echo:identity" => {
-                let reset = field(&data, "reset").is_some_and(|r| r.is_truthy());
+                let reset = field(&data, "reset").is_truthy();
                 if reset {
                     forget(state, &api);
                 }

@@ -47,8 +47,7 @@ pub async fn load() {
 }
 
 /// The catalogue's strings (the page may carry them: the server embeds
-/// the one `?locale=` names), read with the browser's JSON parser (a serde
-/// decoder for it would cost the wasm more than the rest of this file).
+/// the one `?locale=` names), read with the browser's JSON parser.
 async fn words(url: &str) -> Vec<String> {
     match fetch_text(Call::new("GET", url.to_owned())).await {
         Ok(text) => parse(&text),
@@ -57,14 +56,5 @@ async fn words(url: &str) -> Vec<String> {
 }
 
 fn parse(text: &str) -> Vec<String> {
-    js_sys::JSON::parse(text)
-        .ok()
-        .filter(js_sys::Array::is_array)
-        .map(|list| {
-            js_sys::Array::from(&list)
-                .iter()
-                .map(|word| word.as_string().unwrap_or_default())
-                .collect()
-        })
-        .unwrap_or_default()
+    echo_web::js::parse(text).unwrap_or_default()
 }

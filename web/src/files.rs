@@ -152,13 +152,10 @@ impl Files {
     }
 }
 
-/// The `attachmentId` of an upload's answer (`AttachmentUploaded`), read
-/// with the browser's JSON parser: a serde decoder of its own would cost
-/// the widget more than the rest of this file.
+/// The `attachmentId` of an upload's answer (`AttachmentUploaded`).
 fn uploaded_id(text: &str) -> Option<AttachmentId> {
     let value = js_sys::JSON::parse(text).ok()?;
-    let id = js_sys::Reflect::get(&value, &"attachmentId".into()).ok()?;
-    AttachmentId::parse(&id.as_string()?)
+    crate::js::FromJs::from_js(&crate::js::field(&value, "attachmentId"))
 }
 
 /// The uploads above the composer.

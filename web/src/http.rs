@@ -207,14 +207,10 @@ pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 }
 
 /// JSON text as `T`, parsed by the browser's `JSON.parse` and read with
-/// serde-wasm-bindgen: serde_json's own parser, instantiated for every
-/// type an app decodes, costs the widget about 5 KB more.
+/// serde-wasm-bindgen (the console's path: serde_json's own parser,
+/// instantiated for every type, cost about 5 KB more; the widget reads
+/// field by field, see [`crate::js`]).
 pub fn parse_json<T: DeserializeOwned>(text: &str) -> Option<T> {
     let value = js_sys::JSON::parse(text).ok()?;
     serde_wasm_bindgen::from_value(value).ok()
-}
-
-/// Sends the request and reads its JSON answer as `T`.
-pub async fn fetch_json<T: DeserializeOwned>(call: Call<'_>) -> Result<T, ApiError> {
-    decode(&fetch_text(call).await?)
 }

@@ -217,4 +217,24 @@ mod tests {
             );
         }
     }
+
+    /// The catalogues on disk and the loader's own list are these languages.
+    #[test]
+    fn the_loader_and_the_files_know_the_same_languages() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+        let mut files: Vec<String> = std::fs::read_dir(format!("{root}/public/locales"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        let mut expected: Vec<String> =
+            LANGUAGES[1..].iter().map(|l| format!("{l}.json")).collect();
+        expected.sort();
+        assert_eq!(files, expected);
+        let loader = std::fs::read_to_string(format!("{root}/public/embed.js")).unwrap();
+        assert!(
+            loader.contains(&format!("\"{}\"", LANGUAGES.join(" "))),
+            "embed.js lists {LANGUAGES:?}"
+        );
+    }
 }

@@ -50,13 +50,19 @@ pub fn list<T: FromJs>(value: &JsValue, key: &str) -> Option<Vec<T>> {
     if inner.is_undefined() {
         return Some(Vec::new());
     }
-    if !Array::is_array(&inner) {
-        return None;
+    Vec::from_js(&inner)
+}
+
+impl<T: FromJs> FromJs for Vec<T> {
+    fn from_js(value: &JsValue) -> Option<Self> {
+        if !Array::is_array(value) {
+            return None;
+        }
+        Array::from(value)
+            .iter()
+            .map(|item| T::from_js(&item))
+            .collect()
     }
-    Array::from(&inner)
-        .iter()
-        .map(|item| T::from_js(&item))
-        .collect()
 }
 
 impl FromJs for String {
