@@ -15,17 +15,31 @@
 //! - [`i18n`]: the widget's words in the visitor's language.
 //! - [`markdown`]: assistant and operator messages as DOM nodes built from a
 //!   small markdown parser, never through `innerHTML`.
+//!
+//! Without the default `browser` feature only the pure modules are built
+//! (`i18n` and the markdown parser): the server renders the widget's first
+//! screen with them.
 
+#[cfg(feature = "browser")]
 pub mod decode;
+#[cfg(feature = "browser")]
 pub mod encode;
+#[cfg(feature = "browser")]
 pub mod files;
+#[cfg(feature = "browser")]
 pub mod follow;
+#[cfg(feature = "browser")]
 pub mod http;
 pub mod i18n;
+#[cfg(feature = "browser")]
 pub mod js;
+#[cfg(feature = "browser")]
 pub mod list;
 pub mod markdown;
+#[cfg(feature = "browser")]
 pub mod upload;
 
+#[cfg(feature = "browser")]
 pub use follow::{follow, read_chunk, sleep, OpenError, PushEvent, Signal};
+#[cfg(feature = "browser")]
 pub use web_sys::ReadableStreamDefaultReader;

@@ -150,10 +150,58 @@ fn never_panics_on_odd_input() {
     let _ = parse(&nested);
 }
 
+#[test]
+fn html_escapes_every_text_and_value_and_writes_void_elements_alone() {
+    let mut html = String::new();
+    to_html(
+        &parse("a **<b>** & [x](https://e.com/?a=\"1\"&b='2')  \nnext\n\n---"),
+        &mut html,
+    );
+    assert_eq!(
+        html,
+        "<p>a <strong>&lt;b&gt;</strong> &amp; <a href=\"https://e.com/?a=&quot;1&quot;&amp;b=&#39;2&#39;\" \
+         target=\"_blank\" rel=\"noopener noreferrer\">x</a><br>next</p><hr>"
+    );
+}
+
+/// The tags [`to_html`] writes: the parser's, and nothing a text brings.
+const TAGS: &[&str] = &[
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "del",
+    "code",
+    "pre",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "a",
+    "span",
+];
+
 proptest::proptest! {
     #[test]
     fn any_text_renders_without_panicking(text in "\\PC{0,300}") {
         let _ = parse(&text);
+    }
+
+    #[test]
+    fn any_text_as_html_has_only_the_parsers_tags(text in "([<>&\"'a-z*_`#\n /=]|<script>|</p>){0,80}") {
+        let mut html = String::new();
+        to_html(&parse(&text), &mut html);
+        for tag in html.split('<').skip(1) {
+            let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            proptest::prop_assert!(TAGS.contains(&name.as_str()), "<{} in {}", name, html);
+        }
     }
 
     #[test]
