@@ -11,6 +11,7 @@ mod contact_sessions;
 mod conversations;
 mod events;
 pub mod extract;
+mod first_screen;
 mod headers;
 mod health;
 mod knowledge;

@@ -19,25 +19,38 @@ use axum::response::{IntoResponse, Response};
 use echo_protocol::OrganizationId;
 use serde::Deserialize;
 
+use echo_web::i18n;
+
+use super::first_screen;
 use super::widget::public_config;
 use super::ApiContext;
 
 /// The built page, read once at start-up, as the CSP's hashes of its
 /// inline script are (a rebuilt widget needs a restart either way): the
-/// page split where the data blocks go, its wasm preload header, and each
-/// catalogue in `locales/` as a ready data block, by language.
+/// page split where the language, the data blocks and the first screen
+/// go, its wasm preload header, and each catalogue in `locales/` as a
+/// ready data block and as words, by language.
 pub struct WidgetPage {
+    /// Up to `<html`, whose attributes are the visitor's.
+    doctype: String,
+    /// After `<html ...>`, up to `</head>`.
     head: String,
+    /// `</head>` up to and with `<body...>`.
+    middle: String,
     tail: String,
     preload: Option<HeaderValue>,
-    catalogues: HashMap<String, String>,
+    catalogues: HashMap<String, Catalogue>,
+}
+
+struct Catalogue {
+    block: String,
+    words: Vec<String>,
 }
 
 impl WidgetPage {
     /// `None` without an `index.html` (the files router then answers 404).
     pub fn load(dir: &Path) -> Option<Self> {
         let page = std::fs::read_to_string(dir.join("index.html")).ok()?;
-        let at = page.find("</head>").unwrap_or(page.len());
         let catalogues = std::fs::read_dir(dir.join("locales"))
             .into_iter()
             .flatten()
@@ -49,18 +62,39 @@ impl WidgetPage {
                     .to_str()?
                     .strip_suffix(".json")?
                     .to_owned();
-                let words = std::fs::read_to_string(&path).ok()?;
-                let block = data_block(&format!("echo-words-{language}"), words.trim());
-                Some((language, block))
+                let text = std::fs::read_to_string(&path).ok()?;
+                let catalogue = Catalogue {
+                    block: data_block(&format!("echo-words-{language}"), text.trim()),
+                    words: serde_json::from_str(&text).ok()?,
+                };
+                Some((language, catalogue))
             })
             .collect();
+        let (doctype, head, middle, tail) = split(&page)?;
         Some(Self {
             preload: wasm_preload(&page).and_then(|l| HeaderValue::from_str(&l).ok()),
-            head: page[..at].to_owned(),
-            tail: page[at..].to_owned(),
+            doctype: doctype.to_owned(),
+            head: head.to_owned(),
+            middle: middle.to_owned(),
+            tail: tail.to_owned(),
             catalogues,
         })
     }
+}
+
+/// The page around `<html ...>`, `</head>` and `<body ...>`.
+fn split(page: &str) -> Option<(&str, &str, &str, &str)> {
+    let html = page.find("<html")?;
+    let head = html + page[html..].find('>')? + 1;
+    let middle = head + page[head..].find("</head>")?;
+    let body = middle + page[middle..].find("<body")?;
+    let tail = body + page[body..].find('>')? + 1;
+    Some((
+        &page[..html],
+        &page[head..middle],
+        &page[middle..tail],
+        &page[tail..],
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,22 +110,42 @@ pub async fn widget_page(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
-    let mut html = page.head.clone();
+    // The widget's own choice (`src/language.rs`) when the loader names a
+    // language; without one the widget asks the browser, so the page
+    // cannot know the words of its first screen.
+    let language = query.locale.as_deref().map(|l| i18n::choose([l]));
+    let catalogue = language.and_then(|l| page.catalogues.get(l));
     let org = query
         .organization_id
         .as_deref()
         .and_then(OrganizationId::parse);
-    if let Some(org) = org {
-        // A store error just leaves the settings out: the widget asks.
-        if let Ok(Some(config)) = public_config(&ctx, org).await {
-            if let Ok(json) = serde_json::to_string(&config) {
-                html.push_str(&data_block("echo-config", &json));
-            }
-        }
+    // A store error just leaves the settings out: the widget asks.
+    let config = match org {
+        Some(org) => public_config(&ctx, org).await.ok().flatten(),
+        None => None,
+    };
+    let mut html = page.doctype.clone();
+    let language_tag = language.unwrap_or("en");
+    html.push_str(&format!(r#"<html lang="{language_tag}""#));
+    if i18n::is_rtl(language_tag) {
+        html.push_str(r#" dir="rtl""#);
+    }
+    if let Some(config) = &config {
+        html.push_str(&format!(r#" data-theme="{}""#, config.theme.as_str()));
+    }
+    html.push('>');
+    html.push_str(&page.head);
+    if let Some(json) = config.as_ref().and_then(|c| serde_json::to_string(c).ok()) {
+        html.push_str(&data_block("echo-config", &json));
     }
     // English has no catalogue; an unknown language has none either.
-    if let Some(words) = query.locale.and_then(|l| page.catalogues.get(&l)) {
-        html.push_str(words);
+    if let Some(catalogue) = catalogue {
+        html.push_str(&catalogue.block);
+    }
+    html.push_str(&page.middle);
+    if let (Some(config), Some(_)) = (&config, language) {
+        let words = catalogue.map(|c| c.words.as_slice()).unwrap_or_default();
+        html.push_str(&first_screen::render(config, words));
     }
     html.push_str(&page.tail);
     let mut response = html.into_response();

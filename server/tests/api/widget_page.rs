@@ -74,6 +74,18 @@ async fn the_page_carries_the_settings_and_the_catalogue_it_needs() {
     assert!(!html.contains("<script>alert"), "{html}");
     assert_eq!(block(&html, "echo-words-es"), Some("[\"Abrir chat\"]"));
     assert!(html.find("echo-config").unwrap() < html.find("</head>").unwrap());
+    // The first screen in the body, the greeting as text; a catalogue of
+    // the wrong length leaves it English.
+    let body = &html[html.find("<body>").unwrap()..];
+    assert!(
+        body.starts_with(r#"<body><main class="echo" id="echo-pre">"#),
+        "{body}"
+    );
+    assert!(
+        body.contains("Hi &lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+    assert!(body.contains(">Continue</button>"), "{body}");
 
     // English, an unknown language, a path for a language, an unknown or
     // malformed organization: the plain page (the widget then asks).
@@ -85,15 +97,31 @@ async fn the_page_carries_the_settings_and_the_catalogue_it_needs() {
         let (_, html) = page(&app, &query).await;
         assert!(block(&html, "echo-config").is_some(), "{query}");
         assert!(!html.contains("echo-words"), "{query}: {html}");
+        // A language the widget reads as English gets the form in English;
+        // without one the widget asks the browser, so the page cannot know.
+        assert_eq!(
+            html.contains("echo-pre"),
+            query.contains("locale"),
+            "{query}: {html}"
+        );
     }
+    let (_, html) = page(&app, &format!("?organizationId={org}&locale=es-MX")).await;
+    assert!(
+        block(&html, "echo-words-es").is_some(),
+        "a region reads its language"
+    );
     for query in [
-        "",
-        "?organizationId=org_unknown",
-        "?organizationId=%ZZ",
-        "?organizationId=00000000-0000-0000-0000-000000000000",
+        "?locale=en",
+        "?organizationId=org_unknown&locale=en",
+        "?organizationId=%ZZ&locale=en",
+        "?organizationId=00000000-0000-0000-0000-000000000000&locale=en",
     ] {
         let (_, html) = page(&app, query).await;
         assert!(block(&html, "echo-config").is_none(), "{query}: {html}");
+        assert!(
+            !html.contains("echo-pre"),
+            "no form for no organization: {html}"
+        );
     }
     let (_, same) = page(&app, "index.html").await;
     assert!(same.contains("widget();"));
