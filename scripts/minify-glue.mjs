@@ -1,6 +1,6 @@
 // Minifies the wasm-bindgen JS glue Trunk wrote into a dist directory (Trunk's
 // own minifier fails on it) and rewrites the page's SRI hash for it, so the
-// browser still accepts the file. Usage: node scripts/minify-glue.mjs dist
+// browser still accepts the file; then the page's inline scripts. Usage: node scripts/minify-glue.mjs dist
 import { readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
@@ -18,5 +18,14 @@ const { code } = await minify(source, { module: true, compress: true, mangle: tr
 writeFileSync(file, code);
 const integrity = `sha384-${createHash("sha384").update(code).digest("base64")}`;
 page = page.replace(oldIntegrity, integrity);
+// The page's own inline scripts too (the server's CSP allows them by the
+// hash of what is in dist/, read when it starts), and its comments go:
+// every visitor downloads the page.
+for (const [whole, attrs, body] of [...page.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)]) {
+  if (attrs.includes(" src=") || !body.trim()) continue;
+  const { code: small } = await minify(body, { module: attrs.includes('type="module"'), compress: true, mangle: true });
+  page = page.replace(whole, `<script${attrs}>${small}</script>`);
+}
+page = page.replace(/<!--[\s\S]*?-->\s*/g, "");
 writeFileSync(pagePath, page);
 console.error(`minified ${file}: ${source.length} -> ${code.length} bytes`);

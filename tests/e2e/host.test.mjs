@@ -221,3 +221,34 @@ test("keyboard only: into the widget and out again, every step by key", async ()
   assert.equal(await launcher.evaluate((b) => b.getRootNode().activeElement === b), true, "focus is back on the launcher");
   assert.deepEqual(page.errors, []);
 });
+
+test("in the loader's frame the server's form shows only to a visitor who will fill it, and closes", async () => {
+  const page = await newPage(browser, { width: 1000, height: 760 });
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/*_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(host.page());
+  await page.getByRole("button", { name: "Open chat" }).click();
+  const frame = page.frameLocator("iframe");
+  // Before the wasm: the form, its close button, and the keyboard in its first field.
+  await frame.getByLabel("Name").waitFor();
+  await eventually(() => widgetFrame(page).evaluate(() => document.activeElement?.id === "echo-name"), { what: "the first field focused" });
+  await frame.getByRole("button", { name: "Close chat" }).click();
+  await page.getByRole("button", { name: "Open chat" }).waitFor();
+
+  // A signed-in visitor: the page keeps the form out of sight.
+  const signedIn = await newPage(browser, { width: 1000, height: 760 });
+  await signedIn.route("**/*_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await signedIn.goto(host.page(user("cust-9", "Hedy Lamarr", "hedy@example.com")));
+  await signedIn.getByRole("button", { name: "Open chat" }).click();
+  await eventually(() => widgetFrame(signedIn).evaluate(() => !document.getElementById("echo-pre")), { what: "the form dropped" });
+  release();
+  await signedIn.frameLocator("iframe").getByRole("button", { name: "Start chat" }).waitFor();
+  assert.deepEqual([...page.errors, ...signedIn.errors], []);
+});
