@@ -19,6 +19,14 @@ unset ECHO_TEST_DATABASE_URL
 say "cargo test --workspace (SQLite)"
 cargo test --workspace --locked
 
+# The vendored wasm-streams (see its README.echo.md): its own tests, in
+# Node through wasm-bindgen-test-runner (installed with wasm-bindgen-cli).
+say "the vendored wasm-streams' tests (wasm32, Node)"
+(cd vendor/wasm-streams &&
+  CARGO_TARGET_DIR="$PWD/../../target/vendor-tests" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked --target wasm32-unknown-unknown)
+
 if [ -z "$postgres_url" ]; then
   say "starting a throwaway PostgreSQL cluster"
   source scripts/pg-throwaway.sh
