@@ -19,13 +19,16 @@ unset ECHO_TEST_DATABASE_URL
 say "cargo test --workspace (SQLite)"
 cargo test --workspace --locked
 
-# The vendored wasm-streams (see its README.echo.md): its own tests, in
-# Node through wasm-bindgen-test-runner (installed with wasm-bindgen-cli).
+# The vendored crates (see their README.echo.md): wasm-streams' own tests
+# in Node through wasm-bindgen-test-runner (installed with wasm-bindgen-cli),
+# send_wrapper's on the host.
 say "the vendored wasm-streams' tests (wasm32, Node)"
 (cd vendor/wasm-streams &&
   CARGO_TARGET_DIR="$PWD/../../target/vendor-tests" \
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --locked --target wasm32-unknown-unknown)
+say "the vendored send_wrapper's tests (host)"
+(cd vendor/send_wrapper && CARGO_TARGET_DIR="$PWD/../../target/vendor-tests" cargo test --locked --all-features)
 
 if [ -z "$postgres_url" ]; then
   say "starting a throwaway PostgreSQL cluster"
