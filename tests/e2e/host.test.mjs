@@ -222,33 +222,55 @@ test("keyboard only: into the widget and out again, every step by key", async ()
   assert.deepEqual(page.errors, []);
 });
 
-test("in the loader's frame the server's form shows only to a visitor who will fill it, and closes", async () => {
-  const page = await newPage(browser, { width: 1000, height: 760 });
+/** Holds the widget's wasm for `page` until `release()`: its frame is what the server sent. */
+async function holdWasm(page) {
   let release;
   const held = new Promise((r) => (release = r));
   await page.route("**/*_bg.wasm", async (route) => {
     await held;
     await route.continue();
   });
+  return release;
+}
+
+test("in the loader's frame the server's form shows only to a visitor who will fill it, and closes", async () => {
+  const page = await newPage(browser, { width: 1000, height: 760 });
+  const release = await holdWasm(page);
   await page.goto(host.page());
   await page.getByRole("button", { name: "Open chat" }).click();
   const frame = page.frameLocator("iframe");
   // Before the wasm: the form, its close button, and the keyboard in its first field.
   await frame.getByLabel("Name").waitFor();
   await eventually(() => widgetFrame(page).evaluate(() => document.activeElement?.id === "echo-name"), { what: "the first field focused" });
+  await shot(page, "host-first-screen-before-wasm");
   await frame.getByRole("button", { name: "Close chat" }).click();
   await page.getByRole("button", { name: "Open chat" }).waitFor();
+  // Escape closes too, with one message, before the wasm and after it
+  // (two would close the panel again once it is reopened).
+  await page.evaluate(() => {
+    window.closes = 0;
+    addEventListener("message", (e) => e.data?.type === "echo:close" && window.closes++);
+  });
+  await page.evaluate(() => window.EchoWidget.open());
+  await frame.getByLabel("Name").press("Escape");
+  await page.getByRole("button", { name: "Open chat" }).waitFor();
+  release();
+  await page.evaluate(() => window.EchoWidget.open());
+  await eventually(() => widgetFrame(page).evaluate(() => !document.getElementById("echo-pre")), { what: "the widget's own form" });
+  await frame.getByLabel("Name").press("Escape");
+  await page.getByRole("button", { name: "Open chat" }).waitFor();
+  await eventually(() => page.evaluate(() => window.closes === 2), { what: "the second close" });
+  await page.evaluate(() => window.EchoWidget.open());
+  await frame.getByLabel("Name").waitFor();
+  assert.equal(await page.evaluate(() => window.closes), 2, "one echo:close per Escape");
 
   // A signed-in visitor: the page keeps the form out of sight.
   const signedIn = await newPage(browser, { width: 1000, height: 760 });
-  await signedIn.route("**/*_bg.wasm", async (route) => {
-    await held;
-    await route.continue();
-  });
+  const releaseSignedIn = await holdWasm(signedIn);
   await signedIn.goto(host.page(user("cust-9", "Hedy Lamarr", "hedy@example.com")));
   await signedIn.getByRole("button", { name: "Open chat" }).click();
-  await eventually(() => widgetFrame(signedIn).evaluate(() => !document.getElementById("echo-pre")), { what: "the form dropped" });
-  release();
+  await eventually(() => widgetFrame(signedIn)?.evaluate(() => !document.getElementById("echo-pre")), { what: "the form dropped" });
+  releaseSignedIn();
   await signedIn.frameLocator("iframe").getByRole("button", { name: "Start chat" }).waitFor();
   assert.deepEqual([...page.errors, ...signedIn.errors], []);
 });

@@ -6,24 +6,17 @@
 
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
+use echo_web::markdown::escape_into;
 
 use crate::accounts::PublicUrl;
 use crate::secrets::UnsubscribeToken;
 use crate::store::mail::{MailKind, NewMail, NoticeContext, NoticeRecipient};
 
-/// HTML-escapes text (element content and double-quoted attributes).
+/// HTML-escapes text (element content and double-quoted attributes), by
+/// the same rules as the widget's first screen (`echo_web::markdown`).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
+    escape_into(text, &mut out);
     out
 }
 
