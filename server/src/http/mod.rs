@@ -111,9 +111,16 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
             let files = static_files::router(&dir);
             match widget_page::WidgetPage::load(&dir).map(std::sync::Arc::new) {
                 Some(built) => {
+                    // The page is made per request (its settings, words and
+                    // first screen), so it is compressed per request too,
+                    // quickly: about 4-8 KB to 2-3 KB.
                     let page = get(move |state, query| {
                         widget_page::widget_page(built.clone(), state, query)
-                    });
+                    })
+                    .layer(
+                        tower_http::compression::CompressionLayer::new()
+                            .quality(tower_http::compression::CompressionLevel::Precise(5)),
+                    );
                     api.route("/", page.clone())
                         .route("/index.html", page)
                         .fallback_service(files)

@@ -125,4 +125,25 @@ async fn the_page_carries_the_settings_and_the_catalogue_it_needs() {
     }
     let (_, same) = page(&app, "index.html").await;
     assert!(same.contains("widget();"));
+
+    // Made per request, compressed per request for a browser that takes it.
+    let url = app.url(&format!("/?organizationId={org}&locale=es"));
+    for encoding in ["br", "gzip"] {
+        let answer = app
+            .client
+            .get(&url)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(answer.headers()["content-encoding"], encoding);
+        assert_eq!(answer.headers()["vary"], "accept-encoding");
+        let compressed = answer.bytes().await.unwrap();
+        assert!(
+            compressed.len() < html.len(),
+            "{encoding}: {} bytes",
+            compressed.len()
+        );
+    }
 }
