@@ -3,7 +3,7 @@
 // own markup, usable at once, and taken over with what was typed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, sessionToken, api, signIn } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, sessionToken, api, signIn, holdWasm } from "./helpers.mjs";
 
 let server, browser;
 
@@ -14,17 +14,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** Holds the widget's wasm until `release()`: the page is what the server sent. */
-async function holdWasm(page) {
-  let release;
-  const held = new Promise((r) => (release = r));
-  await page.route("**/*_bg.wasm", async (route) => {
-    await held;
-    await route.continue();
-  });
-  return release;
-}
 
 /** The element tree under `main` as text: tags, attributes sorted, text; hidden elements left out. */
 const shape = (selector) =>

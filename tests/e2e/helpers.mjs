@@ -145,6 +145,21 @@ export async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
+/**
+ * Holds the widget's wasm for `page` (and its frames) until `release()`:
+ * the page is what the server sent, its first screen before the widget's
+ * code runs.
+ */
+export async function holdWasm(page) {
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route("**/*_bg.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 /** Polls `check` until it returns a truthy value or the deadline passes. */
 export async function eventually(check, { timeout = 10_000, every = 100, what = "condition" } = {}) {
   const deadline = Date.now() + timeout;

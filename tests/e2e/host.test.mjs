@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
-import { startServer, launchBrowser, newPage, shot, api, eventually } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, api, eventually, holdWasm } from "./helpers.mjs";
 
 let server, browser, host, secret;
 
@@ -221,17 +221,6 @@ test("keyboard only: into the widget and out again, every step by key", async ()
   assert.equal(await launcher.evaluate((b) => b.getRootNode().activeElement === b), true, "focus is back on the launcher");
   assert.deepEqual(page.errors, []);
 });
-
-/** Holds the widget's wasm for `page` until `release()`: its frame is what the server sent. */
-async function holdWasm(page) {
-  let release;
-  const held = new Promise((r) => (release = r));
-  await page.route("**/*_bg.wasm", async (route) => {
-    await held;
-    await route.continue();
-  });
-  return release;
-}
 
 test("in the loader's frame the server's form shows only to a visitor who will fill it, and closes", async () => {
   const page = await newPage(browser, { width: 1000, height: 760 });

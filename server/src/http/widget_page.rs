@@ -1,10 +1,11 @@
 //! The widget's page (`/` and `/index.html` of the built widget), served
-//! with what its first screen needs already inside: the organization's
-//! public settings and, for a visitor who reads another language, its
-//! catalogue, as JSON data blocks (`<script type="application/json">`,
-//! never executed, so the page's strict CSP stays as it is). The widget
-//! reads them instead of asking, so nothing waits on a round trip after
-//! the wasm starts. An unknown organization gets the plain page: the
+//! with its first screen already inside: the organization's public
+//! settings and, for a visitor who reads another language, its catalogue,
+//! as JSON data blocks (`<script type="application/json">`, never
+//! executed, so the page's strict CSP stays as it is), which the widget
+//! reads instead of asking; and, when the loader names the language, the
+//! pre-chat form itself ([`first_screen`]), in the body for the page's
+//! start-up script. An unknown organization gets the plain page: the
 //! widget then asks, and shows the usual error.
 
 use std::collections::HashMap;
