@@ -11,11 +11,15 @@ if rustup run "$toolchain" rustc --version >/dev/null 2>&1; then
   # at once (no unwinding or panic messages in the wasm), its
   # `optimize_for_size` feature (smaller algorithms where std has them:
   # -0.5 KiB), no source locations and no Debug formatting. Its own target directory, so the
-  # stable builds' artifacts stay valid.
+  # stable builds' artifacts stay valid. The screens after the first are
+  # split off (the `split` feature; the linker keeps its relocations for
+  # the splitter), and scripts/split-widget.mjs puts the pieces in place of
+  # the single module Trunk made.
   RUSTUP_TOOLCHAIN="$toolchain" CARGO_TARGET_DIR=target/nightly \
     CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
-    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none" \
-    trunk build --release >&2
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Clink-args=--emit-relocs" \
+    trunk build --release --features split >&2
+  node scripts/split-widget.mjs dist target/nightly/wasm32-unknown-unknown/wasm-release/echo-widget.wasm
 else
   echo "build-widget: $toolchain is not installed; building the widget on stable (larger)" >&2
   toolchain=stable

@@ -3,7 +3,7 @@
 # first, so running it again costs seconds. Sourced by run.sh and test.sh.
 #
 #   setup.sh            toolchain for the widget build (wasm target, trunk,
-#                       wasm-bindgen, wasm-opt from npm)
+#                       wasm-bindgen, wasm-split-cli, wasm-opt from npm)
 #   setup.sh --tests    also Chromium + chromedriver and playwright-core
 set -euo pipefail
 
@@ -48,6 +48,16 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION"; then
   # Not --locked: its lockfile names a crate version the registry lacks.
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# The splitter of the nightly build (scripts/split-widget.mjs): the screens
+# after the first become wasm modules of their own.
+WASM_SPLIT_VERSION=0.2.4
+# (It has no --version; cargo's own list says which is installed.)
+if ! command -v wasm-split-cli >/dev/null \
+   || ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  say "installing wasm_split_cli_support $WASM_SPLIT_VERSION (about a minute, once)"
+  cargo install --locked wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary
 fi
 
 apt_missing=()

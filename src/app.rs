@@ -5,9 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::Api;
 use crate::host;
-use crate::screens::{
-    AuthScreen, ChatScreen, ErrorScreen, InboxScreen, LoadingScreen, SelectionScreen,
-};
+use crate::later;
+use crate::screens::{AuthScreen, ErrorScreen, LoadingScreen};
 use crate::state::{Screen, WidgetState};
 
 #[component]
@@ -24,6 +23,10 @@ pub fn App() -> impl IntoView {
     });
     on_cleanup(move || escape.remove());
     host::start(state, api);
+    // The later screens' modules, fetched while the visitor reads the
+    // first one, so going on waits for none of them.
+    #[cfg(feature = "split")]
+    later::prefetch();
 
     view! {
         // One `main` landmark holds every screen (axe: landmark-one-main, region).
@@ -32,9 +35,9 @@ pub fn App() -> impl IntoView {
                 Screen::Loading => view! { <LoadingScreen/> }.into_any(),
                 Screen::Error => view! { <ErrorScreen/> }.into_any(),
                 Screen::Auth => view! { <AuthScreen/> }.into_any(),
-                Screen::Selection => view! { <SelectionScreen/> }.into_any(),
-                Screen::Chat(id) => view! { <ChatScreen id/> }.into_any(),
-                Screen::Inbox => view! { <InboxScreen/> }.into_any(),
+                Screen::Selection => later::selection(),
+                Screen::Chat(id) => later::chat(id),
+                Screen::Inbox => later::inbox(),
             }}
         </main>
     }

@@ -1,6 +1,6 @@
-//! The built widget (Trunk's `dist/`: `index.html`, the hashed wasm/js/css,
-//! `embed.js`, `demo.html`) served next to the API, so widget and API share
-//! an origin. Precompressed `.br` / `.gz` siblings are served when present.
+//! The built widget (Trunk's `dist/`: `index.html`, the hashed wasm/js/css
+//! and the split build's later screens, `embed.js`, `demo.html`) served
+//! next to the API, so widget and API share an origin. Precompressed `.br` / `.gz` siblings are served when present.
 
 use std::path::Path;
 
@@ -62,6 +62,9 @@ mod tests {
         assert!(is_hashed("/echo-widget-b3a8300b711b76a5_bg.wasm"));
         assert!(is_hashed("/echo-widget-b3a8300b711b76a5.js"));
         assert!(is_hashed("/widget-9528790d5a2e74b6.css"));
+        // The split build's later screens and its module loader.
+        assert!(is_hashed("/echo-chat-b2ccc62590a37ac5.wasm"));
+        assert!(is_hashed("/echo-split-b9bad111f1c67689.js"));
         assert!(!is_hashed("/embed.js"));
         assert!(!is_hashed("/"));
         assert!(!is_hashed("/demo.html"));

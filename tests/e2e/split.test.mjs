@@ -1,0 +1,84 @@
+// The release build's split (scripts/split-widget.mjs): the first screen
+// needs only the main module; the later screens' modules follow, and one
+// that cannot be fetched is an error the visitor can retry, not a dead
+// widget. A stable build (no split) skips these.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { startServer, launchBrowser, newPage, shot, signIn, ROOT } from "./helpers.mjs";
+
+const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
+const split = readdirSync(DIST).some((f) => /^echo-split-[0-9a-f]{16}\.js$/.test(f));
+// A later screen's module: every .wasm but the main module (`_bg.wasm`).
+const LATER = /\/echo-[a-z]+-[0-9a-f]{16}\.wasm$/;
+
+let server, browser;
+before(async () => {
+  if (!split) return;
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+test("the first screen runs on the main module alone; the later screens arrive behind it", { skip: !split && "not a split build" }, async () => {
+  const page = await newPage(browser);
+  const wasm = [];
+  page.on("request", (r) => r.url().endsWith(".wasm") && wasm.push(new URL(r.url()).pathname));
+  let release;
+  const held = new Promise((r) => (release = r));
+  await page.route(LATER, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(server.widgetUrl());
+  // The widget's own form (the page's first screen has been taken over),
+  // working while every later module is still on its way.
+  await page.waitForFunction(() => !document.getElementById("echo-pre") && document.querySelector("main.echo form"));
+  await page.getByLabel("Name").fill("Ada Lovelace");
+  await page.getByLabel("Email").fill("nope");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByText("Email must be a valid email address").waitFor();
+  assert.equal(wasm.filter((p) => p.endsWith("_bg.wasm")).length, 1, "one main module");
+  assert.ok(wasm.filter((p) => LATER.test(p)).length >= 3, `the later screens are fetched behind the first: ${wasm}`);
+  // Continue before they have arrived: the selection screen waits for its
+  // module, then shows.
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.waitForFunction((key) => localStorage.getItem(key) && !document.querySelector("main.echo").children.length,
+    `echo_contact_session_${server.orgId}`);
+  assert.equal(await page.getByRole("button", { name: "Start chat" }).count(), 0, "selection waits for its module");
+  release();
+  await page.getByRole("button", { name: "Start chat" }).click();
+  await page.getByRole("log", { name: "Messages" }).getByText("Hello! How can we help?").waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+test("a later screen whose module cannot be fetched is an error with a retry that works", { skip: !split && "not a split build" }, async () => {
+  const page = await newPage(browser);
+  await page.route(LATER, (route) => route.abort("internetdisconnected"));
+  await page.goto(server.widgetUrl());
+  await page.getByLabel("Name").fill("Ada Lovelace");
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByText("We couldn't reach the chat server").waitFor();
+  await shot(page, "split-module-offline");
+  // Back online: trying again fetches the module afresh (a failure is not
+  // remembered) and the visitor goes on with the session just made.
+  await page.unroute(LATER);
+  await page.getByRole("button", { name: "Try again" }).click();
+  await signInIfAsked(page);
+  await page.getByRole("button", { name: "Start chat" }).click();
+  await page.getByRole("log", { name: "Messages" }).getByText("Hello! How can we help?").waitFor();
+  assert.deepEqual(page.errors, []);
+});
+
+/** The stored session takes the visitor past the form; without one, sign in. */
+async function signInIfAsked(page) {
+  const form = page.getByRole("button", { name: "Continue" });
+  const start = page.getByRole("button", { name: "Start chat" });
+  await Promise.race([form.waitFor(), start.waitFor()]);
+  if (await form.count()) await signIn(page);
+}
