@@ -18,7 +18,7 @@ use echo_protocol::ConversationId;
 // error the widget can show and retry, not a panic that stops it.
 #[cfg_attr(
     feature = "split",
-    leptos::wasm_split::wasm_split(echo_selection, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_selection))
+    leptos::wasm_split::wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_selection))
 )]
 fn selection_screen() -> Result<AnyView, SplitLoaderError> {
     Ok(view! { <SelectionScreen/> }.into_any())
@@ -26,7 +26,7 @@ fn selection_screen() -> Result<AnyView, SplitLoaderError> {
 
 #[cfg_attr(
     feature = "split",
-    leptos::wasm_split::wasm_split(echo_chat, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_chat))
+    leptos::wasm_split::wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_chat))
 )]
 fn chat_screen(id: ConversationId) -> Result<AnyView, SplitLoaderError> {
     Ok(view! { <ChatScreen id/> }.into_any())
@@ -34,7 +34,7 @@ fn chat_screen(id: ConversationId) -> Result<AnyView, SplitLoaderError> {
 
 #[cfg_attr(
     feature = "split",
-    leptos::wasm_split::wasm_split(echo_inbox, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_inbox))
+    leptos::wasm_split::wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_inbox))
 )]
 fn inbox_screen() -> Result<AnyView, SplitLoaderError> {
     Ok(view! { <InboxScreen/> }.into_any())

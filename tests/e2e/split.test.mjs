@@ -42,7 +42,7 @@ test("the first screen runs on the main module alone; the later screens arrive b
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByText("Email must be a valid email address").waitFor();
   assert.equal(wasm.filter((p) => p.endsWith("_bg.wasm")).length, 1, "one main module");
-  assert.ok(wasm.filter((p) => LATER.test(p)).length >= 3, `the later screens are fetched behind the first: ${wasm}`);
+  assert.ok(wasm.some((p) => LATER.test(p)), `the later screens are fetched behind the first: ${wasm}`);
   // Continue before they have arrived: the selection screen waits for its
   // module, then shows.
   await page.getByLabel("Email").fill("ada@example.com");
