@@ -9,6 +9,8 @@ use echo_web::i18n::{t, Msg};
 use leptos::prelude::*;
 use leptos::wasm_split::SplitLoaderError;
 
+#[cfg(feature = "split")]
+use crate::screens::Header;
 use crate::screens::{ChatScreen, InboxScreen, SelectionScreen};
 #[cfg(feature = "split")]
 use crate::state::WidgetState;
@@ -72,8 +74,8 @@ pub fn prefetch() {
     });
 }
 
-/// A screen from a lazily loaded module: nothing until its module has
-/// arrived, then built at once like any other screen (not as a `Suspend`,
+/// A screen from a lazily loaded module: a spinner until its module has
+/// arrived, then the screen, built at once like any other (not as a `Suspend`,
 /// which builds its view in a task: the view's effects then outlived the
 /// screen's signals when the screen changed, and read them disposed).
 #[cfg(feature = "split")]
@@ -96,8 +98,20 @@ where
             Err(_) => {}
         }
     });
-    // Loaded: the screen's future is ready on its first poll.
-    (move || ready.get().then(|| screen().now_or_never()?.ok()).flatten()).into_any()
+    // Loaded: the screen's future is ready on its first poll. Until then
+    // the header and the loading screen's spinner (seen on a slow network).
+    (move || match ready.get().then(|| screen().now_or_never()?.ok()).flatten() {
+        Some(view) => view,
+        None => view! {
+            <Header subtitle=Msg::ReplyTime/>
+            <div class="screen center" role="status">
+                <div class="spinner" aria-hidden="true"></div>
+                <p class="muted">{t(Msg::Loading)}</p>
+            </div>
+        }
+        .into_any(),
+    })
+    .into_any()
 }
 
 #[cfg(not(feature = "split"))]

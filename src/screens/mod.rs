@@ -12,6 +12,8 @@ mod selection;
 pub use auth::AuthScreen;
 pub use chat::ChatScreen;
 pub use error::ErrorScreen;
+#[cfg(feature = "split")]
+pub use header::Header;
 pub use inbox::InboxScreen;
 pub use loading::LoadingScreen;
 pub use selection::SelectionScreen;

@@ -47,9 +47,10 @@ test("the first screen runs on the main module alone; the later screens arrive b
   // module, then shows.
   await page.getByLabel("Email").fill("ada@example.com");
   await page.getByRole("button", { name: "Continue" }).click();
-  await page.waitForFunction((key) => localStorage.getItem(key) && !document.querySelector("main.echo").children.length,
-    `echo_contact_session_${server.orgId}`);
+  await page.waitForFunction((key) => localStorage.getItem(key), `echo_contact_session_${server.orgId}`);
+  await page.getByRole("status").getByText("Loading...").waitFor();
   assert.equal(await page.getByRole("button", { name: "Start chat" }).count(), 0, "selection waits for its module");
+  await shot(page, "split-waiting-for-module");
   release();
   await page.getByRole("button", { name: "Start chat" }).click();
   await page.getByRole("log", { name: "Messages" }).getByText("Hello! How can we help?").waitFor();
