@@ -38,8 +38,8 @@ try {
   run("wasm-split-cli", [input, split, "--out-name", "echo-widget"]);
   run("wasm-bindgen", ["--target=web", "--keep-lld-exports", "--no-typescript", `--out-dir=${work}`, "--out-name=echo-widget", join(split, "echo-widget.wasm")]);
 
-  // The features rustc's wasm32 target emits; a split module carries no
-  // target_features section for wasm-opt to read them from.
+  // The features rustc's wasm32 target emits, named for every module alike
+  // (they share one memory and one table, so they must agree).
   const features = ["bulk-memory", "nontrapping-float-to-int", "sign-ext", "mutable-globals", "reference-types", "multivalue"].map((f) => `--enable-${f}`);
   const optimised = (path) => {
     const out = `${path}.opt`;
@@ -52,11 +52,14 @@ try {
   const lazy = [];
   for (const file of readdirSync(split).filter((f) => f.endsWith(".wasm") && f !== "echo-widget.wasm")) {
     const bytes = optimised(join(split, file));
-    // split_chat_view_<id>.wasm -> chat_view; chunk_4.wasm (code two screens share) -> chunk_4
+    // split_echo_later.wasm -> later; chunk_4.wasm (code that split points
+    // of different modules share) -> chunk
     const label = file.replace(/\.wasm$/, "").replace(/^split_(echo_)?/, "").replace(/_\d+$/, "");
     const name = `echo-${label.replaceAll("_", "")}-${hash16(bytes)}.wasm`;
-    if (!loader.includes(`"./${file}"`)) throw new Error(`__wasm_split.js does not load ${file}`);
-    loader = loader.replaceAll(`"./${file}"`, `"./${name}"`);
+    // Fetched with its SRI hash, as the page's own files are.
+    const fetchCall = `fetch(new URL("./${file}", import.meta.url))`;
+    if (!loader.includes(fetchCall)) throw new Error(`__wasm_split.js does not fetch ${file} as expected`);
+    loader = loader.replaceAll(fetchCall, `fetch(new URL("./${name}", import.meta.url), { integrity: "${sri(bytes)}" })`);
     writeFileSync(join(dist, name), bytes);
     lazy.push(name);
   }

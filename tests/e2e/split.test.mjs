@@ -76,6 +76,22 @@ test("a later screen whose module cannot be fetched is an error with a retry tha
   assert.deepEqual(page.errors, []);
 });
 
+test("a later module that is not the one built (its SRI hash differs) is refused like a failed fetch", { skip: !split && "not a split build" }, async () => {
+  const page = await newPage(browser);
+  await page.route(LATER, async (route) => {
+    const body = Buffer.from(await (await route.fetch()).body());
+    body[body.length - 1] ^= 1;
+    await route.fulfill({ body, contentType: "application/wasm" });
+  });
+  await page.goto(server.widgetUrl());
+  await page.getByLabel("Name").fill("Ada Lovelace");
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByText("We couldn't reach the chat server").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Start chat" }).count(), 0);
+  assert.deepEqual(page.errors, []);
+});
+
 /** The stored session takes the visitor past the form; without one, sign in. */
 async function signInIfAsked(page) {
   const form = page.getByRole("button", { name: "Continue" });
