@@ -1,130 +1,119 @@
 //! The screens after the first: selection, chat and inbox. With the `split`
-//! feature (the release build, `scripts/split-widget.mjs`) each is a wasm
-//! module of its own, so the first screen's download carries none of them;
-//! [`prefetch`] fetches them while the visitor reads that first screen.
-//! Without it they are ordinary functions and each screen is built at once.
+//! feature (the release build, `scripts/split-widget.mjs`) they are a wasm
+//! module of their own, so the first screen's download carries none of
+//! them; `prefetch` fetches it while the visitor reads that first screen.
+//! Without it each screen is built at once, as any other.
 
-#[cfg(feature = "split")]
-use echo_web::i18n::{t, Msg};
-use leptos::prelude::*;
-use leptos::wasm_split::SplitLoaderError;
-
-#[cfg(feature = "split")]
-use crate::screens::Header;
-use crate::screens::{ChatScreen, InboxScreen, SelectionScreen};
-#[cfg(feature = "split")]
-use crate::state::WidgetState;
 use echo_protocol::ConversationId;
-
-// `fallible`: a module that fails to arrive (the visitor went offline) is an
-// error the widget can show and retry, not a panic that stops it.
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_selection))
-)]
-fn selection_screen() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <SelectionScreen/> }.into_any())
-}
-
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_chat))
-)]
-fn chat_screen(id: ConversationId) -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <ChatScreen id/> }.into_any())
-}
-
-#[cfg_attr(
-    feature = "split",
-    leptos::wasm_split::wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_inbox))
-)]
-fn inbox_screen() -> Result<AnyView, SplitLoaderError> {
-    Ok(view! { <InboxScreen/> }.into_any())
-}
+use leptos::prelude::*;
 
 #[cfg(feature = "split")]
+pub use split::{chat, inbox, prefetch, selection};
+
+#[cfg(not(feature = "split"))]
 pub fn selection() -> AnyView {
-    later(preload_selection, selection_screen)
+    view! { <crate::screens::SelectionScreen/> }.into_any()
 }
 
-#[cfg(feature = "split")]
+#[cfg(not(feature = "split"))]
 pub fn chat(id: ConversationId) -> AnyView {
-    later(preload_chat, move || chat_screen(id))
+    view! { <crate::screens::ChatScreen id/> }.into_any()
 }
 
-#[cfg(feature = "split")]
+#[cfg(not(feature = "split"))]
 pub fn inbox() -> AnyView {
-    later(preload_inbox, inbox_screen)
+    view! { <crate::screens::InboxScreen/> }.into_any()
 }
 
-/// Starts fetching every later screen's module (a screen shown before its
-/// module has arrived waits for the same fetch).
 #[cfg(feature = "split")]
-pub fn prefetch() {
-    use leptos::task::spawn_local;
-    // A failure here is reported by the screen that needs the module.
-    spawn_local(async {
-        let _ = preload_selection().await;
-    });
-    spawn_local(async {
-        let _ = preload_chat().await;
-    });
-    spawn_local(async {
-        let _ = preload_inbox().await;
-    });
-}
+mod split {
+    use std::future::Future;
 
-/// A screen from a lazily loaded module: a spinner until its module has
-/// arrived, then the screen, built at once like any other (not as a `Suspend`,
-/// which builds its view in a task: the view's effects then outlived the
-/// screen's signals when the screen changed, and read them disposed).
-#[cfg(feature = "split")]
-fn later<Load, Screen>(
-    load: impl FnOnce() -> Load + 'static,
-    screen: impl Fn() -> Screen + Send + Sync + 'static,
-) -> AnyView
-where
-    Load: std::future::Future<Output = Result<(), SplitLoaderError>> + 'static,
-    Screen: std::future::Future<Output = Result<AnyView, SplitLoaderError>>,
-{
+    use echo_web::i18n::{t, Msg};
     use futures::FutureExt;
-    let state = WidgetState::get();
-    let ready = RwSignal::new(false);
-    leptos::task::spawn_local(async move {
-        match load().await {
-            Ok(()) => drop(ready.try_set(true)),
-            // Only while the screen is still the one shown.
-            Err(_) if ready.try_get_untracked().is_some() => state.fail(t(Msg::NetworkError)),
-            Err(_) => {}
-        }
-    });
-    // Loaded: the screen's future is ready on its first poll. Until then
-    // the header and the loading screen's spinner (seen on a slow network).
-    (move || match ready.get().then(|| screen().now_or_never()?.ok()).flatten() {
-        Some(view) => view,
-        None => view! {
-            <Header subtitle=Msg::ReplyTime/>
-            <div class="screen center" role="status">
-                <div class="spinner" aria-hidden="true"></div>
-                <p class="muted">{t(Msg::Loading)}</p>
-            </div>
-        }
-        .into_any(),
-    })
-    .into_any()
-}
+    use leptos::task::spawn_local;
+    use leptos::wasm_split::{wasm_split, SplitLoaderError};
 
-#[cfg(not(feature = "split"))]
-pub fn selection() -> AnyView {
-    selection_screen().unwrap_or_else(|_| ().into_any())
-}
+    use super::*;
+    use crate::screens::{ChatScreen, Header, InboxScreen, SelectionScreen};
+    use crate::state::WidgetState;
 
-#[cfg(not(feature = "split"))]
-pub fn chat(id: ConversationId) -> AnyView {
-    chat_screen(id).unwrap_or_else(|_| ().into_any())
-}
+    // One module for the three (`echo_later`): they are fetched together
+    // anyway, and one file compresses better than three and their shared
+    // chunks (7.7 KB less). `fallible`: a module that fails to arrive (the
+    // visitor went offline) is an error the widget shows and retries, not a
+    // panic that stops it.
+    #[wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_selection))]
+    fn selection_screen() -> Result<AnyView, SplitLoaderError> {
+        Ok(view! { <SelectionScreen/> }.into_any())
+    }
 
-#[cfg(not(feature = "split"))]
-pub fn inbox() -> AnyView {
-    inbox_screen().unwrap_or_else(|_| ().into_any())
+    #[wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_chat))]
+    fn chat_screen(id: ConversationId) -> Result<AnyView, SplitLoaderError> {
+        Ok(view! { <ChatScreen id/> }.into_any())
+    }
+
+    #[wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_inbox))]
+    fn inbox_screen() -> Result<AnyView, SplitLoaderError> {
+        Ok(view! { <InboxScreen/> }.into_any())
+    }
+
+    pub fn selection() -> AnyView {
+        later(preload_selection, selection_screen)
+    }
+
+    pub fn chat(id: ConversationId) -> AnyView {
+        later(preload_chat, move || chat_screen(id))
+    }
+
+    pub fn inbox() -> AnyView {
+        later(preload_inbox, inbox_screen)
+    }
+
+    /// Starts fetching the later screens' module (a screen shown before it
+    /// has arrived waits for the same fetch).
+    pub fn prefetch() {
+        // A failure here is reported by the screen that needs the module.
+        spawn_local(async {
+            let _ = preload_selection().await;
+        });
+    }
+
+    /// A screen from the later module: the header and a spinner until the
+    /// module has arrived, then the screen, built at once like any other.
+    /// (Not as a `Suspend`, which builds its view in a task: the view's
+    /// effects then outlived the screen's signals when the screen changed,
+    /// and read them disposed.)
+    fn later<Load, Screen>(
+        load: impl FnOnce() -> Load + 'static,
+        screen: impl Fn() -> Screen + Send + Sync + 'static,
+    ) -> AnyView
+    where
+        Load: Future<Output = Result<(), SplitLoaderError>> + 'static,
+        Screen: Future<Output = Result<AnyView, SplitLoaderError>>,
+    {
+        let state = WidgetState::get();
+        let ready = RwSignal::new(false);
+        spawn_local(async move {
+            match load().await {
+                Ok(()) => drop(ready.try_set(true)),
+                // Only while the screen is still the one shown.
+                Err(_) if ready.try_get_untracked().is_some() => state.fail(t(Msg::NetworkError)),
+                Err(_) => {}
+            }
+        });
+        // Loaded, the screen's future is ready on its first poll.
+        (move || match ready.get().then(|| screen().now_or_never()?.ok()).flatten() {
+            Some(view) => view,
+            None => view! {
+                <Header subtitle=Msg::ReplyTime/>
+                <div class="screen center" role="status">
+                    <div class="spinner" aria-hidden="true"></div>
+                    <p class="muted">{t(Msg::Loading)}</p>
+                </div>
+            }
+            .into_any(),
+        })
+        .into_any()
+    }
 }
