@@ -10,7 +10,7 @@ import { startServer, launchBrowser, newPage, shot, signIn, ROOT } from "./helpe
 
 const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
 const split = readdirSync(DIST).some((f) => /^echo-split-[0-9a-f]{16}\.js$/.test(f));
-// A later screen's module: every .wasm but the main module (`_bg.wasm`).
+// The later screens' module: every .wasm but the main module (`_bg.wasm`).
 const LATER = /\/echo-[a-z]+-[0-9a-f]{16}\.wasm$/;
 
 let server, browser;
@@ -23,7 +23,7 @@ after(async () => {
   await server?.stop();
 });
 
-test("the first screen runs on the main module alone; the later screens arrive behind it", { skip: !split && "not a split build" }, async () => {
+test("the first screen runs on the main module alone; the later screens' module arrives behind it", { skip: !split && "not a split build" }, async () => {
   const page = await newPage(browser);
   const wasm = [];
   page.on("request", (r) => r.url().endsWith(".wasm") && wasm.push(new URL(r.url()).pathname));
@@ -35,16 +35,16 @@ test("the first screen runs on the main module alone; the later screens arrive b
   });
   await page.goto(server.widgetUrl());
   // The widget's own form (the page's first screen has been taken over),
-  // working while every later module is still on its way.
+  // working while the later screens' module is still on its way.
   await page.waitForFunction(() => !document.getElementById("echo-pre") && document.querySelector("main.echo form"));
   await page.getByLabel("Name").fill("Ada Lovelace");
   await page.getByLabel("Email").fill("nope");
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByText("Email must be a valid email address").waitFor();
   assert.equal(wasm.filter((p) => p.endsWith("_bg.wasm")).length, 1, "one main module");
-  assert.ok(wasm.some((p) => LATER.test(p)), `the later screens are fetched behind the first: ${wasm}`);
-  // Continue before they have arrived: the selection screen waits for its
-  // module, then shows.
+  assert.ok(wasm.some((p) => LATER.test(p)), `the later module is fetched behind the first screen: ${wasm}`);
+  // Continue before it has arrived: the selection screen waits for it,
+  // showing the header and a spinner, then shows.
   await page.getByLabel("Email").fill("ada@example.com");
   await page.getByRole("button", { name: "Continue" }).click();
   await page.waitForFunction((key) => localStorage.getItem(key), `echo_contact_session_${server.orgId}`);
