@@ -1,6 +1,7 @@
 // Minifies the wasm-bindgen JS glue in a dist directory (Trunk's own
 // minifier fails on it) and rewrites the page's SRI hash for it, so the
-// browser still accepts the file; then the page's inline scripts. Usage: node scripts/minify-glue.mjs dist
+// browser still accepts the file; then the page's inline scripts.
+// Usage: node scripts/minify-glue.mjs dist
 import { readFileSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";

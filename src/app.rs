@@ -23,8 +23,8 @@ pub fn App() -> impl IntoView {
     });
     on_cleanup(move || escape.remove());
     host::start(state, api);
-    // The later screens' modules, fetched while the visitor reads the
-    // first one, so going on waits for none of them.
+    // The later screens' module, fetched while the visitor reads the first
+    // screen, so going on need not wait for it.
     #[cfg(feature = "split")]
     later::prefetch();
 

@@ -9,8 +9,8 @@
 //!   once.
 //! - [`api`]: every call to the server, with the protocol crate's types, over
 //!   the fetch path shared with the console (`echo_web::http`).
-//! - [`later`]: the screens after the first, each its own wasm module in
-//!   the release build (split off and fetched while the first is shown).
+//! - [`later`]: the screens after the first, one wasm module of their own
+//!   in the release build (split off and fetched while the first is shown).
 //! - [`screens`]: one module per screen: loading, error, auth, selection,
 //!   chat (a controller and its view), inbox. Markdown rendering and message
 //!   lists come from `echo_web` too.

@@ -3,7 +3,7 @@
 // own markup, usable at once, and taken over with what was typed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, sessionToken, api, signIn, holdWasm } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, sessionToken, api, signIn, submitForm, holdWasm } from "./helpers.mjs";
 
 let server, browser;
 
@@ -60,9 +60,7 @@ test("what a visitor types and a Continue pressed before the wasm arrives are ke
   const page = await newPage(browser);
   const release = await holdWasm(page);
   await page.goto(server.widgetUrl(`organizationId=${server.orgId}&locale=en`));
-  await page.getByLabel("Name").fill("Early Bird");
-  await page.getByLabel("Email").fill("early@example.com");
-  await page.getByRole("button", { name: "Continue" }).click();
+  await submitForm(page, { name: "Early Bird", email: "early@example.com" });
   const button = page.locator("#echo-pre button[type=submit]");
   assert.equal(await button.textContent(), "Continuing...");
   assert.ok(await button.isDisabled(), "pressed once, held");

@@ -176,11 +176,16 @@ export async function eventually(check, { timeout = 10_000, every = 100, what = 
   throw new Error(`timed out waiting for ${what}: ${last}`);
 }
 
-/** Fills the auth form and waits for the selection screen. */
-export async function signIn(page, { name = "Ada Lovelace", email = "ada@example.com" } = {}) {
+/** Fills the auth form and presses Continue. */
+export async function submitForm(page, { name = "Ada Lovelace", email = "ada@example.com" } = {}) {
   await page.getByLabel("Name").fill(name);
   await page.getByLabel("Email").fill(email);
   await page.getByRole("button", { name: "Continue" }).click();
+}
+
+/** Fills the auth form and waits for the selection screen. */
+export async function signIn(page, visitor) {
+  await submitForm(page, visitor);
   await page.getByRole("button", { name: "Start chat" }).waitFor();
 }
 

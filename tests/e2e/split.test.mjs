@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, newPage, shot, signIn, ROOT } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signIn, submitForm, ROOT } from "./helpers.mjs";
 
 const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
 const split = readdirSync(DIST).some((f) => /^echo-split-[0-9a-f]{16}\.js$/.test(f));
@@ -37,9 +37,7 @@ test("the first screen runs on the main module alone; the later screens' module 
   // The widget's own form (the page's first screen has been taken over),
   // working while the later screens' module is still on its way.
   await page.waitForFunction(() => !document.getElementById("echo-pre") && document.querySelector("main.echo form"));
-  await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Email").fill("nope");
-  await page.getByRole("button", { name: "Continue" }).click();
+  await submitForm(page, { email: "nope" });
   await page.getByText("Email must be a valid email address").waitFor();
   assert.equal(wasm.filter((p) => p.endsWith("_bg.wasm")).length, 1, "one main module");
   assert.ok(wasm.some((p) => LATER.test(p)), `the later module is fetched behind the first screen: ${wasm}`);
@@ -61,9 +59,7 @@ test("a later screen whose module cannot be fetched is an error with a retry tha
   const page = await newPage(browser);
   await page.route(LATER, (route) => route.abort("internetdisconnected"));
   await page.goto(server.widgetUrl());
-  await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Email").fill("ada@example.com");
-  await page.getByRole("button", { name: "Continue" }).click();
+  await submitForm(page);
   await page.getByText("We couldn't reach the chat server").waitFor();
   await shot(page, "split-module-offline");
   // Back online: trying again fetches the module afresh (a failure is not
@@ -84,9 +80,7 @@ test("a later module that is not the one built (its SRI hash differs) is refused
     await route.fulfill({ body, contentType: "application/wasm" });
   });
   await page.goto(server.widgetUrl());
-  await page.getByLabel("Name").fill("Ada Lovelace");
-  await page.getByLabel("Email").fill("ada@example.com");
-  await page.getByRole("button", { name: "Continue" }).click();
+  await submitForm(page);
   await page.getByText("We couldn't reach the chat server").waitFor();
   assert.equal(await page.getByRole("button", { name: "Start chat" }).count(), 0);
   assert.deepEqual(page.errors, []);

@@ -5,8 +5,8 @@
 //! widget's markdown parser; a browser test holds the two to the same
 //! markup. The page's inline start-up script (`index.html`) removes it for
 //! a visitor who will not see the form (a stored session, a signed-in host
-//! user) and holds a Continue pressed early; the widget takes over what was
-//! typed (`src/prerender.rs`).
+//! user) and holds a Continue pressed early, then hands what was typed to
+//! the widget's own form when that is drawn.
 
 use echo_protocol::widget::{WidgetConfig, DEFAULT_ACCENT_COLOR};
 use echo_web::i18n::{Msg, ENGLISH};
@@ -15,11 +15,12 @@ use echo_web::markdown::{escape_into, parse, to_html};
 /// The form in `words` (a catalogue in [`Msg`] order; English for any
 /// other length).
 pub fn render(config: &WidgetConfig, words: &[String]) -> String {
+    let whole = words.len() == ENGLISH.len();
     let word = |msg: Msg| -> &str {
-        let i = msg as usize;
-        match words.len() == ENGLISH.len() {
-            true => &words[i],
-            false => ENGLISH[i],
+        if whole {
+            &words[msg as usize]
+        } else {
+            ENGLISH[msg as usize]
         }
     };
     let mut html = Html(String::with_capacity(2048));

@@ -1,6 +1,7 @@
 //! The built widget (Trunk's `dist/`: `index.html`, the hashed wasm/js/css
 //! and the split build's later screens, `embed.js`, `demo.html`) served
-//! next to the API, so widget and API share an origin. Precompressed `.br` / `.gz` siblings are served when present.
+//! next to the API, so widget and API share an origin. Precompressed
+//! `.br` / `.gz` siblings are served when present.
 
 use std::path::Path;
 
@@ -63,7 +64,7 @@ mod tests {
         assert!(is_hashed("/echo-widget-b3a8300b711b76a5.js"));
         assert!(is_hashed("/widget-9528790d5a2e74b6.css"));
         // The split build's later screens and its module loader.
-        assert!(is_hashed("/echo-chat-b2ccc62590a37ac5.wasm"));
+        assert!(is_hashed("/echo-later-d23d7fac0b8b3ea0.wasm"));
         assert!(is_hashed("/echo-split-b9bad111f1c67689.js"));
         assert!(!is_hashed("/embed.js"));
         assert!(!is_hashed("/"));
