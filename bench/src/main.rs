@@ -34,6 +34,9 @@ use echo_server::store::{SqliteStore, DEFAULT_MAX_BATCH};
 const VISITORS: usize = 64;
 
 fn main() -> anyhow::Result<()> {
+    // The servers this starts parse uploads in child processes of this
+    // executable.
+    echo_server::sandbox::child::run_if_asked();
     let secs: u64 = std::env::var("ECHO_BENCH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())

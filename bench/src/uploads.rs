@@ -54,6 +54,8 @@ fn file() -> Vec<u8> {
 pub async fn upload_load(db: &Path, phase: Duration) -> anyhow::Result<UploadFigures> {
     let mut config = Config::for_tests(format!("sqlite://{}", db.display()));
     config.limits = echo_server::limits::LimitSettings::off();
+    // The uploads are never sent: no cap on what waits unsent.
+    config.max_unsent_bytes = u64::MAX;
     config.clock = Clock::system();
     let app = Application::build(config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());

@@ -52,6 +52,7 @@ pub fn WidgetSettingsView() -> impl IntoView {
                 .collect(),
             accent_color: Some(accent.get_untracked()),
             theme: Some(theme.get_untracked()),
+            allowed_origins: None,
         };
         saving.set(true);
         spawn_local(async move {

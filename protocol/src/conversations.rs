@@ -42,6 +42,11 @@ pub struct ConversationCreated {
 #[serde(rename_all = "camelCase")]
 pub struct TranscriptQueued {
     pub email: String,
+    /// The address has to confirm it wants mail from the organization
+    /// first (a link was mailed to it, at most once a day); the transcript
+    /// follows the confirmation.
+    #[serde(default)]
+    pub awaiting_confirmation: bool,
 }
 
 /// `GET /v1/conversations/{conversationId}`: deliberately minimal.

@@ -27,6 +27,10 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// The request body is not `application/json`. (415)
     UnsupportedMediaType,
+    /// An uploaded file of an accepted type could not be processed within
+    /// the server's limits (too many pixels or frames, a parser that ran
+    /// over its time or memory); the message names the file. (422)
+    UnprocessableFile,
     /// The feature needs an active subscription. (402)
     SubscriptionRequired,
     /// Too many requests from this client. (429)
@@ -35,12 +39,15 @@ pub enum ErrorCode {
     AiUnavailable,
     /// Mail is not configured on this server. (503)
     MailUnavailable,
+    /// The server is at capacity for this kind of work; try again after
+    /// `Retry-After`. (503)
+    Overloaded,
     /// Something failed on the server; details are in its log, not here. (500)
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 16] = [
         ErrorCode::Validation,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -50,10 +57,12 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::UnprocessableFile,
         ErrorCode::SubscriptionRequired,
         ErrorCode::RateLimited,
         ErrorCode::AiUnavailable,
         ErrorCode::MailUnavailable,
+        ErrorCode::Overloaded,
         ErrorCode::Internal,
     ];
 
@@ -70,10 +79,12 @@ impl ErrorCode {
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             ErrorCode::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            ErrorCode::UnprocessableFile => "UNPROCESSABLE_FILE",
             ErrorCode::SubscriptionRequired => "SUBSCRIPTION_REQUIRED",
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::AiUnavailable => "AI_UNAVAILABLE",
             ErrorCode::MailUnavailable => "MAIL_UNAVAILABLE",
+            ErrorCode::Overloaded => "OVERLOADED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -95,9 +106,10 @@ impl ErrorCode {
             ErrorCode::Conflict => 409,
             ErrorCode::PayloadTooLarge => 413,
             ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::UnprocessableFile => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::AiUnavailable | ErrorCode::MailUnavailable => 503,
+            ErrorCode::AiUnavailable | ErrorCode::MailUnavailable | ErrorCode::Overloaded => 503,
         }
     }
 }
@@ -179,6 +191,8 @@ mod tests {
             (ErrorCode::SubscriptionRequired, "SUBSCRIPTION_REQUIRED"),
             (ErrorCode::RateLimited, "RATE_LIMITED"),
             (ErrorCode::AiUnavailable, "AI_UNAVAILABLE"),
+            (ErrorCode::UnprocessableFile, "UNPROCESSABLE_FILE"),
+            (ErrorCode::Overloaded, "OVERLOADED"),
             (ErrorCode::Internal, "INTERNAL"),
         ];
         for (code, text) in all {

@@ -20,6 +20,7 @@
 //! - [`team`]: operator accounts, memberships, invitations, API keys and
 //!   assignment.
 //! - [`knowledge`]: the knowledge base's files and search results.
+//! - [`origin`]: web origins, the sites an organization allows to embed it.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
 //! - [`text`]: invisible and bidirectional characters, and NFC (feature
@@ -42,6 +43,7 @@ pub mod ids;
 pub mod knowledge;
 pub mod messages;
 pub mod operator;
+pub mod origin;
 pub mod sse;
 pub mod team;
 pub mod text;

@@ -122,6 +122,11 @@ pub struct WidgetSettings {
     /// Left out of a `PUT`, it stays as it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<crate::widget::WidgetTheme>,
+    /// The sites allowed to embed the widget, as origins
+    /// (`https://shop.example.com`, at most 20); empty: any site. Mails
+    /// link only to pages on them. Left out of a `PUT`, they stay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_origins: Option<Vec<String>>,
 }
 
 /// `GET` / `POST /v1/operator/identity-secret` (admins): the key the host's

@@ -85,6 +85,11 @@ impl PublicUrl {
     pub fn unsubscribe_link(&self, token: &crate::secrets::UnsubscribeToken) -> String {
         format!("{}/v1/unsubscribe/{}", self.base, token.expose_secret())
     }
+
+    /// The link a confirmation mail carries (its token is its only purpose).
+    pub fn confirmation_link(&self, token: &crate::secrets::ConfirmationToken) -> String {
+        format!("{}/v1/mail/confirm/{}", self.base, token.expose_secret())
+    }
 }
 
 /// Creates an invitation to join `organization` as `role` and returns its

@@ -198,7 +198,17 @@ pub async fn add_knowledge_file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let name = echo_protocol::text::file_name(&raw).map_err(|reason| anyhow::anyhow!(reason))?;
-    let prepared = crate::knowledge::prepare(organization, name, None, &bytes, clock.now())?;
+    let size_bytes = bytes.len() as u64;
+    // The same parser process as an upload: a hostile file stops only
+    // this command, within the parser's budget.
+    let (_running, stopped) = tokio::sync::watch::channel(false);
+    let sandbox = crate::sandbox::Sandbox::new(
+        crate::sandbox::SandboxSettings::with_exe(crate::sandbox::SandboxSettings::default_exe()),
+        stopped,
+    );
+    let extracted = sandbox.extract(&name, None, bytes).await??;
+    let prepared =
+        crate::knowledge::prepare(organization, name, extracted, size_bytes, clock.now());
     store.add_knowledge_file(prepared.file).await?;
     Ok(prepared.listed)
 }

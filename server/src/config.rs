@@ -18,6 +18,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://echo.db";
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// A week of live events for clients that reconnect.
 pub const DEFAULT_EVENT_RETENTION_HOURS: u64 = 168;
+/// Unsent uploads an organization may hold: 25 of the largest files.
+pub const DEFAULT_MAX_UNSENT_BYTES: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_LLM_MODEL: &str = "gpt-4o-mini";
 pub const DEFAULT_LLM_TIMEOUT_SECS: u64 = 30;
 
@@ -47,6 +49,12 @@ pub struct Config {
     pub mail: Option<crate::mail::MailConfig>,
     /// The largest attachment accepted, in bytes.
     pub max_attachment_bytes: u64,
+    /// The most bytes of uploads one organization may have waiting unsent
+    /// (uploaded, not yet in a message; swept after a day).
+    pub max_unsent_bytes: u64,
+    /// How untrusted files are parsed: the process, its budget, how many
+    /// at once.
+    pub sandbox: crate::sandbox::SandboxSettings,
 }
 
 impl Config {
@@ -67,6 +75,10 @@ impl Config {
             trusted_proxies: crate::limits::TrustedProxies::default(),
             mail: None,
             max_attachment_bytes: echo_protocol::attachments::DEFAULT_MAX_BYTES,
+            max_unsent_bytes: DEFAULT_MAX_UNSENT_BYTES,
+            sandbox: crate::sandbox::SandboxSettings::with_exe(
+                crate::sandbox::SandboxSettings::default_exe(),
+            ),
         }
     }
 }
@@ -87,6 +99,8 @@ impl std::fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("mail", &self.mail)
             .field("max_attachment_bytes", &self.max_attachment_bytes)
+            .field("max_unsent_bytes", &self.max_unsent_bytes)
+            .field("sandbox", &self.sandbox)
             .finish_non_exhaustive()
     }
 }

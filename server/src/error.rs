@@ -39,6 +39,14 @@ impl ApiError {
         }
     }
 
+    /// 503 `OVERLOADED` with `Retry-After: secs`.
+    pub fn overloaded(message: impl Into<String>, secs: u64) -> Self {
+        Self {
+            retry_after: Some(secs.max(1)),
+            ..Self::new(ErrorCode::Overloaded, message)
+        }
+    }
+
     /// 403 `FORBIDDEN`.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Forbidden, message)
@@ -90,6 +98,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::not_found("Resource"),
             StoreError::SessionExpired => Self::unauthorized(),
             StoreError::Conflict(reason) => Self::new(ErrorCode::Conflict, reason),
+            StoreError::QuotaExceeded => {
+                Self::new(ErrorCode::PayloadTooLarge, "Over the storage quota")
+            }
             StoreError::Other(e) => Self::internal(format!("{e:#}")),
         }
     }

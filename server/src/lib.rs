@@ -20,6 +20,9 @@
 //! - [`knowledge`]: knowledge-base files, their text extraction and BM25 search.
 //! - [`llm`]: the OpenAI-compatible language model client (timeouts, retries).
 //! - [`live`]: the in-process fan-out of live events to push streams.
+//! - [`revocations`]: ending the open streams of a credential that ended.
+//! - [`sandbox`]: parsers of untrusted files, in a child process with a
+//!   memory and time budget.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
@@ -39,6 +42,8 @@ pub mod llm;
 pub mod lockout;
 pub mod mail;
 pub mod passwords;
+pub mod revocations;
+pub mod sandbox;
 pub mod secrets;
 pub mod session;
 pub mod startup;

@@ -25,6 +25,10 @@ pub const DEFAULT_MESSAGES_PER_MINUTE: u32 = 30;
 pub const DEFAULT_STREAMS_PER_SESSION: u32 = 5;
 pub const DEFAULT_STREAMS_PER_ADDRESS: u32 = 50;
 pub const DEFAULT_AI_DAILY_LIMIT: u32 = 2000;
+/// A visitor sends at most five files a message; this is a few messages'
+/// worth in a burst, then one upload every two minutes.
+pub const DEFAULT_UPLOADS_PER_SESSION_PER_HOUR: u32 = 30;
+pub const DEFAULT_UPLOADS_PER_ADDRESS_PER_HOUR: u32 = 120;
 
 /// The limits' settings.
 #[derive(Debug, Clone)]
@@ -36,6 +40,8 @@ pub struct LimitSettings {
     pub streams_per_session: u32,
     pub streams_per_address: u32,
     pub ai_daily_limit: u32,
+    pub uploads_per_session_per_hour: u32,
+    pub uploads_per_address_per_hour: u32,
 }
 
 impl Default for LimitSettings {
@@ -48,6 +54,8 @@ impl Default for LimitSettings {
             streams_per_session: DEFAULT_STREAMS_PER_SESSION,
             streams_per_address: DEFAULT_STREAMS_PER_ADDRESS,
             ai_daily_limit: DEFAULT_AI_DAILY_LIMIT,
+            uploads_per_session_per_hour: DEFAULT_UPLOADS_PER_SESSION_PER_HOUR,
+            uploads_per_address_per_hour: DEFAULT_UPLOADS_PER_ADDRESS_PER_HOUR,
         }
     }
 }
@@ -130,6 +138,8 @@ pub struct Limits {
     sessions: Rate<IpAddr>,
     conversations: Rate<String>,
     messages: Rate<String>,
+    uploads_by_session: Rate<String>,
+    uploads_by_address: Rate<IpAddr>,
     streams_by_session: Arc<Open<String>>,
     streams_by_address: Arc<Open<IpAddr>>,
     ai_replies: Mutex<HashMap<OrganizationId, (i64, u32)>>,
@@ -146,6 +156,8 @@ impl Limits {
             sessions: Rate::new(on, per_minute(settings.sessions_per_minute)),
             conversations: Rate::new(on, per_hour(settings.conversations_per_hour)),
             messages: Rate::new(on, per_minute(settings.messages_per_minute)),
+            uploads_by_session: Rate::new(on, per_hour(settings.uploads_per_session_per_hour)),
+            uploads_by_address: Rate::new(on, per_hour(settings.uploads_per_address_per_hour)),
             streams_by_session: Arc::default(),
             streams_by_address: Arc::default(),
             ai_replies: Mutex::default(),
@@ -169,6 +181,18 @@ impl Limits {
         self.messages
             .check(&session.to_owned())
             .map_err(|s| too_fast("messages", s))
+    }
+
+    /// One more file from this visitor's session and address; either over
+    /// its rate is 429. (The address's count is not spent when the
+    /// session's refuses.)
+    pub fn visitor_upload(&self, session: &str, address: IpAddr) -> Result<(), ApiError> {
+        self.uploads_by_session
+            .check(&session.to_owned())
+            .map_err(|s| too_fast("files", s))?;
+        self.uploads_by_address
+            .check(&address)
+            .map_err(|s| too_fast("files from this address", s))
     }
 
     /// A place for one more open stream of this session from this address,
@@ -279,6 +303,26 @@ mod tests {
         assert_eq!(refused.code(), echo_protocol::ErrorCode::RateLimited);
         let other = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
         assert!(limits.new_contact_session(other).is_ok());
+    }
+
+    #[test]
+    fn uploads_stop_at_the_session_rate_and_at_the_address_rate() {
+        let limits = Limits::new(LimitSettings {
+            uploads_per_session_per_hour: 3,
+            uploads_per_address_per_hour: 5,
+            ..LimitSettings::default()
+        });
+        for _ in 0..3 {
+            assert!(limits.visitor_upload("s", HOME).is_ok());
+        }
+        let refused = limits.visitor_upload("s", HOME).unwrap_err();
+        assert_eq!(refused.code(), echo_protocol::ErrorCode::RateLimited);
+        // Another session from the same address has the address's two left.
+        assert!(limits.visitor_upload("t", HOME).is_ok());
+        assert!(limits.visitor_upload("u", HOME).is_ok());
+        assert!(limits.visitor_upload("v", HOME).is_err());
+        let other = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+        assert!(limits.visitor_upload("v", other).is_ok());
     }
 
     #[test]

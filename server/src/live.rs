@@ -63,6 +63,8 @@ impl<K: Eq + Hash + Copy> Topics<K> {
 pub struct Hub {
     conversations: Topics<ConversationId>,
     organizations: Topics<OrganizationId>,
+    /// Credentials that ended, for the streams that depend on them.
+    pub revocations: crate::revocations::Revocations,
 }
 
 impl Default for Hub {
@@ -70,6 +72,7 @@ impl Default for Hub {
         Self {
             conversations: Topics::new(CONVERSATION_CAPACITY),
             organizations: Topics::new(ORGANIZATION_CAPACITY),
+            revocations: Default::default(),
         }
     }
 }

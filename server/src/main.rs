@@ -28,9 +28,14 @@ fn quiet_panics() {
     }));
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    init_tracing();
+fn main() -> anyhow::Result<()> {
     quiet_panics();
-    Cli::parse().run().await
+    // A parser process (started by the server for one untrusted file):
+    // no runtime, no logging set-up, nothing but the job.
+    echo_server::sandbox::child::run_if_asked();
+    init_tracing();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(Cli::parse().run())
 }

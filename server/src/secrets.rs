@@ -101,6 +101,11 @@ token!(
     UnsubscribeToken,
     "un_"
 );
+token!(
+    /// The link that confirms an address wants an organization's mail.
+    ConfirmationToken,
+    "mc_"
+);
 
 /// A new identity-verification key for an organization: 256 random bits as
 /// 64 hex characters. The host's server signs its users' IDs with this text

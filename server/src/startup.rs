@@ -94,7 +94,12 @@ impl Application {
             links_key,
             public.clone(),
         ));
+        let sandbox = Arc::new(crate::sandbox::Sandbox::new(
+            config.sandbox,
+            shutdown.clone(),
+        ));
         let context = ApiContext {
+            sandbox,
             store,
             clock: config.clock,
             policy: config.session,
@@ -111,6 +116,7 @@ impl Application {
             mailer,
             links,
             max_attachment_bytes: config.max_attachment_bytes,
+            max_unsent_bytes: config.max_unsent_bytes,
         };
         Ok(Self {
             listener,
@@ -218,13 +224,20 @@ async fn prune_periodically(ctx: ApiContext, retention: Duration) {
     }
 }
 
-/// Deletes attachments nobody sent, now and every `PRUNE_EVERY`.
+/// Deletes attachments nobody sent and mail whose address never
+/// confirmed, now and every `PRUNE_EVERY`.
 async fn sweep_periodically(ctx: ApiContext) {
     loop {
         match crate::attachments::sweep(ctx.store.as_ref(), &ctx.clock).await {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "unsent attachments swept"),
             Err(error) => tracing::warn!(error = %error, "sweeping attachments failed"),
+        }
+        let before = crate::mail::earlier(ctx.clock.now(), crate::mail::CONFIRMATION_VALID);
+        match ctx.store.drop_held_mail(before).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "mail never confirmed dropped"),
+            Err(error) => tracing::warn!(error = %error, "dropping unconfirmed mail failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}

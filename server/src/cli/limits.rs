@@ -27,6 +27,12 @@ pub(super) struct LimitArgs {
     /// for a person.
     #[arg(long, env = "ECHO_AI_DAILY_LIMIT", default_value_t = limits::DEFAULT_AI_DAILY_LIMIT)]
     pub(super) ai_daily_limit: u32,
+    /// Files a visitor's contact session may upload per hour.
+    #[arg(long, env = "ECHO_LIMIT_UPLOADS_PER_SESSION_PER_HOUR", default_value_t = limits::DEFAULT_UPLOADS_PER_SESSION_PER_HOUR)]
+    pub(super) limit_uploads_per_session_per_hour: u32,
+    /// Files visitors may upload per client address per hour.
+    #[arg(long, env = "ECHO_LIMIT_UPLOADS_PER_ADDRESS_PER_HOUR", default_value_t = limits::DEFAULT_UPLOADS_PER_ADDRESS_PER_HOUR)]
+    pub(super) limit_uploads_per_address_per_hour: u32,
     /// Proxies (addresses or CIDR ranges, comma-separated or repeated)
     /// whose X-Forwarded-For names the client; otherwise the TCP peer is.
     #[arg(long, env = "ECHO_TRUSTED_PROXY")]
@@ -43,6 +49,8 @@ impl LimitArgs {
             streams_per_session: self.limit_streams_per_session,
             streams_per_address: self.limit_streams_per_address,
             ai_daily_limit: self.ai_daily_limit,
+            uploads_per_session_per_hour: self.limit_uploads_per_session_per_hour,
+            uploads_per_address_per_hour: self.limit_uploads_per_address_per_hour,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::limits::TrustedProxies;
 use crate::llm::LlmConfig;
+use crate::sandbox::SandboxSettings;
 use crate::secrets::WebhookSecret;
 use crate::session::{SessionPolicy, AUTO_REFRESH_THRESHOLD_SECS, SESSION_DURATION_SECS};
 
@@ -68,6 +69,20 @@ pub(super) struct ServeArgs {
     /// The largest file a visitor or operator can attach, in bytes.
     #[arg(long, env = "ECHO_MAX_ATTACHMENT_BYTES", default_value_t = echo_protocol::attachments::DEFAULT_MAX_BYTES)]
     max_attachment_bytes: u64,
+    /// Bytes of uploads an organization may have waiting unsent (sent in
+    /// no message yet); more are refused with 413 until some are sent.
+    #[arg(long, env = "ECHO_MAX_UNSENT_BYTES_PER_ORG", default_value_t = config::DEFAULT_MAX_UNSENT_BYTES)]
+    max_unsent_bytes_per_org: u64,
+    /// Uploaded files parsed at once (images, documents), each in a child
+    /// process of its own (default: half the cores).
+    #[arg(long, env = "ECHO_PARSER_CONCURRENCY")]
+    parser_concurrency: Option<usize>,
+    /// The memory one parser process may take, in MiB.
+    #[arg(long, env = "ECHO_PARSER_MEMORY_MB", default_value_t = crate::sandbox::DEFAULT_MEMORY_BYTES / (1024 * 1024))]
+    parser_memory_mb: u64,
+    /// The time one file may take to parse, in seconds.
+    #[arg(long, env = "ECHO_PARSER_TIME_SECS", default_value_t = crate::sandbox::DEFAULT_TIME.as_secs())]
+    parser_time_secs: u64,
 }
 
 /// The base of the links a command prints: the server's public URL.
@@ -115,6 +130,16 @@ impl ServeArgs {
             trusted_proxies: TrustedProxies::parse(&self.limits.trusted_proxy)?,
             mail: self.mail.config()?,
             max_attachment_bytes: self.max_attachment_bytes,
+            max_unsent_bytes: self.max_unsent_bytes_per_org,
+            sandbox: SandboxSettings {
+                concurrency: self
+                    .parser_concurrency
+                    .unwrap_or_else(SandboxSettings::default_concurrency)
+                    .max(1),
+                memory_bytes: self.parser_memory_mb.max(64) * 1024 * 1024,
+                time: Duration::from_secs(self.parser_time_secs.max(1)),
+                ..SandboxSettings::with_exe(SandboxSettings::default_exe())
+            },
         })
     }
 }

@@ -20,6 +20,7 @@ use super::ApiContext;
 use crate::accounts::{self, SESSION_COOKIE, SESSION_IDLE_SECS};
 use crate::error::{ApiError, ApiResult};
 use crate::passwords;
+use crate::revocations::Revoked;
 use crate::secrets::{InvitationToken, SessionToken};
 use crate::store::{Joiner, NewOperatorSession, OperatorAccount, StoreError};
 
@@ -180,6 +181,11 @@ pub async fn sign_out(State(ctx): State<ApiContext>, signed_in: SignedIn) -> Api
     ctx.store
         .delete_operator_session(&signed_in.session_hash)
         .await?;
+    ctx.store
+        .revoke(Revoked::OperatorSession(
+            signed_in.session_hash.as_str().to_owned(),
+        ))
+        .await;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()
@@ -286,6 +292,7 @@ pub async fn change_password(
         .await
         .map_err(ApiError::internal)?;
     ctx.store.set_password(account.id, hash).await?;
+    ctx.store.revoke(Revoked::Operator(account.id)).await;
     tracing::info!(operator_id = %account.id, "password changed; sessions ended");
     start_session(&ctx, session.operator, session.active.map(|(id, _)| id)).await
 }

@@ -16,13 +16,15 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::{Operator, Visitor};
-use super::extract::{ApiPath, ApiQuery};
+use super::extract::{ApiPath, ApiQuery, ClientAddress};
+use super::parsers;
 use super::ApiContext;
 use crate::attachments::inspect::{self, Refused};
 use crate::attachments::links::Variant;
 use crate::attachments::{visitor_party, TEAM_PARTY};
 use crate::error::{ApiError, ApiResult};
 use crate::store::attachments::NewAttachment;
+use crate::store::StoreError;
 
 /// Room for the multipart envelope around the largest file.
 const MULTIPART_SLACK: usize = 64 * 1024;
@@ -147,9 +149,11 @@ async fn store_upload(
     upload: Upload,
 ) -> ApiResult<(StatusCode, Json<AttachmentUploaded>)> {
     let (name, bytes) = read_file(upload.form, ctx.max_attachment_bytes, upload.length).await?;
-    let inspected = tokio::task::spawn_blocking(move || inspect::inspect(bytes))
+    let inspected = ctx
+        .sandbox
+        .inspect(bytes)
         .await
-        .map_err(ApiError::internal)?
+        .map_err(|error| parsers::failure(&name, error))?
         .map_err(|refused| match refused {
             Refused::Unsupported => ApiError::new(
                 ErrorCode::UnsupportedMediaType,
@@ -159,12 +163,14 @@ async fn store_upload(
                 ErrorCode::UnsupportedMediaType,
                 "The image could not be read",
             ),
+            Refused::TooLarge => parsers::image_too_large(&name),
         })?;
     let id = AttachmentId::from_uuid(uuid::Uuid::new_v4());
     let size = inspected.data.len() as u64;
-    let content_type = inspected.content_type.to_owned();
+    let content_type = inspected.content_type;
     ctx.store
-        .add_attachment(NewAttachment {
+        .add_attachment(
+            NewAttachment {
             id,
             organization,
             conversation,
@@ -172,10 +178,19 @@ async fn store_upload(
             name: name.clone(),
             content_type: content_type.clone(),
             data: inspected.data,
-            preview: inspected.preview.map(|(t, p)| (t.to_owned(), p)),
+            preview: inspected.preview,
             created_at: ctx.clock.now(),
-        })
-        .await?;
+            },
+            ctx.max_unsent_bytes,
+        )
+        .await
+        .map_err(|error| match error {
+            StoreError::QuotaExceeded => ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "Too many files are waiting to be sent in this organization's chats; send or remove some first",
+            ),
+            other => other.into(),
+        })?;
     tracing::info!(attachment_id = %id, size, content_type, "attachment uploaded");
     Ok((
         StatusCode::CREATED,
@@ -228,13 +243,17 @@ fn refuse_resolved(status: ConversationStatus) -> ApiResult<()> {
         (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
-        (status = 413, description = "Larger than the limit (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
+        (status = 413, description = "Larger than the limit, or the organization's unsent files are at their cap (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
         (status = 415, description = "Not multipart, or a type that is not accepted (`UNSUPPORTED_MEDIA_TYPE`)", body = echo_protocol::ErrorBody),
+        (status = 422, description = "Over the limits of the file's parser: too many pixels or frames, too much time or memory (`UNPROCESSABLE_FILE`)", body = echo_protocol::ErrorBody),
+        (status = 429, description = "Too many files from this session or address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
+        (status = 503, description = "Every parser busy (`OVERLOADED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(conversation_id = %id))]
 pub async fn visitor_upload(
     State(ctx): State<ApiContext>,
+    ClientAddress(address): ClientAddress,
     visitor: Visitor,
     ApiPath(id): ApiPath<ConversationId>,
     headers: HeaderMap,
@@ -242,6 +261,9 @@ pub async fn visitor_upload(
 ) -> ApiResult<(StatusCode, Json<AttachmentUploaded>)> {
     let conversation = visitor.conversation(&ctx, id).await?;
     refuse_resolved(conversation.status)?;
+    // Before the body is read: a refused upload costs the server nothing.
+    ctx.limits
+        .visitor_upload(visitor.0.id_hash.as_str(), address)?;
     let uploader = visitor_party(&visitor.0.id_hash);
     let upload = Upload::new(&headers, multipart);
     store_upload(&ctx, conversation.organization_id, id, uploader, upload).await
@@ -262,8 +284,10 @@ pub async fn visitor_upload(
         (status = 403, description = "No organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Another organization's or missing (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
-        (status = 413, description = "Larger than the limit (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
+        (status = 413, description = "Larger than the limit, or the organization's unsent files are at their cap (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
         (status = 415, description = "Not multipart, or a type that is not accepted (`UNSUPPORTED_MEDIA_TYPE`)", body = echo_protocol::ErrorBody),
+        (status = 422, description = "Over the limits of the file's parser (`UNPROCESSABLE_FILE`)", body = echo_protocol::ErrorBody),
+        (status = 503, description = "Every parser busy (`OVERLOADED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(conversation_id = %id))]

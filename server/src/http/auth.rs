@@ -9,13 +9,14 @@ use axum::http::Method;
 use echo_protocol::operator::OperatorConversation;
 use echo_protocol::team::{MessageAuthor, OperatorProfile, OperatorRole};
 use echo_protocol::{
-    ContactSessionId, ConversationId, ErrorCode, OperatorId, OrganizationId, Timestamp,
+    ApiKeyId, ContactSessionId, ConversationId, ErrorCode, OperatorId, OrganizationId, Timestamp,
 };
 
 use super::extract::{conversation_not_found, organization_not_found};
 use super::ApiContext;
 use crate::accounts::{SESSION_COOKIE, SESSION_IDLE_SECS, SESSION_TOUCH_SECS};
 use crate::error::{ApiError, ApiResult};
+use crate::revocations::Revoked;
 use crate::secrets::{OperatorKey, SecretHash, SessionToken};
 use crate::store::{ContactSession, Conversation, OperatorSession, SubscriptionStatus};
 
@@ -87,7 +88,10 @@ impl Visitor {
 #[derive(Debug, Clone)]
 pub enum Actor {
     /// An API key: the organization itself, no person.
-    ApiKey { key_hash: SecretHash },
+    ApiKey {
+        key_hash: SecretHash,
+        key_id: ApiKeyId,
+    },
     /// A signed-in operator with their role in the organization.
     Member {
         operator: OperatorProfile,
@@ -97,8 +101,10 @@ pub enum Actor {
 }
 
 /// How often an open operator stream checks that its credential still
-/// holds (signed out, removed from the team, key deleted).
-pub const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+/// holds, besides being told at once when it ends
+/// ([`crate::revocations`]): the fallback for a change made elsewhere, such
+/// as an administration command on another process of a SQLite server.
+pub const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// An operator call's organization and actor: from an API key bearer, or
 /// from the session cookie (acting in the session's active organization).
@@ -132,7 +138,7 @@ where
             tracing::debug!(%key_id, "API key call");
             return Ok(Self {
                 organization,
-                actor: Actor::ApiKey { key_hash },
+                actor: Actor::ApiKey { key_hash, key_id },
             });
         }
         let signed_in = SignedIn::from_request_parts(parts, state)
@@ -179,7 +185,7 @@ impl Operator {
     /// failure counts as yes: a blip must not drop every open stream.
     pub async fn still_authorized(&self, ctx: &ApiContext) -> bool {
         let current = match &self.actor {
-            Actor::ApiKey { key_hash } => ctx
+            Actor::ApiKey { key_hash, .. } => ctx
                 .store
                 .api_key_organization(key_hash)
                 .await
@@ -195,13 +201,39 @@ impl Operator {
         current.map_or(true, |org| org == Some(self.organization))
     }
 
-    /// Resolves once the credential no longer holds (checked every
-    /// [`RECHECK_EVERY`]): the end of an operator's push stream.
-    pub async fn revoked(self, ctx: ApiContext) {
-        loop {
-            tokio::time::sleep(RECHECK_EVERY).await;
-            if !self.still_authorized(&ctx).await {
-                return;
+    /// The credentials this call depends on: ending any of them ends its
+    /// open streams.
+    fn revocation_keys(&self) -> Vec<Revoked> {
+        match &self.actor {
+            Actor::ApiKey { key_id, .. } => vec![Revoked::ApiKey(*key_id)],
+            Actor::Member {
+                operator,
+                session_hash,
+                ..
+            } => vec![
+                Revoked::OperatorSession(session_hash.as_str().to_owned()),
+                Revoked::Operator(operator.id),
+                Revoked::Member(self.organization, operator.id),
+            ],
+        }
+    }
+
+    /// Resolves once the credential no longer holds: at once when it is
+    /// revoked (registered before this returns, so nothing is missed),
+    /// else at the next check ([`RECHECK_EVERY`]). The end of an
+    /// operator's push stream.
+    pub fn revoked(self, ctx: ApiContext) -> impl std::future::Future<Output = ()> + Send {
+        let watch = ctx.hub.revocations.watch(self.revocation_keys());
+        async move {
+            loop {
+                tokio::select! {
+                    () = watch.revoked() => return,
+                    () = tokio::time::sleep(RECHECK_EVERY) => {
+                        if !self.still_authorized(&ctx).await {
+                            return;
+                        }
+                    }
+                }
             }
         }
     }

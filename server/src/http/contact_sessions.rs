@@ -14,6 +14,7 @@ use super::auth::Visitor;
 use super::extract::{organization_not_found, ApiJson, ClientAddress};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
+use crate::revocations::Revoked;
 use crate::secrets::{new_contact_session_id, SecretHash};
 use crate::store::{NewContactSession, StoreError};
 
@@ -35,7 +36,7 @@ pub fn router() -> Router<ApiContext> {
     responses(
         (status = 201, body = ContactSessionCreated),
         (status = 400, description = "Invalid name, email or metadata (`VALIDATION`, with `field`)", body = echo_protocol::ErrorBody),
-        (status = 403, description = "`userHash` does not verify (`IDENTITY_VERIFICATION_FAILED`)", body = echo_protocol::ErrorBody),
+        (status = 403, description = "`userId` without a `userHash` that verifies: missing, malformed or wrong (`IDENTITY_VERIFICATION_FAILED`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many new sessions from this address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
@@ -85,8 +86,11 @@ pub async fn create_contact_session(
 }
 
 /// The visitor's verified user ID, when the host passed one: its hash must
-/// be the HMAC of the ID under the organization's identity secret (403
-/// `IDENTITY_VERIFICATION_FAILED` otherwise).
+/// be the HMAC of the ID under the organization's identity secret. A hash
+/// that is missing or malformed is answered as a wrong one (403
+/// `IDENTITY_VERIFICATION_FAILED`), so a host page that names its user
+/// before it has set up verification gets an unverified visitor, not a
+/// form that cannot be sent.
 async fn verified_user(
     ctx: &ApiContext,
     request: &CreateContactSession,
@@ -98,20 +102,16 @@ async fn verified_user(
         return Ok(None);
     };
     let user_id = UserId::parse(raw)?.into_inner();
-    let hash = request
-        .user_hash
-        .as_deref()
-        .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-        .ok_or_else(|| ApiError::validation("userHash", "must be 64 hexadecimal characters"))?;
     let secret = ctx
         .store
         .identity_secret(request.organization_id)
         .await?
         .ok_or_else(organization_not_found)?;
+    let hash = request.user_hash.as_deref().unwrap_or_default();
     if !crate::secrets::verify_user_hash(&secret, &user_id, hash) {
         return Err(ApiError::new(
             ErrorCode::IdentityVerificationFailed,
-            "The signed-in user could not be verified",
+            "The signed-in user could not be verified: userHash is missing or is not the HMAC of userId",
         ));
     }
     Ok(Some(user_id))
@@ -158,5 +158,8 @@ pub async fn end_contact_session(
     ctx.store
         .end_contact_session(&session.id_hash, ctx.clock.now())
         .await?;
+    ctx.store
+        .revoke(Revoked::ContactSession(session.id_hash.as_str().to_owned()))
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -41,6 +41,7 @@ use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::live::Receiver;
 use crate::mail::presence::Presence;
+use crate::revocations::Revoked;
 use crate::store::mail::{operator_presence, visitor_presence};
 use crate::store::{EventScope, Store};
 
@@ -295,8 +296,16 @@ pub async fn visitor_events(
     let receiver = ctx.hub.subscribe_conversation(conversation.id);
     let remaining_ms = visitor.0.expires_at.millis() - ctx.clock.now().millis();
     let lifetime = Duration::from_millis(remaining_ms.max(0) as u64);
+    // Registered now, before the stream is first polled: an end of the
+    // session from here on closes it.
+    let ended = ctx.hub.revocations.watch(vec![Revoked::ContactSession(
+        visitor.0.id_hash.as_str().to_owned(),
+    )]);
     let expiry = async move {
-        tokio::time::sleep(lifetime).await;
+        tokio::select! {
+            () = tokio::time::sleep(lifetime) => {}
+            () = ended.revoked() => {}
+        }
         drop(slot);
     };
     stream_events(

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Operator;
 use super::extract::{file_not_found, ApiPath, ApiQuery};
+use super::parsers;
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::knowledge::extract::ExtractError;
@@ -118,24 +119,25 @@ pub async fn upload_file(
     if bytes.len() > MAX_FILE_BYTES {
         return Err(too_large());
     }
-    let now = ctx.clock.now();
-    let prepared = tokio::task::spawn_blocking(move || {
-        prepare(
-            operator.organization,
-            name,
-            declared.as_deref(),
-            &bytes,
-            now,
-        )
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|error| match error {
-        ExtractError::Unsupported(message) => {
-            ApiError::new(ErrorCode::UnsupportedMediaType, message)
-        }
-        ExtractError::NoText(message) => ApiError::validation("file", message),
-    })?;
+    let size_bytes = bytes.len() as u64;
+    let extracted = ctx
+        .sandbox
+        .extract(&name, declared.as_deref(), bytes.to_vec())
+        .await
+        .map_err(|error| parsers::failure(&name, error))?
+        .map_err(|error| match error {
+            ExtractError::Unsupported(message) => {
+                ApiError::new(ErrorCode::UnsupportedMediaType, message)
+            }
+            ExtractError::NoText(message) => ApiError::validation("file", message),
+        })?;
+    let prepared = prepare(
+        operator.organization,
+        name,
+        extracted,
+        size_bytes,
+        ctx.clock.now(),
+    );
     let Prepared { file, listed, text } = prepared;
     let size_bytes = listed.size_bytes;
     let version = ctx.store.add_knowledge_file(file).await?;

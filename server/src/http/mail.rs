@@ -17,7 +17,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::ApiContext;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::render::escape;
-use crate::secrets::UnsubscribeToken;
+use crate::secrets::{ConfirmationToken, UnsubscribeToken};
 
 /// The most messages a transcript quotes.
 const TRANSCRIPT_MESSAGES: u32 = 500;
@@ -33,13 +33,16 @@ pub fn router() -> Router<ApiContext> {
             "/v1/unsubscribe/{token}",
             get(unsubscribe_page).post(unsubscribe),
         )
+        .route("/v1/mail/confirm/{token}", get(confirm_page).post(confirm))
 }
 
 fn mail_off() -> ApiError {
     ApiError::new(ErrorCode::MailUnavailable, "This server does not send mail")
 }
 
-/// Mails the whole conversation to the visitor's email.
+/// Mails the whole conversation to the visitor's email. An address that
+/// is neither a verified visitor's nor confirmed gets a confirmation link
+/// first (at most one a day), and the transcript once it is confirmed.
 #[utoipa::path(
     post,
     path = "/v1/conversations/{conversationId}/transcript",
@@ -85,8 +88,19 @@ pub async fn request_transcript(
         .messages(id, None, TRANSCRIPT_MESSAGES)
         .await?
         .items;
+    // What the visitor wrote goes only to an address that is theirs: one a
+    // verified identity gave, or one that confirmed it.
+    let trusted =
+        visitor.0.user_id.is_some() || ctx.store.address_confirmed(organization.id, &email).await?;
     let queued = mailer
-        .queue_transcript(organization.id, organization.name, id, &email, &messages)
+        .queue_transcript(
+            organization.id,
+            organization.name,
+            id,
+            &email,
+            &messages,
+            trusted,
+        )
         .await?;
     if !queued {
         return Err(ApiError::new(
@@ -94,7 +108,13 @@ pub async fn request_transcript(
             "This conversation was mailed three times today already",
         ));
     }
-    Ok((StatusCode::ACCEPTED, Json(TranscriptQueued { email })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(TranscriptQueued {
+            email,
+            awaiting_confirmation: !trusted,
+        }),
+    ))
 }
 
 /// Turns the signed-in operator's notification mails on or off.
@@ -195,6 +215,70 @@ pub async fn unsubscribe(State(ctx): State<ApiContext>, Path(token): Path<String
         Ok(false) => unknown_link(),
         Err(error) => {
             tracing::error!(error = %error, "unsubscribing failed");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "<p>Please try again in a moment.</p>",
+            )
+        }
+    }
+}
+
+/// The page behind a confirmation mail's link: a button, so a mail
+/// scanner that follows links confirms nothing.
+#[utoipa::path(
+    get,
+    path = "/v1/mail/confirm/{token}",
+    tag = "mail",
+    params(("token" = String, Path)),
+    responses(
+        (status = 200, description = "An HTML page with the confirm button", content_type = "text/html"),
+        (status = 404, description = "An unknown link", content_type = "text/html"),
+    )
+)]
+pub async fn confirm_page(Path(token): Path<String>) -> Response {
+    if ConfirmationToken::parse(&token).is_none() {
+        return unknown_link();
+    }
+    page(
+        StatusCode::OK,
+        "Confirm your email address?",
+        "<p>The chat's replies and transcripts you asked for will be mailed to this address.</p>\
+         <form method=\"post\"><button type=\"submit\" style=\"font:inherit;padding:.5rem 1rem\">Confirm</button></form>",
+    )
+}
+
+/// Confirms the address and sends what waited for it.
+#[utoipa::path(
+    post,
+    path = "/v1/mail/confirm/{token}",
+    tag = "mail",
+    params(("token" = String, Path)),
+    responses(
+        (status = 200, description = "Confirmed (an HTML page)", content_type = "text/html"),
+        (status = 404, description = "An unknown or expired link", content_type = "text/html"),
+    )
+)]
+#[tracing::instrument(skip_all)]
+pub async fn confirm(State(ctx): State<ApiContext>, Path(token): Path<String>) -> Response {
+    let Some(token) = ConfirmationToken::parse(&token) else {
+        return unknown_link();
+    };
+    let now = ctx.clock.now();
+    let valid_since = crate::mail::earlier(now, crate::mail::CONFIRMATION_VALID);
+    match ctx
+        .store
+        .confirm_address(&token.hash(), valid_since, now)
+        .await
+    {
+        Ok(true) => page(
+            StatusCode::OK,
+            "Your address is confirmed",
+            "<p>What you asked for is on its way.</p>",
+        ),
+        Ok(false) => unknown_link(),
+        Err(error) => {
+            tracing::error!(error = %error, "confirming an address failed");
             page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",

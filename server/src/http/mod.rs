@@ -20,6 +20,7 @@ mod messages;
 pub mod openapi;
 mod openapi_exact;
 mod operator;
+mod parsers;
 mod pro;
 mod static_files;
 mod team;
@@ -75,6 +76,10 @@ pub struct ApiContext {
     pub links: Arc<crate::attachments::links::Links>,
     /// The largest upload accepted, in bytes.
     pub max_attachment_bytes: u64,
+    /// The most bytes of uploads an organization may have waiting unsent.
+    pub max_unsent_bytes: u64,
+    /// Where uploaded files are parsed: a child process with a budget.
+    pub sandbox: Arc<crate::sandbox::Sandbox>,
 }
 
 impl ApiContext {

@@ -66,6 +66,8 @@ use super::{
         mail::set_notifications,
         mail::unsubscribe_page,
         mail::unsubscribe,
+        mail::confirm_page,
+        mail::confirm,
         attachments::visitor_upload,
         attachments::operator_upload,
         attachments::download,

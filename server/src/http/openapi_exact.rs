@@ -103,6 +103,14 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
         ),
         (
             "WidgetSettings",
+            "allowedOrigins",
+            Rule::Items {
+                max: 20,
+                item: Box::new(Rule::Pattern(echo_protocol::origin::ORIGIN_PATTERN.into())),
+            },
+        ),
+        (
+            "WidgetSettings",
             "accentColor",
             Rule::Pattern(r"^\s*#[0-9a-fA-F]{6}\s*$".into()),
         ),

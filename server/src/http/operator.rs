@@ -319,8 +319,31 @@ pub async fn get_widget_settings(
         suggestions: org.suggestions,
         accent_color: Some(org.accent_color),
         theme: Some(org.theme),
+        allowed_origins: Some(org.allowed_origins),
     }))
 }
+
+/// The allowed sites in normal form; 400 naming the first bad one.
+fn parse_allowed_origins(raw: &[String]) -> ApiResult<Vec<String>> {
+    if raw.len() > MAX_ALLOWED_ORIGINS {
+        return Err(ApiError::validation(
+            "allowedOrigins",
+            format!("at most {MAX_ALLOWED_ORIGINS} sites"),
+        ));
+    }
+    let mut origins = Vec::with_capacity(raw.len());
+    for text in raw {
+        let origin = echo_protocol::origin::parse_origin(text).map_err(|reason| {
+            ApiError::validation("allowedOrigins", format!("{text:?} {reason}"))
+        })?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
+}
+
+const MAX_ALLOWED_ORIGINS: usize = 20;
 
 /// Changes the greeting, up to three suggestions, and (when given) the
 /// accent colour and theme (admins).
@@ -354,6 +377,11 @@ pub async fn put_widget_settings(
         .as_deref()
         .map(parse_accent_color)
         .transpose()?;
+    let allowed = request
+        .allowed_origins
+        .as_deref()
+        .map(parse_allowed_origins)
+        .transpose()?;
     let org = ctx
         .store
         .organization(operator.organization)
@@ -371,10 +399,20 @@ pub async fn put_widget_settings(
     ctx.store
         .set_brand(operator.organization, accent_color.clone(), theme)
         .await?;
+    let allowed_origins = match allowed {
+        Some(origins) => {
+            ctx.store
+                .set_allowed_origins(operator.organization, origins.clone())
+                .await?;
+            origins
+        }
+        None => org.allowed_origins,
+    };
     Ok(Json(WidgetSettings {
         greet_message,
         suggestions,
         accent_color: Some(accent_color),
         theme: Some(theme),
+        allowed_origins: Some(allowed_origins),
     }))
 }

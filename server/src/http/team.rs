@@ -19,6 +19,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::ApiContext;
 use crate::accounts;
 use crate::error::{ApiError, ApiResult};
+use crate::revocations::Revoked;
 use crate::secrets::OperatorKey;
 use crate::store::{NewApiKey, StoreError};
 
@@ -134,6 +135,9 @@ pub async fn remove_member(
         .remove_member(operator.organization, id, ctx.clock.now())
         .await
         .map_err(member_error)?;
+    ctx.store
+        .revoke(Revoked::Member(operator.organization, id))
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,6 +271,7 @@ pub async fn delete_api_key(
             StoreError::NotFound => ApiError::not_found("API key"),
             other => other.into(),
         })?;
+    ctx.store.revoke(Revoked::ApiKey(id)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

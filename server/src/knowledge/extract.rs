@@ -9,7 +9,8 @@ pub struct Extracted {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub enum ExtractError {
     /// Not one of the accepted kinds, or not what it says it is.
     #[error("{0}")]

@@ -54,22 +54,21 @@ pub struct Prepared {
     pub text: KnowledgeText,
 }
 
-/// Checks and extracts an uploaded file (CPU-bound: call it off the async
-/// threads).
+/// What to store for a file whose text was extracted (in the sandbox:
+/// [`crate::sandbox::Sandbox::extract`]).
 pub fn prepare(
     organization: OrganizationId,
     name: String,
-    declared: Option<&str>,
-    bytes: &[u8],
+    extracted: extract::Extracted,
+    size_bytes: u64,
     now: Timestamp,
-) -> Result<Prepared, extract::ExtractError> {
-    let extracted = extract::extract(&name, declared, bytes)?;
+) -> Prepared {
     let file = NewKnowledgeFile {
         id: FileId::from_uuid(uuid::Uuid::new_v4()),
         organization_id: organization,
         name,
         content_type: extracted.content_type.to_owned(),
-        size_bytes: bytes.len() as u64,
+        size_bytes,
         text: extracted.text,
         created_at: now,
     };
@@ -86,7 +85,7 @@ pub fn prepare(
         name: file.name.clone(),
         text: file.text.clone(),
     };
-    Ok(Prepared { file, listed, text })
+    Prepared { file, listed, text }
 }
 
 async fn blocking<T: Send + 'static>(

@@ -30,7 +30,10 @@ use tokio::sync::Notify;
 
 use crate::accounts::PublicUrl;
 use crate::clock::Clock;
-use crate::store::mail::{ClaimedNotice, Delivery, NoticeOutcome, OutgoingMail};
+use crate::secrets::ConfirmationToken;
+use crate::store::mail::{
+    ClaimedNotice, ConfirmationRequest, Delivery, NoticeOutcome, OutgoingMail,
+};
 use crate::store::{Store, StoreResult};
 pub use plan::NotifyWindows;
 pub use smtp::SmtpSettings;
@@ -51,6 +54,10 @@ const CLAIM_BATCH: u32 = 20;
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// A visitor may ask for this many transcripts of a conversation a day.
 pub const TRANSCRIPTS_PER_DAY: u32 = 3;
+/// At most one confirmation mail goes to an address from an organization
+/// in this time; its link works this long; held mail waits this long.
+pub const CONFIRMATION_EVERY: Duration = Duration::from_secs(24 * 3600);
+pub const CONFIRMATION_VALID: Duration = Duration::from_secs(7 * 24 * 3600);
 
 pub struct Mailer {
     store: Arc<dyn Store>,
@@ -63,6 +70,10 @@ pub struct Mailer {
 
 fn later(now: Timestamp, by: Duration) -> Timestamp {
     Timestamp(now.millis().saturating_add(by.as_millis() as i64))
+}
+
+pub fn earlier(now: Timestamp, by: Duration) -> Timestamp {
+    Timestamp(now.millis().saturating_sub(by.as_millis() as i64))
 }
 
 /// The wait before attempt `attempts + 1`.
@@ -161,7 +172,20 @@ impl Mailer {
                     render::team_mail(&draft, &context, recipient, &due.messages, &self.public)
                 }
                 crate::store::mail::Audience::Visitor => {
-                    render::visitor_mail(&draft, &context, recipient, &due.messages, &self.public)
+                    let mut mail = render::visitor_mail(
+                        &draft,
+                        &context,
+                        recipient,
+                        &due.messages,
+                        &self.public,
+                    );
+                    // It quotes what the visitor gave (their name, their
+                    // page): only for an address that is theirs.
+                    if !context.visitor_trusted {
+                        mail.held = true;
+                        outcome.confirmation = Some(self.confirmation(&draft, &mail.to));
+                    }
+                    mail
                 }
             };
             outcome.mails.push(mail);
@@ -218,8 +242,23 @@ impl Mailer {
         Ok(ok)
     }
 
+    /// A confirmation mail for `to`, sent unless one went there from the
+    /// organization within [`CONFIRMATION_EVERY`].
+    fn confirmation(&self, draft: &render::Draft, to: &str) -> ConfirmationRequest {
+        let token = ConfirmationToken::generate();
+        let link = self.public.confirmation_link(&token);
+        ConfirmationRequest {
+            token: token.hash(),
+            mail: render::confirmation_mail(draft, to, &link),
+            once_since: earlier(draft.now, CONFIRMATION_EVERY),
+        }
+    }
+
     /// Queues the conversation's transcript to `to`; `Ok(false)` once
-    /// [`TRANSCRIPTS_PER_DAY`] were queued in the last 24 hours.
+    /// [`TRANSCRIPTS_PER_DAY`] were queued in the last 24 hours. A
+    /// transcript holds what the visitor wrote: to an address that is not
+    /// `trusted` (verified or confirmed) it waits for the address to
+    /// confirm, and the confirmation mail goes first.
     pub async fn queue_transcript(
         &self,
         organization: echo_protocol::OrganizationId,
@@ -227,6 +266,7 @@ impl Mailer {
         conversation: ConversationId,
         to: &str,
         messages: &[Message],
+        trusted: bool,
     ) -> StoreResult<bool> {
         let now = self.clock.now();
         let draft = render::Draft {
@@ -235,11 +275,13 @@ impl Mailer {
             conversation,
             now,
         };
-        let mail = render::transcript_mail(&draft, to, messages);
-        let since = Timestamp(now.millis() - 24 * 3600 * 1000);
+        let mut mail = render::transcript_mail(&draft, to, messages);
+        mail.held = !trusted;
+        let confirmation = (!trusted).then(|| self.confirmation(&draft, to));
+        let since = earlier(now, Duration::from_secs(24 * 3600));
         let queued = self
             .store
-            .queue_transcript(mail, since, TRANSCRIPTS_PER_DAY)
+            .queue_transcript(mail, since, TRANSCRIPTS_PER_DAY, confirmation)
             .await?;
         if queued {
             self.wake.notify_one();

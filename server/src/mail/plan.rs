@@ -116,6 +116,8 @@ mod tests {
             visitor_name: "Ana".into(),
             visitor_email: "ana@example.com".into(),
             visitor_page: None,
+            visitor_trusted: true,
+            allowed_origins: Vec::new(),
             recipients,
             messages: times
                 .iter()

@@ -33,10 +33,12 @@ fn subject_text(text: &str) -> String {
     subject
 }
 
-fn author(message: &Message, organization: &str) -> String {
+/// Who wrote a quoted message. `visitor` names the visitor's own messages:
+/// their name in the team's mail, "You" in their own.
+fn author(message: &Message, organization: &str, visitor: &str) -> String {
     match (&message.author_name, message.role) {
         (Some(name), _) if !name.is_empty() => name.clone(),
-        (_, MessageRole::Visitor) => "You".to_owned(),
+        (_, MessageRole::Visitor) => visitor.to_owned(),
         (_, MessageRole::Assistant) => format!("{organization} assistant"),
         (_, MessageRole::Operator) => organization.to_owned(),
     }
@@ -70,11 +72,11 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// The quoted messages, as text and as HTML.
-fn quoted(messages: &[&Message], organization: &str) -> (String, String) {
+fn quoted(messages: &[&Message], organization: &str, visitor: &str) -> (String, String) {
     let mut text = String::new();
     let mut html = String::new();
     for message in messages {
-        let who = author(message, organization);
+        let who = author(message, organization, visitor);
         let when = time(message.created_at);
         text.push_str(&format!("{who} · {when}\n"));
         for line in message.text.lines() {
@@ -136,7 +138,33 @@ impl Draft {
             html,
             unsubscribe: None,
             created_at: self.now,
+            held: false,
         }
+    }
+}
+
+/// The page the visitor chatted on: a link when it is on one of the
+/// organization's allowed sites, else plain text (the visitor's browser
+/// reported it, so it could be anyone's page); as text and HTML.
+fn visitor_page(context: &NoticeContext) -> (String, String) {
+    let Some(url) = context.visitor_page.as_deref() else {
+        return (String::new(), String::new());
+    };
+    let allowed = echo_protocol::origin::origin_of(url)
+        .is_some_and(|origin| context.allowed_origins.contains(&origin));
+    if allowed {
+        (
+            format!("Continue the conversation: {url}\n\n"),
+            link(url, "Continue the conversation"),
+        )
+    } else {
+        (
+            format!("You chatted on the page {url}\n\n"),
+            format!(
+                "<p>You chatted on the page <span style=\"font-family:monospace\">{}</span></p>",
+                escape(url)
+            ),
+        )
     }
 }
 
@@ -163,7 +191,7 @@ pub fn team_mail(
         "" => visitor.to_owned(),
         email => format!("{visitor} <{email}>"),
     };
-    let (quote_text, quote_html) = quoted(messages, org);
+    let (quote_text, quote_html) = quoted(messages, org, visitor);
     let footer = format!(
         "You get this mail because you answer {org}'s support chat and your console was closed. \
          Turn these mails off under Notifications in the console."
@@ -198,17 +226,8 @@ pub fn visitor_mail(
     let subject = subject_text(&format!("{org} replied to your message"));
     let token = UnsubscribeToken::generate();
     let unsubscribe = public.unsubscribe_link(&token);
-    let (quote_text, quote_html) = quoted(messages, org);
-    let back_text = context
-        .visitor_page
-        .as_deref()
-        .map(|url| format!("Continue the conversation: {url}\n\n"))
-        .unwrap_or_default();
-    let back_html = context
-        .visitor_page
-        .as_deref()
-        .map(|url| link(url, "Continue the conversation"))
-        .unwrap_or_default();
+    let (quote_text, quote_html) = quoted(messages, org, "You");
+    let (back_text, back_html) = visitor_page(context);
     let greeting = match recipient.name.as_str() {
         "" => "Hello,".to_owned(),
         name => format!("Hello {name},"),
@@ -239,7 +258,7 @@ pub fn transcript_mail(draft: &Draft, to: &str, messages: &[Message]) -> NewMail
     let org = &draft.organization_name;
     let subject = subject_text(&format!("Your conversation with {org}"));
     let messages: Vec<&Message> = messages.iter().collect();
-    let (quote_text, quote_html) = quoted(&messages, org);
+    let (quote_text, quote_html) = quoted(&messages, org, "You");
     let text = format!("Your conversation with {org}, as you asked:\n\n{quote_text}");
     let html = page(
         &subject,
@@ -249,6 +268,30 @@ pub fn transcript_mail(draft: &Draft, to: &str, messages: &[Message]) -> NewMail
         ),
     );
     draft.mail(MailKind::Transcript, to, subject, text, html)
+}
+
+/// Asks the address to confirm it wants the organization's mail. Nothing
+/// a visitor wrote is in it (not their name, not their page): only the
+/// organization's name and the link.
+pub fn confirmation_mail(draft: &Draft, to: &str, link_url: &str) -> NewMail {
+    let org = &draft.organization_name;
+    let subject = subject_text(&format!("Confirm your email address for {org}"));
+    let text = format!(
+        "Someone chatting with {org} asked for mail about the chat at this address \
+         (replies, or a transcript).\n\nIf it was you, confirm here: {link_url}\n\n\
+         If it was not, ignore this mail: nothing more will be sent.\n"
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Someone chatting with {} asked for mail about the chat at this address \
+             (replies, or a transcript).</p>{}<p style=\"color:#666;font-size:12px\">If it \
+             was not you, ignore this mail: nothing more will be sent.</p>",
+            escape(org),
+            link(link_url, "Yes, it was me: confirm")
+        ),
+    );
+    draft.mail(MailKind::Confirmation, to, subject, text, html)
 }
 
 #[cfg(test)]

@@ -143,11 +143,27 @@ pub enum Attempt {
 /// outbox row so a receiving server can drop a repeat.
 pub fn message(mail: &OutgoingMail, from: &lettre::Address) -> anyhow::Result<lettre::Message> {
     let host = from.domain();
+    let sender = Mailbox::new(Some(mail.from_name.clone()), from.clone());
     let mut builder = lettre::Message::builder()
-        .from(Mailbox::new(Some(mail.from_name.clone()), from.clone()))
+        .from(sender.clone())
         .to(mail.to.parse().context("a bad recipient address")?)
         .subject(&mail.subject)
         .message_id(Some(format!("<{}@{host}>", mail.id)));
+    if looks_encoded(&mail.from_name) {
+        let name = encoded_words(&mail.from_name, "From".len());
+        builder = builder.raw_header(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("From"),
+            sender.to_string(),
+            format!("{name} <{from}>"),
+        ));
+    }
+    if looks_encoded(&mail.subject) {
+        builder = builder.raw_header(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Subject"),
+            mail.subject.clone(),
+            encoded_words(&mail.subject, "Subject".len()),
+        ));
+    }
     if let Some(url) = &mail.unsubscribe_url {
         builder = builder
             .raw_header(HeaderValue::new(
@@ -163,6 +179,28 @@ pub fn message(mail: &OutgoingMail, from: &lettre::Address) -> anyhow::Result<le
         mail.text.clone(),
         mail.html.clone(),
     ))?)
+}
+
+/// Text with what a mail client would take for an RFC 2047 encoded word
+/// (`=?utf-8?b?...?=`): lettre sends ASCII words as they are, and the
+/// client would decode them (a visitor's name becoming a bidi override in
+/// the team's Subject). Such a header is encoded whole instead, by the
+/// mail library's encoder, so it reads as it was written.
+fn looks_encoded(text: &str) -> bool {
+    text.contains("=?")
+}
+
+/// `text` as RFC 2047 encoded words, folded, for a header named
+/// `name_len` characters.
+fn encoded_words(text: &str, name_len: usize) -> String {
+    let mut out = String::new();
+    {
+        let mut writer =
+            email_encoding::headers::writer::EmailWriter::new(&mut out, name_len + 2, 0, false);
+        // Writing to a String cannot fail.
+        let _ = email_encoding::headers::rfc2047::encode(text, &mut writer);
+    }
+    out
 }
 
 pub async fn send(
@@ -193,6 +231,70 @@ pub async fn send(
 #[cfg(test)]
 mod tests {
     use super::{Security, SmtpSettings};
+
+    fn formatted(subject: &str, from_name: &str) -> String {
+        let mail = crate::store::mail::OutgoingMail {
+            id: "m1".into(),
+            organization: echo_protocol::OrganizationId::from_uuid(uuid::Uuid::nil()),
+            to: "ana@example.com".into(),
+            from_name: from_name.into(),
+            subject: subject.into(),
+            text: "t".into(),
+            html: "<p>t</p>".into(),
+            unsubscribe_url: None,
+            attempts: 0,
+            lease: echo_protocol::Timestamp(0),
+        };
+        let from: lettre::Address = "echo@example.com".parse().unwrap();
+        String::from_utf8(super::message(&mail, &from).unwrap().formatted()).unwrap()
+    }
+
+    /// The headers' words as a client decodes them: each encoded word
+    /// decoded once, as a mail client does.
+    fn decoded_header(message: &str, name: &str) -> String {
+        use base64::Engine;
+        let message = format!("\r\n{message}");
+        let start = message.find(&format!("\r\n{name}: ")).unwrap() + name.len() + 4;
+        let mut value = String::new();
+        for line in message[start..].split("\r\n") {
+            if !value.is_empty() && !line.starts_with(' ') {
+                break;
+            }
+            value.push_str(line.trim_start());
+        }
+        let mut out = String::new();
+        let mut rest = value.as_str();
+        while let Some(at) = rest.find("=?utf-8?b?") {
+            out.push_str(&rest[..at]);
+            let body = &rest[at + 10..];
+            let end = body.find("?=").unwrap();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&body[..end])
+                .unwrap();
+            out.push_str(&String::from_utf8(bytes).unwrap());
+            rest = &body[end + 2..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn encoded_words_typed_by_someone_reach_the_reader_as_typed() {
+        // "=?utf-8?b?4oCu?=" decodes to U+202E, a right-to-left override.
+        let sneaky = "=?utf-8?b?4oCu?=Ana";
+        let message = formatted(&format!("{sneaky} wrote to Acme"), sneaky);
+        let subject = decoded_header(&message, "Subject");
+        assert_eq!(subject, format!("{sneaky} wrote to Acme"));
+        assert!(!subject.contains('\u{202e}'));
+        let from = decoded_header(&message, "From");
+        assert!(
+            from.contains(sneaky) && !from.contains('\u{202e}'),
+            "{from}"
+        );
+        // Plain subjects are left to lettre as before.
+        let plain = formatted("Ana wrote to Acme", "Acme");
+        assert!(plain.contains("\r\nSubject: Ana wrote to Acme\r\n"));
+    }
 
     #[test]
     fn urls_choose_the_security() {

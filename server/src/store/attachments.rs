@@ -49,8 +49,10 @@ pub(crate) fn attachment(row: &impl super::rows::Row, at: usize) -> StoreResult<
 
 #[async_trait]
 pub trait AttachmentStore: Send + Sync {
-    /// Stores an upload (`NotFound` if the conversation is gone).
-    async fn add_attachment(&self, attachment: NewAttachment) -> StoreResult<()>;
+    /// Stores an upload (`NotFound` if the conversation is gone;
+    /// `QuotaExceeded` when the organization's unsent uploads would pass
+    /// `unsent_cap` bytes).
+    async fn add_attachment(&self, attachment: NewAttachment, unsent_cap: u64) -> StoreResult<()>;
 
     /// A sent attachment's file, or its preview.
     async fn attachment_file(

@@ -42,6 +42,8 @@ pub enum MailKind {
     Team,
     Visitor,
     Transcript,
+    /// Asks an address to confirm it wants the organization's mail.
+    Confirmation,
 }
 
 impl MailKind {
@@ -50,6 +52,7 @@ impl MailKind {
             MailKind::Team => "team",
             MailKind::Visitor => "visitor",
             MailKind::Transcript => "transcript",
+            MailKind::Confirmation => "confirmation",
         }
     }
 }
@@ -97,6 +100,12 @@ pub struct NoticeContext {
     pub visitor_email: String,
     /// The page the visitor chatted on, as their browser reported it.
     pub visitor_page: Option<String>,
+    /// Whether the visitor's address may get what they wrote: their
+    /// identity is verified, or the address confirmed it.
+    pub visitor_trusted: bool,
+    /// The organization's allowed sites (origins): the only pages a mail
+    /// links to.
+    pub allowed_origins: Vec<String>,
     pub recipients: Vec<NoticeRecipient>,
     /// The messages the audience would be told of (the visitor's for the
     /// team, operators' for the visitor) after the lowest covered position,
@@ -119,6 +128,17 @@ pub struct NewMail {
     /// The one-click unsubscribe link and the hash of its token.
     pub unsubscribe: Option<(String, SecretHash)>,
     pub created_at: Timestamp,
+    /// Waits in the outbox until its address is confirmed.
+    pub held: bool,
+}
+
+/// A confirmation mail to send unless one went to the address from the
+/// organization since `once_since`.
+#[derive(Debug, Clone)]
+pub struct ConfirmationRequest {
+    pub token: SecretHash,
+    pub mail: NewMail,
+    pub once_since: Timestamp,
 }
 
 /// How a notice was decided.
@@ -130,6 +150,8 @@ pub struct NoticeOutcome {
     /// When to look again (someone was present or batching holds a mail
     /// back); `None`: nothing is left to tell.
     pub next_due: Option<Timestamp>,
+    /// The held mails' address is asked to confirm.
+    pub confirmation: Option<ConfirmationRequest>,
 }
 
 /// An outbox row leased for sending.
@@ -190,14 +212,36 @@ pub trait MailStore: Send + Sync {
         now: Timestamp,
     ) -> StoreResult<()>;
 
-    /// Queues a transcript if fewer than `max` were queued for the
-    /// conversation since `since`; `Ok(false)` when the limit is reached.
+    /// Queues a transcript (and the confirmation its address needs first)
+    /// if fewer than `max` were queued for the conversation since `since`;
+    /// `Ok(false)` when the limit is reached.
     async fn queue_transcript(
         &self,
         mail: NewMail,
         since: Timestamp,
         max: u32,
+        confirmation: Option<ConfirmationRequest>,
     ) -> StoreResult<bool>;
+
+    /// Whether the address confirmed it wants the organization's mail.
+    async fn address_confirmed(
+        &self,
+        organization: OrganizationId,
+        email: &str,
+    ) -> StoreResult<bool>;
+
+    /// Confirms the address of a confirmation token requested after
+    /// `valid_since` and releases its held mails; `false` for an unknown
+    /// or expired token.
+    async fn confirm_address(
+        &self,
+        token: &SecretHash,
+        valid_since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+
+    /// Deletes held mails created before `before` (never confirmed).
+    async fn drop_held_mail(&self, before: Timestamp) -> StoreResult<u64>;
 
     /// Leases up to `limit` outbox rows due for an attempt until `lease`.
     async fn claim_mail(

@@ -51,10 +51,15 @@ pub(crate) fn outgoing(
 }
 
 /// The conversation's header row: organization, its name, the visitor's
-/// name, email and metadata (for the page they chatted on), assignee and
-/// contact-session hash.
+/// name, email and metadata (for the page they chatted on), assignee,
+/// contact-session hash, whether the visitor's address is trusted
+/// (verified or confirmed) and the organization's allowed sites.
 pub(crate) const NOTICE_HEADER: &str =
-    "c.organization_id, o.name, s.name, s.email, s.metadata, c.assignee_id, c.contact_session_hash";
+    "c.organization_id, o.name, s.name, s.email, s.metadata, c.assignee_id, c.contact_session_hash,
+     s.user_id IS NOT NULL OR EXISTS (SELECT 1 FROM mail_confirmations mc
+         WHERE mc.organization_id = c.organization_id AND mc.email = lower(s.email)
+           AND mc.confirmed_at IS NOT NULL),
+     o.allowed_origins";
 
 pub(crate) struct NoticeHeader {
     pub context: NoticeContext,
@@ -73,6 +78,9 @@ pub(crate) fn notice_header(row: &impl Row) -> StoreResult<NoticeHeader> {
             visitor_name: row.col(2)?,
             visitor_email: row.col(3)?,
             visitor_page: metadata.current_url.filter(|url| is_web_link(url)),
+            visitor_trusted: row.col(7)?,
+            allowed_origins: serde_json::from_str(&row.col::<String>(8)?)
+                .context("stored allowed origins are not JSON")?,
             recipients: Vec::new(),
             messages: Vec::new(),
         },

@@ -63,6 +63,9 @@ pub enum StoreError {
     /// The row's state forbids the write.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The write would pass a storage quota.
+    #[error("quota exceeded")]
+    QuotaExceeded,
     /// Anything else: the database failed. Logged, never shown to a client.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -93,6 +96,13 @@ pub trait OrganizationStore: Send + Sync {
         id: OrganizationId,
         accent_color: String,
         theme: echo_protocol::widget::WidgetTheme,
+    ) -> StoreResult<()>;
+
+    /// Sets the sites (normal-form origins) allowed to embed the widget.
+    async fn set_allowed_origins(
+        &self,
+        id: OrganizationId,
+        origins: Vec<String>,
     ) -> StoreResult<()>;
 
     /// The organization's identity-verification key (`None`: no such org).
@@ -386,6 +396,11 @@ pub trait EventStore: Send + Sync {
         conversation: ConversationId,
         active: bool,
     );
+
+    /// Ends the open streams of a credential that just ended, on every
+    /// replica. Not stored: called after the write that ended it commits,
+    /// and a stream that misses it still fails its next check.
+    async fn revoke(&self, revoked: crate::revocations::Revoked);
 
     /// Deletes events created before `before`; returns how many. Each
     /// organization records the highest position it lost.

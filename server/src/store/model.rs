@@ -46,6 +46,9 @@ pub struct Organization {
     /// `#rrggbb`, lowercase.
     pub accent_color: String,
     pub theme: echo_protocol::widget::WidgetTheme,
+    /// The sites (normal-form origins) allowed to embed the widget; empty:
+    /// anywhere.
+    pub allowed_origins: Vec<String>,
 }
 
 /// A new organization with its first API key.
@@ -161,6 +164,8 @@ pub struct ContactSession {
     pub name: String,
     pub email: String,
     pub expires_at: Timestamp,
+    /// The host's signed-in user, when the identity was verified.
+    pub user_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

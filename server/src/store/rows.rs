@@ -45,9 +45,9 @@ pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.crea
 pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name";
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str =
-    "id, name, greet_message, suggestions, subscription_status, accent_color, theme";
+    "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins";
 /// The columns [`contact_session`] reads.
-pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at";
+pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at, user_id";
 /// The columns [`operator_conversation`] reads (`conversations c` joined
 /// with its `contact_sessions s`).
 pub(crate) const OPERATOR_CONVERSATION: &str =
@@ -202,6 +202,8 @@ pub(crate) fn organization(row: &impl Row) -> StoreResult<Organization> {
         })?,
         accent_color: row.col(5)?,
         theme: row.col(6)?,
+        allowed_origins: serde_json::from_str(&row.col::<String>(7)?)
+            .context("stored allowed origins are not a JSON array")?,
     })
 }
 
@@ -212,6 +214,7 @@ pub(crate) fn contact_session(row: &impl Row, id_hash: SecretHash) -> StoreResul
         name: row.col(1)?,
         email: row.col(2)?,
         expires_at: row.col(3)?,
+        user_id: row.col(4)?,
     })
 }
 

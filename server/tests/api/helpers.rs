@@ -56,6 +56,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     };
     let clock = Clock::manual(START);
     let mut config = Config::for_tests(database_url.clone());
+    // The test binary cannot be the parser process; the server's can.
+    config.sandbox.exe = BIN.into();
     config.clock = clock.clone();
     config.billing_webhook_secret = Some(webhook_secret());
     configure(&mut config);

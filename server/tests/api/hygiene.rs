@@ -92,6 +92,7 @@ async fn messages_and_settings_must_show_something() {
         suggestions: vec![],
         accent_color: None,
         theme: None,
+        allowed_origins: None,
     };
     let refused = app
         .client

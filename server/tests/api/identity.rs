@@ -103,16 +103,22 @@ async fn only_a_hash_made_with_the_organizations_secret_for_that_user_verifies()
         .await;
         assert!(!body.error.message.contains(&secret), "{why}");
     }
-    let no_hash = CreateContactSession {
-        user_id: Some("user-42".into()),
-        ..app.session_request(org)
-    };
-    assert_error(
-        session(&app, &no_hash).await,
-        StatusCode::BAD_REQUEST,
-        ErrorCode::Validation,
-    )
-    .await;
+    // A host page that names its user before it has set up verification:
+    // a missing or malformed hash is answered as a wrong one, so the
+    // widget carries on with an unverified visitor.
+    for user_hash in [None, Some("zz".to_owned()), Some(String::new())] {
+        let unsigned = CreateContactSession {
+            user_id: Some("user-42".into()),
+            user_hash,
+            ..app.session_request(org)
+        };
+        assert_error(
+            session(&app, &unsigned).await,
+            StatusCode::FORBIDDEN,
+            ErrorCode::IdentityVerificationFailed,
+        )
+        .await;
+    }
     let no_user = CreateContactSession {
         user_hash: Some(sign(&secret, "user-42")),
         ..app.session_request(org)

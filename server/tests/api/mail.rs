@@ -45,7 +45,7 @@ impl TestApp {
     }
 
     /// Waits until every notice is decided and every mail delivered (or
-    /// refused for good).
+    /// refused for good), but those held for a confirmation.
     async fn mail_settled(&self) {
         let settled = eventually(
             || async {
@@ -54,7 +54,8 @@ impl TestApp {
                     .await;
                 let unsent = self
                     .scalar_i64(
-                        "SELECT COUNT(*) FROM mail_outbox WHERE sent_at IS NULL AND failed_at IS NULL",
+                        "SELECT COUNT(*) FROM mail_outbox
+                         WHERE sent_at IS NULL AND failed_at IS NULL AND NOT held",
                     )
                     .await;
                 (pending == 0 && unsent == 0).then_some(())
@@ -132,10 +133,14 @@ async fn the_team_is_mailed_only_while_its_console_is_closed() {
     assert!(!second.text.contains("Seen live"));
     app.mail_settled().await;
     assert_eq!(sink.mails_to("ops@acme.test").len(), 2);
-    // The visitor, who never had the widget open, got the reply.
+    // The visitor, who never had the widget open, is asked to confirm
+    // the address they typed; the reply waits for that.
     let to_visitor = sink.mails_to("ada@example.com");
     assert_eq!(to_visitor.len(), 1);
-    assert!(to_visitor[0].text.contains("Let me check."));
+    assert!(to_visitor[0]
+        .header("subject")
+        .starts_with("Confirm your email address"));
+    assert!(!to_visitor[0].text.contains("Let me check."));
 }
 
 #[tokio::test]
@@ -235,7 +240,10 @@ async fn replies_reach_a_visitor_who_left_batched_and_unsubscribe_stops_them() {
 
     app.operator_reply(&key, conversation, "Your parcel left today.")
         .await;
-    let first = sink.wait_for(1).await.remove(0);
+    // A typed address confirms first; the reply waits for it.
+    let confirmation = sink.confirm(&app.client, "ada@example.com").await;
+    assert!(!confirmation.text.contains("Your parcel left today."));
+    let first = sink.wait_for(2).await.remove(1);
     assert_eq!(first.to(), "ada@example.com");
     assert!(first.text.contains("Your parcel left today."));
     assert!(!first.text.contains("Seen in the widget"));
@@ -283,11 +291,11 @@ async fn replies_reach_a_visitor_who_left_batched_and_unsubscribe_stops_them() {
         .await;
     app.operator_reply(&key, conversation, "Anything else?")
         .await;
-    let second = sink.wait_for(2).await.remove(1);
+    let second = sink.wait_for(3).await.remove(2);
     assert!(second.text.contains("Tracking: 123") && second.text.contains("Anything else?"));
     assert!(!second.text.contains("Your parcel left today."));
     app.mail_settled().await;
-    assert_eq!(sink.mails().len(), 2);
+    assert_eq!(sink.mails().len(), 3);
 
     // Following the link only shows a button; the one-click POST stops mail.
     let page = app.client.get(&unsubscribe).send().await.unwrap();
@@ -316,7 +324,7 @@ async fn replies_reach_a_visitor_who_left_batched_and_unsubscribe_stops_them() {
     app.operator_reply(&key, conversation, "After unsubscribing")
         .await;
     app.mail_settled().await;
-    assert_eq!(sink.mails().len(), 2);
+    assert_eq!(sink.mails().len(), 3);
 }
 
 #[tokio::test]
@@ -407,7 +415,9 @@ async fn a_bounced_address_is_never_mailed_again() {
     app.operator_reply(&app.org.operator_key, conversation, "second")
         .await;
     app.mail_settled().await;
-    assert_eq!(app.count("mail_outbox").await, 1);
+    // The first reply (held for a confirmation) and the confirmation that
+    // bounced; the second reply adds nothing.
+    assert_eq!(app.count("mail_outbox").await, 2);
     let transcript = app
         .post(
             &format!("/v1/conversations/{conversation}/transcript"),
@@ -438,6 +448,7 @@ async fn a_visitor_gets_at_most_three_transcripts_a_day() {
         )
         .await;
         assert_eq!(queued["email"], "ada@example.com");
+        assert_eq!(queued["awaitingConfirmation"], true, "a typed address");
     }
     let fourth = app
         .post(&path, &serde_json::json!({}), Some(visitor.token()))
@@ -448,7 +459,9 @@ async fn a_visitor_gets_at_most_three_transcripts_a_day() {
         ErrorCode::RateLimited,
     )
     .await;
-    // The operator's reply is also mailed (the widget never connected).
+    // One confirmation for all of it; the transcripts follow it. (The
+    // operator's reply is also mailed: the widget never connected.)
+    sink.confirm(&app.client, "ada@example.com").await;
     let transcripts = || {
         sink.mails()
             .into_iter()
@@ -467,6 +480,12 @@ async fn a_visitor_gets_at_most_three_transcripts_a_day() {
         .contains("Your conversation with Acme"));
     assert!(transcript.text.contains("My question") && transcript.text.contains("My answer"));
     assert!(!transcript.headers.contains_key("list-unsubscribe"));
+    let confirmations = sink
+        .mails()
+        .into_iter()
+        .filter(|m| m.header("subject").starts_with("Confirm"))
+        .count();
+    assert_eq!(confirmations, 1, "one confirmation mail a day");
 
     // Another session's conversation is not found.
     let stranger = app.visitor().await;

@@ -69,6 +69,7 @@ async fn an_operator_key_sees_nothing_of_another_organization() {
             suggestions: vec![],
             accent_color: None,
             theme: None,
+            allowed_origins: None,
         })
         .send()
         .await

@@ -194,3 +194,61 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
         "nothing repeated"
     );
 }
+
+#[tokio::test]
+async fn a_credential_ended_on_one_replica_closes_its_streams_on_the_other() {
+    let Some(server) = postgres_server() else {
+        eprintln!("replicas: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return;
+    };
+    let database = ThrowawayDatabase::create(&server).await;
+    let url = database.url.clone();
+    let created = cli(&url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = org["operatorKey"].as_str().unwrap().to_owned();
+    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let a = start_server(&url, &[]);
+    let b = start_server(&url, &[]);
+    let client = reqwest::Client::new();
+
+    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
+    let path = format!("/v1/conversations/{conversation}/events");
+    let mut on_b = events(&client, &b.base, &token, &path, None).await;
+    assert_eq!(on_b.next().await.event, "ready");
+    let asked = Instant::now();
+    let ended = client
+        .delete(format!("{}/v1/contact-sessions/current", a.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), StatusCode::NO_CONTENT);
+    assert!(
+        on_b.ends_within(Duration::from_secs(2)).await,
+        "the visitor's stream on the other replica closed"
+    );
+    println!("closed on the other replica after {:?}", asked.elapsed());
+
+    // An API key deleted through A closes its stream on B.
+    let made = client
+        .post(format!("{}/v1/operator/api-keys", a.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"name": "second"}))
+        .send()
+        .await
+        .unwrap();
+    let second: echo_protocol::team::ApiKeyCreated = made.json().await.unwrap();
+    let mut key_on_b = events(&client, &b.base, &second.key, "/v1/operator/events", None).await;
+    assert_eq!(key_on_b.next().await.event, "ready");
+    let deleted = client
+        .delete(format!("{}/v1/operator/api-keys/{}", a.base, second.key_id))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert!(
+        key_on_b.ends_within(Duration::from_secs(2)).await,
+        "the key's stream on the other replica closed"
+    );
+}

@@ -137,6 +137,31 @@ impl SmtpSink {
             .collect()
     }
 
+    /// Waits for the confirmation mail to `to` and follows its link with
+    /// the POST its page's button sends: the address is confirmed.
+    pub async fn confirm(&self, client: &reqwest::Client, to: &str) -> Mail {
+        let mail = eventually(
+            || async {
+                self.mails_to(to).into_iter().find(|m| {
+                    m.header("subject")
+                        .starts_with("Confirm your email address")
+                })
+            },
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap_or_else(|| panic!("a confirmation mail to {to}, got {:?}", self.mails()));
+        let link = mail
+            .text
+            .split_whitespace()
+            .find(|word| word.contains("/v1/mail/confirm/mc_"))
+            .expect("the confirmation link")
+            .to_owned();
+        let confirmed = client.post(&link).send().await.unwrap();
+        assert_eq!(confirmed.status(), reqwest::StatusCode::OK);
+        mail
+    }
+
     /// The mails received so far for `to`.
     pub fn mails_to(&self, to: &str) -> Vec<Mail> {
         self.mails().into_iter().filter(|m| m.to() == to).collect()

@@ -65,12 +65,17 @@ pub(super) async fn fill_attachments(
 
 #[async_trait]
 impl AttachmentStore for PostgresStore {
-    async fn add_attachment(&self, a: NewAttachment) -> StoreResult<()> {
+    async fn add_attachment(&self, a: NewAttachment, unsent_cap: u64) -> StoreResult<()> {
         let (preview_type, preview) = a.preview.map_or((None, None), |(t, p)| (Some(t), Some(p)));
-        sqlx::query(
+        // One statement: the sum and the insert see the same snapshot, so
+        // uploads racing each other can pass the cap by at most one file
+        // each.
+        let inserted = sqlx::query(
             "INSERT INTO attachments (id, organization_id, conversation_id, uploader, name,
                  content_type, size, data, preview_type, preview, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+             WHERE (SELECT COALESCE(SUM(size), 0) FROM attachments
+                    WHERE organization_id = $2 AND message_id IS NULL) + $7 <= $12",
         )
         .bind(a.id)
         .bind(a.organization)
@@ -83,9 +88,13 @@ impl AttachmentStore for PostgresStore {
         .bind(preview_type)
         .bind(preview)
         .bind(a.created_at)
+        .bind(i64::try_from(unsent_cap).unwrap_or(i64::MAX))
         .execute(&self.pool)
         .await?;
-        Ok(())
+        match inserted.rows_affected() {
+            0 => Err(StoreError::QuotaExceeded),
+            _ => Ok(()),
+        }
     }
 
     async fn attachment_file(

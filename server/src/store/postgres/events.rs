@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 
-use super::{PostgresStore, Tx, TYPING_CHANNEL};
+use super::{PostgresStore, Tx, REVOKED_CHANNEL, TYPING_CHANNEL};
 use crate::store::rows;
 use crate::store::{EventScope, EventStore, StoreResult};
 
@@ -53,6 +53,19 @@ impl EventStore for PostgresStore {
             .await;
         if let Err(error) = result {
             tracing::warn!(error = %error, "typing notification failed");
+        }
+    }
+
+    async fn revoke(&self, revoked: crate::revocations::Revoked) {
+        let result = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(REVOKED_CHANNEL)
+            .bind(revoked.encode())
+            .execute(&self.pool)
+            .await;
+        if let Err(error) = result {
+            // This replica at least; the others' streams fail their next check.
+            tracing::warn!(error = %error, "revocation notification failed");
+            self.hub.revocations.revoke(&revoked);
         }
     }
 

@@ -1,5 +1,6 @@
-//! Following committed events on every replica: `LISTEN echo_events` and
-//! `echo_typing`, published to this process's hub in position order.
+//! Following committed events on every replica: `LISTEN echo_events`,
+//! `echo_typing` and `echo_revoked`, published to this process's hub
+//! (events in position order).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use echo_protocol::{ConversationId, OrganizationId};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
-use super::TYPING_CHANNEL;
+use super::{REVOKED_CHANNEL, TYPING_CHANNEL};
 use crate::live::Hub;
 use crate::store::rows;
 
@@ -25,6 +26,10 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
                 let payload = notification.payload();
                 let result = if notification.channel() == TYPING_CHANNEL {
                     publish_typing(&hub, payload)
+                } else if notification.channel() == REVOKED_CHANNEL {
+                    crate::revocations::Revoked::decode(payload)
+                        .map(|revoked| hub.revocations.revoke(&revoked))
+                        .ok_or_else(|| anyhow!("malformed revocation {payload:?}"))
                 } else {
                     publish_events(&pool, &hub, &mut published, payload).await
                 };

@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use sqlx::AssertSqlSafe;
 
-use super::{changed_one, PostgresStore, Tx};
+use super::{changed_one, confirmations, PostgresStore, Tx};
 use crate::secrets::SecretHash;
 use crate::store::mail::{
-    Audience, ClaimedNotice, Delivery, MailStore, NewMail, NoticeContext, NoticeOutcome,
-    OutgoingMail,
+    Audience, ClaimedNotice, ConfirmationRequest, Delivery, MailStore, NewMail, NoticeContext,
+    NoticeOutcome, OutgoingMail,
 };
 use crate::store::mail_rows::{self, MAX_QUOTED, NOTICE_HEADER, OUTGOING, RECIPIENT};
 use crate::store::rows::{self, Row};
@@ -45,12 +45,12 @@ pub(super) async fn queue_notice(
     Ok(())
 }
 
-async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> {
+pub(super) async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
              from_name, subject, text_body, html_body, unsubscribe_url, created_at,
-             next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+             next_attempt_at, held)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
     )
     .bind(&mail.id)
     .bind(mail.organization)
@@ -63,6 +63,7 @@ async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> {
     .bind(&mail.html)
     .bind(mail.unsubscribe.as_ref().map(|(url, _)| url))
     .bind(mail.created_at)
+    .bind(mail.held)
     .execute(&mut **tx)
     .await?;
     if let Some((_, token)) = &mail.unsubscribe {
@@ -257,6 +258,9 @@ impl MailStore for PostgresStore {
         for mail in &outcome.mails {
             insert_mail(&mut tx, mail).await?;
         }
+        if let Some(request) = &outcome.confirmation {
+            confirmations::request(&mut tx, request).await?;
+        }
         for (recipient, covered) in &outcome.marks {
             sqlx::query(
                 "INSERT INTO mail_marks (conversation_id, recipient, covered_seq, last_mailed_at)
@@ -291,6 +295,7 @@ impl MailStore for PostgresStore {
         mail: NewMail,
         since: Timestamp,
         max: u32,
+        confirmation: Option<ConfirmationRequest>,
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         // Serializes concurrent requests for one conversation's transcript.
@@ -310,8 +315,32 @@ impl MailStore for PostgresStore {
             return Ok(false);
         }
         insert_mail(&mut tx, &mail).await?;
+        if let Some(request) = &confirmation {
+            confirmations::request(&mut tx, request).await?;
+        }
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn address_confirmed(
+        &self,
+        organization: OrganizationId,
+        email: &str,
+    ) -> StoreResult<bool> {
+        self.confirmed(organization, email).await
+    }
+
+    async fn confirm_address(
+        &self,
+        token: &SecretHash,
+        valid_since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        self.confirm(token, valid_since, now).await
+    }
+
+    async fn drop_held_mail(&self, before: Timestamp) -> StoreResult<u64> {
+        self.drop_held(before).await
     }
 
     async fn claim_mail(
@@ -323,7 +352,7 @@ impl MailStore for PostgresStore {
         let sql = format!(
             "UPDATE mail_outbox SET locked_until = $2
              WHERE id IN (SELECT id FROM mail_outbox
-                 WHERE sent_at IS NULL AND failed_at IS NULL
+                 WHERE sent_at IS NULL AND failed_at IS NULL AND NOT held
                    AND next_attempt_at <= $1 AND locked_until <= $1
                  ORDER BY next_attempt_at LIMIT $3
                  FOR UPDATE SKIP LOCKED)

@@ -13,12 +13,14 @@
 //! published, otherwise read from the table (large events, gaps). If the listening connection drops,
 //! notifications may be lost, so the hub disconnects every stream and the
 //! clients resume from the event log. Typing events, which are not stored,
-//! travel as `NOTIFY echo_typing`.
+//! travel as `NOTIFY echo_typing`, and ended credentials (whose open
+//! streams close at once) as `NOTIFY echo_revoked`.
 //!
 //! This file holds the pool and the migrations, `listen.rs` the follower;
 //! each store trait is implemented in the file named after its domain.
 
 mod attachments;
+mod confirmations;
 mod conversations;
 mod events;
 mod knowledge;
@@ -43,6 +45,7 @@ use crate::live::Hub;
 
 const EVENTS_CHANNEL: &str = "echo_events";
 const TYPING_CHANNEL: &str = "echo_typing";
+const REVOKED_CHANNEL: &str = "echo_revoked";
 
 type Tx = Transaction<'static, Postgres>;
 
@@ -52,6 +55,8 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Where a revocation goes when its notification cannot be sent.
+    hub: Arc<Hub>,
     /// Whether message writes queue mail notices (mail is configured).
     notices: std::sync::atomic::AtomicBool,
 }
@@ -91,12 +96,13 @@ impl PostgresStore {
             .context("PostgreSQL migrations")?;
         let mut listener = PgListener::connect_with(&pool).await?;
         listener
-            .listen_all([EVENTS_CHANNEL, TYPING_CHANNEL])
+            .listen_all([EVENTS_CHANNEL, TYPING_CHANNEL, REVOKED_CHANNEL])
             .await
             .context("LISTEN")?;
-        tokio::spawn(listen::follow(pool.clone(), listener, hub));
+        tokio::spawn(listen::follow(pool.clone(), listener, hub.clone()));
         Ok(Self {
             pool,
+            hub,
             notices: std::sync::atomic::AtomicBool::new(false),
         })
     }

@@ -89,6 +89,21 @@ impl OrganizationStore for PostgresStore {
         )
     }
 
+    async fn set_allowed_origins(
+        &self,
+        id: OrganizationId,
+        origins: Vec<String>,
+    ) -> StoreResult<()> {
+        let origins = serde_json::to_string(&origins).map_err(anyhow::Error::from)?;
+        changed_one(
+            sqlx::query("UPDATE organizations SET allowed_origins = $2 WHERE id = $1")
+                .bind(id)
+                .bind(origins)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
     async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>> {
         let secret: Option<Option<String>> =
             sqlx::query_scalar("SELECT identity_secret FROM organizations WHERE id = $1")

@@ -68,8 +68,17 @@ pub(super) fn fill_attachments(
 
 #[async_trait]
 impl AttachmentStore for SqliteStore {
-    async fn add_attachment(&self, a: NewAttachment) -> StoreResult<()> {
+    async fn add_attachment(&self, a: NewAttachment, unsent_cap: u64) -> StoreResult<()> {
         self.write(move |conn| {
+            let unsent: i64 = conn
+                .prepare_cached(
+                    "SELECT COALESCE(SUM(size), 0) FROM attachments
+                     WHERE organization_id = ?1 AND message_id IS NULL",
+                )?
+                .query_row([a.organization], |row| row.get(0))?;
+            if unsent.max(0) as u64 + a.data.len() as u64 > unsent_cap {
+                return Err(StoreError::QuotaExceeded);
+            }
             let (preview_type, preview) =
                 a.preview.map_or((None, None), |(t, p)| (Some(t), Some(p)));
             // The file goes in through incremental BLOB I/O: bound as a

@@ -43,6 +43,10 @@ impl EventStore for SqliteStore {
         self.hub.typing(organization, conversation, active);
     }
 
+    async fn revoke(&self, revoked: crate::revocations::Revoked) {
+        self.hub.revocations.revoke(&revoked);
+    }
+
     async fn prune_events(&self, before: Timestamp) -> StoreResult<u64> {
         self.write(move |conn| {
             conn.execute(

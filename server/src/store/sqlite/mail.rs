@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{query_all, query_first, SqliteStore};
+use super::{confirmations, query_all, query_first, SqliteStore};
 use crate::secrets::SecretHash;
 use crate::store::mail::{
-    Audience, ClaimedNotice, Delivery, MailStore, NewMail, NoticeContext, NoticeOutcome,
-    OutgoingMail,
+    Audience, ClaimedNotice, ConfirmationRequest, Delivery, MailStore, NewMail, NoticeContext,
+    NoticeOutcome, OutgoingMail,
 };
 use crate::store::mail_rows::{self, MAX_QUOTED, NOTICE_HEADER, OUTGOING, RECIPIENT};
 use crate::store::rows;
@@ -42,12 +42,12 @@ pub(super) fn queue_notice(
     Ok(())
 }
 
-fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> {
+pub(super) fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
              from_name, subject, text_body, html_body, unsubscribe_url, created_at,
-             next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+             next_attempt_at, held)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
     )?
     .execute(params![
         mail.id,
@@ -61,6 +61,7 @@ fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> {
         mail.html,
         mail.unsubscribe.as_ref().map(|(url, _)| url),
         mail.created_at,
+        mail.held,
     ])?;
     if let Some((_, token)) = &mail.unsubscribe {
         conn.prepare_cached(
@@ -177,6 +178,9 @@ fn complete_notice(
     for mail in &outcome.mails {
         insert_mail(conn, mail)?;
     }
+    if let Some(request) = &outcome.confirmation {
+        confirmations::request(conn, request)?;
+    }
     for (recipient, covered) in &outcome.marks {
         conn.prepare_cached(
             "INSERT INTO mail_marks (conversation_id, recipient, covered_seq, last_mailed_at)
@@ -269,6 +273,7 @@ impl MailStore for SqliteStore {
         mail: NewMail,
         since: Timestamp,
         max: u32,
+        confirmation: Option<ConfirmationRequest>,
     ) -> StoreResult<bool> {
         self.write(move |conn| {
             let sent: i64 = conn
@@ -281,9 +286,38 @@ impl MailStore for SqliteStore {
                 return Ok(false);
             }
             insert_mail(conn, &mail)?;
+            if let Some(request) = &confirmation {
+                confirmations::request(conn, request)?;
+            }
             Ok(true)
         })
         .await
+    }
+
+    async fn address_confirmed(
+        &self,
+        organization: OrganizationId,
+        email: &str,
+    ) -> StoreResult<bool> {
+        let email = email.to_owned();
+        self.read(move |conn| confirmations::confirmed(conn, organization, &email))
+            .await
+    }
+
+    async fn confirm_address(
+        &self,
+        token: &SecretHash,
+        valid_since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let token = token.clone();
+        self.write(move |conn| confirmations::confirm(conn, &token, valid_since, now))
+            .await
+    }
+
+    async fn drop_held_mail(&self, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |conn| confirmations::drop_held(conn, before))
+            .await
     }
 
     async fn claim_mail(
@@ -298,7 +332,7 @@ impl MailStore for SqliteStore {
                 &format!(
                     "UPDATE mail_outbox SET locked_until = ?2
                      WHERE id IN (SELECT id FROM mail_outbox
-                         WHERE sent_at IS NULL AND failed_at IS NULL
+                         WHERE sent_at IS NULL AND failed_at IS NULL AND held = 0
                            AND next_attempt_at <= ?1 AND locked_until <= ?1
                          ORDER BY next_attempt_at LIMIT ?3)
                      RETURNING {OUTGOING}"

@@ -12,6 +12,7 @@
 //! trait is implemented in the file named after its domain.
 
 mod attachments;
+mod confirmations;
 mod conversations;
 mod events;
 mod knowledge;
@@ -48,6 +49,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0008_brand.sql"),
     include_str!("../../../migrations/sqlite/0009_mail.sql"),
     include_str!("../../../migrations/sqlite/0010_attachments.sql"),
+    include_str!("../../../migrations/sqlite/0011_unsent_quota.sql"),
+    include_str!("../../../migrations/sqlite/0012_mail_confirmations.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.

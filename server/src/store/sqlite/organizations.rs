@@ -94,6 +94,22 @@ impl OrganizationStore for SqliteStore {
         .await
     }
 
+    async fn set_allowed_origins(
+        &self,
+        id: OrganizationId,
+        origins: Vec<String>,
+    ) -> StoreResult<()> {
+        let origins = serde_json::to_string(&origins).map_err(anyhow::Error::from)?;
+        self.write(move |conn| {
+            change_one(
+                conn,
+                "UPDATE organizations SET allowed_origins = ?2 WHERE id = ?1",
+                params![id, origins],
+            )
+        })
+        .await
+    }
+
     async fn identity_secret(&self, id: OrganizationId) -> StoreResult<Option<String>> {
         let secret: Option<Option<String>> = self
             .read(move |conn| {

@@ -1,0 +1,96 @@
+//! Address confirmations on PostgreSQL (see the SQLite file of the same
+//! name; the rule is [`crate::mail`]'s).
+
+use echo_protocol::{OrganizationId, Timestamp};
+
+use super::mail::insert_mail;
+use super::{PostgresStore, Tx};
+use crate::secrets::SecretHash;
+use crate::store::mail::ConfirmationRequest;
+use crate::store::StoreResult;
+
+/// Records the request and queues its mail, unless the address was asked
+/// since `once_since` or has confirmed already.
+pub(super) async fn request(tx: &mut Tx, request: &ConfirmationRequest) -> StoreResult<()> {
+    let mail = &request.mail;
+    let asked = sqlx::query(
+        "INSERT INTO mail_confirmations (organization_id, email, token_hash, requested_at)
+         VALUES ($1, lower($2), $3, $4)
+         ON CONFLICT (organization_id, email) DO UPDATE SET
+             token_hash = excluded.token_hash, requested_at = excluded.requested_at
+         WHERE mail_confirmations.requested_at < $5
+           AND mail_confirmations.confirmed_at IS NULL",
+    )
+    .bind(mail.organization)
+    .bind(&mail.to)
+    .bind(request.token.as_str())
+    .bind(mail.created_at)
+    .bind(request.once_since)
+    .execute(&mut **tx)
+    .await?;
+    if asked.rows_affected() > 0 {
+        insert_mail(tx, mail).await?;
+    }
+    Ok(())
+}
+
+impl PostgresStore {
+    pub(super) async fn confirmed(
+        &self,
+        organization: OrganizationId,
+        email: &str,
+    ) -> StoreResult<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM mail_confirmations
+             WHERE organization_id = $1 AND email = lower($2) AND confirmed_at IS NOT NULL)",
+        )
+        .bind(organization)
+        .bind(email)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Confirms the token's address and releases the mail held for it.
+    pub(super) async fn confirm(
+        &self,
+        token: &SecretHash,
+        valid_since: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin().await?;
+        let target: Option<(OrganizationId, String)> = sqlx::query_as(
+            "UPDATE mail_confirmations SET confirmed_at = COALESCE(confirmed_at, $3)
+             WHERE token_hash = $1 AND requested_at >= $2
+             RETURNING organization_id, email",
+        )
+        .bind(token.as_str())
+        .bind(valid_since)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((organization, email)) = target else {
+            return Ok(false);
+        };
+        sqlx::query(
+            "UPDATE mail_outbox SET held = FALSE, next_attempt_at = $3
+             WHERE organization_id = $1 AND lower(to_address) = $2 AND held",
+        )
+        .bind(organization)
+        .bind(email)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub(super) async fn drop_held(&self, before: Timestamp) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM mail_outbox WHERE held AND created_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+}
