@@ -23,7 +23,7 @@
   // The host's signed-in user (data-user-* or identify()), told to the
   // widget when it says hello. (A reset() before the widget first opens
   // needs no word: a widget that hears of no user forgets a verified one.)
-  const who = (u) => u && u.userId ? { userId: String(u.userId), name: u.name, email: u.email, userHash: u.userHash } : null;
+  const who = (u) => u?.userId ? { ...u, userId: String(u.userId) } : null;
   let user = who({ userId: d.userId, name: d.userName, email: d.userEmail, userHash: d.userHash });
   // Icons only: the button's aria-label names it.
   const chat = '<svg viewBox="0 0 24 24" fill=currentColor><path d="M3 3h18v13H8l-5 5z"/></svg>';
@@ -45,13 +45,16 @@
   });
   root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true"></span><div class="p"></div>';
   const [button, badge, panel] = root.children, handlers = {};
-  let frame, open = false, unread = 0;
+  let frame, open = false, unread = 0, ready;
 
   // The host page's listeners (EchoWidget.on): open, close, unread, message.
   // Each on its own task: a listener that throws stops neither the others
   // nor the loader.
   const emit = (name, value) => (handlers[name] || []).forEach((fn) => setTimeout(fn, 0, value));
-  const tell = (message) => frame?.contentWindow.postMessage(message, origin);
+  // Nothing is posted before the widget's hello: until its page has
+  // loaded, the frame's window is another origin's (about:blank).
+  const tell = (message) => ready && frame.contentWindow.postMessage(message, origin);
+  const identity = (reset) => tell({ type: "echo:identity", user, reset });
   function show(next) {
     open = next;
     panel.hidden = !next;
@@ -89,7 +92,11 @@
     const data = e.data || 0, type = data.type;
     if (!frame || e.source != frame.contentWindow || e.origin != origin) return;
     if (type == "echo:close") close();
-    if (type == "echo:hello") tell({ type: "echo:identity", user });
+    if (type == "echo:hello") {
+      ready = 1;
+      identity();
+      show(open);
+    }
     if (type == "echo:unread" && unread != (data.count | 0)) {
       unread = data.count | 0;
       label();
@@ -107,8 +114,8 @@
     open: openWidget,
     close,
     toggle,
-    identify: (u) => tell({ type: "echo:identity", user: user = who(u) }),
-    reset: () => tell({ type: "echo:identity", user: user = null, reset: 1 }),
+    identify: (u) => (user = who(u), identity()),
+    reset: () => (user = null, identity(1)),
     destroy() {
       document.removeEventListener("keydown", onKey);
       window.removeEventListener("message", onMessage);

@@ -65,10 +65,11 @@ pub async fn start_session(
         user_hash,
     };
     let created = match api.create_session(&request).await {
-        // The host's hash is wrong (a stale or misconfigured secret): the
-        // visitor can still chat, as an unverified one.
+        // The host's hash is missing or wrong (verification not set up
+        // yet, or a stale secret): the visitor can still chat, as an
+        // unverified one; the console tells the site's developer.
         Err(e) if e.is(ErrorCode::IdentityVerificationFailed) => {
-            leptos::logging::warn!("Echo: the signed-in user could not be verified (userHash)");
+            leptos::logging::warn!("Echo: user could not be verified (userHash missing or wrong)");
             host::drop_user();
             (request.user_id, request.user_hash) = (None, None);
             api.create_session(&request).await?
@@ -146,8 +147,10 @@ pub fn AuthScreen() -> impl IntoView {
                     Some("email") => {
                         email_error.try_set(Some(problem("email", e.message())));
                     }
+                    // Another field's words are for a developer, not the
+                    // visitor.
                     _ => {
-                        form_error.try_set(Some(e.describe()));
+                        form_error.try_set(Some(t(Msg::CheckInput).into()));
                     }
                 },
                 Err(e) => {

@@ -93,6 +93,31 @@ test("a signed-in visitor skips the form on a strict-CSP host page, and their co
   assert.deepEqual([...other.errors, ...forger.errors], []);
 });
 
+test("a host page naming its user without a hash: the visitor chats unverified, the developer gets a warning", async () => {
+  const page = await newPage(browser, { width: 1000, height: 760 });
+  const said = [];
+  page.on("console", (m) => said.push(`${m.type()}: ${m.text()}`));
+  // data-user-* without data-user-hash: identity verification not set up yet.
+  await page.goto(host.page({ "data-user-id": "cust-9", "data-user-name": "Katherine Johnson", "data-user-email": "kj@example.com" }));
+  await page.getByRole("button", { name: "Open chat" }).click();
+  const frame = page.frameLocator("iframe");
+  await frame.getByRole("button", { name: "Start chat" }).click();
+  await frame.getByLabel("Message", { exact: true }).fill("Can you hear me?");
+  await frame.getByLabel("Message", { exact: true }).press("Enter");
+  await frame.locator(".msg.visitor:not(.queued)").getByText("Can you hear me?").waitFor();
+  const token = await storedSession(page);
+  const current = await api(server, token, "/v1/contact-sessions/current");
+  assert.equal(current.body.name, "Katherine Johnson", "the name and email the host gave");
+  assert.equal(current.body.email, "kj@example.com");
+  assert.ok(said.some((m) => m.startsWith("warning") && m.includes("could not be verified")), said.join("\n"));
+  // Nothing meant for a developer reaches the visitor, and the loader
+  // posted nothing before the widget's page had loaded.
+  assert.doesNotMatch(await widgetFrame(page).evaluate(() => document.body.innerText), /userHash|hexadecimal/);
+  assert.deepEqual(said.filter((m) => /postMessage|target origin/i.test(m)), []);
+  await shot(page, "host-user-without-hash");
+  assert.deepEqual(page.errors, []);
+});
+
 test("identify() after load moves on from the form; reset() ends the session and asks again", async () => {
   const page = await newPage(browser, { width: 1000, height: 760 });
   await page.goto(host.page());

@@ -120,8 +120,19 @@ test("a visitor writes while the console is closed; the mail's link opens the co
   // The visitor asks for the conversation by mail.
   const email = widget.getByRole("button", { name: "Email me this conversation" });
   await email.click();
-  await widget.getByText("We are emailing this conversation to vera@example.com.").waitFor();
+  // A typed address confirms first: the widget says where the link went.
+  await widget.getByText("We sent a link to vera@example.com: confirm your address there and the conversation follows.").waitFor();
   await shot(widget, "widget-transcript-requested");
+  const confirmation = await eventually(
+    () => smtp.to("vera@example.com").find((m) => /^Confirm your email address/.test(m.headers.subject)),
+    { timeout: 20_000, what: "the confirmation mail" },
+  );
+  assert.doesNotMatch(confirmation.text, /My package is late|Vera/);
+  const confirmLink = confirmation.text.match(/https?:\/\/\S+\/v1\/mail\/confirm\/mc_\S+/)[0];
+  const page = await newPage(browser);
+  await page.goto(confirmLink);
+  await page.getByRole("button", { name: "Confirm" }).click();
+  await page.getByText("Your address is confirmed").waitFor();
   const transcript = await eventually(
     () => smtp.to("vera@example.com").find((m) => /Your conversation with Acme Outfitters/.test(m.headers.subject)),
     { timeout: 20_000, what: "the transcript" },

@@ -38,6 +38,7 @@ test("an admin brands the widget and manages the identity secret from the consol
     suggestions: ["Track my order"],
     accentColor: "#0f766e",
     theme: "dark",
+    allowedOrigins: [],
   });
 
   const widget = await newPage(browser);

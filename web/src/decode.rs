@@ -140,6 +140,7 @@ impl FromJs for TranscriptQueued {
     fn from_js(v: &JsValue) -> Option<Self> {
         Some(TranscriptQueued {
             email: string(v, "email")?,
+            awaiting_confirmation: field(v, "awaitingConfirmation").is_truthy(),
         })
     }
 }

@@ -31,13 +31,17 @@ pub struct Pending {
     request: Option<SendWrapper<XmlHttpRequest>>,
 }
 
+/// An upload's failure in the visitor's words (never the server's
+/// English, which is written for developers).
 fn failure(error: &ApiError) -> String {
-    match error.code() {
-        Some(ErrorCode::PayloadTooLarge) => t(Msg::TooLarge).into(),
-        Some(ErrorCode::UnsupportedMediaType) => t(Msg::TypeNotAllowed).into(),
-        None if matches!(error, ApiError::Network) => t(Msg::UploadFailed).into(),
-        _ => error.message().into(),
-    }
+    t(match error.code() {
+        Some(ErrorCode::PayloadTooLarge) => Msg::TooLarge,
+        Some(ErrorCode::UnsupportedMediaType) => Msg::TypeNotAllowed,
+        Some(ErrorCode::RateLimited) => Msg::TooManyFiles,
+        Some(ErrorCode::UnprocessableFile) => Msg::CannotProcess,
+        _ => Msg::UploadFailed,
+    })
+    .into()
 }
 
 pub fn size_label(bytes: u64) -> String {

@@ -103,6 +103,9 @@ messages! {
     TooLarge = "This file is too large to send.",
     TypeNotAllowed = "This type of file can't be sent: images, PDF, text, CSV or ZIP only.",
     UploadFailed = "The upload failed; try again.",
+    TooManyFiles = "You're sending files too quickly; try again in a little while.",
+    CannotProcess = "This file couldn't be processed; it may be too large or damaged.",
+    ConfirmTranscript = "We sent a link to {}: confirm your address there and the conversation follows.",
 }
 
 /// The languages with a catalogue, English first.

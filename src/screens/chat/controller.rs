@@ -154,6 +154,9 @@ impl Chat {
         let chat = self.clone();
         spawn_local(async move {
             let said = match chat.api.transcript(&chat.session, chat.id).await {
+                Ok(queued) if queued.awaiting_confirmation => {
+                    tf(Msg::ConfirmTranscript, &queued.email)
+                }
                 Ok(queued) => tf(Msg::EmailingTranscript, &queued.email),
                 Err(e) if e.is(ErrorCode::RateLimited) => t(Msg::TranscriptLimit).into(),
                 Err(e) if e.is(ErrorCode::Conflict) => t(Msg::NoEmailAddress).into(),
