@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use sqlx::AssertSqlSafe;
 
-use super::{changed_one, confirmations, PostgresStore, Tx};
+use super::outbox::{self, insert_mail};
+use super::{changed_one, PostgresStore, Tx};
 use crate::secrets::SecretHash;
 use crate::store::mail::{
     Audience, ClaimedNotice, ConfirmationRequest, Delivery, MailStore, NewMail, NoticeContext,
@@ -42,42 +43,6 @@ pub(super) async fn queue_notice(
         .bind(now)
         .execute(&mut **tx)
         .await?;
-    Ok(())
-}
-
-pub(super) async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
-             from_name, subject, text_body, html_body, unsubscribe_url, created_at,
-             next_attempt_at, held)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
-    )
-    .bind(&mail.id)
-    .bind(mail.organization)
-    .bind(mail.conversation)
-    .bind(mail.kind.as_str())
-    .bind(&mail.to)
-    .bind(&mail.from_name)
-    .bind(&mail.subject)
-    .bind(&mail.text)
-    .bind(&mail.html)
-    .bind(mail.unsubscribe.as_ref().map(|(url, _)| url))
-    .bind(mail.created_at)
-    .bind(mail.held)
-    .execute(&mut **tx)
-    .await?;
-    if let Some((_, token)) = &mail.unsubscribe {
-        sqlx::query(
-            "INSERT INTO unsubscribe_tokens (token_hash, organization_id, email, created_at)
-             VALUES ($1, $2, lower($3), $4)",
-        )
-        .bind(token.as_str())
-        .bind(mail.organization)
-        .bind(&mail.to)
-        .bind(mail.created_at)
-        .execute(&mut **tx)
-        .await?;
-    }
     Ok(())
 }
 
@@ -259,7 +224,7 @@ impl MailStore for PostgresStore {
             insert_mail(&mut tx, mail).await?;
         }
         if let Some(request) = &outcome.confirmation {
-            confirmations::request(&mut tx, request).await?;
+            outbox::request(&mut tx, request).await?;
         }
         for (recipient, covered) in &outcome.marks {
             sqlx::query(
@@ -316,7 +281,7 @@ impl MailStore for PostgresStore {
         }
         insert_mail(&mut tx, &mail).await?;
         if let Some(request) = &confirmation {
-            confirmations::request(&mut tx, request).await?;
+            outbox::request(&mut tx, request).await?;
         }
         tx.commit().await?;
         Ok(true)

@@ -20,7 +20,6 @@
 //! each store trait is implemented in the file named after its domain.
 
 mod attachments;
-mod confirmations;
 mod conversations;
 mod events;
 mod knowledge;
@@ -28,6 +27,7 @@ mod listen;
 mod mail;
 mod messages;
 mod organizations;
+mod outbox;
 mod sessions;
 mod team;
 

@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{confirmations, query_all, query_first, SqliteStore};
+use super::outbox::{self, insert_mail};
+use super::{query_all, query_first, SqliteStore};
 use crate::secrets::SecretHash;
 use crate::store::mail::{
     Audience, ClaimedNotice, ConfirmationRequest, Delivery, MailStore, NewMail, NoticeContext,
@@ -39,42 +40,6 @@ pub(super) fn queue_notice(
     };
     conn.prepare_cached(sql)?
         .execute(params![conversation, audience.as_str(), now])?;
-    Ok(())
-}
-
-pub(super) fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
-             from_name, subject, text_body, html_body, unsubscribe_url, created_at,
-             next_attempt_at, held)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
-    )?
-    .execute(params![
-        mail.id,
-        mail.organization,
-        mail.conversation,
-        mail.kind.as_str(),
-        mail.to,
-        mail.from_name,
-        mail.subject,
-        mail.text,
-        mail.html,
-        mail.unsubscribe.as_ref().map(|(url, _)| url),
-        mail.created_at,
-        mail.held,
-    ])?;
-    if let Some((_, token)) = &mail.unsubscribe {
-        conn.prepare_cached(
-            "INSERT INTO unsubscribe_tokens (token_hash, organization_id, email, created_at)
-             VALUES (?1, ?2, lower(?3), ?4)",
-        )?
-        .execute(params![
-            token.as_str(),
-            mail.organization,
-            mail.to,
-            mail.created_at
-        ])?;
-    }
     Ok(())
 }
 
@@ -179,7 +144,7 @@ fn complete_notice(
         insert_mail(conn, mail)?;
     }
     if let Some(request) = &outcome.confirmation {
-        confirmations::request(conn, request)?;
+        outbox::request(conn, request)?;
     }
     for (recipient, covered) in &outcome.marks {
         conn.prepare_cached(
@@ -287,7 +252,7 @@ impl MailStore for SqliteStore {
             }
             insert_mail(conn, &mail)?;
             if let Some(request) = &confirmation {
-                confirmations::request(conn, request)?;
+                outbox::request(conn, request)?;
             }
             Ok(true)
         })
@@ -300,7 +265,7 @@ impl MailStore for SqliteStore {
         email: &str,
     ) -> StoreResult<bool> {
         let email = email.to_owned();
-        self.read(move |conn| confirmations::confirmed(conn, organization, &email))
+        self.read(move |conn| outbox::confirmed(conn, organization, &email))
             .await
     }
 
@@ -311,12 +276,12 @@ impl MailStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let token = token.clone();
-        self.write(move |conn| confirmations::confirm(conn, &token, valid_since, now))
+        self.write(move |conn| outbox::confirm(conn, &token, valid_since, now))
             .await
     }
 
     async fn drop_held_mail(&self, before: Timestamp) -> StoreResult<u64> {
-        self.write(move |conn| confirmations::drop_held(conn, before))
+        self.write(move |conn| outbox::drop_held(conn, before))
             .await
     }
 

@@ -12,13 +12,13 @@
 //! trait is implemented in the file named after its domain.
 
 mod attachments;
-mod confirmations;
 mod conversations;
 mod events;
 mod knowledge;
 mod mail;
 mod messages;
 mod organizations;
+mod outbox;
 mod sessions;
 mod team;
 

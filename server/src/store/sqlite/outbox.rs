@@ -1,14 +1,50 @@
-//! Address confirmations on SQLite: the rows behind "mail carrying what a
-//! visitor wrote goes only to an address that confirmed it" (the rule is
-//! [`crate::mail`]'s; this file only stores its outcome).
+//! The outbox on SQLite: writing a mail, and the address confirmations
+//! behind "mail carrying what a visitor wrote goes only to an address that
+//! confirmed it" (the rule is [`crate::mail`]'s; this file only stores its
+//! outcome). Deciding notices and sending are `mail.rs`'s.
 
 use echo_protocol::{OrganizationId, Timestamp};
 use rusqlite::{params, Connection};
 
-use super::mail::insert_mail;
 use crate::secrets::SecretHash;
-use crate::store::mail::ConfirmationRequest;
+use crate::store::mail::{ConfirmationRequest, NewMail};
 use crate::store::StoreResult;
+
+pub(super) fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
+             from_name, subject, text_body, html_body, unsubscribe_url, created_at,
+             next_attempt_at, held)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12)",
+    )?
+    .execute(params![
+        mail.id,
+        mail.organization,
+        mail.conversation,
+        mail.kind.as_str(),
+        mail.to,
+        mail.from_name,
+        mail.subject,
+        mail.text,
+        mail.html,
+        mail.unsubscribe.as_ref().map(|(url, _)| url),
+        mail.created_at,
+        mail.held,
+    ])?;
+    if let Some((_, token)) = &mail.unsubscribe {
+        conn.prepare_cached(
+            "INSERT INTO unsubscribe_tokens (token_hash, organization_id, email, created_at)
+             VALUES (?1, ?2, lower(?3), ?4)",
+        )?
+        .execute(params![
+            token.as_str(),
+            mail.organization,
+            mail.to,
+            mail.created_at
+        ])?;
+    }
+    Ok(())
+}
 
 /// Records the request and queues its mail, unless the address was asked
 /// since `once_since` or has confirmed already.

@@ -1,13 +1,49 @@
-//! Address confirmations on PostgreSQL (see the SQLite file of the same
-//! name; the rule is [`crate::mail`]'s).
+//! The outbox on PostgreSQL: writing a mail, and the address
+//! confirmations (see the SQLite file of the same name; the rule is
+//! [`crate::mail`]'s).
 
 use echo_protocol::{OrganizationId, Timestamp};
 
-use super::mail::insert_mail;
 use super::{PostgresStore, Tx};
 use crate::secrets::SecretHash;
-use crate::store::mail::ConfirmationRequest;
+use crate::store::mail::{ConfirmationRequest, NewMail};
 use crate::store::StoreResult;
+
+pub(super) async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
+             from_name, subject, text_body, html_body, unsubscribe_url, created_at,
+             next_attempt_at, held)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12)",
+    )
+    .bind(&mail.id)
+    .bind(mail.organization)
+    .bind(mail.conversation)
+    .bind(mail.kind.as_str())
+    .bind(&mail.to)
+    .bind(&mail.from_name)
+    .bind(&mail.subject)
+    .bind(&mail.text)
+    .bind(&mail.html)
+    .bind(mail.unsubscribe.as_ref().map(|(url, _)| url))
+    .bind(mail.created_at)
+    .bind(mail.held)
+    .execute(&mut **tx)
+    .await?;
+    if let Some((_, token)) = &mail.unsubscribe {
+        sqlx::query(
+            "INSERT INTO unsubscribe_tokens (token_hash, organization_id, email, created_at)
+             VALUES ($1, $2, lower($3), $4)",
+        )
+        .bind(token.as_str())
+        .bind(mail.organization)
+        .bind(&mail.to)
+        .bind(mail.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
 
 /// Records the request and queues its mail, unless the address was asked
 /// since `once_since` or has confirmed already.
