@@ -209,6 +209,7 @@ async fn server_load(
     let sqlite = Arc::new(SqliteStore::open_with_max_batch(
         db,
         hub.clone(),
+        echo_server::rules::rules(),
         max_batch,
     )?);
     let app = Application::build_with_store(config, sqlite.clone(), hub).await?;

@@ -87,7 +87,10 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("bind", &self.bind)
-            .field("database_url", &redacted(&self.database_url))
+            .field(
+                "database_url",
+                &crate::secrets::redacted_url(&self.database_url),
+            )
             .field("database_max_connections", &self.database_max_connections)
             .field("event_retention", &self.event_retention)
             .field("session", &self.session)
@@ -102,37 +105,5 @@ impl std::fmt::Debug for Config {
             .field("max_unsent_bytes", &self.max_unsent_bytes)
             .field("sandbox", &self.sandbox)
             .finish_non_exhaustive()
-    }
-}
-
-/// The URL with any password replaced by `***`.
-pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redacted;
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redacted("postgres://echo:s3cret@db:5432/echo"),
-            "postgres://echo:***@db:5432/echo"
-        );
-        assert_eq!(
-            redacted("postgres://echo@db/echo"),
-            "postgres://echo@db/echo"
-        );
-        assert_eq!(redacted("sqlite://echo.db"), "sqlite://echo.db");
     }
 }

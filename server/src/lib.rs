@@ -10,10 +10,11 @@
 //! - [`config`]: settings: their defaults, then environment and flags.
 //! - [`http`]: one router module per API flow, the shared [`http::ApiContext`],
 //!   the extractors that parse input at the boundary, and the OpenAPI document.
-//! - [`error`]: the one error type, mapped to `{"error":{"code","message"}}`.
 //! - [`store`]: storage behind one trait per domain, with two backends:
 //!   SQLite (WAL, `synchronous=FULL`, group commit through one writer
 //!   thread) and PostgreSQL (a pool, live events across replicas by LISTEN).
+//! - [`rules`]: every conversation and team rule, decided once (pure); the
+//!   stores read state, ask the rules, and write the effects.
 //! - [`session`]: the contact-session lifetime and refresh rule, pure logic.
 //! - [`secrets`]: random credentials and their hashes; nothing else sees raw bytes.
 //! - [`agent`]: the AI support agent that answers visitors in the background.
@@ -33,7 +34,6 @@ pub mod attachments;
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod error;
 pub mod http;
 pub mod knowledge;
 pub mod limits;
@@ -43,6 +43,7 @@ pub mod lockout;
 pub mod mail;
 pub mod passwords;
 pub mod revocations;
+pub mod rules;
 pub mod sandbox;
 pub mod secrets;
 pub mod session;

@@ -17,8 +17,6 @@ use echo_protocol::{OrganizationId, Timestamp};
 use governor::clock::{Clock as _, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::error::ApiError;
-
 pub const DEFAULT_SESSIONS_PER_MINUTE: u32 = 20;
 pub const DEFAULT_CONVERSATIONS_PER_HOUR: u32 = 10;
 pub const DEFAULT_MESSAGES_PER_MINUTE: u32 = 30;
@@ -145,8 +143,24 @@ pub struct Limits {
     ai_replies: Mutex<HashMap<OrganizationId, (i64, u32)>>,
 }
 
-fn too_fast(what: &str, secs: u64) -> ApiError {
-    ApiError::rate_limited(format!("Too many {what}; try again in a moment"), secs)
+/// A limit was reached: too many of `what`; try again in `retry_after_secs`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooFast {
+    pub what: &'static str,
+    pub retry_after_secs: u64,
+}
+
+impl std::fmt::Display for TooFast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Too many {}; try again in a moment", self.what)
+    }
+}
+
+fn too_fast(what: &'static str, secs: u64) -> TooFast {
+    TooFast {
+        what,
+        retry_after_secs: secs,
+    }
 }
 
 impl Limits {
@@ -165,19 +179,19 @@ impl Limits {
         }
     }
 
-    pub fn new_contact_session(&self, address: IpAddr) -> Result<(), ApiError> {
+    pub fn new_contact_session(&self, address: IpAddr) -> Result<(), TooFast> {
         self.sessions
             .check(&address)
             .map_err(|s| too_fast("new chat sessions from this address", s))
     }
 
-    pub fn new_conversation(&self, session: &str) -> Result<(), ApiError> {
+    pub fn new_conversation(&self, session: &str) -> Result<(), TooFast> {
         self.conversations
             .check(&session.to_owned())
             .map_err(|s| too_fast("new conversations", s))
     }
 
-    pub fn visitor_message(&self, session: &str) -> Result<(), ApiError> {
+    pub fn visitor_message(&self, session: &str) -> Result<(), TooFast> {
         self.messages
             .check(&session.to_owned())
             .map_err(|s| too_fast("messages", s))
@@ -186,7 +200,7 @@ impl Limits {
     /// One more file from this visitor's session and address; either over
     /// its rate is 429. (The address's count is not spent when the
     /// session's refuses.)
-    pub fn visitor_upload(&self, session: &str, address: IpAddr) -> Result<(), ApiError> {
+    pub fn visitor_upload(&self, session: &str, address: IpAddr) -> Result<(), TooFast> {
         self.uploads_by_session
             .check(&session.to_owned())
             .map_err(|s| too_fast("files", s))?;
@@ -197,7 +211,7 @@ impl Limits {
 
     /// A place for one more open stream of this session from this address,
     /// or 429 when either already has its maximum open.
-    pub fn open_stream(&self, session: &str, address: IpAddr) -> Result<StreamSlot, ApiError> {
+    pub fn open_stream(&self, session: &str, address: IpAddr) -> Result<StreamSlot, TooFast> {
         if !self.settings.enabled {
             return Ok(StreamSlot { release: None });
         }
@@ -300,7 +314,7 @@ mod tests {
             assert!(limits.new_contact_session(HOME).is_ok());
         }
         let refused = limits.new_contact_session(HOME).unwrap_err();
-        assert_eq!(refused.code(), echo_protocol::ErrorCode::RateLimited);
+        assert_eq!(refused.what, "new chat sessions from this address");
         let other = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
         assert!(limits.new_contact_session(other).is_ok());
     }
@@ -316,7 +330,7 @@ mod tests {
             assert!(limits.visitor_upload("s", HOME).is_ok());
         }
         let refused = limits.visitor_upload("s", HOME).unwrap_err();
-        assert_eq!(refused.code(), echo_protocol::ErrorCode::RateLimited);
+        assert_eq!(refused.what, "files");
         // Another session from the same address has the address's two left.
         assert!(limits.visitor_upload("t", HOME).is_ok());
         assert!(limits.visitor_upload("u", HOME).is_ok());

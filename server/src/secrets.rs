@@ -189,3 +189,35 @@ mod tests {
         );
     }
 }
+
+/// The URL with any password replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::redacted_url as redacted;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redacted("postgres://echo:s3cret@db:5432/echo"),
+            "postgres://echo:***@db:5432/echo"
+        );
+        assert_eq!(
+            redacted("postgres://echo@db/echo"),
+            "postgres://echo@db/echo"
+        );
+        assert_eq!(redacted("sqlite://echo.db"), "sqlite://echo.db");
+    }
+}

@@ -39,6 +39,7 @@ impl Application {
             &config.database_url,
             config.database_max_connections,
             hub.clone(),
+            crate::rules::rules(),
         )
         .await?;
         Self::build_with_store(config, store, hub).await

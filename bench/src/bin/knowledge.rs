@@ -101,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(
         &dir.path().join("kb.db"),
         Arc::new(Hub::default()),
+        echo_server::rules::rules(),
     )?);
     let org = organization(store.as_ref(), "Big Docs Inc").await?;
     let other = organization(store.as_ref(), "Empty Ltd").await?;

@@ -23,11 +23,7 @@ pub const UNSENT_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// The uploading party as the store records it: the visitor's contact
 /// session, or the organization's team (any operator or API key).
-pub fn visitor_party(session: &crate::secrets::SecretHash) -> String {
-    format!("visitor:{}", session.as_str())
-}
-
-pub const TEAM_PARTY: &str = "team";
+pub use crate::store::effects::{visitor_party, TEAM_PARTY};
 
 /// Deletes uploads older than [`UNSENT_LIFETIME`] that no message took;
 /// returns how many.

@@ -234,7 +234,13 @@ enum WidgetSettingsCommand {
 
 /// The store an administration command acts on (a small pool: one command).
 async fn connect(database_url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    store::connect(database_url, 2, Arc::new(Hub::default())).await
+    store::connect(
+        database_url,
+        2,
+        Arc::new(Hub::default()),
+        crate::rules::rules(),
+    )
+    .await
 }
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {

@@ -15,10 +15,10 @@ use echo_protocol::validate::{Password, VisitorName};
 use echo_protocol::{ErrorCode, OperatorId, OrganizationId};
 
 use super::auth::SignedIn;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ClientAddress};
 use super::ApiContext;
 use crate::accounts::{self, SESSION_COOKIE, SESSION_IDLE_SECS};
-use crate::error::{ApiError, ApiResult};
 use crate::passwords;
 use crate::revocations::Revoked;
 use crate::secrets::{InvitationToken, SessionToken};

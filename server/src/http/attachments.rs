@@ -16,13 +16,13 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::{Operator, Visitor};
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, ApiQuery, ClientAddress};
 use super::parsers;
 use super::ApiContext;
 use crate::attachments::inspect::{self, Refused};
 use crate::attachments::links::Variant;
 use crate::attachments::{visitor_party, TEAM_PARTY};
-use crate::error::{ApiError, ApiResult};
 use crate::store::attachments::NewAttachment;
 use crate::store::StoreError;
 

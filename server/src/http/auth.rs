@@ -12,10 +12,10 @@ use echo_protocol::{
     ApiKeyId, ContactSessionId, ConversationId, ErrorCode, OperatorId, OrganizationId, Timestamp,
 };
 
+use super::error::{ApiError, ApiResult};
 use super::extract::{conversation_not_found, organization_not_found};
 use super::ApiContext;
 use crate::accounts::{SESSION_COOKIE, SESSION_IDLE_SECS, SESSION_TOUCH_SECS};
-use crate::error::{ApiError, ApiResult};
 use crate::revocations::Revoked;
 use crate::secrets::{OperatorKey, SecretHash, SessionToken};
 use crate::store::{ContactSession, Conversation, OperatorSession, SubscriptionStatus};

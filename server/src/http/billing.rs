@@ -12,9 +12,9 @@ use echo_protocol::ErrorCode;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::error::{ApiError, ApiResult};
 use super::extract::organization_not_found;
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::secrets::WebhookSecret;
 use crate::store::{StoreError, SubscriptionStatus};
 

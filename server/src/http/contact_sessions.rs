@@ -11,9 +11,9 @@ use echo_protocol::validate::{Email, UserId, VisitorName};
 use echo_protocol::ErrorCode;
 
 use super::auth::Visitor;
+use super::error::{ApiError, ApiResult};
 use super::extract::{organization_not_found, ApiJson, ClientAddress};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::revocations::Revoked;
 use crate::secrets::{new_contact_session_id, SecretHash};
 use crate::store::{NewContactSession, StoreError};

@@ -13,9 +13,9 @@ use echo_protocol::conversations::{
 use echo_protocol::{ConversationId, ErrorCode, MessageId};
 
 use super::auth::Visitor;
+use super::error::{ApiError, ApiResult};
 use super::extract::{organization_not_found, ApiJson, ApiPath, ApiQuery, PageQuery};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::store::{Cursor, VisitorActivity};
 
 pub fn router() -> Router<ApiContext> {

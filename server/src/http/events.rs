@@ -36,9 +36,9 @@ use tokio::sync::broadcast::error::RecvError;
 use utoipa::IntoParams;
 
 use super::auth::{Operator, Visitor};
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiPath, ApiQuery, ClientAddress};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::live::Receiver;
 use crate::mail::presence::Presence;
 use crate::revocations::Revoked;

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{ApiError, ApiResult};
 use crate::store::{Cursor, StoreError};
 
 /// `axum::Json` whose rejections are `VALIDATION`, `PAYLOAD_TOO_LARGE` or

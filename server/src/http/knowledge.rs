@@ -13,10 +13,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Operator;
+use super::error::{ApiError, ApiResult};
 use super::extract::{file_not_found, ApiPath, ApiQuery};
 use super::parsers;
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::knowledge::extract::ExtractError;
 use crate::knowledge::{prepare, Change, Prepared};
 

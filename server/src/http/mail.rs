@@ -13,9 +13,9 @@ use echo_protocol::team::NotificationSettings;
 use echo_protocol::{ConversationId, ErrorCode};
 
 use super::auth::{SignedIn, Visitor};
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::mail::render::escape;
 use crate::secrets::{ConfirmationToken, UnsubscribeToken};
 

@@ -13,9 +13,9 @@ use utoipa::IntoParams;
 
 use super::attachments::message_body;
 use super::auth::{Visitor, VisitorCredential};
+use super::error::{ApiError, ApiResult};
 use super::extract::{conversation_write_error, ApiJson, ApiPath, ApiQuery, PageQuery};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::store::{new_message, Cursor, VisitorActivity};
 
 pub fn router() -> Router<ApiContext> {

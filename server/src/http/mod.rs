@@ -9,6 +9,7 @@ mod auth;
 pub mod billing;
 mod contact_sessions;
 mod conversations;
+pub mod error;
 mod events;
 pub mod extract;
 mod first_screen;
@@ -41,8 +42,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+use self::error::ApiError;
 use crate::clock::Clock;
-use crate::error::ApiError;
 use crate::live::Hub;
 use crate::session::SessionPolicy;
 use crate::store::Store;

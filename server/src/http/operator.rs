@@ -21,11 +21,11 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::auth::Operator;
+use super::error::{ApiError, ApiResult};
 use super::extract::{
     conversation_write_error, organization_not_found, ApiJson, ApiPath, ApiQuery, PageQuery,
 };
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::store::{authored_message, ActivityCursor, AssigneeFilter, Cursor};
 
 pub fn router() -> Router<ApiContext> {

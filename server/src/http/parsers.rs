@@ -3,8 +3,8 @@
 
 use echo_protocol::ErrorCode;
 
+use super::error::ApiError;
 use crate::attachments::inspect::{MAX_FRAMES, MAX_PIXELS};
-use crate::error::ApiError;
 use crate::sandbox::SandboxError;
 
 /// Every parser busy, the server stopping (503, try again), the file over

@@ -10,9 +10,9 @@ use echo_protocol::validate::MessageText;
 use echo_protocol::ErrorCode;
 
 use super::auth::Operator;
+use super::error::{ApiError, ApiResult};
 use super::extract::{organization_not_found, ApiJson};
 use super::ApiContext;
-use crate::error::{ApiError, ApiResult};
 use crate::llm::{Llm, Turn};
 use crate::store::SubscriptionStatus;
 

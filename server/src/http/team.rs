@@ -15,10 +15,10 @@ use echo_protocol::validate::{Email, KeyName};
 use echo_protocol::{ApiKeyId, ErrorCode, OperatorId};
 
 use super::auth::Operator;
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath};
 use super::ApiContext;
 use crate::accounts;
-use crate::error::{ApiError, ApiResult};
 use crate::revocations::Revoked;
 use crate::secrets::OperatorKey;
 use crate::store::{NewApiKey, StoreError};

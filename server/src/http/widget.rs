@@ -8,9 +8,9 @@ use axum::{Json, Router};
 use echo_protocol::widget::WidgetConfig;
 use echo_protocol::OrganizationId;
 
+use super::error::ApiResult;
 use super::extract::{organization_not_found, ApiPath};
 use super::ApiContext;
-use crate::error::ApiResult;
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(

@@ -13,7 +13,7 @@ pub struct NewAttachment {
     pub id: AttachmentId,
     pub organization: OrganizationId,
     pub conversation: ConversationId,
-    /// `visitor:<session hash>` or `team` (see `attachments::visitor_party`).
+    /// `visitor:<session hash>` or `team` (see [`super::effects::visitor_party`]).
     pub uploader: String,
     pub name: String,
     pub content_type: String,

@@ -1,5 +1,5 @@
 //! What the mail notifications store: presence, notices, the outbox and
-//! the addresses not to mail. The decisions are made in [`crate::mail`];
+//! the addresses not to mail. The decisions are made in the mail module;
 //! the backends only read what a decision needs and write its outcome in
 //! one transaction.
 
@@ -10,31 +10,7 @@ use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 use super::StoreResult;
 use crate::secrets::SecretHash;
 
-/// Who a notice is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Audience {
-    /// The assignee, or every member when unassigned.
-    Team,
-    /// The visitor, at the email of the conversation's contact session.
-    Visitor,
-}
-
-impl Audience {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Audience::Team => "team",
-            Audience::Visitor => "visitor",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "team" => Some(Audience::Team),
-            "visitor" => Some(Audience::Visitor),
-            _ => None,
-        }
-    }
-}
+pub use super::effects::Audience;
 
 /// What kind of mail an outbox row is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

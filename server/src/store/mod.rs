@@ -17,6 +17,7 @@
 //! `Arc<dyn Store>`, on which every domain's methods are callable.
 
 pub mod attachments;
+pub mod effects;
 pub mod mail;
 mod mail_rows;
 pub mod model;
@@ -443,21 +444,24 @@ pub trait Store:
 }
 
 /// Opens the backend the database URL names, with at most
-/// `max_connections` to PostgreSQL; committed events go to `hub`.
+/// `max_connections` to PostgreSQL; committed events go to `hub`, and
+/// every write asks `rules` what it may do.
 pub async fn connect(
     database_url: &str,
     max_connections: u32,
     hub: Arc<Hub>,
+    rules: Arc<dyn effects::Rules>,
 ) -> anyhow::Result<Arc<dyn Store>> {
     if let Some(path) = sqlite::path_from_url(database_url) {
-        return Ok(Arc::new(SqliteStore::open(&path, hub)?));
+        return Ok(Arc::new(SqliteStore::open(&path, hub, rules)?));
     }
     if is_postgres_url(database_url) {
-        let store = PostgresStore::connect(database_url, max_connections.max(2), hub).await?;
+        let store =
+            PostgresStore::connect(database_url, max_connections.max(2), hub, rules).await?;
         return Ok(Arc::new(store));
     }
     anyhow::bail!(
         "unsupported database URL (expected sqlite://PATH or postgres://...): {}",
-        crate::config::redacted(database_url)
+        crate::secrets::redacted_url(database_url)
     )
 }

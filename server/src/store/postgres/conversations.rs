@@ -3,128 +3,38 @@
 
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::Change;
-use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::team::Assignee;
 use echo_protocol::{ConversationId, MessageId, OperatorId, OrganizationId, Timestamp};
 
-use super::events::record_event;
-use super::messages::insert_message;
+use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{PostgresStore, Tx};
 use crate::secrets::SecretHash;
+use crate::store::effects::{Command, NewMessage, Rules, State, Target, TEAM_PARTY};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
     ActivityCursor, AssigneeFilter, Conversation, ConversationStore, ConversationSummary, Cursor,
-    OperatorSummary, Page, StoreError, StoreResult, VisitorActivity,
+    OperatorSummary, Page, StoreResult, VisitorActivity,
 };
 
-/// The conversation's organization and status, locked for this transaction
-/// (`NotFound` if it does not exist).
-pub(super) async fn conversation_state(
-    tx: &mut Tx,
-    conversation: ConversationId,
-) -> StoreResult<(OrganizationId, ConversationStatus)> {
-    sqlx::query_as("SELECT organization_id, status FROM conversations WHERE id = $1 FOR UPDATE")
-        .bind(conversation)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(StoreError::NotFound)
-}
-
-/// As [`conversation_state`], `NotFound` unless it is the organization's.
-pub(super) async fn state_in(
-    tx: &mut Tx,
-    organization: OrganizationId,
-    conversation: ConversationId,
-) -> StoreResult<(OrganizationId, ConversationStatus)> {
-    let state = conversation_state(tx, conversation).await?;
-    if state.0 != organization {
-        return Err(StoreError::NotFound);
-    }
-    Ok(state)
-}
-
-pub(super) async fn change_status(
-    tx: &mut Tx,
-    organization: OrganizationId,
-    conversation: ConversationId,
-    status: ConversationStatus,
-    now: Timestamp,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
-        .bind(status)
-        .bind(conversation)
-        .execute(&mut **tx)
-        .await?;
-    record_event(
-        tx,
-        organization,
-        conversation,
-        &Change::Status { status },
-        now,
-    )
-    .await
-}
-
-/// Sets the conversation's assignee and records the event, when it
-/// changes; with `only_if_unassigned`, only when it has none.
-pub(super) async fn change_assignee(
-    tx: &mut Tx,
-    organization: OrganizationId,
-    conversation: ConversationId,
-    assignee: Option<OperatorId>,
-    only_if_unassigned: bool,
-    now: Timestamp,
-) -> StoreResult<()> {
-    let changed = sqlx::query(
-        "UPDATE conversations SET assignee_id = $1
-         WHERE id = $2 AND assignee_id IS DISTINCT FROM $1
-           AND (NOT $3 OR assignee_id IS NULL)",
-    )
-    .bind(assignee)
-    .bind(conversation)
-    .bind(only_if_unassigned)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if changed == 0 {
-        return Ok(());
-    }
-    let assignee = match assignee {
-        None => None,
-        Some(id) => Some(Assignee {
-            operator_id: id,
-            name: sqlx::query_scalar("SELECT name FROM operators WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut **tx)
-                .await?,
-        }),
-    };
-    record_event(
-        tx,
-        organization,
-        conversation,
-        &Change::Assignment { assignee },
-        now,
-    )
-    .await
-}
-
-/// Sets the status once the conversation's state is known (and locked),
-/// then commits; no event when it is unchanged.
-async fn set_known_status(
+/// A status or assignment change, the state known (and locked): the rules
+/// decide, the effects are written. Commits.
+async fn change(
     mut tx: Tx,
-    (organization, current): (OrganizationId, ConversationStatus),
+    rules: &dyn Rules,
+    (organization, state): (OrganizationId, State),
     conversation: ConversationId,
-    status: ConversationStatus,
+    command: Command,
     now: Timestamp,
 ) -> StoreResult<()> {
-    if current != status {
-        change_status(&mut tx, organization, conversation, status, now).await?;
-    }
+    let effects = rules.decide(state, command, false)?;
+    let target = Target {
+        organization,
+        conversation,
+        now,
+    };
+    apply(&mut tx, &target, None, &effects).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -165,16 +75,21 @@ impl ConversationStore for PostgresStore {
         .bind(activity.now)
         .execute(&mut *tx)
         .await?;
-        let greeting = Message {
-            id: greeting_id,
-            role: MessageRole::Assistant,
-            text: greet_message,
-            created_at: activity.now,
-            author_name: None,
-            author: None,
-            attachments: Vec::new(),
+        let effects = self.rules.decide(State::NEW, Command::Open, false)?;
+        let mut greeting = self
+            .rules
+            .greeting(greeting_id, greet_message, activity.now);
+        let target = Target {
+            organization,
+            conversation: id,
+            now: activity.now,
         };
-        insert_message(&mut tx, organization, id, &greeting, None).await?;
+        let new = NewMessage {
+            message: &mut greeting,
+            uploader: TEAM_PARTY,
+            client_id: None,
+        };
+        apply(&mut tx, &target, Some(new), &effects).await?;
         tx.commit().await?;
         let conversation = Conversation {
             id,
@@ -309,7 +224,9 @@ impl ConversationStore for PostgresStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let state = state_in(&mut tx, organization, conversation).await?;
-        set_known_status(tx, state, conversation, status, now).await
+        let command = Command::SetStatus(status);
+        let state = (organization, state);
+        change(tx, self.rules.as_ref(), state, conversation, command, now).await
     }
 
     async fn assign(
@@ -320,10 +237,10 @@ impl ConversationStore for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        state_in(&mut tx, organization, conversation).await?;
-        change_assignee(&mut tx, organization, conversation, assignee, false, now).await?;
-        tx.commit().await?;
-        Ok(())
+        let state = state_in(&mut tx, organization, conversation).await?;
+        let command = Command::Assign(assignee);
+        let state = (organization, state);
+        change(tx, self.rules.as_ref(), state, conversation, command, now).await
     }
 
     async fn set_status_unscoped(
@@ -334,6 +251,7 @@ impl ConversationStore for PostgresStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let state = conversation_state(&mut tx, conversation).await?;
-        set_known_status(tx, state, conversation, status, now).await
+        let command = Command::SetStatus(status);
+        change(tx, self.rules.as_ref(), state, conversation, command, now).await
     }
 }

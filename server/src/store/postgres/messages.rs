@@ -3,67 +3,20 @@
 
 use std::sync::atomic::Ordering;
 
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::Change;
-use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::messages::Message;
 use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 
-use super::attachments::{claim_attachments, fill_attachments};
-use super::conversations::{change_assignee, change_status, conversation_state, state_in};
-use super::mail::queue_notice;
+use super::attachments::fill_attachments;
+use super::effects::{apply, conversation_state, state_in};
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
-use crate::attachments::{visitor_party, TEAM_PARTY};
-use crate::store::mail::Audience;
+use crate::store::effects::{visitor_party, Command, NewMessage, Rules, State, Target, TEAM_PARTY};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
-
-/// Stores the message, marks the conversation's activity and logs the
-/// event, in one round trip (the event's position is set at commit, see
-/// `record_event`). A used idempotency key stores nothing: `false`.
-pub(super) async fn insert_message(
-    tx: &mut Tx,
-    organization: OrganizationId,
-    conversation: ConversationId,
-    message: &Message,
-    client_id: Option<&str>,
-) -> StoreResult<bool> {
-    let change = Change::Message {
-        message: message.clone(),
-    };
-    let payload = serde_json::to_string(&change).context("encoding an event")?;
-    let stored = sqlx::query(
-        "WITH stored AS (
-             INSERT INTO messages
-             (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10)
-             ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-             RETURNING id
-         ), touched AS (
-             UPDATE conversations SET last_activity_at = $5
-             WHERE id = $2 AND EXISTS (SELECT 1 FROM stored)
-         )
-         INSERT INTO events (organization_id, conversation_id, payload, created_at)
-         SELECT $7, $2, $8, $5 FROM stored",
-    )
-    .bind(message.id)
-    .bind(conversation)
-    .bind(message.role)
-    .bind(&message.text)
-    .bind(message.created_at)
-    .bind(client_id)
-    .bind(organization)
-    .bind(payload)
-    .bind(message.author.as_ref().and_then(|a| a.operator_id))
-    .bind(&message.author_name)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    Ok(stored == 1)
-}
 
 /// The message stored under a visitor's idempotency key, if any.
 async fn message_by_key(
@@ -82,53 +35,30 @@ async fn message_by_key(
         .transpose()
 }
 
-/// An operator's or assistant's message once the conversation's state is
-/// known (and locked): refused when resolved; an operator's reply
-/// escalates, and assigns an unassigned conversation to its author. Commits.
-async fn add_to(
+/// A message written by the team (an operator or the assistant's role),
+/// the conversation's state known (and locked): the rules decide, the
+/// effects are written. Commits.
+async fn team_message(
     mut tx: Tx,
-    (organization, status): (OrganizationId, ConversationStatus),
+    rules: &dyn Rules,
+    (organization, state): (OrganizationId, State),
     conversation: ConversationId,
     message: Message,
     notices: bool,
 ) -> StoreResult<Message> {
-    if status == ConversationStatus::Resolved {
-        return Err(StoreError::Conflict("the conversation is resolved"));
-    }
+    let effects = rules.decide(state, Command::team(&message), notices)?;
     let mut message = message;
-    claim_attachments(&mut tx, conversation, TEAM_PARTY, &mut message).await?;
-    insert_message(&mut tx, organization, conversation, &message, None).await?;
-    if message.role == MessageRole::Operator && status == ConversationStatus::Unresolved {
-        change_status(
-            &mut tx,
-            organization,
-            conversation,
-            ConversationStatus::Escalated,
-            message.created_at,
-        )
-        .await?;
-    }
-    if notices && message.role == MessageRole::Operator {
-        queue_notice(
-            &mut tx,
-            conversation,
-            Audience::Visitor,
-            message.created_at,
-            false,
-        )
-        .await?;
-    }
-    if let Some(author) = message.author.as_ref().and_then(|a| a.operator_id) {
-        change_assignee(
-            &mut tx,
-            organization,
-            conversation,
-            Some(author),
-            true,
-            message.created_at,
-        )
-        .await?;
-    }
+    let target = Target {
+        organization,
+        conversation,
+        now: message.created_at,
+    };
+    let new = NewMessage {
+        message: &mut message,
+        uploader: TEAM_PARTY,
+        client_id: None,
+    };
+    apply(&mut tx, &target, Some(new), &effects).await?;
     tx.commit().await?;
     Ok(message)
 }
@@ -146,8 +76,14 @@ impl MessageStore for PostgresStore {
         // The session and the conversation, checked and locked together:
         // the session that started it first (most messages), then another
         // session of the same verified user.
-        let mut row: Option<(Timestamp, OrganizationId, ConversationStatus)> = sqlx::query_as(
-            "SELECT s.expires_at, c.organization_id, c.status
+        type Row = (
+            Timestamp,
+            OrganizationId,
+            ConversationStatus,
+            Option<echo_protocol::OperatorId>,
+        );
+        let mut row: Option<Row> = sqlx::query_as(
+            "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id
              FROM contact_sessions s
              JOIN conversations c ON c.contact_session_hash = s.id_hash
              WHERE s.id_hash = $1 AND c.id = $2
@@ -159,7 +95,7 @@ impl MessageStore for PostgresStore {
         .await?;
         if row.is_none() {
             let sql = format!(
-                "SELECT s.expires_at, c.organization_id, c.status
+                "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id
                  FROM contact_sessions s
                  JOIN conversations c ON c.id = $2 AND {}
                  WHERE s.id_hash = $1
@@ -172,25 +108,14 @@ impl MessageStore for PostgresStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         }
-        let Some((expires_at, organization, status)) = row else {
+        let Some((expires_at, organization, status, assignee)) = row else {
             // Tell an expired session from a conversation that is not its.
             touch_session(&mut tx, &activity).await?;
             return Err(StoreError::NotFound);
         };
         refresh_session(&mut tx, &activity, expires_at).await?;
-        if status == ConversationStatus::Resolved {
-            // A retry of a message stored before the conversation was
-            // resolved still gets that message.
-            if let Some(key) = idempotency_key {
-                if let Some(mut message) = message_by_key(&mut tx, conversation, &key).await? {
-                    fill_attachments(&mut *tx, conversation, std::slice::from_mut(&mut message))
-                        .await?;
-                    return Ok(message);
-                }
-            }
-            return Err(StoreError::Conflict("the conversation is resolved"));
-        }
-        // A retry with a used key stores nothing and claims nothing.
+        // A retry with a used key stores nothing and claims nothing, and
+        // gets the message first stored under it (even once resolved).
         if let Some(key) = &idempotency_key {
             if let Some(mut earlier) = message_by_key(&mut tx, conversation, key).await? {
                 fill_attachments(&mut *tx, conversation, std::slice::from_mut(&mut earlier))
@@ -198,24 +123,23 @@ impl MessageStore for PostgresStore {
                 return Ok(earlier);
             }
         }
+        let state = State { status, assignee };
+        let notices = self.notices.load(Ordering::Relaxed);
+        let effects = self.rules.decide(state, Command::VisitorMessage, notices)?;
         let mut message = message;
-        claim_attachments(
-            &mut tx,
-            conversation,
-            &visitor_party(&activity.session),
-            &mut message,
-        )
-        .await?;
-        let stored = insert_message(
-            &mut tx,
+        let uploader = visitor_party(&activity.session);
+        let target = Target {
             organization,
             conversation,
-            &message,
-            idempotency_key.as_deref(),
-        )
-        .await?;
-        if !stored {
-            // The key was used before: that message is the answer.
+            now: message.created_at,
+        };
+        let new = NewMessage {
+            message: &mut message,
+            uploader: &uploader,
+            client_id: idempotency_key.as_deref(),
+        };
+        if !apply(&mut tx, &target, Some(new), &effects).await? {
+            // The key was used meanwhile: that message is the answer.
             let key = idempotency_key.expect("only a key can collide");
             let message = message_by_key(&mut tx, conversation, &key)
                 .await?
@@ -223,19 +147,6 @@ impl MessageStore for PostgresStore {
                     StoreError::Other(anyhow!("an idempotency key without its message"))
                 })?;
             return Ok(message);
-        }
-        if self.notices.load(Ordering::Relaxed) {
-            // The team hears of a new conversation, and of every visitor
-            // message once a person handles it.
-            let only_first = status != ConversationStatus::Escalated;
-            queue_notice(
-                &mut tx,
-                conversation,
-                Audience::Team,
-                message.created_at,
-                only_first,
-            )
-            .await?;
         }
         tx.commit().await?;
         Ok(message)
@@ -249,12 +160,15 @@ impl MessageStore for PostgresStore {
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
         let state = state_in(&mut tx, organization, conversation).await?;
-        add_to(
+        let notices = self.notices.load(Ordering::Relaxed);
+        let state = (organization, state);
+        team_message(
             tx,
+            self.rules.as_ref(),
             state,
             conversation,
             message,
-            self.notices.load(Ordering::Relaxed),
+            notices,
         )
         .await
     }
@@ -266,12 +180,14 @@ impl MessageStore for PostgresStore {
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
         let state = conversation_state(&mut tx, conversation).await?;
-        add_to(
+        let notices = self.notices.load(Ordering::Relaxed);
+        team_message(
             tx,
+            self.rules.as_ref(),
             state,
             conversation,
             message,
-            self.notices.load(Ordering::Relaxed),
+            notices,
         )
         .await
     }
@@ -283,23 +199,21 @@ impl MessageStore for PostgresStore {
         then_status: Option<ConversationStatus>,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let (organization, status) = conversation_state(&mut tx, conversation).await?;
-        if status != ConversationStatus::Unresolved {
-            return Err(StoreError::Conflict(
-                "the conversation is no longer the agent's",
-            ));
-        }
-        insert_message(&mut tx, organization, conversation, &message, None).await?;
-        if let Some(next) = then_status.filter(|next| *next != status) {
-            change_status(
-                &mut tx,
-                organization,
-                conversation,
-                next,
-                message.created_at,
-            )
-            .await?;
-        }
+        let (organization, state) = conversation_state(&mut tx, conversation).await?;
+        let command = Command::AssistantMessage { then: then_status };
+        let effects = self.rules.decide(state, command, false)?;
+        let mut message = message;
+        let target = Target {
+            organization,
+            conversation,
+            now: message.created_at,
+        };
+        let new = NewMessage {
+            message: &mut message,
+            uploader: TEAM_PARTY,
+            client_id: None,
+        };
+        apply(&mut tx, &target, Some(new), &effects).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -21,6 +21,7 @@
 
 mod attachments;
 mod conversations;
+mod effects;
 mod events;
 mod knowledge;
 mod listen;
@@ -39,6 +40,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Transaction};
 
+use super::effects::Rules;
 use super::rows::{Column, Row};
 use super::{Store, StoreError, StoreResult};
 use crate::live::Hub;
@@ -57,6 +59,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Where a revocation goes when its notification cannot be sent.
     hub: Arc<Hub>,
+    /// What a write may do, asked inside its transaction.
+    rules: Arc<dyn Rules>,
     /// Whether message writes queue mail notices (mail is configured).
     notices: std::sync::atomic::AtomicBool,
 }
@@ -83,7 +87,12 @@ impl Row for PgRow {
 impl PostgresStore {
     /// Connects, applies the migrations (an advisory lock keeps replicas
     /// that start together from racing) and starts following events.
-    pub async fn connect(url: &str, max_connections: u32, hub: Arc<Hub>) -> anyhow::Result<Self> {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        hub: Arc<Hub>,
+        rules: Arc<dyn Rules>,
+    ) -> anyhow::Result<Self> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
@@ -103,6 +112,7 @@ impl PostgresStore {
         Ok(Self {
             pool,
             hub,
+            rules,
             notices: std::sync::atomic::AtomicBool::new(false),
         })
     }

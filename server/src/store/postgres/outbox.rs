@@ -1,6 +1,6 @@
 //! The outbox on PostgreSQL: writing a mail, and the address
 //! confirmations (see the SQLite file of the same name; the rule is
-//! [`crate::mail`]'s).
+//! the mail module's).
 
 use echo_protocol::{OrganizationId, Timestamp};
 

@@ -5,9 +5,10 @@ use async_trait::async_trait;
 use echo_protocol::team::{ApiKey, Membership, OperatorRole, TeamMember};
 use echo_protocol::{ApiKeyId, ConversationId, OperatorId, OrganizationId, Timestamp};
 
-use super::conversations::change_assignee;
+use super::effects::{apply, state_in};
 use super::{changed_one, PostgresStore, Tx};
 use crate::secrets::SecretHash;
+use crate::store::effects::{Command, Target};
 use crate::store::rows::{self, API_KEY, OPERATOR_ACCOUNT, OPERATOR_SESSION, TEAM_MEMBER};
 use crate::store::{
     Invitation, Joiner, NewApiKey, NewInvitation, NewOperatorSession, OperatorAccount,
@@ -50,12 +51,12 @@ async fn locked_role(
     .ok_or(StoreError::NotFound)
 }
 
-/// `Conflict` unless another admin than `operator` remains.
-async fn keep_an_admin(
+/// How many admins the organization has besides `operator`.
+async fn other_admins(
     tx: &mut Tx,
     organization: OrganizationId,
     operator: OperatorId,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
     let others: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM memberships
          WHERE organization_id = $1 AND role = 'admin' AND operator_id <> $2",
@@ -64,12 +65,7 @@ async fn keep_an_admin(
     .bind(operator)
     .fetch_one(&mut **tx)
     .await?;
-    if others == 0 {
-        return Err(StoreError::Conflict(
-            "the organization must keep at least one admin",
-        ));
-    }
-    Ok(())
+    Ok(others.max(0) as u64)
 }
 
 #[async_trait]
@@ -323,9 +319,8 @@ impl TeamStore for PostgresStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let current = locked_role(&mut tx, organization, operator).await?;
-        if current == OperatorRole::Admin && role != OperatorRole::Admin {
-            keep_an_admin(&mut tx, organization, operator).await?;
-        }
+        let others = other_admins(&mut tx, organization, operator).await?;
+        self.rules.change_member(current, Some(role), others)?;
         sqlx::query(
             "UPDATE memberships SET role = $3 WHERE organization_id = $1 AND operator_id = $2",
         )
@@ -346,9 +341,8 @@ impl TeamStore for PostgresStore {
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
         let current = locked_role(&mut tx, organization, operator).await?;
-        if current == OperatorRole::Admin {
-            keep_an_admin(&mut tx, organization, operator).await?;
-        }
+        let others = other_admins(&mut tx, organization, operator).await?;
+        self.rules.change_member(current, None, others)?;
         let assigned: Vec<ConversationId> = sqlx::query_scalar(
             "SELECT id FROM conversations WHERE organization_id = $1 AND assignee_id = $2",
         )
@@ -356,8 +350,16 @@ impl TeamStore for PostgresStore {
         .bind(operator)
         .fetch_all(&mut *tx)
         .await?;
+        // Their conversations become unassigned, each as the rules say.
         for conversation in assigned {
-            change_assignee(&mut tx, organization, conversation, None, false, now).await?;
+            let state = state_in(&mut tx, organization, conversation).await?;
+            let effects = self.rules.decide(state, Command::Assign(None), false)?;
+            let target = Target {
+                organization,
+                conversation,
+                now,
+            };
+            apply(&mut tx, &target, None, &effects).await?;
         }
         sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND operator_id = $2")
             .bind(organization)

@@ -3,67 +3,21 @@
 
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::Change;
-use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::operator::OperatorConversation;
-use echo_protocol::team::Assignee;
 use echo_protocol::{ConversationId, MessageId, OperatorId, OrganizationId, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
-use super::events::record_event;
-use super::messages::insert_message;
+use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
 use crate::secrets::SecretHash;
+use crate::store::effects::{Command, NewMessage, Rules, State, Target, TEAM_PARTY};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
     ActivityCursor, AssigneeFilter, Conversation, ConversationStore, ConversationSummary, Cursor,
-    OperatorSummary, Page, StoreError, StoreResult, VisitorActivity,
+    OperatorSummary, Page, StoreResult, VisitorActivity,
 };
-
-/// The conversation's organization and status (`NotFound` if it does not
-/// exist).
-pub(super) fn conversation_state(
-    conn: &Connection,
-    conversation: ConversationId,
-) -> StoreResult<(OrganizationId, ConversationStatus)> {
-    conn.prepare_cached("SELECT organization_id, status FROM conversations WHERE id = ?1")?
-        .query_row([conversation], |row| Ok((row.get(0)?, row.get(1)?)))
-        .optional()?
-        .ok_or(StoreError::NotFound)
-}
-
-/// As [`conversation_state`], `NotFound` unless it is the organization's.
-pub(super) fn state_in(
-    conn: &Connection,
-    organization: OrganizationId,
-    conversation: ConversationId,
-) -> StoreResult<(OrganizationId, ConversationStatus)> {
-    let state = conversation_state(conn, conversation)?;
-    if state.0 != organization {
-        return Err(StoreError::NotFound);
-    }
-    Ok(state)
-}
-
-pub(super) fn change_status(
-    conn: &Connection,
-    organization: OrganizationId,
-    conversation: ConversationId,
-    status: ConversationStatus,
-    now: Timestamp,
-) -> StoreResult<Published> {
-    conn.prepare_cached("UPDATE conversations SET status = ?1 WHERE id = ?2")?
-        .execute(params![status, conversation])?;
-    record_event(
-        conn,
-        organization,
-        conversation,
-        Change::Status { status },
-        now,
-    )
-}
 
 /// The inbox's assignee condition on `c` and its parameter (`?6`).
 pub(super) fn assignee_sql(filter: AssigneeFilter) -> (&'static str, Option<OperatorId>) {
@@ -75,52 +29,23 @@ pub(super) fn assignee_sql(filter: AssigneeFilter) -> (&'static str, Option<Oper
     }
 }
 
-/// Sets the conversation's assignee and records the event, when it
-/// changes; with `only_if_unassigned`, only when it has none.
-pub(super) fn change_assignee(
+/// A status or assignment change: the rules decide on the state, the
+/// effects are written.
+fn change(
     conn: &Connection,
-    organization: OrganizationId,
+    rules: &dyn Rules,
+    (organization, state): (OrganizationId, State),
     conversation: ConversationId,
-    assignee: Option<OperatorId>,
-    only_if_unassigned: bool,
-    now: Timestamp,
-) -> StoreResult<Option<Published>> {
-    let changed = conn
-        .prepare_cached(
-            "UPDATE conversations SET assignee_id = ?1
-             WHERE id = ?2 AND assignee_id IS NOT ?1 AND (NOT ?3 OR assignee_id IS NULL)",
-        )?
-        .execute(params![assignee, conversation, only_if_unassigned])?;
-    if changed == 0 {
-        return Ok(None);
-    }
-    let assignee = match assignee {
-        None => None,
-        Some(id) => Some(Assignee {
-            operator_id: id,
-            name: conn
-                .prepare_cached("SELECT name FROM operators WHERE id = ?1")?
-                .query_row([id], |row| row.get(0))?,
-        }),
-    };
-    let change = Change::Assignment { assignee };
-    record_event(conn, organization, conversation, change, now).map(Some)
-}
-
-/// Sets the status once the conversation's state is known; no event when
-/// it is unchanged.
-fn set_known_status(
-    conn: &Connection,
-    (organization, current): (OrganizationId, ConversationStatus),
-    conversation: ConversationId,
-    status: ConversationStatus,
+    command: Command,
     now: Timestamp,
 ) -> StoreResult<((), Vec<Published>)> {
-    if current == status {
-        return Ok(((), Vec::new()));
-    }
-    let event = change_status(conn, organization, conversation, status, now)?;
-    Ok(((), vec![event]))
+    let effects = rules.decide(state, command, false)?;
+    let target = Target {
+        organization,
+        conversation,
+        now,
+    };
+    Ok(((), apply(conn, &target, None, &effects)?))
 }
 
 /// The last message's role, text and time for the conversation `c`.
@@ -135,6 +60,7 @@ impl ConversationStore for SqliteStore {
         greeting_id: MessageId,
         activity: VisitorActivity,
     ) -> StoreResult<(Conversation, Timestamp)> {
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let expires_at = touch_session(conn, &activity)?;
             let (organization, greet_message): (OrganizationId, String) = conn
@@ -156,23 +82,26 @@ impl ConversationStore for SqliteStore {
                 activity.session.as_str(),
                 activity.now
             ])?;
-            let greeting = Message {
-                id: greeting_id,
-                role: MessageRole::Assistant,
-                text: greet_message,
-                created_at: activity.now,
-                author_name: None,
-                author: None,
-                attachments: Vec::new(),
+            let effects = rules.decide(State::NEW, Command::Open, false)?;
+            let mut greeting = rules.greeting(greeting_id, greet_message, activity.now);
+            let target = Target {
+                organization,
+                conversation: id,
+                now: activity.now,
             };
-            let event = insert_message(conn, organization, id, &greeting, None)?;
+            let new = NewMessage {
+                message: &mut greeting,
+                uploader: TEAM_PARTY,
+                client_id: None,
+            };
+            let events = apply(conn, &target, Some(new), &effects)?;
             let conversation = Conversation {
                 id,
                 organization_id: organization,
                 status: ConversationStatus::Unresolved,
                 created_at: activity.now,
             };
-            Ok(((conversation, expires_at), vec![event]))
+            Ok(((conversation, expires_at), events))
         })
         .await
     }
@@ -302,9 +231,18 @@ impl ConversationStore for SqliteStore {
         status: ConversationStatus,
         now: Timestamp,
     ) -> StoreResult<()> {
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let state = state_in(conn, organization, conversation)?;
-            set_known_status(conn, state, conversation, status, now)
+            let command = Command::SetStatus(status);
+            change(
+                conn,
+                rules.as_ref(),
+                (organization, state),
+                conversation,
+                command,
+                now,
+            )
         })
         .await
     }
@@ -316,10 +254,18 @@ impl ConversationStore for SqliteStore {
         assignee: Option<OperatorId>,
         now: Timestamp,
     ) -> StoreResult<()> {
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            state_in(conn, organization, conversation)?;
-            let events = change_assignee(conn, organization, conversation, assignee, false, now)?;
-            Ok(((), events.into_iter().collect()))
+            let state = state_in(conn, organization, conversation)?;
+            let command = Command::Assign(assignee);
+            change(
+                conn,
+                rules.as_ref(),
+                (organization, state),
+                conversation,
+                command,
+                now,
+            )
         })
         .await
     }
@@ -330,9 +276,11 @@ impl ConversationStore for SqliteStore {
         status: ConversationStatus,
         now: Timestamp,
     ) -> StoreResult<()> {
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let state = conversation_state(conn, conversation)?;
-            set_known_status(conn, state, conversation, status, now)
+            let command = Command::SetStatus(status);
+            change(conn, rules.as_ref(), state, conversation, command, now)
         })
         .await
     }

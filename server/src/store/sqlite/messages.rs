@@ -5,104 +5,43 @@ use std::sync::atomic::Ordering;
 
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::Change;
-use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::messages::Message;
 use echo_protocol::{ConversationId, MessageId, OrganizationId};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::attachments::{claim_attachments, fill_attachments};
-use super::conversations::{change_assignee, change_status, conversation_state, state_in};
-use super::events::record_event;
-use super::mail::queue_notice;
+use super::attachments::fill_attachments;
+use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
-use crate::attachments::{visitor_party, TEAM_PARTY};
-use crate::store::mail::Audience;
+use crate::store::effects::{visitor_party, Command, NewMessage, Rules, State, Target, TEAM_PARTY};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
 
-/// Stores the message, marks the conversation's activity and logs the event.
-pub(super) fn insert_message(
+/// A message written by the team (an operator or the assistant's role):
+/// the rules decide on the conversation's state, then the effects are
+/// written.
+fn team_message(
     conn: &Connection,
-    organization: OrganizationId,
-    conversation: ConversationId,
-    message: &Message,
-    client_id: Option<&str>,
-) -> StoreResult<Published> {
-    conn.prepare_cached(
-        "INSERT INTO messages
-         (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        message.id,
-        conversation,
-        message.role,
-        message.text,
-        message.created_at,
-        client_id,
-        message.author.as_ref().and_then(|a| a.operator_id),
-        message.author_name
-    ])?;
-    conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
-        .execute(params![message.created_at, conversation])?;
-    let change = Change::Message {
-        message: message.clone(),
-    };
-    record_event(conn, organization, conversation, change, message.created_at)
-}
-
-/// An operator's or assistant's message once the conversation's state is
-/// known: refused when resolved; an operator's reply escalates, and
-/// assigns an unassigned conversation to the operator who wrote it.
-fn add_to(
-    conn: &Connection,
-    (organization, status): (OrganizationId, ConversationStatus),
+    rules: &dyn Rules,
+    (organization, state): (OrganizationId, State),
     conversation: ConversationId,
     message: Message,
     notices: bool,
 ) -> StoreResult<(Message, Vec<Published>)> {
-    if status == ConversationStatus::Resolved {
-        return Err(StoreError::Conflict("the conversation is resolved"));
-    }
+    let effects = rules.decide(state, Command::team(&message), notices)?;
     let mut message = message;
-    claim_attachments(conn, conversation, TEAM_PARTY, &mut message)?;
-    let mut events = vec![insert_message(
-        conn,
+    let target = Target {
         organization,
         conversation,
-        &message,
-        None,
-    )?];
-    if message.role == MessageRole::Operator && status == ConversationStatus::Unresolved {
-        events.push(change_status(
-            conn,
-            organization,
-            conversation,
-            ConversationStatus::Escalated,
-            message.created_at,
-        )?);
-    }
-    if notices && message.role == MessageRole::Operator {
-        queue_notice(
-            conn,
-            conversation,
-            Audience::Visitor,
-            message.created_at,
-            false,
-        )?;
-    }
-    if let Some(author) = message.author.as_ref().and_then(|a| a.operator_id) {
-        events.extend(change_assignee(
-            conn,
-            organization,
-            conversation,
-            Some(author),
-            true,
-            message.created_at,
-        )?);
-    }
+        now: message.created_at,
+    };
+    let new = NewMessage {
+        message: &mut message,
+        uploader: TEAM_PARTY,
+        client_id: None,
+    };
+    let events = apply(conn, &target, Some(new), &effects)?;
     Ok((message, events))
 }
 
@@ -116,27 +55,34 @@ impl MessageStore for SqliteStore {
         idempotency_key: Option<String>,
     ) -> StoreResult<Message> {
         let notices = self.notices.load(Ordering::Relaxed);
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             touch_session(conn, &activity)?;
             // Most messages come from the session that started the
             // conversation: that exact match first, the verified-user one
             // (several sessions of one user) only when it fails. The writer
             // is serial, so the cheaper common case is throughput.
-            let state = |sql: &str| -> StoreResult<Option<(OrganizationId, ConversationStatus)>> {
+            let state = |sql: &str| -> StoreResult<Option<(OrganizationId, State)>> {
                 Ok(conn
                     .prepare_cached(sql)?
                     .query_row(params![conversation, activity.session.as_str()], |row| {
-                        Ok((row.get(0)?, row.get(1)?))
+                        Ok((
+                            row.get(0)?,
+                            State {
+                                status: row.get(1)?,
+                                assignee: row.get(2)?,
+                            },
+                        ))
                     })
                     .optional()?)
             };
-            let (organization, status) = match state(
-                "SELECT c.organization_id, c.status FROM conversations c
+            let (organization, state) = match state(
+                "SELECT c.organization_id, c.status, c.assignee_id FROM conversations c
                  WHERE c.id = ?1 AND c.contact_session_hash = ?2",
             )? {
                 Some(found) => found,
                 None => state(&format!(
-                    "SELECT c.organization_id, c.status FROM conversations c
+                    "SELECT c.organization_id, c.status, c.assignee_id FROM conversations c
                      WHERE c.id = ?1 AND {}",
                     rows::owned_by("?2")
                 ))?
@@ -157,36 +103,21 @@ impl MessageStore for SqliteStore {
                     return Ok((earlier, Vec::new()));
                 }
             }
-            if status == ConversationStatus::Resolved {
-                return Err(StoreError::Conflict("the conversation is resolved"));
-            }
+            let effects = rules.decide(state, Command::VisitorMessage, notices)?;
             let mut message = message;
-            claim_attachments(
-                conn,
-                conversation,
-                &visitor_party(&activity.session),
-                &mut message,
-            )?;
-            let event = insert_message(
-                conn,
+            let uploader = visitor_party(&activity.session);
+            let target = Target {
                 organization,
                 conversation,
-                &message,
-                idempotency_key.as_deref(),
-            )?;
-            if notices {
-                // The team hears of a new conversation, and of every
-                // visitor message once a person handles it.
-                let only_first = status != ConversationStatus::Escalated;
-                queue_notice(
-                    conn,
-                    conversation,
-                    Audience::Team,
-                    message.created_at,
-                    only_first,
-                )?;
-            }
-            Ok((message, vec![event]))
+                now: message.created_at,
+            };
+            let new = NewMessage {
+                message: &mut message,
+                uploader: &uploader,
+                client_id: idempotency_key.as_deref(),
+            };
+            let events = apply(conn, &target, Some(new), &effects)?;
+            Ok((message, events))
         })
         .await
     }
@@ -198,9 +129,11 @@ impl MessageStore for SqliteStore {
         message: Message,
     ) -> StoreResult<Message> {
         let notices = self.notices.load(Ordering::Relaxed);
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let state = state_in(conn, organization, conversation)?;
-            add_to(conn, state, conversation, message, notices)
+            let state = (organization, state);
+            team_message(conn, rules.as_ref(), state, conversation, message, notices)
         })
         .await
     }
@@ -211,9 +144,10 @@ impl MessageStore for SqliteStore {
         message: Message,
     ) -> StoreResult<Message> {
         let notices = self.notices.load(Ordering::Relaxed);
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let state = conversation_state(conn, conversation)?;
-            add_to(conn, state, conversation, message, notices)
+            team_message(conn, rules.as_ref(), state, conversation, message, notices)
         })
         .await
     }
@@ -224,30 +158,24 @@ impl MessageStore for SqliteStore {
         message: Message,
         then_status: Option<ConversationStatus>,
     ) -> StoreResult<()> {
+        let notices = self.notices.load(Ordering::Relaxed);
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let (organization, status) = conversation_state(conn, conversation)?;
-            if status != ConversationStatus::Unresolved {
-                return Err(StoreError::Conflict(
-                    "the conversation is no longer the agent's",
-                ));
-            }
-            let mut events = vec![insert_message(
-                conn,
+            let (organization, state) = conversation_state(conn, conversation)?;
+            let command = Command::AssistantMessage { then: then_status };
+            let effects = rules.decide(state, command, notices)?;
+            let mut message = message;
+            let target = Target {
                 organization,
                 conversation,
-                &message,
-                None,
-            )?];
-            if let Some(next) = then_status.filter(|next| *next != status) {
-                events.push(change_status(
-                    conn,
-                    organization,
-                    conversation,
-                    next,
-                    message.created_at,
-                )?);
-            }
-            Ok(((), events))
+                now: message.created_at,
+            };
+            let new = NewMessage {
+                message: &mut message,
+                uploader: TEAM_PARTY,
+                client_id: None,
+            };
+            Ok(((), apply(conn, &target, Some(new), &effects)?))
         })
         .await
     }

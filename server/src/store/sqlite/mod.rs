@@ -13,6 +13,7 @@
 
 mod attachments;
 mod conversations;
+mod effects;
 mod events;
 mod knowledge;
 mod mail;
@@ -34,6 +35,7 @@ use echo_protocol::OrganizationId;
 use rusqlite::{Connection, ErrorCode, Params};
 use tokio::sync::{mpsc, oneshot};
 
+use super::effects::Rules;
 use super::rows::{Column, Row};
 use super::{Store, StoreError, StoreResult};
 use crate::live::Hub;
@@ -80,6 +82,8 @@ pub struct SqliteStore {
     readers: Arc<ReaderPool>,
     stats: Arc<WriteStats>,
     hub: Arc<Hub>,
+    /// What a write may do, asked inside its transaction.
+    rules: Arc<dyn Rules>,
     /// Whether message writes queue mail notices (mail is configured).
     notices: AtomicBool,
 }
@@ -125,8 +129,8 @@ impl ReaderPool {
 }
 
 impl SqliteStore {
-    pub fn open(path: &Path, hub: Arc<Hub>) -> anyhow::Result<Self> {
-        Self::open_with_max_batch(path, hub, DEFAULT_MAX_BATCH)
+    pub fn open(path: &Path, hub: Arc<Hub>, rules: Arc<dyn Rules>) -> anyhow::Result<Self> {
+        Self::open_with_max_batch(path, hub, rules, DEFAULT_MAX_BATCH)
     }
 
     /// `max_batch = 1` turns group commit off (one commit per write), which
@@ -134,6 +138,7 @@ impl SqliteStore {
     pub fn open_with_max_batch(
         path: &Path,
         hub: Arc<Hub>,
+        rules: Arc<dyn Rules>,
         max_batch: usize,
     ) -> anyhow::Result<Self> {
         let max_batch = max_batch.max(1);
@@ -163,6 +168,7 @@ impl SqliteStore {
             writer,
             stats,
             hub,
+            rules,
             notices: AtomicBool::new(false),
             readers: Arc::new(ReaderPool {
                 path: path.to_owned(),

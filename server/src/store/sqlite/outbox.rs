@@ -1,6 +1,6 @@
 //! The outbox on SQLite: writing a mail, and the address confirmations
 //! behind "mail carrying what a visitor wrote goes only to an address that
-//! confirmed it" (the rule is [`crate::mail`]'s; this file only stores its
+//! confirmed it" (the rule is the mail module's; this file only stores its
 //! outcome). Deciding notices and sending are `mail.rs`'s.
 
 use echo_protocol::{OrganizationId, Timestamp};

@@ -6,9 +6,10 @@ use echo_protocol::team::{ApiKey, Membership, OperatorRole, TeamMember};
 use echo_protocol::{ApiKeyId, ConversationId, OperatorId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::conversations::change_assignee;
+use super::effects::{apply, state_in};
 use super::{change_one, query_all, query_first, SqliteStore};
 use crate::secrets::SecretHash;
+use crate::store::effects::{Command, Target};
 use crate::store::rows::{self, Row, API_KEY, OPERATOR_ACCOUNT, OPERATOR_SESSION, TEAM_MEMBER};
 use crate::store::{
     Invitation, Joiner, NewApiKey, NewInvitation, NewOperatorSession, OperatorAccount,
@@ -30,24 +31,19 @@ pub(super) fn insert_api_key(conn: &Connection, key: &NewApiKey) -> StoreResult<
     Ok(())
 }
 
-/// `Conflict` unless another admin than `operator` remains.
-fn keep_an_admin(
+/// How many admins the organization has besides `operator`.
+fn other_admins(
     conn: &Connection,
     organization: OrganizationId,
     operator: OperatorId,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
     let others: i64 = conn
         .prepare_cached(
             "SELECT COUNT(*) FROM memberships
              WHERE organization_id = ?1 AND role = 'admin' AND operator_id <> ?2",
         )?
         .query_row(params![organization, operator], |row| row.get(0))?;
-    if others == 0 {
-        return Err(StoreError::Conflict(
-            "the organization must keep at least one admin",
-        ));
-    }
-    Ok(())
+    Ok(others.max(0) as u64)
 }
 
 fn role_in(
@@ -324,11 +320,11 @@ impl TeamStore for SqliteStore {
         operator: OperatorId,
         role: OperatorRole,
     ) -> StoreResult<()> {
+        let rules = self.rules.clone();
         self.write(move |conn| {
             let current = role_in(conn, organization, operator)?.ok_or(StoreError::NotFound)?;
-            if current == OperatorRole::Admin && role != OperatorRole::Admin {
-                keep_an_admin(conn, organization, operator)?;
-            }
+            let others = other_admins(conn, organization, operator)?;
+            rules.change_member(current, Some(role), others)?;
             change_one(
                 conn,
                 "UPDATE memberships SET role = ?3 WHERE organization_id = ?1 AND operator_id = ?2",
@@ -344,11 +340,11 @@ impl TeamStore for SqliteStore {
         operator: OperatorId,
         now: Timestamp,
     ) -> StoreResult<()> {
+        let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let current = role_in(conn, organization, operator)?.ok_or(StoreError::NotFound)?;
-            if current == OperatorRole::Admin {
-                keep_an_admin(conn, organization, operator)?;
-            }
+            rules.change_member(current, None, other_admins(conn, organization, operator)?)?;
+            // Their conversations become unassigned, each as the rules say.
             let assigned: Vec<ConversationId> = query_all(
                 conn,
                 "SELECT id FROM conversations WHERE organization_id = ?1 AND assignee_id = ?2",
@@ -357,14 +353,14 @@ impl TeamStore for SqliteStore {
             )?;
             let mut events = Vec::with_capacity(assigned.len());
             for conversation in assigned {
-                events.extend(change_assignee(
-                    conn,
+                let state = state_in(conn, organization, conversation)?;
+                let effects = rules.decide(state, Command::Assign(None), false)?;
+                let target = Target {
                     organization,
                     conversation,
-                    None,
-                    false,
                     now,
-                )?);
+                };
+                events.extend(apply(conn, &target, None, &effects)?);
             }
             change_one(
                 conn,

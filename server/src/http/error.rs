@@ -84,6 +84,13 @@ impl ApiError {
     }
 }
 
+impl From<crate::limits::TooFast> for ApiError {
+    /// 429 `RATE_LIMITED` with `Retry-After`.
+    fn from(refused: crate::limits::TooFast) -> Self {
+        Self::rate_limited(refused.to_string(), refused.retry_after_secs)
+    }
+}
+
 impl From<ValidationError> for ApiError {
     fn from(error: ValidationError) -> Self {
         Self::validation(error.field, error.message)

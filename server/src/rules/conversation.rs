@@ -1,0 +1,184 @@
+//! A conversation's workflow: what each command does, given the state the
+//! store read (and locked) in its transaction.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::{MessageId, Timestamp};
+
+use super::Refusal;
+pub use crate::store::effects::{Audience, Command, Effect, State};
+
+/// The effects of `command` on a conversation in `state`, or why it is
+/// refused. `notices`: whether this server mails (without it, no notices).
+pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effect>, Refusal> {
+    let mut effects = Vec::new();
+    match command {
+        Command::Open => effects.push(Effect::AddMessage),
+        Command::VisitorMessage => {
+            refuse_resolved(state)?;
+            effects.push(Effect::AddMessage);
+            if notices {
+                // The team hears of a new conversation, and of every
+                // visitor message once a person handles it.
+                effects.push(Effect::Notify {
+                    audience: Audience::Team,
+                    only_first: state.status != ConversationStatus::Escalated,
+                });
+            }
+        }
+        Command::TeamMessage { role, author } => {
+            refuse_resolved(state)?;
+            effects.push(Effect::AddMessage);
+            if role == MessageRole::Operator {
+                // A person took over: the assistant stands down.
+                if state.status == ConversationStatus::Unresolved {
+                    effects.push(Effect::SetStatus(ConversationStatus::Escalated));
+                }
+                if notices {
+                    effects.push(Effect::Notify {
+                        audience: Audience::Visitor,
+                        only_first: false,
+                    });
+                }
+                // An unassigned conversation is its first replier's.
+                if let (Some(author), None) = (author, state.assignee) {
+                    effects.push(Effect::SetAssignee(Some(author)));
+                }
+            }
+        }
+        Command::AssistantMessage { then } => {
+            if state.status != ConversationStatus::Unresolved {
+                return Err(Refusal::NotTheAssistants);
+            }
+            effects.push(Effect::AddMessage);
+            if let Some(next) = then.filter(|next| *next != state.status) {
+                effects.push(Effect::SetStatus(next));
+            }
+        }
+        Command::SetStatus(status) => {
+            if status != state.status {
+                effects.push(Effect::SetStatus(status));
+            }
+        }
+        Command::Assign(assignee) => {
+            if assignee != state.assignee {
+                effects.push(Effect::SetAssignee(assignee));
+            }
+        }
+    }
+    Ok(effects)
+}
+
+fn refuse_resolved(state: State) -> Result<(), Refusal> {
+    if state.status == ConversationStatus::Resolved {
+        return Err(Refusal::Resolved);
+    }
+    Ok(())
+}
+
+/// The message a new conversation opens with: the organization's greeting,
+/// from the assistant.
+pub fn greeting(id: MessageId, text: String, now: Timestamp) -> Message {
+    Message {
+        id,
+        role: MessageRole::Assistant,
+        text,
+        created_at: now,
+        author_name: None,
+        author: None,
+        attachments: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echo_protocol::OperatorId;
+    use ConversationStatus::*;
+
+    fn state(status: ConversationStatus, assignee: Option<OperatorId>) -> State {
+        State { status, assignee }
+    }
+
+    fn ada() -> OperatorId {
+        OperatorId::from_uuid(uuid::Uuid::from_u128(1))
+    }
+
+    #[test]
+    fn an_operator_reply_escalates_assigns_and_tells_the_visitor() {
+        let reply = Command::TeamMessage {
+            role: MessageRole::Operator,
+            author: Some(ada()),
+        };
+        assert_eq!(
+            decide(state(Unresolved, None), reply, true),
+            Ok(vec![
+                Effect::AddMessage,
+                Effect::SetStatus(Escalated),
+                Effect::Notify {
+                    audience: Audience::Visitor,
+                    only_first: false
+                },
+                Effect::SetAssignee(Some(ada())),
+            ])
+        );
+        let other = OperatorId::from_uuid(uuid::Uuid::from_u128(2));
+        assert_eq!(
+            decide(state(Escalated, Some(other)), reply, false),
+            Ok(vec![Effect::AddMessage]),
+            "already escalated and assigned; no mail on this server"
+        );
+        assert_eq!(
+            decide(state(Resolved, None), reply, true),
+            Err(Refusal::Resolved)
+        );
+    }
+
+    #[test]
+    fn the_team_hears_of_a_new_conversation_once_and_of_an_escalated_one_always() {
+        let first = decide(State::NEW, Command::VisitorMessage, true).unwrap();
+        assert!(first.contains(&Effect::Notify {
+            audience: Audience::Team,
+            only_first: true
+        }));
+        let escalated = decide(state(Escalated, None), Command::VisitorMessage, true).unwrap();
+        assert!(escalated.contains(&Effect::Notify {
+            audience: Audience::Team,
+            only_first: false
+        }));
+        assert_eq!(
+            decide(state(Resolved, None), Command::VisitorMessage, true),
+            Err(Refusal::Resolved)
+        );
+    }
+
+    #[test]
+    fn the_assistant_writes_only_while_unresolved() {
+        let answer = Command::AssistantMessage {
+            then: Some(Resolved),
+        };
+        assert_eq!(
+            decide(State::NEW, answer, true),
+            Ok(vec![Effect::AddMessage, Effect::SetStatus(Resolved)])
+        );
+        for taken in [Escalated, Resolved] {
+            assert_eq!(
+                decide(state(taken, None), answer, true),
+                Err(Refusal::NotTheAssistants)
+            );
+        }
+    }
+
+    #[test]
+    fn an_unchanged_status_or_assignee_is_no_change() {
+        assert_eq!(
+            decide(State::NEW, Command::SetStatus(Unresolved), true),
+            Ok(vec![])
+        );
+        assert_eq!(decide(State::NEW, Command::Assign(None), true), Ok(vec![]));
+        assert_eq!(
+            decide(State::NEW, Command::Assign(Some(ada())), true),
+            Ok(vec![Effect::SetAssignee(Some(ada()))])
+        );
+    }
+}

@@ -1,0 +1,88 @@
+//! The rules of the domain, decided in one place and nowhere else: who may
+//! write to a conversation, what a reply changes, which notices a message
+//! queues, who must stay an admin. Pure functions of the state a store read
+//! inside its transaction and the command at hand; they answer with the
+//! effects to write (or a refusal), and the stores only store: each backend
+//! reads the state, asks its [`crate::store::effects::Rules`] (this
+//! module's [`DomainRules`], handed to it when it opens), and applies the
+//! effects in the same transaction (`store/*/effects.rs`). The vocabulary
+//! (state, commands, effects) is the store's own, so storage never imports
+//! the rules.
+//!
+//! # Adding a rule
+//!
+//! 1. Name it in `store/effects.rs`: a new `Command` (with what the store
+//!    must read for it in `State`) or a new `Effect`; decide it here, in a
+//!    branch of [`conversation::decide`].
+//! 2. A new effect is applied once per backend, in `effects.rs`: a row
+//!    written and its event published, nothing decided.
+//! 3. Hold it with a property: `properties.rs` runs random sequences of
+//!    commands through the rules on a model of the stores and checks the
+//!    invariants after every step.
+
+pub mod conversation;
+pub mod team;
+
+#[cfg(test)]
+mod properties;
+
+use echo_protocol::messages::Message;
+use echo_protocol::team::OperatorRole;
+use echo_protocol::{MessageId, Timestamp};
+
+use crate::store::effects::{Command, Effect, State};
+use crate::store::{StoreError, StoreResult};
+
+/// The rules, as the stores ask them (`store::effects::Rules`).
+pub struct DomainRules;
+
+impl crate::store::effects::Rules for DomainRules {
+    fn decide(&self, state: State, command: Command, notices: bool) -> StoreResult<Vec<Effect>> {
+        Ok(conversation::decide(state, command, notices)?)
+    }
+
+    fn greeting(&self, id: MessageId, text: String, now: Timestamp) -> Message {
+        conversation::greeting(id, text, now)
+    }
+
+    fn change_member(
+        &self,
+        current: OperatorRole,
+        next: Option<OperatorRole>,
+        other_admins: u64,
+    ) -> StoreResult<()> {
+        Ok(team::change_member(current, next, other_admins)?)
+    }
+}
+
+/// The rules every store is opened with.
+pub fn rules() -> std::sync::Arc<dyn crate::store::effects::Rules> {
+    std::sync::Arc::new(DomainRules)
+}
+
+impl From<Refusal> for StoreError {
+    fn from(refusal: Refusal) -> Self {
+        StoreError::Conflict(refusal.reason())
+    }
+}
+
+/// Why a command is refused. Each becomes 409 `CONFLICT` with its reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A resolved conversation takes no new message.
+    Resolved,
+    /// The assistant writes only while the conversation is unresolved.
+    NotTheAssistants,
+    /// An organization keeps at least one admin.
+    LastAdmin,
+}
+
+impl Refusal {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Refusal::Resolved => "the conversation is resolved",
+            Refusal::NotTheAssistants => "the conversation is no longer the agent's",
+            Refusal::LastAdmin => "the organization must keep at least one admin",
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! The vocabulary between the rules and the stores. A store reads a
+//! conversation's [`State`] in its transaction, asks its [`Rules`] what a
+//! [`Command`] does there, and writes the [`Effect`]s it is told (each
+//! backend's `effects.rs`), deciding nothing itself. The rules are
+//! `crate::rules`, handed to the store when it opens: storage is the floor
+//! and never imports them.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::team::OperatorRole;
+use echo_protocol::{ConversationId, MessageId, OperatorId, OrganizationId, Timestamp};
+
+use super::{StoreError, StoreResult};
+
+/// Who a mail notice is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// The assignee, or every member when unassigned.
+    Team,
+    /// The visitor, at the email of the conversation's contact session.
+    Visitor,
+}
+
+impl Audience {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Audience::Team => "team",
+            Audience::Visitor => "visitor",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "team" => Some(Audience::Team),
+            "visitor" => Some(Audience::Visitor),
+            _ => None,
+        }
+    }
+}
+
+/// What the store read about the conversation before deciding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct State {
+    pub status: ConversationStatus,
+    pub assignee: Option<OperatorId>,
+}
+
+impl State {
+    /// A conversation as it is created.
+    pub const NEW: State = State {
+        status: ConversationStatus::Unresolved,
+        assignee: None,
+    };
+}
+
+/// What someone asks of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// A visitor starts the conversation: it opens with the organization's
+    /// greeting ([`greeting`]), before anyone writes.
+    Open,
+    /// The visitor writes (their session owns the conversation: checked by
+    /// the store's read).
+    VisitorMessage,
+    /// The team writes: an operator (a person, or an API key when `author`
+    /// is `None`) or, through support tooling, the assistant's role.
+    TeamMessage {
+        role: MessageRole,
+        author: Option<OperatorId>,
+    },
+    /// The support agent answers, and may then escalate or resolve.
+    AssistantMessage {
+        then: Option<ConversationStatus>,
+    },
+    SetStatus(ConversationStatus),
+    Assign(Option<OperatorId>),
+}
+
+/// What to write. Each effect that changes the conversation is also an
+/// event on the push channel (the backend records it as it writes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Store the command's message (with the attachments it names), mark
+    /// the conversation's activity.
+    AddMessage,
+    SetStatus(ConversationStatus),
+    SetAssignee(Option<OperatorId>),
+    /// Queue (or re-arm) a mail notice; with `only_first`, only if the
+    /// conversation never had one for that audience.
+    Notify {
+        audience: Audience,
+        only_first: bool,
+    },
+}
+
+impl Command {
+    /// The command a message written by the team is.
+    pub fn team(message: &Message) -> Self {
+        Command::TeamMessage {
+            role: message.role,
+            author: message.author.as_ref().and_then(|a| a.operator_id),
+        }
+    }
+}
+
+/// The rules a store asks before it writes (`crate::rules` implements
+/// them). A refusal comes back as [`StoreError::Conflict`].
+pub trait Rules: Send + Sync + 'static {
+    /// The effects of `command` on a conversation in `state`. `notices`:
+    /// whether this server mails.
+    fn decide(&self, state: State, command: Command, notices: bool) -> StoreResult<Vec<Effect>>;
+
+    /// The message a new conversation opens with.
+    fn greeting(&self, id: MessageId, text: String, now: Timestamp) -> Message;
+
+    /// Whether a member may go from `current` to `next` (`None`: removed)
+    /// with `other_admins` admins besides them.
+    fn change_member(
+        &self,
+        current: OperatorRole,
+        next: Option<OperatorRole>,
+        other_admins: u64,
+    ) -> StoreResult<()>;
+}
+
+/// The command's message, as it is stored.
+pub struct NewMessage<'m> {
+    pub message: &'m mut Message,
+    /// Who uploaded the files it may name: only theirs can be sent
+    /// ([`visitor_party`] or [`TEAM_PARTY`]).
+    pub uploader: &'m str,
+    /// The visitor's idempotency key.
+    pub client_id: Option<&'m str>,
+}
+
+/// Where the effects go.
+pub struct Target {
+    pub organization: OrganizationId,
+    pub conversation: ConversationId,
+    /// The time of the events: the message's, or the change's.
+    pub now: Timestamp,
+}
+
+/// The uploading party of a visitor's files: their contact session.
+pub fn visitor_party(session: &crate::secrets::SecretHash) -> String {
+    format!("visitor:{}", session.as_str())
+}
+
+/// The uploading party of the team's files (any operator or API key).
+pub const TEAM_PARTY: &str = "team";
+
+/// An `AddMessage` effect for a command that carried no message: a bug in
+/// the calling store, never the client's doing.
+pub(crate) fn no_message() -> StoreError {
+    StoreError::Other(anyhow::anyhow!(
+        "a message effect for a command without one"
+    ))
+}

@@ -1,0 +1,167 @@
+//! The rules' effects written on PostgreSQL ([`crate::rules`] decides
+//! them), in the caller's transaction: a message, a status, an assignee, a
+//! notice, each with its event. The conversation's state is read (and
+//! locked) here too, for the rules to decide on.
+
+use anyhow::Context;
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::Change;
+use echo_protocol::messages::Message;
+use echo_protocol::team::Assignee;
+use echo_protocol::{ConversationId, OperatorId, OrganizationId};
+
+use super::attachments::claim_attachments;
+use super::events::record_event;
+use super::mail::queue_notice;
+use super::Tx;
+use crate::store::effects::{no_message, Effect, NewMessage, State, Target};
+use crate::store::{StoreError, StoreResult};
+
+/// The conversation's organization and state, locked for this transaction
+/// (`NotFound` if it does not exist).
+pub(super) async fn conversation_state(
+    tx: &mut Tx,
+    conversation: ConversationId,
+) -> StoreResult<(OrganizationId, State)> {
+    let row: Option<(OrganizationId, ConversationStatus, Option<OperatorId>)> = sqlx::query_as(
+        "SELECT organization_id, status, assignee_id FROM conversations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(conversation)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let (organization, status, assignee) = row.ok_or(StoreError::NotFound)?;
+    Ok((organization, State { status, assignee }))
+}
+
+/// As [`conversation_state`], `NotFound` unless it is the organization's.
+pub(super) async fn state_in(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    conversation: ConversationId,
+) -> StoreResult<State> {
+    let (owner, state) = conversation_state(tx, conversation).await?;
+    if owner != organization {
+        return Err(StoreError::NotFound);
+    }
+    Ok(state)
+}
+
+/// Writes the effects in order. `Ok(false)`: the message's idempotency
+/// key was used already, so nothing was stored (the caller rolls back and
+/// answers with the earlier message).
+pub(super) async fn apply(
+    tx: &mut Tx,
+    target: &Target,
+    mut message: Option<NewMessage<'_>>,
+    effects: &[Effect],
+) -> StoreResult<bool> {
+    for effect in effects {
+        match *effect {
+            Effect::AddMessage => {
+                let new = message.as_mut().ok_or_else(no_message)?;
+                claim_attachments(tx, target.conversation, new.uploader, new.message).await?;
+                if !insert_message(tx, target, new.message, new.client_id).await? {
+                    return Ok(false);
+                }
+            }
+            Effect::SetStatus(status) => set_status(tx, target, status).await?,
+            Effect::SetAssignee(assignee) => set_assignee(tx, target, assignee).await?,
+            Effect::Notify {
+                audience,
+                only_first,
+            } => queue_notice(tx, target.conversation, audience, target.now, only_first).await?,
+        }
+    }
+    Ok(true)
+}
+
+/// Stores the message, marks the conversation's activity and logs the
+/// event, in one round trip (the event's position is set at commit, see
+/// `record_event`). A used idempotency key stores nothing: `false`.
+async fn insert_message(
+    tx: &mut Tx,
+    target: &Target,
+    message: &Message,
+    client_id: Option<&str>,
+) -> StoreResult<bool> {
+    let change = Change::Message {
+        message: message.clone(),
+    };
+    let payload = serde_json::to_string(&change).context("encoding an event")?;
+    let stored = sqlx::query(
+        "WITH stored AS (
+             INSERT INTO messages
+             (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10)
+             ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+             RETURNING id
+         ), touched AS (
+             UPDATE conversations SET last_activity_at = $5
+             WHERE id = $2 AND EXISTS (SELECT 1 FROM stored)
+         )
+         INSERT INTO events (organization_id, conversation_id, payload, created_at)
+         SELECT $7, $2, $8, $5 FROM stored",
+    )
+    .bind(message.id)
+    .bind(target.conversation)
+    .bind(message.role)
+    .bind(&message.text)
+    .bind(message.created_at)
+    .bind(client_id)
+    .bind(target.organization)
+    .bind(payload)
+    .bind(message.author.as_ref().and_then(|a| a.operator_id))
+    .bind(&message.author_name)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(stored == 1)
+}
+
+async fn set_status(tx: &mut Tx, target: &Target, status: ConversationStatus) -> StoreResult<()> {
+    sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(target.conversation)
+        .execute(&mut **tx)
+        .await?;
+    let change = Change::Status { status };
+    record_event(
+        tx,
+        target.organization,
+        target.conversation,
+        &change,
+        target.now,
+    )
+    .await
+}
+
+async fn set_assignee(
+    tx: &mut Tx,
+    target: &Target,
+    assignee: Option<OperatorId>,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
+        .bind(assignee)
+        .bind(target.conversation)
+        .execute(&mut **tx)
+        .await?;
+    let assignee = match assignee {
+        None => None,
+        Some(id) => Some(Assignee {
+            operator_id: id,
+            name: sqlx::query_scalar("SELECT name FROM operators WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?,
+        }),
+    };
+    let change = Change::Assignment { assignee };
+    record_event(
+        tx,
+        target.organization,
+        target.conversation,
+        &change,
+        target.now,
+    )
+    .await
+}

@@ -1,0 +1,157 @@
+//! The rules' effects written on SQLite ([`crate::rules`] decides them):
+//! a message, a status, an assignee, a notice, each with its event. The
+//! conversation's state is read here too, for the rules to decide on.
+
+use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::events::Change;
+use echo_protocol::messages::Message;
+use echo_protocol::team::Assignee;
+use echo_protocol::{ConversationId, OperatorId, OrganizationId};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::attachments::claim_attachments;
+use super::events::record_event;
+use super::mail::queue_notice;
+use super::Published;
+use crate::store::effects::{no_message, Effect, NewMessage, State, Target};
+use crate::store::{StoreError, StoreResult};
+
+/// The conversation's organization and state (`NotFound` if it does not
+/// exist).
+pub(super) fn conversation_state(
+    conn: &Connection,
+    conversation: ConversationId,
+) -> StoreResult<(OrganizationId, State)> {
+    conn.prepare_cached(
+        "SELECT organization_id, status, assignee_id FROM conversations WHERE id = ?1",
+    )?
+    .query_row([conversation], |row| {
+        Ok((
+            row.get(0)?,
+            State {
+                status: row.get(1)?,
+                assignee: row.get(2)?,
+            },
+        ))
+    })
+    .optional()?
+    .ok_or(StoreError::NotFound)
+}
+
+/// As [`conversation_state`], `NotFound` unless it is the organization's.
+pub(super) fn state_in(
+    conn: &Connection,
+    organization: OrganizationId,
+    conversation: ConversationId,
+) -> StoreResult<State> {
+    let (owner, state) = conversation_state(conn, conversation)?;
+    if owner != organization {
+        return Err(StoreError::NotFound);
+    }
+    Ok(state)
+}
+
+/// Writes the effects in order; the events to publish once committed.
+pub(super) fn apply(
+    conn: &Connection,
+    target: &Target,
+    mut message: Option<NewMessage<'_>>,
+    effects: &[Effect],
+) -> StoreResult<Vec<Published>> {
+    let mut events = Vec::with_capacity(effects.len());
+    for effect in effects {
+        match *effect {
+            Effect::AddMessage => {
+                let new = message.as_mut().ok_or_else(no_message)?;
+                claim_attachments(conn, target.conversation, new.uploader, new.message)?;
+                events.push(insert_message(conn, target, new.message, new.client_id)?);
+            }
+            Effect::SetStatus(status) => events.push(set_status(conn, target, status)?),
+            Effect::SetAssignee(assignee) => events.push(set_assignee(conn, target, assignee)?),
+            Effect::Notify {
+                audience,
+                only_first,
+            } => queue_notice(conn, target.conversation, audience, target.now, only_first)?,
+        }
+    }
+    Ok(events)
+}
+
+/// Stores the message, marks the conversation's activity and logs the event.
+fn insert_message(
+    conn: &Connection,
+    target: &Target,
+    message: &Message,
+    client_id: Option<&str>,
+) -> StoreResult<Published> {
+    conn.prepare_cached(
+        "INSERT INTO messages
+         (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        message.id,
+        target.conversation,
+        message.role,
+        message.text,
+        message.created_at,
+        client_id,
+        message.author.as_ref().and_then(|a| a.operator_id),
+        message.author_name
+    ])?;
+    conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
+        .execute(params![message.created_at, target.conversation])?;
+    let change = Change::Message {
+        message: message.clone(),
+    };
+    record_event(
+        conn,
+        target.organization,
+        target.conversation,
+        change,
+        message.created_at,
+    )
+}
+
+fn set_status(
+    conn: &Connection,
+    target: &Target,
+    status: ConversationStatus,
+) -> StoreResult<Published> {
+    conn.prepare_cached("UPDATE conversations SET status = ?1 WHERE id = ?2")?
+        .execute(params![status, target.conversation])?;
+    let change = Change::Status { status };
+    record_event(
+        conn,
+        target.organization,
+        target.conversation,
+        change,
+        target.now,
+    )
+}
+
+fn set_assignee(
+    conn: &Connection,
+    target: &Target,
+    assignee: Option<OperatorId>,
+) -> StoreResult<Published> {
+    conn.prepare_cached("UPDATE conversations SET assignee_id = ?1 WHERE id = ?2")?
+        .execute(params![assignee, target.conversation])?;
+    let assignee = match assignee {
+        None => None,
+        Some(id) => Some(Assignee {
+            operator_id: id,
+            name: conn
+                .prepare_cached("SELECT name FROM operators WHERE id = ?1")?
+                .query_row([id], |row| row.get(0))?,
+        }),
+    };
+    let change = Change::Assignment { assignee };
+    record_event(
+        conn,
+        target.organization,
+        target.conversation,
+        change,
+        target.now,
+    )
+}
