@@ -133,12 +133,92 @@ pub struct NewMessage<'m> {
     pub client_id: Option<&'m str>,
 }
 
+impl<'m> NewMessage<'m> {
+    /// A visitor's message: the files of `uploader` (their session's
+    /// party), under their idempotency key.
+    pub fn visitor(
+        message: &'m mut Message,
+        uploader: &'m str,
+        client_id: Option<&'m str>,
+    ) -> Self {
+        Self {
+            message,
+            uploader,
+            client_id,
+        }
+    }
+
+    /// A message of the team's (or the assistant's): the team's files.
+    pub fn team(message: &'m mut Message) -> Self {
+        Self {
+            message,
+            uploader: TEAM_PARTY,
+            client_id: None,
+        }
+    }
+}
+
+/// What a store read of the conversation, in its transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct Read {
+    pub organization: OrganizationId,
+    pub conversation: ConversationId,
+    pub state: State,
+}
+
 /// Where the effects go.
 pub struct Target {
     pub organization: OrganizationId,
     pub conversation: ConversationId,
     /// The time of the events: the message's, or the change's.
     pub now: Timestamp,
+}
+
+/// A write the rules decided on: the effects, where they go, and the
+/// command's message if it has one. A backend's `apply` writes it.
+pub struct Decided<'m> {
+    pub target: Target,
+    pub effects: Vec<Effect>,
+    pub message: Option<NewMessage<'m>>,
+}
+
+impl<'m> Decided<'m> {
+    /// A command that writes `new` (the rules may refuse it).
+    pub fn message(
+        rules: &dyn Rules,
+        notices: bool,
+        read: Read,
+        command: Command,
+        new: NewMessage<'m>,
+    ) -> StoreResult<Self> {
+        Ok(Self {
+            effects: rules.decide(read.state, command, notices)?,
+            target: Target {
+                organization: read.organization,
+                conversation: read.conversation,
+                now: new.message.created_at,
+            },
+            message: Some(new),
+        })
+    }
+
+    /// A change without a message (status, assignment) at `now`.
+    pub fn change(
+        rules: &dyn Rules,
+        read: Read,
+        command: Command,
+        now: Timestamp,
+    ) -> StoreResult<Self> {
+        Ok(Self {
+            effects: rules.decide(read.state, command, false)?,
+            target: Target {
+                organization: read.organization,
+                conversation: read.conversation,
+                now,
+            },
+            message: None,
+        })
+    }
 }
 
 /// The uploading party of a visitor's files: their contact session.

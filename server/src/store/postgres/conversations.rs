@@ -10,7 +10,7 @@ use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{PostgresStore, Tx};
 use crate::secrets::SecretHash;
-use crate::store::effects::{Command, NewMessage, Rules, State, Target, TEAM_PARTY};
+use crate::store::effects::{Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
@@ -18,23 +18,16 @@ use crate::store::{
     OperatorSummary, Page, StoreResult, VisitorActivity,
 };
 
-/// A status or assignment change, the state known (and locked): the rules
-/// decide, the effects are written. Commits.
+/// A status or assignment change, the conversation read (and locked): the
+/// rules decide, the effects are written. Commits.
 async fn change(
     mut tx: Tx,
     rules: &dyn Rules,
-    (organization, state): (OrganizationId, State),
-    conversation: ConversationId,
+    read: Read,
     command: Command,
     now: Timestamp,
 ) -> StoreResult<()> {
-    let effects = rules.decide(state, command, false)?;
-    let target = Target {
-        organization,
-        conversation,
-        now,
-    };
-    apply(&mut tx, &target, None, &effects).await?;
+    apply(&mut tx, Decided::change(rules, read, command, now)?).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -75,21 +68,17 @@ impl ConversationStore for PostgresStore {
         .bind(activity.now)
         .execute(&mut *tx)
         .await?;
-        let effects = self.rules.decide(State::NEW, Command::Open, false)?;
         let mut greeting = self
             .rules
             .greeting(greeting_id, greet_message, activity.now);
-        let target = Target {
+        let read = Read {
             organization,
             conversation: id,
-            now: activity.now,
+            state: State::NEW,
         };
-        let new = NewMessage {
-            message: &mut greeting,
-            uploader: TEAM_PARTY,
-            client_id: None,
-        };
-        apply(&mut tx, &target, Some(new), &effects).await?;
+        let new = NewMessage::team(&mut greeting);
+        let opened = Decided::message(self.rules.as_ref(), false, read, Command::Open, new)?;
+        apply(&mut tx, opened).await?;
         tx.commit().await?;
         let conversation = Conversation {
             id,
@@ -223,10 +212,15 @@ impl ConversationStore for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let state = state_in(&mut tx, organization, conversation).await?;
-        let command = Command::SetStatus(status);
-        let state = (organization, state);
-        change(tx, self.rules.as_ref(), state, conversation, command, now).await
+        let read = state_in(&mut tx, organization, conversation).await?;
+        change(
+            tx,
+            self.rules.as_ref(),
+            read,
+            Command::SetStatus(status),
+            now,
+        )
+        .await
     }
 
     async fn assign(
@@ -237,10 +231,15 @@ impl ConversationStore for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let state = state_in(&mut tx, organization, conversation).await?;
-        let command = Command::Assign(assignee);
-        let state = (organization, state);
-        change(tx, self.rules.as_ref(), state, conversation, command, now).await
+        let read = state_in(&mut tx, organization, conversation).await?;
+        change(
+            tx,
+            self.rules.as_ref(),
+            read,
+            Command::Assign(assignee),
+            now,
+        )
+        .await
     }
 
     async fn set_status_unscoped(
@@ -250,8 +249,14 @@ impl ConversationStore for PostgresStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let state = conversation_state(&mut tx, conversation).await?;
-        let command = Command::SetStatus(status);
-        change(tx, self.rules.as_ref(), state, conversation, command, now).await
+        let read = conversation_state(&mut tx, conversation).await?;
+        change(
+            tx,
+            self.rules.as_ref(),
+            read,
+            Command::SetStatus(status),
+            now,
+        )
+        .await
     }
 }

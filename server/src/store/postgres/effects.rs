@@ -14,7 +14,7 @@ use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
 use super::Tx;
-use crate::store::effects::{no_message, Effect, NewMessage, State, Target};
+use crate::store::effects::{no_message, Decided, Effect, Read, State, Target};
 use crate::store::{StoreError, StoreResult};
 
 /// The conversation's organization and state, locked for this transaction
@@ -22,7 +22,7 @@ use crate::store::{StoreError, StoreResult};
 pub(super) async fn conversation_state(
     tx: &mut Tx,
     conversation: ConversationId,
-) -> StoreResult<(OrganizationId, State)> {
+) -> StoreResult<Read> {
     let row: Option<(OrganizationId, ConversationStatus, Option<OperatorId>)> = sqlx::query_as(
         "SELECT organization_id, status, assignee_id FROM conversations WHERE id = $1 FOR UPDATE",
     )
@@ -30,7 +30,11 @@ pub(super) async fn conversation_state(
     .fetch_optional(&mut **tx)
     .await?;
     let (organization, status, assignee) = row.ok_or(StoreError::NotFound)?;
-    Ok((organization, State { status, assignee }))
+    Ok(Read {
+        organization,
+        conversation,
+        state: State { status, assignee },
+    })
 }
 
 /// As [`conversation_state`], `NotFound` unless it is the organization's.
@@ -38,24 +42,25 @@ pub(super) async fn state_in(
     tx: &mut Tx,
     organization: OrganizationId,
     conversation: ConversationId,
-) -> StoreResult<State> {
-    let (owner, state) = conversation_state(tx, conversation).await?;
-    if owner != organization {
+) -> StoreResult<Read> {
+    let read = conversation_state(tx, conversation).await?;
+    if read.organization != organization {
         return Err(StoreError::NotFound);
     }
-    Ok(state)
+    Ok(read)
 }
 
 /// Writes the effects in order. `Ok(false)`: the message's idempotency
 /// key was used already, so nothing was stored (the caller rolls back and
 /// answers with the earlier message).
-pub(super) async fn apply(
-    tx: &mut Tx,
-    target: &Target,
-    mut message: Option<NewMessage<'_>>,
-    effects: &[Effect],
-) -> StoreResult<bool> {
-    for effect in effects {
+pub(super) async fn apply(tx: &mut Tx, decided: Decided<'_>) -> StoreResult<bool> {
+    let Decided {
+        target,
+        effects,
+        mut message,
+    } = decided;
+    let target = &target;
+    for effect in &effects {
         match *effect {
             Effect::AddMessage => {
                 let new = message.as_mut().ok_or_else(no_message)?;

@@ -13,7 +13,7 @@ use super::attachments::fill_attachments;
 use super::effects::{apply, conversation_state, state_in};
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
-use crate::store::effects::{visitor_party, Command, NewMessage, Rules, State, Target, TEAM_PARTY};
+use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
@@ -36,29 +36,23 @@ async fn message_by_key(
 }
 
 /// A message written by the team (an operator or the assistant's role),
-/// the conversation's state known (and locked): the rules decide, the
-/// effects are written. Commits.
+/// the conversation read (and locked): the rules decide, the effects are
+/// written. Commits.
 async fn team_message(
     mut tx: Tx,
     rules: &dyn Rules,
-    (organization, state): (OrganizationId, State),
-    conversation: ConversationId,
+    read: Read,
     message: Message,
     notices: bool,
 ) -> StoreResult<Message> {
-    let effects = rules.decide(state, Command::team(&message), notices)?;
     let mut message = message;
-    let target = Target {
-        organization,
-        conversation,
-        now: message.created_at,
-    };
-    let new = NewMessage {
-        message: &mut message,
-        uploader: TEAM_PARTY,
-        client_id: None,
-    };
-    apply(&mut tx, &target, Some(new), &effects).await?;
+    let command = Command::team(&message);
+    let new = NewMessage::team(&mut message);
+    apply(
+        &mut tx,
+        Decided::message(rules, notices, read, command, new)?,
+    )
+    .await?;
     tx.commit().await?;
     Ok(message)
 }
@@ -123,22 +117,18 @@ impl MessageStore for PostgresStore {
                 return Ok(earlier);
             }
         }
-        let state = State { status, assignee };
-        let notices = self.notices.load(Ordering::Relaxed);
-        let effects = self.rules.decide(state, Command::VisitorMessage, notices)?;
-        let mut message = message;
-        let uploader = visitor_party(&activity.session);
-        let target = Target {
+        let read = Read {
             organization,
             conversation,
-            now: message.created_at,
+            state: State { status, assignee },
         };
-        let new = NewMessage {
-            message: &mut message,
-            uploader: &uploader,
-            client_id: idempotency_key.as_deref(),
-        };
-        if !apply(&mut tx, &target, Some(new), &effects).await? {
+        let notices = self.notices.load(Ordering::Relaxed);
+        let mut message = message;
+        let uploader = visitor_party(&activity.session);
+        let new = NewMessage::visitor(&mut message, &uploader, idempotency_key.as_deref());
+        let command = Command::VisitorMessage;
+        let decided = Decided::message(self.rules.as_ref(), notices, read, command, new)?;
+        if !apply(&mut tx, decided).await? {
             // The key was used meanwhile: that message is the answer.
             let key = idempotency_key.expect("only a key can collide");
             let message = message_by_key(&mut tx, conversation, &key)
@@ -159,18 +149,9 @@ impl MessageStore for PostgresStore {
         message: Message,
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
-        let state = state_in(&mut tx, organization, conversation).await?;
+        let read = state_in(&mut tx, organization, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
-        let state = (organization, state);
-        team_message(
-            tx,
-            self.rules.as_ref(),
-            state,
-            conversation,
-            message,
-            notices,
-        )
-        .await
+        team_message(tx, self.rules.as_ref(), read, message, notices).await
     }
 
     async fn add_message_unscoped(
@@ -179,17 +160,9 @@ impl MessageStore for PostgresStore {
         message: Message,
     ) -> StoreResult<Message> {
         let mut tx = self.begin().await?;
-        let state = conversation_state(&mut tx, conversation).await?;
+        let read = conversation_state(&mut tx, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
-        team_message(
-            tx,
-            self.rules.as_ref(),
-            state,
-            conversation,
-            message,
-            notices,
-        )
-        .await
+        team_message(tx, self.rules.as_ref(), read, message, notices).await
     }
 
     async fn add_agent_message(
@@ -199,21 +172,12 @@ impl MessageStore for PostgresStore {
         then_status: Option<ConversationStatus>,
     ) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        let (organization, state) = conversation_state(&mut tx, conversation).await?;
+        let read = conversation_state(&mut tx, conversation).await?;
         let command = Command::AssistantMessage { then: then_status };
-        let effects = self.rules.decide(state, command, false)?;
         let mut message = message;
-        let target = Target {
-            organization,
-            conversation,
-            now: message.created_at,
-        };
-        let new = NewMessage {
-            message: &mut message,
-            uploader: TEAM_PARTY,
-            client_id: None,
-        };
-        apply(&mut tx, &target, Some(new), &effects).await?;
+        let new = NewMessage::team(&mut message);
+        let decided = Decided::message(self.rules.as_ref(), false, read, command, new)?;
+        apply(&mut tx, decided).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -8,7 +8,7 @@ use echo_protocol::{ApiKeyId, ConversationId, OperatorId, OrganizationId, Timest
 use super::effects::{apply, state_in};
 use super::{changed_one, PostgresStore, Tx};
 use crate::secrets::SecretHash;
-use crate::store::effects::{Command, Target};
+use crate::store::effects::{Command, Decided};
 use crate::store::rows::{self, API_KEY, OPERATOR_ACCOUNT, OPERATOR_SESSION, TEAM_MEMBER};
 use crate::store::{
     Invitation, Joiner, NewApiKey, NewInvitation, NewOperatorSession, OperatorAccount,
@@ -352,14 +352,13 @@ impl TeamStore for PostgresStore {
         .await?;
         // Their conversations become unassigned, each as the rules say.
         for conversation in assigned {
-            let state = state_in(&mut tx, organization, conversation).await?;
-            let effects = self.rules.decide(state, Command::Assign(None), false)?;
-            let target = Target {
-                organization,
-                conversation,
-                now,
-            };
-            apply(&mut tx, &target, None, &effects).await?;
+            let read = state_in(&mut tx, organization, conversation).await?;
+            let command = Command::Assign(None);
+            apply(
+                &mut tx,
+                Decided::change(self.rules.as_ref(), read, command, now)?,
+            )
+            .await?;
         }
         sqlx::query("DELETE FROM memberships WHERE organization_id = $1 AND operator_id = $2")
             .bind(organization)

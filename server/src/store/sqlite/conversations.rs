@@ -11,7 +11,7 @@ use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
 use crate::secrets::SecretHash;
-use crate::store::effects::{Command, NewMessage, Rules, State, Target, TEAM_PARTY};
+use crate::store::effects::{Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
@@ -29,23 +29,19 @@ pub(super) fn assignee_sql(filter: AssigneeFilter) -> (&'static str, Option<Oper
     }
 }
 
-/// A status or assignment change: the rules decide on the state, the
+/// A status or assignment change: the rules decide on what was read, the
 /// effects are written.
 fn change(
     conn: &Connection,
     rules: &dyn Rules,
-    (organization, state): (OrganizationId, State),
-    conversation: ConversationId,
+    read: Read,
     command: Command,
     now: Timestamp,
 ) -> StoreResult<((), Vec<Published>)> {
-    let effects = rules.decide(state, command, false)?;
-    let target = Target {
-        organization,
-        conversation,
-        now,
-    };
-    Ok(((), apply(conn, &target, None, &effects)?))
+    Ok((
+        (),
+        apply(conn, Decided::change(rules, read, command, now)?)?,
+    ))
 }
 
 /// The last message's role, text and time for the conversation `c`.
@@ -82,19 +78,15 @@ impl ConversationStore for SqliteStore {
                 activity.session.as_str(),
                 activity.now
             ])?;
-            let effects = rules.decide(State::NEW, Command::Open, false)?;
             let mut greeting = rules.greeting(greeting_id, greet_message, activity.now);
-            let target = Target {
+            let read = Read {
                 organization,
                 conversation: id,
-                now: activity.now,
+                state: State::NEW,
             };
-            let new = NewMessage {
-                message: &mut greeting,
-                uploader: TEAM_PARTY,
-                client_id: None,
-            };
-            let events = apply(conn, &target, Some(new), &effects)?;
+            let new = NewMessage::team(&mut greeting);
+            let opened = Decided::message(rules.as_ref(), false, read, Command::Open, new)?;
+            let events = apply(conn, opened)?;
             let conversation = Conversation {
                 id,
                 organization_id: organization,
@@ -233,16 +225,8 @@ impl ConversationStore for SqliteStore {
     ) -> StoreResult<()> {
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let state = state_in(conn, organization, conversation)?;
-            let command = Command::SetStatus(status);
-            change(
-                conn,
-                rules.as_ref(),
-                (organization, state),
-                conversation,
-                command,
-                now,
-            )
+            let read = state_in(conn, organization, conversation)?;
+            change(conn, rules.as_ref(), read, Command::SetStatus(status), now)
         })
         .await
     }
@@ -256,16 +240,8 @@ impl ConversationStore for SqliteStore {
     ) -> StoreResult<()> {
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let state = state_in(conn, organization, conversation)?;
-            let command = Command::Assign(assignee);
-            change(
-                conn,
-                rules.as_ref(),
-                (organization, state),
-                conversation,
-                command,
-                now,
-            )
+            let read = state_in(conn, organization, conversation)?;
+            change(conn, rules.as_ref(), read, Command::Assign(assignee), now)
         })
         .await
     }
@@ -278,9 +254,8 @@ impl ConversationStore for SqliteStore {
     ) -> StoreResult<()> {
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let state = conversation_state(conn, conversation)?;
-            let command = Command::SetStatus(status);
-            change(conn, rules.as_ref(), state, conversation, command, now)
+            let read = conversation_state(conn, conversation)?;
+            change(conn, rules.as_ref(), read, Command::SetStatus(status), now)
         })
         .await
     }

@@ -13,7 +13,7 @@ use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
 use super::Published;
-use crate::store::effects::{no_message, Effect, NewMessage, State, Target};
+use crate::store::effects::{no_message, Decided, Effect, Read, State, Target};
 use crate::store::{StoreError, StoreResult};
 
 /// The conversation's organization and state (`NotFound` if it does not
@@ -21,18 +21,19 @@ use crate::store::{StoreError, StoreResult};
 pub(super) fn conversation_state(
     conn: &Connection,
     conversation: ConversationId,
-) -> StoreResult<(OrganizationId, State)> {
+) -> StoreResult<Read> {
     conn.prepare_cached(
         "SELECT organization_id, status, assignee_id FROM conversations WHERE id = ?1",
     )?
     .query_row([conversation], |row| {
-        Ok((
-            row.get(0)?,
-            State {
+        Ok(Read {
+            organization: row.get(0)?,
+            conversation,
+            state: State {
                 status: row.get(1)?,
                 assignee: row.get(2)?,
             },
-        ))
+        })
     })
     .optional()?
     .ok_or(StoreError::NotFound)
@@ -43,23 +44,24 @@ pub(super) fn state_in(
     conn: &Connection,
     organization: OrganizationId,
     conversation: ConversationId,
-) -> StoreResult<State> {
-    let (owner, state) = conversation_state(conn, conversation)?;
-    if owner != organization {
+) -> StoreResult<Read> {
+    let read = conversation_state(conn, conversation)?;
+    if read.organization != organization {
         return Err(StoreError::NotFound);
     }
-    Ok(state)
+    Ok(read)
 }
 
 /// Writes the effects in order; the events to publish once committed.
-pub(super) fn apply(
-    conn: &Connection,
-    target: &Target,
-    mut message: Option<NewMessage<'_>>,
-    effects: &[Effect],
-) -> StoreResult<Vec<Published>> {
+pub(super) fn apply(conn: &Connection, decided: Decided<'_>) -> StoreResult<Vec<Published>> {
+    let Decided {
+        target,
+        effects,
+        mut message,
+    } = decided;
+    let target = &target;
     let mut events = Vec::with_capacity(effects.len());
-    for effect in effects {
+    for effect in &effects {
         match *effect {
             Effect::AddMessage => {
                 let new = message.as_mut().ok_or_else(no_message)?;

@@ -13,35 +13,24 @@ use super::attachments::fill_attachments;
 use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
-use crate::store::effects::{visitor_party, Command, NewMessage, Rules, State, Target, TEAM_PARTY};
+use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
 
 /// A message written by the team (an operator or the assistant's role):
-/// the rules decide on the conversation's state, then the effects are
-/// written.
+/// the rules decide on what was read, the effects are written.
 fn team_message(
     conn: &Connection,
     rules: &dyn Rules,
-    (organization, state): (OrganizationId, State),
-    conversation: ConversationId,
+    read: Read,
     message: Message,
     notices: bool,
 ) -> StoreResult<(Message, Vec<Published>)> {
-    let effects = rules.decide(state, Command::team(&message), notices)?;
     let mut message = message;
-    let target = Target {
-        organization,
-        conversation,
-        now: message.created_at,
-    };
-    let new = NewMessage {
-        message: &mut message,
-        uploader: TEAM_PARTY,
-        client_id: None,
-    };
-    let events = apply(conn, &target, Some(new), &effects)?;
+    let command = Command::team(&message);
+    let new = NewMessage::team(&mut message);
+    let events = apply(conn, Decided::message(rules, notices, read, command, new)?)?;
     Ok((message, events))
 }
 
@@ -62,26 +51,27 @@ impl MessageStore for SqliteStore {
             // conversation: that exact match first, the verified-user one
             // (several sessions of one user) only when it fails. The writer
             // is serial, so the cheaper common case is throughput.
-            let state = |sql: &str| -> StoreResult<Option<(OrganizationId, State)>> {
+            let read = |sql: &str| -> StoreResult<Option<Read>> {
                 Ok(conn
                     .prepare_cached(sql)?
                     .query_row(params![conversation, activity.session.as_str()], |row| {
-                        Ok((
-                            row.get(0)?,
-                            State {
+                        Ok(Read {
+                            organization: row.get(0)?,
+                            conversation,
+                            state: State {
                                 status: row.get(1)?,
                                 assignee: row.get(2)?,
                             },
-                        ))
+                        })
                     })
                     .optional()?)
             };
-            let (organization, state) = match state(
+            let read = match read(
                 "SELECT c.organization_id, c.status, c.assignee_id FROM conversations c
                  WHERE c.id = ?1 AND c.contact_session_hash = ?2",
             )? {
                 Some(found) => found,
-                None => state(&format!(
+                None => read(&format!(
                     "SELECT c.organization_id, c.status, c.assignee_id FROM conversations c
                      WHERE c.id = ?1 AND {}",
                     rows::owned_by("?2")
@@ -103,20 +93,14 @@ impl MessageStore for SqliteStore {
                     return Ok((earlier, Vec::new()));
                 }
             }
-            let effects = rules.decide(state, Command::VisitorMessage, notices)?;
             let mut message = message;
             let uploader = visitor_party(&activity.session);
-            let target = Target {
-                organization,
-                conversation,
-                now: message.created_at,
-            };
-            let new = NewMessage {
-                message: &mut message,
-                uploader: &uploader,
-                client_id: idempotency_key.as_deref(),
-            };
-            let events = apply(conn, &target, Some(new), &effects)?;
+            let new = NewMessage::visitor(&mut message, &uploader, idempotency_key.as_deref());
+            let command = Command::VisitorMessage;
+            let events = apply(
+                conn,
+                Decided::message(rules.as_ref(), notices, read, command, new)?,
+            )?;
             Ok((message, events))
         })
         .await
@@ -131,9 +115,8 @@ impl MessageStore for SqliteStore {
         let notices = self.notices.load(Ordering::Relaxed);
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let state = state_in(conn, organization, conversation)?;
-            let state = (organization, state);
-            team_message(conn, rules.as_ref(), state, conversation, message, notices)
+            let read = state_in(conn, organization, conversation)?;
+            team_message(conn, rules.as_ref(), read, message, notices)
         })
         .await
     }
@@ -146,8 +129,8 @@ impl MessageStore for SqliteStore {
         let notices = self.notices.load(Ordering::Relaxed);
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let state = conversation_state(conn, conversation)?;
-            team_message(conn, rules.as_ref(), state, conversation, message, notices)
+            let read = conversation_state(conn, conversation)?;
+            team_message(conn, rules.as_ref(), read, message, notices)
         })
         .await
     }
@@ -161,21 +144,12 @@ impl MessageStore for SqliteStore {
         let notices = self.notices.load(Ordering::Relaxed);
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
-            let (organization, state) = conversation_state(conn, conversation)?;
+            let read = conversation_state(conn, conversation)?;
             let command = Command::AssistantMessage { then: then_status };
-            let effects = rules.decide(state, command, notices)?;
             let mut message = message;
-            let target = Target {
-                organization,
-                conversation,
-                now: message.created_at,
-            };
-            let new = NewMessage {
-                message: &mut message,
-                uploader: TEAM_PARTY,
-                client_id: None,
-            };
-            Ok(((), apply(conn, &target, Some(new), &effects)?))
+            let new = NewMessage::team(&mut message);
+            let decided = Decided::message(rules.as_ref(), notices, read, command, new)?;
+            Ok(((), apply(conn, decided)?))
         })
         .await
     }

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::effects::{apply, state_in};
 use super::{change_one, query_all, query_first, SqliteStore};
 use crate::secrets::SecretHash;
-use crate::store::effects::{Command, Target};
+use crate::store::effects::{Command, Decided};
 use crate::store::rows::{self, Row, API_KEY, OPERATOR_ACCOUNT, OPERATOR_SESSION, TEAM_MEMBER};
 use crate::store::{
     Invitation, Joiner, NewApiKey, NewInvitation, NewOperatorSession, OperatorAccount,
@@ -353,14 +353,12 @@ impl TeamStore for SqliteStore {
             )?;
             let mut events = Vec::with_capacity(assigned.len());
             for conversation in assigned {
-                let state = state_in(conn, organization, conversation)?;
-                let effects = rules.decide(state, Command::Assign(None), false)?;
-                let target = Target {
-                    organization,
-                    conversation,
-                    now,
-                };
-                events.extend(apply(conn, &target, None, &effects)?);
+                let read = state_in(conn, organization, conversation)?;
+                let command = Command::Assign(None);
+                events.extend(apply(
+                    conn,
+                    Decided::change(rules.as_ref(), read, command, now)?,
+                )?);
             }
             change_one(
                 conn,
