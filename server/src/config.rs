@@ -18,6 +18,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://echo.db";
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 10;
 /// A week of live events for clients that reconnect.
 pub const DEFAULT_EVENT_RETENTION_HOURS: u64 = 168;
+/// Push streams are recycled hourly.
+pub const DEFAULT_STREAM_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Unsent uploads an organization may hold: 25 of the largest files.
 pub const DEFAULT_MAX_UNSENT_BYTES: u64 = 256 * 1024 * 1024;
 pub const DEFAULT_LLM_MODEL: &str = "gpt-4o-mini";
@@ -55,6 +57,9 @@ pub struct Config {
     /// How untrusted files are parsed: the process, its budget, how many
     /// at once.
     pub sandbox: crate::sandbox::SandboxSettings,
+    /// A push stream ends after this and the client resumes (so streams
+    /// spread again over replicas).
+    pub stream_lifetime: std::time::Duration,
 }
 
 impl Config {
@@ -79,6 +84,7 @@ impl Config {
             sandbox: crate::sandbox::SandboxSettings::with_exe(
                 crate::sandbox::SandboxSettings::default_exe(),
             ),
+            stream_lifetime: DEFAULT_STREAM_LIFETIME,
         }
     }
 }
@@ -104,6 +110,7 @@ impl std::fmt::Debug for Config {
             .field("max_attachment_bytes", &self.max_attachment_bytes)
             .field("max_unsent_bytes", &self.max_unsent_bytes)
             .field("sandbox", &self.sandbox)
+            .field("stream_lifetime", &self.stream_lifetime)
             .finish_non_exhaustive()
     }
 }

@@ -118,6 +118,7 @@ impl Application {
             links,
             max_attachment_bytes: config.max_attachment_bytes,
             max_unsent_bytes: config.max_unsent_bytes,
+            stream_lifetime: config.stream_lifetime,
         };
         Ok(Self {
             listener,

@@ -73,6 +73,10 @@ pub(super) struct ServeArgs {
     /// no message yet); more are refused with 413 until some are sent.
     #[arg(long, env = "ECHO_MAX_UNSENT_BYTES_PER_ORG", default_value_t = config::DEFAULT_MAX_UNSENT_BYTES)]
     max_unsent_bytes_per_org: u64,
+    /// Seconds a push stream stays open before it ends and the client
+    /// resumes where it was (fractions allowed).
+    #[arg(long, env = "ECHO_STREAM_LIFETIME_SECS", default_value_t = config::DEFAULT_STREAM_LIFETIME.as_secs_f64())]
+    stream_lifetime_secs: f64,
     /// Uploaded files parsed at once (images, documents), each in a child
     /// process of its own (default: half the cores).
     #[arg(long, env = "ECHO_PARSER_CONCURRENCY")]
@@ -131,6 +135,10 @@ impl ServeArgs {
             mail: self.mail.config()?,
             max_attachment_bytes: self.max_attachment_bytes,
             max_unsent_bytes: self.max_unsent_bytes_per_org,
+            stream_lifetime: Duration::try_from_secs_f64(self.stream_lifetime_secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .context("--stream-lifetime-secs must be a positive number of seconds")?,
             sandbox: SandboxSettings {
                 concurrency: self
                     .parser_concurrency

@@ -134,7 +134,6 @@ fn profile(account: &OperatorAccount) -> OperatorProfile {
         (status = 200, body = Account, description = "Signed in; sets the `echo_session` cookie"),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "Wrong email or password (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Posted from another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many failures (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -170,10 +169,9 @@ fn too_many(secs: u64) -> ApiError {
     post,
     path = "/v1/auth/sign-out",
     tag = "auth",
+    security(("session" = [])),
     responses(
         (status = 204, description = "Signed out"),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -198,9 +196,9 @@ pub async fn sign_out(State(ctx): State<ApiContext>, signed_in: SignedIn) -> Api
     get,
     path = "/v1/auth/me",
     tag = "auth",
+    security(("session" = [])),
     responses(
         (status = 200, body = Account),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -216,11 +214,11 @@ pub async fn me(State(ctx): State<ApiContext>, signed_in: SignedIn) -> ApiResult
     post,
     path = "/v1/auth/organization",
     tag = "auth",
+    security(("session" = [])),
     request_body = ChooseOrganization,
     responses(
         (status = 200, body = Account),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 403, description = "Not a member, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -255,12 +253,11 @@ pub async fn choose_organization(
     post,
     path = "/v1/auth/password",
     tag = "auth",
+    security(("session" = [])),
     request_body = ChangePassword,
     responses(
         (status = 200, body = Account, description = "Changed; sets a new `echo_session` cookie"),
         (status = 400, description = "Too short, or the current password is wrong (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`", body = echo_protocol::ErrorBody),
     )
 )]
@@ -309,7 +306,6 @@ pub async fn change_password(
         (status = 200, body = Account, description = "Joined and signed in; sets the `echo_session` cookie"),
         (status = 400, description = "Name or password invalid (`VALIDATION`)", body = echo_protocol::ErrorBody),
         (status = 401, description = "Wrong password for the existing account (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown, used or expired token (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "`CONFLICT`", body = echo_protocol::ErrorBody),
         (status = 429, description = "`RATE_LIMITED`", body = echo_protocol::ErrorBody),

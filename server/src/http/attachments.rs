@@ -240,7 +240,6 @@ fn refuse_resolved(status: ConversationStatus) -> ApiResult<()> {
     responses(
         (status = 201, body = AttachmentUploaded),
         (status = 400, description = "No `file` part (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
         (status = 413, description = "Larger than the limit, or the organization's unsent files are at their cap (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
@@ -280,8 +279,6 @@ pub async fn visitor_upload(
     responses(
         (status = 201, body = AttachmentUploaded),
         (status = 400, description = "No `file` part (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "No organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Another organization's or missing (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
         (status = 413, description = "Larger than the limit, or the organization's unsent files are at their cap (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),

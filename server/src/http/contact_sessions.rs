@@ -125,7 +125,6 @@ async fn verified_user(
     security(("contactSession" = [])),
     responses(
         (status = 200, body = CurrentContactSession),
-        (status = 401, description = "Missing, unknown or expired session (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
@@ -147,7 +146,6 @@ pub async fn current_contact_session(Visitor(session): Visitor) -> Json<CurrentC
     security(("contactSession" = [])),
     responses(
         (status = 204, description = "Ended"),
-        (status = 401, description = "Missing, unknown or expired session (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]

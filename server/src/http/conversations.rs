@@ -36,7 +36,6 @@ pub fn router() -> Router<ApiContext> {
     request_body = CreateConversation,
     responses(
         (status = 201, body = ConversationCreated),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 403, description = "The session belongs to another organization (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many new conversations (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
@@ -92,7 +91,6 @@ pub async fn create_conversation(
     params(("conversationId" = String, Path)),
     responses(
         (status = 200, body = ConversationView),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -120,7 +118,6 @@ pub async fn get_conversation(
     responses(
         (status = 200, body = ConversationPage),
         (status = 400, description = "Bad cursor or limit (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]

@@ -61,26 +61,46 @@ pub fn router() -> Router<ApiContext> {
 #[into_params(parameter_in = Query)]
 pub struct ResumeQuery {
     /// The last position seen, when `Last-Event-ID` cannot be sent.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
 }
 
 /// Where to resume: `Last-Event-ID`, else `?after=`, else the current head.
+/// An empty `Last-Event-ID` is no position (what a client sends before it
+/// has seen an event); otherwise it is 1 to 18 digits, exactly what the
+/// OpenAPI document's pattern says.
 fn resume_from(headers: &HeaderMap, query: &ResumeQuery) -> ApiResult<Option<i64>> {
-    let header = headers
-        .get("last-event-id")
-        .map(|v| {
-            v.to_str()
-                .ok()
-                .and_then(|s| s.trim().parse::<i64>().ok())
-                .filter(|p| *p >= 0)
-                .ok_or_else(|| ApiError::validation("Last-Event-ID", "must be an event position"))
-        })
-        .transpose()?;
+    let header = match headers.get("last-event-id") {
+        None => None,
+        Some(value) => {
+            let text = value.to_str().unwrap_or("\u{0}");
+            if text.is_empty() {
+                None
+            } else {
+                Some(position(text).ok_or_else(|| {
+                    ApiError::validation("Last-Event-ID", "must be an event position")
+                })?)
+            }
+        }
+    };
     match header.or(query.after) {
         Some(p) if p < 0 => Err(ApiError::validation("after", "must be an event position")),
         other => Ok(other),
     }
 }
+
+/// 1 to 18 ASCII digits.
+fn position(text: &str) -> Option<i64> {
+    (1..=18)
+        .contains(&text.len())
+        .then_some(text)
+        .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))?
+        .parse()
+        .ok()
+}
+
+/// `Last-Event-ID`'s rule, as the OpenAPI document states it.
+pub const LAST_EVENT_ID_PATTERN: &str = "^[0-9]{0,18}$";
 
 struct Feed {
     store: Arc<dyn Store>,
@@ -235,13 +255,17 @@ async fn stream_events(
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));
     // The stream ends when the server shuts down (the client resumes after
-    // the restart or on another replica) or when the credential ends (the
-    // reconnect then gets its 401 or 403).
+    // the restart or on another replica), when the credential ends (the
+    // reconnect then gets its 401 or 403), or at the end of its lifetime.
     let context = ctx.clone();
+    let lifetime = ctx.stream_lifetime;
     let end = async move {
         tokio::select! {
             _ = revoked => {},
             _ = context.shutting_down() => {},
+            // Recycled now and then, so connections spread again over the
+            // replicas behind a load balancer (the client resumes).
+            _ = tokio::time::sleep(lifetime) => {},
         }
     };
     let events = events.take_until(end);
@@ -273,7 +297,6 @@ async fn stream_events(
     ),
     responses(
         (status = 200, description = "`text/event-stream` of `ready`, then `message`, `status` and `typing` events (`LiveEvent` JSON)", body = echo_protocol::events::LiveEvent),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many open streams for this session or address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
@@ -332,8 +355,6 @@ pub async fn visitor_events(
     ),
     responses(
         (status = 200, description = "`text/event-stream` of `ready`, then `message`, `status`, `assignment` and `typing` events", body = echo_protocol::events::LiveEvent),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "No organization chosen (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]

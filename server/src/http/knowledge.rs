@@ -47,8 +47,6 @@ pub fn router() -> Router<ApiContext> {
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = KnowledgeFileList),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -81,8 +79,6 @@ pub struct UploadForm {
     responses(
         (status = 201, body = KnowledgeFile),
         (status = 400, description = "No `file` part, or no text in it (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 402, description = "No active subscription (`SUBSCRIPTION_REQUIRED`)", body = echo_protocol::ErrorBody),
         (status = 413, description = "Over 5 MiB (`PAYLOAD_TOO_LARGE`)", body = echo_protocol::ErrorBody),
         (status = 415, description = "Not multipart, or not text, Markdown, HTML or PDF (`UNSUPPORTED_MEDIA_TYPE`)", body = echo_protocol::ErrorBody),
@@ -175,8 +171,6 @@ fn read_error(error: axum::extract::multipart::MultipartError) -> ApiError {
     params(("fileId" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -223,8 +217,6 @@ pub struct SearchQuery {
     responses(
         (status = 200, body = SearchResults),
         (status = 400, description = "Empty or over-long query, bad limit (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]

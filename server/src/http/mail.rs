@@ -51,7 +51,6 @@ fn mail_off() -> ApiError {
     params(("conversationId" = String, Path)),
     responses(
         (status = 202, body = TranscriptQueued),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another session's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The session has no email, or it cannot be mailed (`CONFLICT`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Three transcripts of this conversation in the last day (`RATE_LIMITED`)", body = echo_protocol::ErrorBody),
@@ -122,12 +121,11 @@ pub async fn request_transcript(
     put,
     path = "/v1/auth/notifications",
     tag = "auth",
+    security(("session" = [])),
     request_body = NotificationSettings,
     responses(
         (status = 200, body = NotificationSettings),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]

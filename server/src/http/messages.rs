@@ -38,7 +38,6 @@ pub fn router() -> Router<ApiContext> {
     responses(
         (status = 201, body = Message),
         (status = 400, description = "Empty or over-long text (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The conversation is resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many messages (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
@@ -111,7 +110,6 @@ pub struct MessagesQuery {
     responses(
         (status = 200, body = MessagePage),
         (status = 400, description = "Bad cursor, limit or after (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or owned by another session (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]

@@ -81,6 +81,9 @@ pub struct ApiContext {
     pub max_unsent_bytes: u64,
     /// Where uploaded files are parsed: a child process with a budget.
     pub sandbox: Arc<crate::sandbox::Sandbox>,
+    /// How long a push stream stays open before the client is asked to
+    /// resume (it ends; the client reconnects from where it was).
+    pub stream_lifetime: Duration,
 }
 
 impl ApiContext {

@@ -73,7 +73,11 @@ use super::{
         attachments::download,
         attachments::download_preview,
     ),
-    components(schemas(echo_protocol::ErrorBody, echo_protocol::ErrorCode)),
+    components(schemas(
+        echo_protocol::ErrorBody,
+        echo_protocol::ErrorCode,
+        echo_protocol::events::StreamPosition
+    )),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
@@ -101,7 +105,17 @@ impl Modify for BearerAuth {
     }
 }
 
-#[tracing::instrument]
-pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The document, with this server's public URL as its server (generated
+/// clients need one).
+#[tracing::instrument(skip_all)]
+pub async fn serve(
+    axum::extract::State(ctx): axum::extract::State<super::ApiContext>,
+) -> Json<utoipa::openapi::OpenApi> {
+    let mut doc = ApiDoc::openapi();
+    // The crate names no licence; an empty one only misleads.
+    doc.info.license = None;
+    doc.servers = Some(vec![utoipa::openapi::server::Server::new(
+        ctx.public.base(),
+    )]);
+    Json(doc)
 }

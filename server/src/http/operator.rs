@@ -69,6 +69,7 @@ pub struct InboxQuery {
 /// visitor's name and the last message.
 #[utoipa::path(
     get,
+    operation_id = "operator_list_conversations",
     path = "/v1/operator/conversations",
     tag = "operator",
     security(("session" = []), ("operatorKey" = [])),
@@ -76,8 +77,6 @@ pub struct InboxQuery {
     responses(
         (status = 200, body = OperatorConversationPage),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -141,14 +140,13 @@ pub async fn list_conversations(
 /// The conversation with its visitor's name, email and browser metadata.
 #[utoipa::path(
     get,
+    operation_id = "operator_get_conversation",
     path = "/v1/operator/conversations/{conversationId}",
     tag = "operator",
     security(("session" = []), ("operatorKey" = [])),
     params(("conversationId" = String, Path)),
     responses(
         (status = 200, body = OperatorConversation),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Missing or another organization's (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -173,8 +171,6 @@ pub async fn get_conversation(
     responses(
         (status = 200, body = OperatorConversation),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "No such conversation, or the assignee is not a member (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -215,14 +211,13 @@ pub async fn update_conversation(
 /// The conversation's messages, a page at a time (as for visitors).
 #[utoipa::path(
     get,
+    operation_id = "operator_list_messages",
     path = "/v1/operator/conversations/{conversationId}/messages",
     tag = "operator",
     security(("session" = []), ("operatorKey" = [])),
     params(("conversationId" = String, Path), PageQuery),
     responses(
         (status = 200, body = MessagePage),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
     )
 )]
@@ -259,8 +254,6 @@ pub async fn list_messages(
     responses(
         (status = 201, body = Message),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "`NOT_FOUND`", body = echo_protocol::ErrorBody),
         (status = 409, description = "Resolved (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
@@ -299,8 +292,6 @@ pub async fn reply(
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = WidgetSettings),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -356,8 +347,6 @@ const MAX_ALLOWED_ORIGINS: usize = 20;
     responses(
         (status = 200, body = WidgetSettings),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]

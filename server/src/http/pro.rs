@@ -31,8 +31,6 @@ pub fn router() -> Router<ApiContext> {
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = OrganizationInfo),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -78,8 +76,6 @@ fn model(ctx: &ApiContext) -> ApiResult<&Llm> {
     responses(
         (status = 200, body = Enhance),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not allowed for this operator, no organization chosen, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 402, description = "No active subscription (`SUBSCRIPTION_REQUIRED`)", body = echo_protocol::ErrorBody),
         (status = 503, description = "No model configured, or it failed (`AI_UNAVAILABLE`)", body = echo_protocol::ErrorBody),
     )

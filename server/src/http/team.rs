@@ -58,8 +58,6 @@ fn member_error(error: StoreError) -> ApiError {
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = Team),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -80,8 +78,6 @@ pub async fn list_team(State(ctx): State<ApiContext>, operator: Operator) -> Api
     responses(
         (status = 200, body = TeamMember),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Not a member (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The last admin (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
@@ -118,8 +114,6 @@ pub async fn update_member(
     params(("operatorId" = String, Path)),
     responses(
         (status = 204, description = "Removed"),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Not a member (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 409, description = "The last admin (`CONFLICT`)", body = echo_protocol::ErrorBody),
     )
@@ -152,8 +146,6 @@ pub async fn remove_member(
     responses(
         (status = 201, body = InvitationCreated),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -185,8 +177,6 @@ pub async fn create_invitation(
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = ApiKeys),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -209,8 +199,6 @@ pub async fn list_api_keys(
     responses(
         (status = 201, body = ApiKeyCreated),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -252,8 +240,6 @@ pub async fn create_api_key(
     params(("keyId" = String, Path)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Not this organization's key (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -283,8 +269,6 @@ pub async fn delete_api_key(
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = IdentitySecret),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -304,8 +288,6 @@ pub async fn get_identity_secret(
     security(("session" = []), ("operatorKey" = [])),
     responses(
         (status = 200, body = IdentitySecret),
-        (status = 401, description = "`UNAUTHORIZED`", body = echo_protocol::ErrorBody),
-        (status = 403, description = "Not an admin, or another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
