@@ -29,7 +29,9 @@ const sri = (bytes) => `sha384-${createHash("sha384").update(bytes).digest("base
 
 const pagePath = join(dist, "index.html");
 let page = readFileSync(pagePath, "utf8");
-const trunkGlue = page.match(/\/(echo-widget-[0-9a-f]{16})\.js/)?.[1];
+// Trunk's hash is a 64-bit number in hex without leading zeros: 16 digits,
+// or fewer now and then.
+const trunkGlue = page.match(/\/(echo-widget-[0-9a-f]{12,16})\.js/)?.[1];
 if (!trunkGlue) throw new Error(`no echo-widget glue named in ${pagePath}`);
 
 const work = mkdtempSync(join(tmpdir(), "echo-split-"));

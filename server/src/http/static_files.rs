@@ -24,15 +24,18 @@ pub fn router(dir: &Path) -> Router {
         .layer(middleware::from_fn(cache_headers))
 }
 
-/// Trunk names build outputs `name-<16 hex>.ext`: those never change and may
-/// be cached for a year. Everything else (`index.html`, `embed.js` that host
+/// Trunk names build outputs `name-<hex>.ext` (a 64-bit hash in hex, without
+/// leading zeros: 16 digits, or fewer now and then): those never change and
+/// may be cached for a year. Everything else (`index.html`, `embed.js` that host
 /// pages reference by a fixed name) is revalidated on each use.
 fn is_hashed(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+        .is_some_and(|(_, hash)| {
+            (12..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+        })
 }
 
 async fn cache_headers(request: Request, next: Next) -> Response {
@@ -63,6 +66,8 @@ mod tests {
         assert!(is_hashed("/echo-widget-b3a8300b711b76a5_bg.wasm"));
         assert!(is_hashed("/echo-widget-b3a8300b711b76a5.js"));
         assert!(is_hashed("/widget-9528790d5a2e74b6.css"));
+        // A hash with a leading zero is one digit shorter.
+        assert!(is_hashed("/echo-widget-30f0cca469b3a93.js"));
         // The split build's later screens and its module loader.
         assert!(is_hashed("/echo-later-d23d7fac0b8b3ea0.wasm"));
         assert!(is_hashed("/echo-split-b9bad111f1c67689.js"));
