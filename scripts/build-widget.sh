@@ -18,12 +18,12 @@ if rustup run "$toolchain" rustc --version >/dev/null 2>&1 && command -v wasm-sp
   RUSTUP_TOOLCHAIN="$toolchain" CARGO_TARGET_DIR=target/nightly \
     CARGO_UNSTABLE_BUILD_STD=std,panic_abort CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none -Clink-args=--emit-relocs" \
-    trunk build --release --features split >&2
+    trunk build --release --features split --dist dist >&2
   node scripts/split-widget.mjs dist target/nightly/wasm32-unknown-unknown/wasm-release/echo-widget.wasm
 else
   echo "build-widget: $toolchain or wasm-split-cli is not installed (scripts/setup.sh installs both); building the widget on stable, unsplit (larger)" >&2
   toolchain=stable
-  trunk build --release >&2
+  trunk build --release --dist dist >&2
 fi
 # Which toolchain built it: the size check holds each to its own budget.
 mkdir -p target && echo "$toolchain" > target/widget-built-with
@@ -31,7 +31,7 @@ node scripts/minify-glue.mjs dist
 # The loader, minified in place (public/embed.js stays the readable source).
 terser dist/embed.js --compress --mangle --output dist/embed.js
 # After the widget: Trunk replaces its whole dist/ on each build.
-(cd console && trunk build --release >&2)
+(cd console && trunk build --release --dist ../dist/console >&2)
 node scripts/minify-glue.mjs dist/console
 for f in dist/*.wasm dist/*.js dist/*.css dist/*.html dist/locales/*.json dist/console/*.wasm dist/console/*.js dist/console/*.css dist/console/*.html; do
   brotli -f -k -q 11 "$f"

@@ -49,5 +49,8 @@ scripts/build-widget.sh
 say "widget size against its budget (bench/widget-budget.json)"
 node bench/widget.mjs --sizes-only --check
 
+say "the widget's development build (trunk serve's, for the development-loop test)"
+trunk build
+
 say "browser tests"
 node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/

@@ -13,9 +13,12 @@ const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
 export const SHOTS = join(ROOT, "target/e2e-screenshots");
 mkdirSync(SHOTS, { recursive: true });
 
-/** Starts `echo-server serve` with a new database and an organization. */
-export async function startServer({ env = {}, greet = "Hello! How can we help?", suggestions = ["Pricing", "Shipping"] } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "echo-e2e-"));
+/** Starts `echo-server serve` with a new database (in a new directory
+ * under `dbParent`, the system's temporary directory unless given) and an
+ * organization. */
+export async function startServer({ env = {}, greet = "Hello! How can we help?", suggestions = ["Pricing", "Shipping"], dbParent = tmpdir() } = {}) {
+  mkdirSync(dbParent, { recursive: true });
+  const dir = mkdtempSync(join(dbParent, "echo-e2e-"));
   const db = `sqlite://${dir}/echo.db`;
   const admin = (...args) => execFileSync(BIN, ["--database-url", db, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   const org = JSON.parse(admin("org", "create", "--name", "Acme Outfitters"));
