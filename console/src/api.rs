@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
-use crate::inbox::Owner;
+use crate::model::Owner;
 
 /// The operator API as the signed-in operator (`key` `None`: the cookie)
 /// or with an API key.

@@ -23,11 +23,14 @@ fn local_time(at: echo_protocol::Timestamp) -> String {
 }
 
 #[component]
-pub fn ConversationView(id: ConversationId) -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn ConversationView(console: Console, id: ConversationId) -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
-    let status = move || console.detail.with(|d| d.as_ref().map(|d| d.status));
+    let status = move || {
+        console
+            .open
+            .with(|o| o.as_ref().and_then(|o| o.detail.as_ref()).map(|d| d.status))
+    };
     let enhancing = RwSignal::new(false);
     // Why Enhance cannot be used, if it cannot.
     let enhance_locked = move || {
@@ -60,7 +63,7 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
         spawn_local(async move {
             match api.set_status(id, next).await {
                 Ok(detail) => {
-                    console.detail.set(Some(detail));
+                    console.update_open(id, |o| o.detail = Some(detail));
                     console.refresh_inbox();
                 }
                 Err(e) => console.fail(e),
@@ -72,7 +75,7 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
         spawn_local(async move {
             match api.assign(id, assignee).await {
                 Ok(detail) => {
-                    console.detail.set(Some(detail));
+                    console.update_open(id, |o| o.detail = Some(detail));
                     console.refresh_inbox();
                 }
                 Err(e) => console.fail(e),
@@ -80,9 +83,11 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
         });
     };
     let assignee = move || {
-        console
-            .detail
-            .with(|d| d.as_ref().and_then(|d| d.assignee.clone()))
+        console.open.with(|o| {
+            o.as_ref()
+                .and_then(|o| o.detail.as_ref())
+                .and_then(|d| d.assignee.clone())
+        })
     };
     let files = Files::new();
     let attach = move |list: Option<web_sys::FileList>| {
@@ -110,7 +115,7 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                 Ok(message) => {
                     files.sent(&ready);
                     draft.set(String::new());
-                    console.messages.update(|list| merge(list, vec![message]));
+                    console.update_open(id, |o| merge(&mut o.messages, vec![message]));
                 }
                 Err(e) if e.is(ErrorCode::Conflict) => {
                     console.toast("This conversation is resolved. Reopen it to reply.")
@@ -122,8 +127,8 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
     };
 
     view! {
-        <Show when=move || console.detail.get().is_some() fallback=|| view! { <p class="muted empty">"Loading..."</p> }>
-            {move || console.detail.get().map(|d| {
+        <Show when=move || console.detail().is_some() fallback=|| view! { <p class="muted empty">"Loading..."</p> }>
+            {move || console.detail().map(|d| {
                 let meta = d.visitor.metadata.clone();
                 let rows: Vec<(&str, String)> = [
                     ("Email", Some(d.visitor.email.clone())),
@@ -192,7 +197,7 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
             // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
             <ol class="messages" aria-label="Messages" aria-live="polite" tabindex="0">
                 <For
-                    each=move || console.messages.get()
+                    each=move || console.open.with(|o| o.as_ref().map(|o| o.messages.clone()).unwrap_or_default())
                     key=|m| m.id
                     children=move |m| {
                         let me = console.me();
@@ -225,7 +230,7 @@ pub fn ConversationView(id: ConversationId) -> impl IntoView {
                     }
                 />
             </ol>
-            <Show when=move || console.assistant_typing.get()>
+            <Show when=move || console.open.with(|o| o.as_ref().is_some_and(|o| o.assistant_typing))>
                 <p class="muted typing-note" role="status">"The assistant is writing a reply..."</p>
             </Show>
             <form

@@ -27,8 +27,7 @@ fn kind_label(content_type: &str) -> &'static str {
 }
 
 #[component]
-pub fn KnowledgeView() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn KnowledgeView(console: Console) -> impl IntoView {
     let files = RwSignal::new(None::<Vec<KnowledgeFile>>);
     let uploading = RwSignal::new(false);
     let query = RwSignal::new(String::new());

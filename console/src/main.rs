@@ -8,22 +8,31 @@
 //! # Layout
 //!
 //! - `main.rs`: mounts the app: sign-in or the workspace, and the toasts.
-//! - [`state`]: the console's state ([`state::Console`]) and what changes it.
+//!   It makes the one [`state::Console`] and hands it to every view.
+//! - [`model`]: the pure part: the page (the inbox's carries its open
+//!   conversation), the inbox's filters, how an event changes its rows.
+//! - [`state`]: the console's state and what changes it; [`live`] follows
+//!   the push stream into it.
 //! - [`sign_in`]: the sign-in form, the invitation's accept page and the
 //!   organization chooser.
-//! - [`topbar`]: the top bar (pages, organization switcher, sign-out).
-//! - [`team`]: the team page (invite, roles, remove) and the API keys page.
-//! - [`inbox`]: the workspace and its live inbox.
+//! - [`shell`]: the workspace's frame: the [`topbar`] and the page shown.
+//! - [`inbox`]: the inbox page: filters, live rows, the open conversation.
 //! - [`conversation`]: the open conversation and the reply box.
-//! - [`knowledge`]: the knowledge base page (files, upload, search).
+//! - [`team`]: the team page (invite, roles, remove) and the API keys page.
+//! - [`knowledge`], [`settings`], [`notifications`]: the other pages.
 //! - [`api`]: every call to the operator API and its event stream.
+//!
+//! Imports run one way: views -> state -> api -> model.
 
 mod api;
 mod conversation;
 mod inbox;
 mod knowledge;
+mod live;
+mod model;
 mod notifications;
 mod settings;
+mod shell;
 mod sign_in;
 mod state;
 mod team;
@@ -31,7 +40,7 @@ mod topbar;
 
 use leptos::prelude::*;
 
-use inbox::Workspace;
+use shell::Workspace;
 use sign_in::{invitation_token, AcceptInvitation, ChooseOrganization, SignIn};
 use state::{Auth, Console};
 
@@ -42,7 +51,6 @@ fn main() {
 #[component]
 fn App() -> impl IntoView {
     let console = Console::new();
-    provide_context(console);
     // An invitation link (`#token=...`) opens the accept page first.
     let invitation = RwSignal::new(invitation_token());
     // A link pasted into an open console's address bar changes only the hash.
@@ -77,10 +85,10 @@ fn App() -> impl IntoView {
     view! {
         {move || match screen.get().0 {
             0 => view! { <p class="muted empty">"Loading..."</p> }.into_any(),
-            1 => view! { <SignIn/> }.into_any(),
-            2 => view! { <ChooseOrganization/> }.into_any(),
-            3 => view! { <AcceptInvitation token=invitation/> }.into_any(),
-            _ => view! { <Workspace/> }.into_any(),
+            1 => view! { <SignIn console/> }.into_any(),
+            2 => view! { <ChooseOrganization console/> }.into_any(),
+            3 => view! { <AcceptInvitation console token=invitation/> }.into_any(),
+            _ => view! { <Workspace console/> }.into_any(),
         }}
         <div class="toasts" role="status" aria-live="polite">
             <For

@@ -8,8 +8,7 @@ use crate::api::auth;
 use crate::state::{Auth, Console};
 
 #[component]
-pub fn NotificationsView() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn NotificationsView(console: Console) -> impl IntoView {
     let saving = RwSignal::new(false);
     let on = move || console.email_notifications().unwrap_or(false);
     let toggle = move |ev: leptos::ev::Event| {

@@ -10,8 +10,7 @@ use leptos::task::spawn_local;
 use crate::state::Console;
 
 #[component]
-pub fn WidgetSettingsView() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn WidgetSettingsView(console: Console) -> impl IntoView {
     let greeting = RwSignal::new(String::new());
     let suggestions = RwSignal::new([String::new(), String::new(), String::new()]);
     let accent = RwSignal::new("#4f46e5".to_owned());

@@ -31,22 +31,21 @@ fn forget_invitation_link() {
 }
 
 #[component]
-pub fn SignIn() -> impl IntoView {
+pub fn SignIn(console: Console) -> impl IntoView {
     let with_key = RwSignal::new(false);
     view! {
         <main class="sign-in">
             {move || if with_key.get() {
-                view! { <KeyForm back=with_key/> }.into_any()
+                view! { <KeyForm console back=with_key/> }.into_any()
             } else {
-                view! { <PasswordForm with_key=with_key/> }.into_any()
+                view! { <PasswordForm console with_key=with_key/> }.into_any()
             }}
         </main>
     }
 }
 
 #[component]
-fn PasswordForm(with_key: RwSignal<bool>) -> impl IntoView {
-    let console = expect_context::<Console>();
+fn PasswordForm(console: Console, with_key: RwSignal<bool>) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -98,8 +97,7 @@ fn PasswordForm(with_key: RwSignal<bool>) -> impl IntoView {
 }
 
 #[component]
-fn KeyForm(back: RwSignal<bool>) -> impl IntoView {
-    let console = expect_context::<Console>();
+fn KeyForm(console: Console, back: RwSignal<bool>) -> impl IntoView {
     let key = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let pending = RwSignal::new(false);
@@ -157,8 +155,7 @@ fn KeyForm(back: RwSignal<bool>) -> impl IntoView {
 }
 
 #[component]
-pub fn AcceptInvitation(token: RwSignal<Option<String>>) -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn AcceptInvitation(console: Console, token: RwSignal<Option<String>>) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -218,8 +215,7 @@ pub fn AcceptInvitation(token: RwSignal<Option<String>>) -> impl IntoView {
 }
 
 #[component]
-pub fn ChooseOrganization() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn ChooseOrganization(console: Console) -> impl IntoView {
     let organizations = move || {
         console.auth.with(|auth| match auth {
             Auth::Session(account) => account.organizations.clone(),

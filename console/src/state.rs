@@ -1,57 +1,26 @@
-//! The console's state, provided once: who is signed in (an operator with
-//! a session, or an API key), the page shown, the inbox, the open
-//! conversation, the live stream, toasts. Views read its signals and call
-//! its methods.
+//! The console's state, made once by `main.rs` and handed to every view:
+//! who is signed in (an operator with a session, or an API key), the page
+//! shown (the inbox's carries its open conversation), the inbox, the open
+//! conversation's data, the team, the plan, the live stream's state and
+//! the toasts. Views read its signals and call its methods; the stream's
+//! events arrive through `live.rs`.
 
-use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::{Change, LiveEvent};
-use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::messages::Message;
 use echo_protocol::operator::{OperatorConversation, OperatorConversationItem, OrganizationInfo};
 use echo_protocol::team::{Account, OperatorRole, TeamMember};
 use echo_protocol::{ConversationId, ErrorCode, OperatorId};
 use echo_web::http::ApiError;
-use echo_web::list::merge;
-use echo_web::{follow, sleep, OpenError, Signal};
+use echo_web::sleep;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{auth, OperatorApi};
-use crate::inbox::{self, Owner};
+use crate::model::{Owner, Page, Tab};
 
 pub const KEY_STORAGE: &str = "echo_operator_key";
 
 pub fn session_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.session_storage().ok().flatten()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Unresolved,
-    Escalated,
-    Resolved,
-    All,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Unresolved, Tab::Escalated, Tab::Resolved, Tab::All];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Tab::Unresolved => "Unresolved",
-            Tab::Escalated => "Escalated",
-            Tab::Resolved => "Resolved",
-            Tab::All => "All",
-        }
-    }
-
-    pub fn status(self) -> Option<ConversationStatus> {
-        match self {
-            Tab::Unresolved => Some(ConversationStatus::Unresolved),
-            Tab::Escalated => Some(ConversationStatus::Escalated),
-            Tab::Resolved => Some(ConversationStatus::Resolved),
-            Tab::All => None,
-        }
-    }
 }
 
 /// Who uses the console.
@@ -65,59 +34,71 @@ pub enum Auth {
     Session(Account),
 }
 
-/// The page of the workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    Inbox,
-    Knowledge,
-    Team,
-    ApiKeys,
-    Widget,
-    Notifications,
+/// The inbox: its filters, its rows, and a version bumped to fetch them.
+#[derive(Clone, Copy)]
+pub struct Inbox {
+    pub tab: RwSignal<Tab>,
+    /// Whose conversations it lists.
+    pub owner: RwSignal<Owner>,
+    pub rows: RwSignal<Vec<OperatorConversationItem>>,
+    /// Bumped to refetch (after a live event it cannot place, or an action).
+    pub version: RwSignal<u32>,
 }
 
-/// The console's state, provided once.
+/// The conversation open in the inbox, as far as it has loaded: its ID
+/// says whose data it is (a slower load of another is dropped).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Open {
+    pub id: ConversationId,
+    pub detail: Option<OperatorConversation>,
+    pub messages: Vec<Message>,
+    /// The assistant is writing a reply in it.
+    pub assistant_typing: bool,
+}
+
+impl Open {
+    fn new(id: ConversationId) -> Self {
+        Self {
+            id,
+            detail: None,
+            messages: Vec::new(),
+            assistant_typing: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Console {
-    pub page: RwSignal<Page>,
     pub auth: RwSignal<Auth>,
-    pub tab: RwSignal<Tab>,
-    /// Whose conversations the inbox lists.
-    pub owner: RwSignal<Owner>,
+    pub page: RwSignal<Page>,
+    pub inbox: Inbox,
+    pub open: RwSignal<Option<Open>>,
     /// The team, for the assignee picker (admins only; empty otherwise).
     pub team: RwSignal<Vec<TeamMember>>,
-    pub conversations: RwSignal<Vec<OperatorConversationItem>>,
-    /// Bumped to refetch the inbox (after a live event or an action).
-    pub inbox_version: RwSignal<u32>,
-    pub selected: RwSignal<Option<ConversationId>>,
-    pub detail: RwSignal<Option<OperatorConversation>>,
-    pub messages: RwSignal<Vec<Message>>,
-    pub live: RwSignal<bool>,
-    pub toasts: RwSignal<Vec<(u32, String)>>,
     /// The organization's plan: which pro features are usable.
     pub plan: RwSignal<Option<OrganizationInfo>>,
-    /// The assistant is writing a reply in the open conversation.
-    pub assistant_typing: RwSignal<bool>,
+    /// Whether the push stream is connected.
+    pub live: RwSignal<bool>,
+    pub toasts: RwSignal<Vec<(u32, String)>>,
 }
 
 impl Console {
     pub fn new() -> Self {
         let key = session_storage().and_then(|s| s.get_item(KEY_STORAGE).ok().flatten());
         Self {
-            page: RwSignal::new(Page::Inbox),
             auth: RwSignal::new(key.map_or(Auth::Checking, Auth::Key)),
-            tab: RwSignal::new(Tab::Unresolved),
-            owner: RwSignal::new(Owner::All),
+            page: RwSignal::new(Page::Inbox(None)),
+            inbox: Inbox {
+                tab: RwSignal::new(Tab::Unresolved),
+                owner: RwSignal::new(Owner::All),
+                rows: RwSignal::new(Vec::new()),
+                version: RwSignal::new(0),
+            },
+            open: RwSignal::new(None),
             team: RwSignal::new(Vec::new()),
-            conversations: RwSignal::new(Vec::new()),
-            inbox_version: RwSignal::new(0),
-            selected: RwSignal::new(None),
-            detail: RwSignal::new(None),
-            messages: RwSignal::new(Vec::new()),
+            plan: RwSignal::new(None),
             live: RwSignal::new(false),
             toasts: RwSignal::new(Vec::new()),
-            plan: RwSignal::new(None),
-            assistant_typing: RwSignal::new(false),
         }
     }
 
@@ -153,14 +134,22 @@ impl Console {
         })
     }
 
+    /// Whether the signed-in operator gets notification mails (`None`
+    /// for an API key).
+    pub fn email_notifications(&self) -> Option<bool> {
+        self.auth.with(|auth| match auth {
+            Auth::Session(account) => Some(account.email_notifications),
+            _ => None,
+        })
+    }
+
     /// After sign-in, invitation acceptance or an organization switch.
     pub fn signed_in(&self, account: Account) {
-        self.selected.set(None);
-        self.detail.set(None);
-        self.conversations.set(Vec::new());
+        self.open.set(None);
+        self.inbox.rows.set(Vec::new());
         self.team.set(Vec::new());
-        self.page.set(Page::Inbox);
-        self.owner.set(Owner::All);
+        self.page.set(Page::Inbox(None));
+        self.inbox.owner.set(Owner::All);
         self.auth.set(Auth::Session(account));
     }
 
@@ -182,17 +171,7 @@ impl Console {
             let _ =
                 history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
         }
-        self.page.set(Page::Inbox);
         self.open(id);
-    }
-
-    /// Whether the signed-in operator gets notification mails (`None`
-    /// for an API key).
-    pub fn email_notifications(&self) -> Option<bool> {
-        self.auth.with(|auth| match auth {
-            Auth::Session(account) => Some(account.email_notifications),
-            _ => None,
-        })
     }
 
     /// Asks the server who the cookie signs in (on start-up).
@@ -245,29 +224,32 @@ impl Console {
         if let Some(storage) = session_storage() {
             let _ = storage.remove_item(KEY_STORAGE);
         }
-        self.selected.set(None);
-        self.detail.set(None);
+        self.open.set(None);
         self.auth.set(Auth::SignedOut);
     }
 
-    /// After events were lost (pruned while disconnected): fetch the inbox
-    /// and the open conversation again.
-    fn reload(&self) {
-        self.refresh_inbox();
-        if let Some(id) = self.selected.get_untracked() {
-            self.open(id);
-        }
-    }
-
     pub fn refresh_inbox(&self) {
-        self.inbox_version.update(|v| *v += 1);
+        self.inbox.version.update(|v| *v += 1);
     }
 
+    /// The inbox page, with the conversation that was open there.
+    pub fn show_inbox(&self) {
+        let open = self.open.with_untracked(|o| o.as_ref().map(|o| o.id));
+        self.page.set(Page::Inbox(open));
+    }
+
+    /// Opens a conversation in the inbox and loads it.
     pub fn open(&self, id: ConversationId) {
-        self.selected.set(Some(id));
-        self.assistant_typing.set(false);
-        self.detail.set(None);
-        self.messages.set(Vec::new());
+        self.page.set(Page::Inbox(Some(id)));
+        self.open.set(Some(Open::new(id)));
+        self.reload_open();
+    }
+
+    /// Fetches the open conversation again (after events were lost).
+    pub fn reload_open(&self) {
+        let Some(id) = self.open.with_untracked(|o| o.as_ref().map(|o| o.id)) else {
+            return;
+        };
         let Some(api) = self.api() else { return };
         let console = *self;
         let admin = self.is_admin();
@@ -279,100 +261,28 @@ impl Console {
                     console.team.set(team);
                 }
             }
-            if console.selected.get_untracked() != Some(id) {
-                return;
-            }
             match (detail, messages) {
-                (Ok(detail), Ok(page)) => {
-                    console.detail.set(Some(detail));
-                    console.messages.set(page.messages);
-                }
+                (Ok(detail), Ok(page)) => console.update_open(id, |open| {
+                    open.detail = Some(detail);
+                    open.messages = page.messages;
+                }),
                 (Err(e), _) | (_, Err(e)) => console.fail(e),
             }
         });
     }
 
-    fn apply(&self, event: LiveEvent) {
-        let selected = self.selected.get_untracked() == Some(event.conversation_id);
-        match &event.change {
-            Change::Typing { active } => {
-                if selected {
-                    self.assistant_typing.set(*active);
-                }
-                return;
-            }
-            Change::Message { message } if selected => {
-                if message.role == MessageRole::Assistant {
-                    self.assistant_typing.set(false);
-                }
-                self.messages
-                    .update(|list| merge(list, vec![message.clone()]));
-            }
-            Change::Status { status } if selected => self.detail.update(|d| {
-                if let Some(d) = d {
-                    d.status = *status;
-                }
-            }),
-            Change::Assignment { assignee } if selected => self.detail.update(|d| {
-                if let Some(d) = d {
-                    d.assignee = assignee.clone();
-                }
-            }),
-            _ => {}
-        }
-        let (tab, owner) = (self.tab.get_untracked(), self.owner.get_untracked());
-        let mut known = false;
-        self.conversations
-            .update(|rows| known = inbox::apply(rows, tab, owner, &event));
-        if !known {
-            // A conversation this tab does not list yet: its row (with the
-            // visitor's name) comes from the server.
-            self.refresh_inbox();
-        }
-    }
-
-    /// Follows the organization's events for as long as the console lives.
-    pub fn run_stream(&self, abort: web_sys::AbortSignal) {
-        let console = *self;
-        spawn_local(async move {
-            let open = |after| {
-                let (api, abort) = (console.api(), abort.clone());
-                async move {
-                    let Some(api) = api else {
-                        return Err(OpenError::Retry);
-                    };
-                    api.open_events(after, &abort).await.map_err(|e| {
-                        if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) {
-                            OpenError::Refused(e)
-                        } else {
-                            OpenError::Retry
-                        }
-                    })
-                }
-            };
-            let stopped = || abort.aborted() || console.api().is_none();
-            let refused = follow(open, stopped, |signal| match signal {
-                Signal::Ready { first } => {
-                    console.live.set(true);
-                    if !first {
-                        console.refresh_inbox();
-                    }
-                }
-                Signal::Event(event) => console.apply(event),
-                Signal::Reset => console.reload(),
-                Signal::Down => console.live.set(false),
-            })
-            .await;
-            match refused {
-                // No longer a member of this organization: the account
-                // (and the organizations left) from the server again.
-                Some(error) if error.is(ErrorCode::Forbidden) => {
-                    console.toast(error.message());
-                    console.check_session();
-                }
-                Some(error) => console.fail(error),
-                None => {}
+    /// Changes the open conversation's data, if `id` is still the open one.
+    pub fn update_open(&self, id: ConversationId, change: impl FnOnce(&mut Open)) {
+        self.open.update(|open| {
+            if let Some(open) = open.as_mut().filter(|o| o.id == id) {
+                change(open);
             }
         });
+    }
+
+    /// The open conversation's details, once loaded.
+    pub fn detail(&self) -> Option<OperatorConversation> {
+        self.open
+            .with(|o| o.as_ref().and_then(|o| o.detail.clone()))
     }
 }

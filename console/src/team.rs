@@ -25,8 +25,12 @@ fn copy(console: Console, text: String) {
 
 /// A secret or link shown once, with a copy button.
 #[component]
-fn Revealed(label: &'static str, value: String, note: &'static str) -> impl IntoView {
-    let console = expect_context::<Console>();
+fn Revealed(
+    console: Console,
+    label: &'static str,
+    value: String,
+    note: &'static str,
+) -> impl IntoView {
     let copied = value.clone();
     view! {
         <div class="revealed" role="status">
@@ -48,8 +52,7 @@ fn role_label(role: OperatorRole) -> &'static str {
 }
 
 #[component]
-pub fn TeamView() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn TeamView(console: Console) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(OperatorRole::Agent);
     let link = RwSignal::new(None::<String>);
@@ -139,7 +142,7 @@ pub fn TeamView() -> impl IntoView {
             </form>
             <p class="error" role="alert">{move || error.get()}</p>
             {move || link.get().map(|url| view! {
-                <Revealed label="Invitation link" value=url note="Send this link to the person you invited. It works once, for 72 hours."/>
+                <Revealed console label="Invitation link" value=url note="Send this link to the person you invited. It works once, for 72 hours."/>
             })}
             <table class="members">
                 <thead><tr><th>"Name"</th><th>"Email"</th><th>"Role"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>
@@ -181,8 +184,7 @@ pub fn TeamView() -> impl IntoView {
 }
 
 #[component]
-pub fn ApiKeysView() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn ApiKeysView(console: Console) -> impl IntoView {
     let keys = RwSignal::new(Vec::<ApiKey>::new());
     let name = RwSignal::new(String::new());
     let created = RwSignal::new(None::<String>);
@@ -249,7 +251,7 @@ pub fn ApiKeysView() -> impl IntoView {
             </form>
             <p class="error" role="alert">{move || error.get()}</p>
             {move || created.get().map(|key| view! {
-                <Revealed label="New API key" value=key note="Copy it now: it is not shown again."/>
+                <Revealed console label="New API key" value=key note="Copy it now: it is not shown again."/>
             })}
             <table class="members">
                 <thead><tr><th>"Name"</th><th>"Created"</th><th><span class="sr-only">"Actions"</span></th></tr></thead>

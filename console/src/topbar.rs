@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::auth;
-use crate::state::{Auth, Console, Page};
+use crate::model::Page;
+use crate::state::{Auth, Console};
 
 #[component]
-pub fn TopBar() -> impl IntoView {
-    let console = expect_context::<Console>();
+pub fn TopBar(console: Console) -> impl IntoView {
     let account = move || {
         console.auth.with(|auth| match auth {
             Auth::Session(account) => Some(account.clone()),
@@ -19,7 +19,7 @@ pub fn TopBar() -> impl IntoView {
         })
     };
     let pages = move || {
-        let mut pages = vec![(Page::Inbox, "Inbox")];
+        let mut pages = vec![(Page::Inbox(None), "Inbox")];
         if console.is_admin() {
             pages.extend([
                 (Page::Knowledge, "Knowledge base"),
@@ -51,8 +51,11 @@ pub fn TopBar() -> impl IntoView {
                 {move || pages().into_iter().map(|(page, label)| view! {
                     <button
                         class="ghost"
-                        aria-current=move || (console.page.get() == page).then_some("page")
-                        on:click=move |_| console.page.set(page)
+                        aria-current=move || console.page.get().same(page).then_some("page")
+                        on:click=move |_| match page {
+                            Page::Inbox(_) => console.show_inbox(),
+                            page => console.page.set(page),
+                        }
                     >{label}</button>
                 }).collect_view()}
             </nav>

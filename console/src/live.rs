@@ -1,0 +1,104 @@
+//! Following the organization's push stream for as long as the workspace
+//! is shown: each event changes the open conversation and the inbox's rows
+//! (`model::apply`), a lost stretch reloads both, and a refused credential
+//! signs out or asks the server who is signed in.
+
+use echo_protocol::events::{Change, LiveEvent};
+use echo_protocol::messages::MessageRole;
+use echo_protocol::ErrorCode;
+use echo_web::list::merge;
+use echo_web::{follow, OpenError, Signal};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::model;
+use crate::state::Console;
+
+fn apply(console: Console, event: LiveEvent) {
+    let id = event.conversation_id;
+    let open = console.open.with_untracked(|o| o.as_ref().map(|o| o.id)) == Some(id);
+    match &event.change {
+        Change::Typing { active } => {
+            if open {
+                console.update_open(id, |o| o.assistant_typing = *active);
+            }
+            return;
+        }
+        Change::Message { message } if open => console.update_open(id, |o| {
+            if message.role == MessageRole::Assistant {
+                o.assistant_typing = false;
+            }
+            merge(&mut o.messages, vec![message.clone()]);
+        }),
+        Change::Status { status } if open => console.update_open(id, |o| {
+            if let Some(d) = o.detail.as_mut() {
+                d.status = *status;
+            }
+        }),
+        Change::Assignment { assignee } if open => console.update_open(id, |o| {
+            if let Some(d) = o.detail.as_mut() {
+                d.assignee = assignee.clone();
+            }
+        }),
+        _ => {}
+    }
+    let inbox = console.inbox;
+    let (tab, owner) = (inbox.tab.get_untracked(), inbox.owner.get_untracked());
+    let mut known = false;
+    inbox
+        .rows
+        .update(|rows| known = model::apply(rows, tab, owner, &event));
+    if !known {
+        // A conversation this view does not list yet: its row (with the
+        // visitor's name) comes from the server.
+        console.refresh_inbox();
+    }
+}
+
+/// Follows the organization's events until `abort`.
+pub fn run_stream(console: Console, abort: web_sys::AbortSignal) {
+    spawn_local(async move {
+        let open = |after| {
+            let (api, abort) = (console.api(), abort.clone());
+            async move {
+                let Some(api) = api else {
+                    return Err(OpenError::Retry);
+                };
+                api.open_events(after, &abort).await.map_err(|e| {
+                    if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) {
+                        OpenError::Refused(e)
+                    } else {
+                        OpenError::Retry
+                    }
+                })
+            }
+        };
+        let stopped = || abort.aborted() || console.api().is_none();
+        let refused = follow(open, stopped, |signal| match signal {
+            Signal::Ready { first } => {
+                console.live.set(true);
+                if !first {
+                    console.refresh_inbox();
+                }
+            }
+            Signal::Event(event) => apply(console, event),
+            // Events were lost (pruned while disconnected): fetch again.
+            Signal::Reset => {
+                console.refresh_inbox();
+                console.reload_open();
+            }
+            Signal::Down => console.live.set(false),
+        })
+        .await;
+        match refused {
+            // No longer a member of this organization: the account (and
+            // the organizations left) from the server again.
+            Some(error) if error.is(ErrorCode::Forbidden) => {
+                console.toast(error.message());
+                console.check_session();
+            }
+            Some(error) => console.fail(error),
+            None => {}
+        }
+    });
+}

@@ -1,0 +1,70 @@
+//! The signed-in workspace's shell: the top bar and the page it shows, the
+//! live stream followed while it is up, and what every page needs loaded
+//! (the plan; the team, for admins).
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use send_wrapper::SendWrapper;
+
+use crate::inbox::InboxPage;
+use crate::knowledge::KnowledgeView;
+use crate::model::Page;
+use crate::notifications::NotificationsView;
+use crate::settings::WidgetSettingsView;
+use crate::state::Console;
+use crate::team::{ApiKeysView, TeamView};
+use crate::topbar::TopBar;
+
+#[component]
+pub fn Workspace(console: Console) -> impl IntoView {
+    let controller = web_sys::AbortController::new().ok();
+    if let Some(controller) = &controller {
+        crate::live::run_stream(console, controller.signal());
+    }
+    let controller = SendWrapper::new(controller);
+    console.open_linked();
+    on_cleanup(move || {
+        if let Some(controller) = controller.take() {
+            controller.abort();
+        }
+    });
+
+    if let Some(api) = console.api() {
+        let admin = console.is_admin();
+        spawn_local(async move {
+            match api.organization().await {
+                Ok(plan) => console.plan.set(Some(plan)),
+                Err(e) => console.fail(e),
+            }
+            if admin {
+                match api.team().await {
+                    Ok(team) => console.team.set(team),
+                    Err(e) => console.fail(e),
+                }
+            }
+        });
+    }
+
+    let on = move |page: Page| move || console.page.get().same(page);
+    view! {
+        <TopBar console/>
+        <Show when=on(Page::Knowledge)>
+            <KnowledgeView console/>
+        </Show>
+        <Show when=on(Page::Team)>
+            <TeamView console/>
+        </Show>
+        <Show when=on(Page::ApiKeys)>
+            <ApiKeysView console/>
+        </Show>
+        <Show when=on(Page::Widget)>
+            <WidgetSettingsView console/>
+        </Show>
+        <Show when=on(Page::Notifications)>
+            <NotificationsView console/>
+        </Show>
+        // The inbox stays mounted (hidden) on other pages: its rows keep
+        // following the stream.
+        <InboxPage console hidden=Signal::derive(move || !on(Page::Inbox(None))())/>
+    }
+}
