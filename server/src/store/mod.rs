@@ -1,12 +1,18 @@
 //! Storage behind small traits, one per domain, so the HTTP layer never sees
 //! SQL and each backend is a folder of short files that match.
 //!
-//! Rules that must hold atomically with a write (the session is still live,
-//! the conversation belongs to the session and is not resolved) are checked
-//! inside the backend's transaction, not before it.
+//! The stores only store. A write that a rule governs (a message, a status
+//! change, an assignment, a member's removal) reads the state it depends on
+//! inside its transaction, asks the [`effects::Rules`] it was opened with
+//! (the server's `rules` module) what the command does there, and writes the
+//! effects it is told, in the same transaction: no rule is written in a
+//! backend, let alone in both.
 //!
 //! # Layout
 //!
+//! - [`effects`]: the vocabulary between the rules and the stores (state,
+//!   commands, effects, the `Rules` trait); each backend's `effects.rs`
+//!   reads a conversation's state and writes effects.
 //! - [`model`]: the rows the stores take and give.
 //! - [`page`]: cursors and pagination, shared by both backends.
 //! - `rows`: row mapping written once for both backends.
