@@ -11,8 +11,8 @@ use crate::messages::MessageRole;
 use crate::team::OperatorRole;
 use crate::widget::WidgetTheme;
 use crate::{
-    ApiKeyId, AttachmentId, ConversationId, FileId, InvitationId, MessageId, OperatorId,
-    OrganizationId, Timestamp,
+    ApiKeyId, AttachmentId, CannedReplyId, ConversationId, FileId, InvitationId, LabelId,
+    MessageId, OperatorId, OrganizationId, Timestamp,
 };
 
 /// A value stored as its text form.
@@ -107,7 +107,8 @@ macro_rules! text_codecs {
 }
 
 text_column!(
-    OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId, AttachmentId;
+    OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId, AttachmentId,
+    CannedReplyId, LabelId;
     ConversationStatus, MessageRole, OperatorRole, WidgetTheme
 );
 

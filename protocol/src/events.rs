@@ -31,7 +31,22 @@ pub struct StreamPosition {
     pub position: i64,
 }
 
-/// What happened; `type` is `message`, `status`, `assignment` or `typing`.
+/// Who is typing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Typist {
+    /// The AI assistant, writing its reply.
+    #[default]
+    Assistant,
+    /// A person of the team (named by `name`).
+    Operator,
+    /// The visitor (operator streams only; never what they type).
+    Visitor,
+}
+
+/// What happened; `type` is `message`, `status`, `assignment`, `labels` or
+/// `typing`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -44,10 +59,21 @@ pub enum Change {
     /// streams only.
     #[cfg(feature = "operator")]
     Assignment { assignee: Option<Assignee> },
-    /// The assistant started (`true`) or stopped (`false`) writing a reply.
-    /// Not stored: its `position` is 0, it has no SSE `id`, and a client
-    /// that reconnects does not get it again.
-    Typing { active: bool },
+    /// The conversation's labels, all of them, after a change. Operator
+    /// streams only.
+    #[cfg(feature = "operator")]
+    Labels { labels: Vec<crate::desk::Label> },
+    /// Someone started (`true`) or stopped (`false`) writing: the assistant,
+    /// an operator (`name`), or, on operator streams, the visitor. Not
+    /// stored: its `position` is 0, it has no SSE `id`, and a client that
+    /// reconnects does not get it again.
+    Typing {
+        active: bool,
+        #[serde(default)]
+        by: Typist,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+    },
 }
 
 impl Change {
@@ -58,19 +84,29 @@ impl Change {
             Change::Status { .. } => "status",
             #[cfg(feature = "operator")]
             Change::Assignment { .. } => "assignment",
+            #[cfg(feature = "operator")]
+            Change::Labels { .. } => "labels",
             Change::Typing { .. } => "typing",
         }
     }
 
     /// The event as a visitor's stream carries it (`None`: not at all):
-    /// authors by name only, no assignments.
+    /// authors by name only; no notes, assignments, labels, or the
+    /// visitor's own typing.
     #[cfg(feature = "operator")]
     pub fn for_visitor(self) -> Option<Self> {
         match self {
+            Change::Message { message } if message.role == crate::messages::MessageRole::Note => {
+                None
+            }
             Change::Message { message } => Some(Change::Message {
                 message: message.for_visitor(),
             }),
-            Change::Assignment { .. } => None,
+            Change::Assignment { .. } | Change::Labels { .. } => None,
+            Change::Typing {
+                by: Typist::Visitor,
+                ..
+            } => None,
             other => Some(other),
         }
     }

@@ -132,6 +132,14 @@ uuid_id!(
     /// A file a visitor or operator uploaded to send in a conversation.
     AttachmentId
 );
+uuid_id!(
+    /// One of an organization's saved replies.
+    CannedReplyId
+);
+uuid_id!(
+    /// One of an organization's labels.
+    LabelId
+);
 
 /// The contact session's bearer secret: `cs_` followed by 43 base64url
 /// characters (256 random bits). The server keeps only a hash of it.

@@ -19,6 +19,8 @@
 //! - [`operator`]: the operator API's bodies.
 //! - [`team`]: operator accounts, memberships, invitations, API keys and
 //!   assignment.
+//! - [`desk`]: the operator desk: saved replies, notes and mentions,
+//!   labels, bulk actions, search, the visitor's context, typing.
 //! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`origin`]: web origins, the sites an organization allows to embed it.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
@@ -37,6 +39,7 @@ pub mod contact_sessions;
 pub mod conversations;
 #[cfg(any(feature = "sqlite", feature = "sqlx"))]
 pub mod db;
+pub mod desk;
 pub mod error;
 pub mod events;
 pub mod ids;
@@ -53,7 +56,7 @@ pub mod widget;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};
 pub use ids::{
-    ApiKeyId, AttachmentId, ContactSessionId, ConversationId, FileId, InvitationId, MessageId,
-    OperatorId, OrganizationId,
+    ApiKeyId, AttachmentId, CannedReplyId, ContactSessionId, ConversationId, FileId, InvitationId,
+    LabelId, MessageId, OperatorId, OrganizationId,
 };
 pub use time::Timestamp;

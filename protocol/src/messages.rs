@@ -7,7 +7,8 @@ use crate::attachments::Attachment;
 use crate::team::MessageAuthor;
 use crate::{AttachmentId, MessageId, Timestamp};
 
-/// Who wrote a message; the widget styles each differently.
+/// Who wrote a message; the widget styles each differently. A `note` is
+/// the team's private note: no visitor ever sees one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
@@ -15,12 +16,14 @@ pub enum MessageRole {
     Visitor,
     Assistant,
     Operator,
+    Note,
 }
 
 crate::ids::text_enum!(MessageRole {
     Visitor => "visitor",
     Assistant => "assistant",
     Operator => "operator",
+    Note => "note",
 });
 
 /// `POST /v1/conversations/{conversationId}/messages`.
@@ -52,10 +55,14 @@ pub struct Message {
     /// organization's name for an API key). All a visitor learns of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author_name: Option<String>,
-    /// Operator API only: who wrote an operator message.
+    /// Operator API only: who wrote an operator message or a note.
     #[cfg(feature = "operator")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub author: Option<MessageAuthor>,
+    /// Notes only: the operators it mentions.
+    #[cfg(feature = "operator")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<crate::OperatorId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
 }
@@ -71,14 +78,18 @@ impl Message {
             author_name: None,
             #[cfg(feature = "operator")]
             author: None,
+            #[cfg(feature = "operator")]
+            mentions: Vec::new(),
             attachments: Vec::new(),
         }
     }
 
-    /// The message as a visitor may see it: the author's name, never their ID.
+    /// The message as a visitor may see it: the author's name, never their
+    /// ID. (A note is never shown to a visitor at all: see the callers.)
     #[cfg(feature = "operator")]
     pub fn for_visitor(mut self) -> Self {
         self.author = None;
+        self.mentions = Vec::new();
         self
     }
 }

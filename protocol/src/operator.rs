@@ -21,6 +21,9 @@ pub struct OperatorConversationItem {
     pub visitor_name: String,
     pub last_message: Option<MessagePreview>,
     pub assignee: Option<Assignee>,
+    /// Its labels, by name.
+    #[serde(default)]
+    pub labels: Vec<crate::desk::Label>,
 }
 
 /// `GET /v1/operator/conversations`: newest activity first.
@@ -55,6 +58,9 @@ pub struct OperatorConversation {
     /// When the visitor was last sent a mail with the team's replies.
     #[serde(default)]
     pub visitor_mailed_at: Option<Timestamp>,
+    /// Its labels, by name.
+    #[serde(default)]
+    pub labels: Vec<crate::desk::Label>,
 }
 
 /// `PATCH /v1/operator/conversations/{conversationId}`: the status, the
@@ -75,7 +81,7 @@ pub struct UpdateConversation {
 }
 
 /// A field that is present (even as `null`) is `Some`.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,

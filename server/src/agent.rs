@@ -27,8 +27,9 @@ use serde_json::json;
 
 use crate::clock::Clock;
 use crate::knowledge::KnowledgeBase;
+use crate::live::Typing;
 use crate::llm::Llm;
-use crate::store::{new_message, Store, StoreError, SubscriptionStatus};
+use crate::store::{new_message, Reader, Store, StoreError, SubscriptionStatus};
 
 /// How much of the conversation the model sees.
 const HISTORY: u32 = 40;
@@ -192,9 +193,13 @@ impl Agent {
             }
             return;
         }
-        self.store.typing(organization.0, id, true).await;
+        self.store
+            .typing(organization.0, id, Typing::assistant(true))
+            .await;
         let outcome = self.work(id, organization.0, &organization.1).await;
-        self.store.typing(organization.0, id, false).await;
+        self.store
+            .typing(organization.0, id, Typing::assistant(false))
+            .await;
         match outcome {
             Ok(outcome) => tracing::info!(conversation_id = %id, ?outcome, "agent answered"),
             Err(error) => {
@@ -231,10 +236,14 @@ impl Agent {
         organization: OrganizationId,
         name: &str,
     ) -> anyhow::Result<Outcome> {
-        let history = self.store.messages(id, None, HISTORY).await?.items;
+        let history = self
+            .store
+            .messages(id, None, HISTORY, Reader::Visitor)
+            .await?
+            .items;
         let mut messages: Vec<ChatCompletionRequestMessage> =
             vec![ChatCompletionRequestSystemMessage::from(system_prompt(name)).into()];
-        messages.extend(history.iter().map(turn));
+        messages.extend(history.iter().filter_map(turn));
         for _ in 0..MAX_STEPS {
             let reply = self.llm.chat(messages.clone(), tools()).await?;
             let calls: Vec<ChatCompletionMessageToolCall> = reply
@@ -365,8 +374,10 @@ fn with_files(message: &Message) -> String {
     .to_owned()
 }
 
-fn turn(message: &Message) -> ChatCompletionRequestMessage {
-    match message.role {
+/// The message as the model reads it; a note (which the visitor's reading
+/// never returns) is never one.
+fn turn(message: &Message) -> Option<ChatCompletionRequestMessage> {
+    Some(match message.role {
         MessageRole::Visitor => ChatCompletionRequestUserMessage::from(with_files(message)).into(),
         MessageRole::Assistant => {
             ChatCompletionRequestAssistantMessage::from(message.text.as_str()).into()
@@ -375,7 +386,8 @@ fn turn(message: &Message) -> ChatCompletionRequestMessage {
             format!("(A human operator wrote:) {}", message.text).as_str(),
         )
         .into(),
-    }
+        MessageRole::Note => return None,
+    })
 }
 
 /// The model's text, cut to what a message may hold.

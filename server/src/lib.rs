@@ -24,12 +24,15 @@
 //! - [`revocations`]: ending the open streams of a credential that ended.
 //! - [`sandbox`]: parsers of untrusted files, in a child process with a
 //!   memory and time budget.
+//! - [`search`]: full-text search's shared part: folding, queries in each
+//!   engine's syntax, snippets.
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
 pub mod accounts;
 pub mod admin;
 pub mod agent;
+pub mod agent_string;
 pub mod attachments;
 pub mod cli;
 pub mod clock;
@@ -45,6 +48,7 @@ pub mod passwords;
 pub mod revocations;
 pub mod rules;
 pub mod sandbox;
+pub mod search;
 pub mod secrets;
 pub mod session;
 pub mod startup;

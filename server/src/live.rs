@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-use echo_protocol::events::LiveEvent;
+use echo_protocol::events::{LiveEvent, Typist};
 use echo_protocol::{ConversationId, OrganizationId};
 use tokio::sync::broadcast;
 
@@ -60,6 +60,26 @@ impl<K: Eq + Hash + Copy> Topics<K> {
     }
 }
 
+/// Someone started (`active`) or stopped writing in a conversation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Typing {
+    pub active: bool,
+    pub by: Typist,
+    /// The operator's name, for `by: operator`.
+    pub name: Option<String>,
+}
+
+impl Typing {
+    /// The assistant started or stopped writing its reply.
+    pub fn assistant(active: bool) -> Self {
+        Self {
+            active,
+            by: Typist::Assistant,
+            name: None,
+        }
+    }
+}
+
 pub struct Hub {
     conversations: Topics<ConversationId>,
     organizations: Topics<OrganizationId>,
@@ -84,15 +104,24 @@ impl Hub {
         self.organizations.publish(organization, &event);
     }
 
-    /// Tells the conversation's live streams that the assistant started or
+    /// Tells the conversation's live streams that someone started or
     /// stopped writing. Not stored: only streams open right now see it.
-    pub fn typing(&self, organization: OrganizationId, conversation: ConversationId, active: bool) {
+    pub fn typing(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        typing: Typing,
+    ) {
         self.publish(
             organization,
             LiveEvent {
                 position: 0,
                 conversation_id: conversation,
-                change: echo_protocol::events::Change::Typing { active },
+                change: echo_protocol::events::Change::Typing {
+                    active: typing.active,
+                    by: typing.by,
+                    name: typing.name,
+                },
             },
         );
     }

@@ -119,6 +119,7 @@ impl Application {
             max_attachment_bytes: config.max_attachment_bytes,
             max_unsent_bytes: config.max_unsent_bytes,
             stream_lifetime: config.stream_lifetime,
+            typing: Arc::default(),
         };
         Ok(Self {
             listener,

@@ -193,6 +193,26 @@ impl PathId for echo_protocol::ApiKeyId {
     }
 }
 
+impl PathId for echo_protocol::CannedReplyId {
+    fn not_found() -> ApiError {
+        canned_reply_not_found()
+    }
+}
+
+impl PathId for echo_protocol::LabelId {
+    fn not_found() -> ApiError {
+        label_not_found()
+    }
+}
+
+pub fn canned_reply_not_found() -> ApiError {
+    ApiError::not_found("Saved reply")
+}
+
+pub fn label_not_found() -> ApiError {
+    ApiError::not_found("Label")
+}
+
 /// The client's IP address: the TCP peer, or what a trusted proxy's
 /// `X-Forwarded-For` says (see `TrustedProxies`).
 pub struct ClientAddress(pub std::net::IpAddr);

@@ -18,6 +18,7 @@ use super::extract::{ApiJson, ApiPath};
 use super::ApiContext;
 use crate::mail::render::escape;
 use crate::secrets::{ConfirmationToken, UnsubscribeToken};
+use crate::store::Reader;
 
 /// The most messages a transcript quotes.
 const TRANSCRIPT_MESSAGES: u32 = 500;
@@ -84,7 +85,7 @@ pub async fn request_transcript(
         .ok_or_else(|| ApiError::internal("a conversation without its organization"))?;
     let messages = ctx
         .store
-        .messages(id, None, TRANSCRIPT_MESSAGES)
+        .messages(id, None, TRANSCRIPT_MESSAGES, Reader::Visitor)
         .await?
         .items;
     // What the visitor wrote goes only to an address that is theirs: one a

@@ -16,7 +16,7 @@ use super::auth::{Visitor, VisitorCredential};
 use super::error::{ApiError, ApiResult};
 use super::extract::{conversation_write_error, ApiJson, ApiPath, ApiQuery, PageQuery};
 use super::ApiContext;
-use crate::store::{new_message, Cursor, VisitorActivity};
+use crate::store::{new_message, Cursor, Reader, VisitorActivity};
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(
@@ -139,7 +139,10 @@ pub async fn list_messages(
             next_cursor: None,
         }));
     }
-    let mut page = ctx.store.messages(conversation.id, cursor, limit).await?;
+    let mut page = ctx
+        .store
+        .messages(conversation.id, cursor, limit, Reader::Visitor)
+        .await?;
     ctx.links.sign_all(&mut page.items, ctx.clock.now());
     Ok(Json(MessagePage {
         messages: page.items.into_iter().map(Message::for_visitor).collect(),

@@ -9,6 +9,7 @@ mod auth;
 pub mod billing;
 mod contact_sessions;
 mod conversations;
+pub mod desk;
 pub mod error;
 mod events;
 pub mod extract;
@@ -84,6 +85,8 @@ pub struct ApiContext {
     /// How long a push stream stays open before the client is asked to
     /// resume (it ends; the client reconnects from where it was).
     pub stream_lifetime: Duration,
+    /// The typing signals' throttle.
+    pub typing: Arc<desk::TypingGate>,
 }
 
 impl ApiContext {
@@ -105,6 +108,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(messages::router())
         .merge(events::router())
         .merge(operator::router())
+        .merge(desk::router())
         .merge(accounts::router())
         .merge(team::router())
         .merge(billing::router())

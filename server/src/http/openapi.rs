@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, attachments, billing, contact_sessions, conversations, events, knowledge, mail,
+    accounts, attachments, billing, contact_sessions, conversations, desk, events, knowledge, mail,
     messages, operator, pro, team, widget,
 };
 
@@ -72,6 +72,24 @@ use super::{
         attachments::operator_upload,
         attachments::download,
         attachments::download_preview,
+        desk::canned::list,
+        desk::canned::create,
+        desk::canned::update,
+        desk::canned::delete,
+        desk::notes::add_note,
+        desk::notes::list_members,
+        desk::notes::list_mentions,
+        desk::notes::read_mentions,
+        desk::labels::list,
+        desk::labels::create,
+        desk::labels::update,
+        desk::labels::delete,
+        desk::labels::set_conversation_labels,
+        desk::bulk::bulk_change,
+        desk::search::search,
+        desk::visitor::visitor_context,
+        desk::typing::operator_typing,
+        desk::typing::visitor_typing,
     ),
     components(schemas(
         echo_protocol::ErrorBody,

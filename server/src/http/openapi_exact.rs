@@ -49,8 +49,9 @@ enum Rule {
         min: i64,
         max: i64,
     },
-    /// An array of at most `max` items, each held to `item`.
+    /// An array of `min` to `max` items, each held to `item`.
     Items {
+        min: usize,
         max: usize,
         item: Box<Rule>,
     },
@@ -58,6 +59,20 @@ enum Rule {
     Distinct {
         max: usize,
     },
+}
+
+/// A saved reply's shortcut.
+const SHORTCUT: &str = "^[a-z0-9-]{1,32}$";
+/// A colour, as `parse_accent_color` and `parse_label_color` read it.
+const COLOR: &str = r"^\s*#[0-9a-fA-F]{6}\s*$";
+
+/// A list of `min` to `max` IDs.
+fn ids(min: usize, max: usize) -> Rule {
+    Rule::Items {
+        min,
+        max,
+        item: Box::new(Rule::Pattern(ANY_UUID.into())),
+    }
 }
 
 fn text(max: usize, pattern: String) -> Rule {
@@ -97,6 +112,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             "WidgetSettings",
             "suggestions",
             Rule::Items {
+                min: 0,
                 max: 3,
                 item: Box::new(text(100, line_pattern())),
             },
@@ -105,6 +121,7 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             "WidgetSettings",
             "allowedOrigins",
             Rule::Items {
+                min: 0,
                 max: 20,
                 item: Box::new(Rule::Pattern(echo_protocol::origin::ORIGIN_PATTERN.into())),
             },
@@ -166,11 +183,43 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             "BrowserMetadata",
             "languages",
             Rule::Items {
+                min: 0,
                 max: 20,
                 item: Box::new(meta_text(64)),
             },
         ),
         ("BrowserMetadata", "userAgent", meta_text(512)),
+        // The desk.
+        (
+            "CreateCannedReply",
+            "shortcut",
+            Rule::Pattern(SHORTCUT.into()),
+        ),
+        ("CreateCannedReply", "title", text(100, name_pattern())),
+        ("CreateCannedReply", "text", text(4000, multiline_pattern())),
+        (
+            "UpdateCannedReply",
+            "shortcut",
+            Rule::Pattern(SHORTCUT.into()),
+        ),
+        ("UpdateCannedReply", "title", text(100, name_pattern())),
+        ("UpdateCannedReply", "text", text(4000, multiline_pattern())),
+        ("AddNote", "text", text(4000, multiline_pattern())),
+        ("AddNote", "mentions", ids(0, 20)),
+        ("CreateLabel", "name", text(50, name_pattern())),
+        ("CreateLabel", "color", Rule::Pattern(COLOR.into())),
+        ("UpdateLabel", "name", text(50, name_pattern())),
+        ("UpdateLabel", "color", Rule::Pattern(COLOR.into())),
+        ("SetLabels", "labelIds", ids(0, 20)),
+        ("BulkChange", "conversationIds", ids(1, 100)),
+        ("BulkChange", "assigneeId", Rule::Pattern(ANY_UUID.into())),
+        ("BulkChange", "addLabelIds", ids(0, 20)),
+        ("BulkChange", "removeLabelIds", ids(0, 20)),
+        (
+            "ReadMentions",
+            "conversationId",
+            Rule::Pattern(ANY_UUID.into()),
+        ),
         ("BrowserMetadata", "platform", meta_text(512)),
         ("BrowserMetadata", "timezone", meta_text(512)),
         ("BrowserMetadata", "referrer", meta_text(512)),
@@ -211,8 +260,11 @@ fn constrain(openapi: &mut OpenApi) {
                 list.max_items = Some(*max);
                 list.unique_items = true;
             }
-            (Some(RefOr::T(Schema::Array(list))), Rule::Items { max, item }) => {
+            (Some(RefOr::T(Schema::Array(list))), Rule::Items { min, max, item }) => {
                 list.max_items = Some(*max);
+                if *min > 0 {
+                    list.min_items = Some(*min);
+                }
                 if let ArrayItems::RefOrSchema(schema) = &mut list.items {
                     if let RefOr::T(Schema::Object(schema)) = schema.as_mut() {
                         apply(schema, item);

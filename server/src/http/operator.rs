@@ -3,11 +3,14 @@
 //! and sees only that organization; another organization's conversation is
 //! a 404, as for visitors.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use echo_protocol::conversations::ConversationStatus;
+use echo_protocol::desk::{Label, LabelId};
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::operator::{
     OperatorConversation, OperatorConversationItem, OperatorConversationPage, UpdateConversation,
@@ -26,7 +29,7 @@ use super::extract::{
     conversation_write_error, organization_not_found, ApiJson, ApiPath, ApiQuery, PageQuery,
 };
 use super::ApiContext;
-use crate::store::{authored_message, ActivityCursor, AssigneeFilter, Cursor};
+use crate::store::{authored_message, ActivityCursor, AssigneeFilter, Cursor, InboxFilter, Reader};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -57,12 +60,83 @@ pub struct InboxQuery {
         pattern = r"^(me|none|all|([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}))?$"
     )]
     pub assignee: Option<String>,
+    /// Only conversations carrying this label (its ID).
+    #[param(
+        pattern = r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9a-fA-F]{32}|\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\}|urn:uuid:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
+    )]
+    pub label: Option<String>,
     /// `nextCursor` of the previous page.
     #[param(pattern = r"^(-?[0-9]{1,17}_[1-9][0-9]{0,17})?$")]
     pub cursor: Option<String>,
     /// Page size, 1 to 100 (default 30).
     #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
+}
+
+impl InboxQuery {
+    /// The filter the query names (`me` is the caller).
+    pub fn filter(&self, operator: &Operator) -> ApiResult<InboxFilter> {
+        let status = match self.status.as_deref() {
+            None | Some("") | Some("all") => None,
+            Some(text) => Some(ConversationStatus::parse(text).ok_or_else(|| {
+                ApiError::validation("status", "must be unresolved, escalated, resolved or all")
+            })?),
+        };
+        let assignee = match self.assignee.as_deref() {
+            None | Some("") | Some("all") => AssigneeFilter::Any,
+            Some("none") => AssigneeFilter::Unassigned,
+            // An API key is nobody: no conversation is assigned to it.
+            Some("me") => match operator.operator_id() {
+                Some(me) => AssigneeFilter::Operator(me),
+                None => AssigneeFilter::Nobody,
+            },
+            Some(text) => AssigneeFilter::Operator(OperatorId::parse(text).ok_or_else(|| {
+                ApiError::validation("assignee", "must be me, none, all or an operator ID")
+            })?),
+        };
+        let label = match self.label.as_deref().filter(|l| !l.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                LabelId::parse(text)
+                    .ok_or_else(|| ApiError::validation("label", "is not a label ID"))?,
+            ),
+        };
+        Ok(InboxFilter {
+            status,
+            assignee,
+            label,
+        })
+    }
+}
+
+/// Each conversation's labels, by ID (an empty list for none).
+pub async fn labels_by_conversation(
+    ctx: &ApiContext,
+    operator: &Operator,
+    ids: &[ConversationId],
+) -> ApiResult<HashMap<ConversationId, Vec<Label>>> {
+    let mut labels: HashMap<ConversationId, Vec<Label>> = HashMap::new();
+    if ids.is_empty() {
+        return Ok(labels);
+    }
+    for (id, label) in ctx.store.labels_of(operator.organization, ids).await? {
+        labels.entry(id).or_default().push(label);
+    }
+    Ok(labels)
+}
+
+/// The conversation as the operator API shows it, labels and all.
+async fn shown(
+    ctx: &ApiContext,
+    operator: &Operator,
+    id: ConversationId,
+) -> ApiResult<OperatorConversation> {
+    let mut conversation = operator.conversation(ctx, id).await?;
+    conversation.labels = labels_by_conversation(ctx, operator, &[id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok(conversation)
 }
 
 /// The organization's conversations, newest activity first, each with the
@@ -85,24 +159,7 @@ pub async fn list_conversations(
     operator: Operator,
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> ApiResult<Json<OperatorConversationPage>> {
-    let status = match query.status.as_deref() {
-        None | Some("") | Some("all") => None,
-        Some(text) => Some(ConversationStatus::parse(text).ok_or_else(|| {
-            ApiError::validation("status", "must be unresolved, escalated, resolved or all")
-        })?),
-    };
-    let assignee = match query.assignee.as_deref() {
-        None | Some("") | Some("all") => AssigneeFilter::Any,
-        Some("none") => AssigneeFilter::Unassigned,
-        // An API key is nobody: no conversation is assigned to it.
-        Some("me") => match operator.operator_id() {
-            Some(me) => AssigneeFilter::Operator(me),
-            None => AssigneeFilter::Nobody,
-        },
-        Some(text) => AssigneeFilter::Operator(OperatorId::parse(text).ok_or_else(|| {
-            ApiError::validation("assignee", "must be me, none, all or an operator ID")
-        })?),
-    };
+    let filter = query.filter(&operator)?;
     let cursor = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
         Some(text) => Some(
@@ -117,13 +174,16 @@ pub async fn list_conversations(
     .parse()?;
     let page = ctx
         .store
-        .operator_conversations(operator.organization, status, assignee, cursor, limit)
+        .operator_conversations(operator.organization, filter, cursor, limit)
         .await?;
+    let ids: Vec<ConversationId> = page.items.iter().map(|s| s.conversation.id).collect();
+    let mut labels = labels_by_conversation(&ctx, &operator, &ids).await?;
     Ok(Json(OperatorConversationPage {
         conversations: page
             .items
             .into_iter()
             .map(|s| OperatorConversationItem {
+                labels: labels.remove(&s.conversation.id).unwrap_or_default(),
                 conversation_id: s.conversation.id,
                 status: s.conversation.status,
                 created_at: s.conversation.created_at,
@@ -156,7 +216,7 @@ pub async fn get_conversation(
     operator: Operator,
     ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<OperatorConversation>> {
-    Ok(Json(operator.conversation(&ctx, id).await?))
+    Ok(Json(shown(&ctx, &operator, id).await?))
 }
 
 /// Sets the conversation's status (resolve, escalate, reopen), its
@@ -205,7 +265,7 @@ pub async fn update_conversation(
             .await
             .map_err(conversation_write_error)?;
     }
-    Ok(Json(operator.conversation(&ctx, id).await?))
+    Ok(Json(shown(&ctx, &operator, id).await?))
 }
 
 /// The conversation's messages, a page at a time (as for visitors).
@@ -232,7 +292,7 @@ pub async fn list_messages(
     let (cursor, limit) = query.parse()?;
     let mut page = ctx
         .store
-        .messages(conversation.conversation_id, cursor, limit)
+        .messages(conversation.conversation_id, cursor, limit, Reader::Team)
         .await?;
     ctx.links.sign_all(&mut page.items, ctx.clock.now());
     Ok(Json(MessagePage {

@@ -171,6 +171,9 @@ impl Mailer {
                 crate::store::mail::Audience::Team => {
                     render::team_mail(&draft, &context, recipient, &due.messages, &self.public)
                 }
+                crate::store::mail::Audience::Mentioned => {
+                    render::mention_mail(&draft, &context, recipient, &due.messages, &self.public)
+                }
                 crate::store::mail::Audience::Visitor => {
                     let mut mail = render::visitor_mail(
                         &draft,

@@ -40,7 +40,7 @@ fn author(message: &Message, organization: &str, visitor: &str) -> String {
         (Some(name), _) if !name.is_empty() => name.clone(),
         (_, MessageRole::Visitor) => visitor.to_owned(),
         (_, MessageRole::Assistant) => format!("{organization} assistant"),
-        (_, MessageRole::Operator) => organization.to_owned(),
+        (_, MessageRole::Operator | MessageRole::Note) => organization.to_owned(),
     }
 }
 
@@ -211,6 +211,49 @@ pub fn team_mail(
         ),
     );
     draft.mail(MailKind::Team, &recipient.email, subject, text, html)
+}
+
+/// To an operator a note mentioned while they were away. Notes only: no
+/// visitor ever gets one.
+pub fn mention_mail(
+    draft: &Draft,
+    context: &NoticeContext,
+    recipient: &NoticeRecipient,
+    notes: &[&Message],
+    public: &PublicUrl,
+) -> NewMail {
+    let org = &context.organization_name;
+    let visitor = if context.visitor_name.is_empty() {
+        "a visitor"
+    } else {
+        &context.visitor_name
+    };
+    let by = notes
+        .last()
+        .and_then(|n| n.author_name.clone())
+        .unwrap_or_else(|| "A teammate".to_owned());
+    let subject = subject_text(&format!("{by} mentioned you in a note on {visitor}'s chat"));
+    let console = public.conversation_link(draft.conversation);
+    let (quote_text, quote_html) = quoted(notes, org, visitor);
+    let footer = format!(
+        "You get this mail because a teammate at {org} mentioned you while your console was \
+         closed. Turn these mails off under Notifications in the console."
+    );
+    let text = format!(
+        "Hello {},\n\n{by} wrote in a private note:\n\n{quote_text}Open the conversation: {console}\n\n-- \n{footer}\n",
+        recipient.name
+    );
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Hello {},</p><p>{} wrote in a private note:</p>{quote_html}{}<hr><p style=\"color:#666;font-size:12px\">{}</p>",
+            escape(&recipient.name),
+            escape(&by),
+            link(&console, "Open the conversation"),
+            escape(&footer)
+        ),
+    );
+    draft.mail(MailKind::Mention, &recipient.email, subject, text, html)
 }
 
 /// To the visitor: the team replied after they left. Carries its own

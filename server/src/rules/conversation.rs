@@ -55,6 +55,18 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
                 effects.push(Effect::SetStatus(next));
             }
         }
+        // A note is for the team: it changes nothing of the conversation
+        // and is welcome whatever its status. Whom it mentions hears of it
+        // (by mail only when away, as any notice).
+        Command::Note { mentions } => {
+            effects.push(Effect::AddMessage);
+            if mentions && notices {
+                effects.push(Effect::Notify {
+                    audience: Audience::Mentioned,
+                    only_first: false,
+                });
+            }
+        }
         Command::SetStatus(status) => {
             if status != state.status {
                 effects.push(Effect::SetStatus(status));
@@ -79,15 +91,7 @@ fn refuse_resolved(state: State) -> Result<(), Refusal> {
 /// The message a new conversation opens with: the organization's greeting,
 /// from the assistant.
 pub fn greeting(id: MessageId, text: String, now: Timestamp) -> Message {
-    Message {
-        id,
-        role: MessageRole::Assistant,
-        text,
-        created_at: now,
-        author_name: None,
-        author: None,
-        attachments: Vec::new(),
-    }
+    Message::new(id, MessageRole::Assistant, text, now)
 }
 
 #[cfg(test)]

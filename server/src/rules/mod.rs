@@ -21,6 +21,7 @@
 //!    invariants after every step.
 
 pub mod conversation;
+pub mod desk;
 pub mod team;
 
 #[cfg(test)]
@@ -43,6 +44,14 @@ impl crate::store::effects::Rules for DomainRules {
 
     fn greeting(&self, id: MessageId, text: String, now: Timestamp) -> Message {
         conversation::greeting(id, text, now)
+    }
+
+    fn labels(
+        &self,
+        current: &[echo_protocol::desk::LabelId],
+        change: &crate::store::effects::LabelChange,
+    ) -> StoreResult<Vec<echo_protocol::desk::LabelId>> {
+        Ok(desk::labels(current, change)?)
     }
 
     fn change_member(
@@ -75,6 +84,8 @@ pub enum Refusal {
     NotTheAssistants,
     /// An organization keeps at least one admin.
     LastAdmin,
+    /// A conversation carries at most [`desk::MAX_LABELS`] labels.
+    TooManyLabels,
 }
 
 impl Refusal {
@@ -83,6 +94,7 @@ impl Refusal {
             Refusal::Resolved => "the conversation is resolved",
             Refusal::NotTheAssistants => "the conversation is no longer the agent's",
             Refusal::LastAdmin => "the organization must keep at least one admin",
+            Refusal::TooManyLabels => "a conversation carries at most 20 labels",
         }
     }
 }

@@ -7,7 +7,7 @@ use echo_protocol::team::OperatorRole;
 use echo_protocol::OperatorId;
 use proptest::prelude::*;
 
-use super::conversation::{decide, Command, Effect, State};
+use super::conversation::{decide, Audience, Command, Effect, State};
 use super::team::change_member;
 
 fn operator(n: u8) -> OperatorId {
@@ -36,6 +36,7 @@ fn command() -> impl Strategy<Value = Command> {
             }
         }),
         proptest::option::of(status()).prop_map(|then| Command::AssistantMessage { then }),
+        any::<bool>().prop_map(|mentions| Command::Note { mentions }),
         status().prop_map(Command::SetStatus),
         proptest::option::of(0u8..3).prop_map(|a| Command::Assign(a.map(operator))),
     ]
@@ -53,6 +54,7 @@ fn role_of(command: Command) -> MessageRole {
     match command {
         Command::VisitorMessage => MessageRole::Visitor,
         Command::TeamMessage { role, .. } => role,
+        Command::Note { .. } => MessageRole::Note,
         _ => MessageRole::Assistant,
     }
 }
@@ -93,9 +95,19 @@ proptest! {
                 }
             }
             let added = effects.contains(&Effect::AddMessage);
-            // A resolved conversation takes no message, the visitor's least.
-            if added {
+            // A resolved conversation takes no message (but a note).
+            let note = matches!(command, Command::Note { .. });
+            if added && !note {
                 prop_assert_ne!(before.status, ConversationStatus::Resolved);
+            }
+            // A note changes nothing but adds itself (and tells whom it
+            // mentions, on a server that mails).
+            if let Command::Note { mentions } = command {
+                let mut expected = vec![Effect::AddMessage];
+                if mentions && notices {
+                    expected.push(Effect::Notify { audience: Audience::Mentioned, only_first: false });
+                }
+                prop_assert_eq!(&effects, &expected);
             }
             // A person's reply never leaves it unresolved.
             if let Command::TeamMessage { role: MessageRole::Operator, .. } = command {

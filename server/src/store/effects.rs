@@ -19,6 +19,8 @@ pub enum Audience {
     Team,
     /// The visitor, at the email of the conversation's contact session.
     Visitor,
+    /// The operators a note mentions, until they read it.
+    Mentioned,
 }
 
 impl Audience {
@@ -26,6 +28,7 @@ impl Audience {
         match self {
             Audience::Team => "team",
             Audience::Visitor => "visitor",
+            Audience::Mentioned => "mentioned",
         }
     }
 
@@ -33,6 +36,7 @@ impl Audience {
         match text {
             "team" => Some(Audience::Team),
             "visitor" => Some(Audience::Visitor),
+            "mentioned" => Some(Audience::Mentioned),
             _ => None,
         }
     }
@@ -72,6 +76,11 @@ pub enum Command {
     AssistantMessage {
         then: Option<ConversationStatus>,
     },
+    /// A team member's private note (never shown to the visitor);
+    /// `mentions`: whether it names operators to tell.
+    Note {
+        mentions: bool,
+    },
     SetStatus(ConversationStatus),
     Assign(Option<OperatorId>),
 }
@@ -94,8 +103,13 @@ pub enum Effect {
 }
 
 impl Command {
-    /// The command a message written by the team is.
+    /// The command a message written by the team is (a note is a note).
     pub fn team(message: &Message) -> Self {
+        if message.role == MessageRole::Note {
+            return Command::Note {
+                mentions: !message.mentions.is_empty(),
+            };
+        }
         Command::TeamMessage {
             role: message.role,
             author: message.author.as_ref().and_then(|a| a.operator_id),
@@ -113,6 +127,14 @@ pub trait Rules: Send + Sync + 'static {
     /// The message a new conversation opens with.
     fn greeting(&self, id: MessageId, text: String, now: Timestamp) -> Message;
 
+    /// A conversation's labels after `change`, given its `current` ones
+    /// (each a label of the organization's: the store checked).
+    fn labels(
+        &self,
+        current: &[echo_protocol::desk::LabelId],
+        change: &LabelChange,
+    ) -> StoreResult<Vec<echo_protocol::desk::LabelId>>;
+
     /// Whether a member may go from `current` to `next` (`None`: removed)
     /// with `other_admins` admins besides them.
     fn change_member(
@@ -121,6 +143,18 @@ pub trait Rules: Send + Sync + 'static {
         next: Option<OperatorRole>,
         other_admins: u64,
     ) -> StoreResult<()>;
+}
+
+/// A change to a conversation's labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LabelChange {
+    /// These and no others.
+    Set(Vec<echo_protocol::desk::LabelId>),
+    /// These added, those removed (a bulk change).
+    Edit {
+        add: Vec<echo_protocol::desk::LabelId>,
+        remove: Vec<echo_protocol::desk::LabelId>,
+    },
 }
 
 /// The command's message, as it is stored.

@@ -20,6 +20,8 @@ pub enum MailKind {
     Transcript,
     /// Asks an address to confirm it wants the organization's mail.
     Confirmation,
+    /// Tells an away operator a note mentioned them.
+    Mention,
 }
 
 impl MailKind {
@@ -29,6 +31,7 @@ impl MailKind {
             MailKind::Visitor => "visitor",
             MailKind::Transcript => "transcript",
             MailKind::Confirmation => "confirmation",
+            MailKind::Mention => "mention",
         }
     }
 }

@@ -101,11 +101,12 @@ pub(crate) fn lowest_covered(context: &NoticeContext) -> i64 {
 }
 
 /// Whose messages an audience is told of: the team hears the visitor, the
-/// visitor hears operators.
+/// visitor hears operators, the mentioned hear notes.
 pub(crate) fn told_role(audience: Audience) -> MessageRole {
     match audience {
         Audience::Team => MessageRole::Visitor,
         Audience::Visitor => MessageRole::Operator,
+        Audience::Mentioned => MessageRole::Note,
     }
 }
 

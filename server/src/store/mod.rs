@@ -23,6 +23,8 @@
 //! `Arc<dyn Store>`, on which every domain's methods are callable.
 
 pub mod attachments;
+pub mod desk;
+mod desk_rows;
 pub mod effects;
 pub mod mail;
 mod mail_rows;
@@ -50,9 +52,9 @@ use crate::secrets::SecretHash;
 
 pub use model::{
     authored_message, new_message, AssigneeFilter, ContactSession, Conversation,
-    ConversationSummary, EventScope, Invitation, Joiner, KnowledgeText, NewApiKey,
+    ConversationSummary, EventScope, InboxFilter, Invitation, Joiner, KnowledgeText, NewApiKey,
     NewContactSession, NewInvitation, NewKnowledgeFile, NewOperatorSession, NewOrganization,
-    OperatorAccount, OperatorSession, OperatorSummary, Organization, SubscriptionStatus,
+    OperatorAccount, OperatorSession, OperatorSummary, Organization, Reader, SubscriptionStatus,
     VisitorActivity,
 };
 pub use page::{ActivityCursor, Cursor, Page};
@@ -174,8 +176,7 @@ pub trait ConversationStore: Send + Sync {
     async fn operator_conversations(
         &self,
         organization: OrganizationId,
-        status: Option<ConversationStatus>,
-        assignee: AssigneeFilter,
+        filter: InboxFilter,
         before: Option<ActivityCursor>,
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>>;
@@ -264,15 +265,18 @@ pub trait MessageStore: Send + Sync {
         then_status: Option<ConversationStatus>,
     ) -> StoreResult<()>;
 
-    /// Messages older than `before` (or the newest), oldest first in the page.
+    /// Messages older than `before` (or the newest), oldest first in the
+    /// page; notes only for the team.
     async fn messages(
         &self,
         conversation: ConversationId,
         before: Option<Cursor>,
         limit: u32,
+        reader: Reader,
     ) -> StoreResult<Page<Message>>;
 
-    /// Messages strictly newer than the message `after`, oldest first.
+    /// The visitor's messages strictly newer than the message `after`,
+    /// oldest first (never a note).
     async fn messages_after(
         &self,
         conversation: ConversationId,
@@ -395,13 +399,13 @@ pub trait TeamStore: Send + Sync {
 /// The event log behind the push channel.
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// Tells the conversation's live streams, on every replica, that the
-    /// assistant started or stopped writing. Not stored; best effort.
+    /// Tells the conversation's live streams, on every replica, that
+    /// someone started or stopped writing. Not stored; best effort.
     async fn typing(
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
-        active: bool,
+        typing: crate::live::Typing,
     );
 
     /// Ends the open streams of a credential that just ended, on every
@@ -443,6 +447,7 @@ pub trait Store:
     + EventStore
     + mail::MailStore
     + attachments::AttachmentStore
+    + desk::DeskStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

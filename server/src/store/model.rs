@@ -144,6 +144,15 @@ pub enum AssigneeFilter {
     Nobody,
 }
 
+/// Which conversations of the inbox (or of a search).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxFilter {
+    pub status: Option<ConversationStatus>,
+    pub assignee: AssigneeFilter,
+    /// Only those carrying this label.
+    pub label: Option<echo_protocol::desk::LabelId>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewContactSession {
     pub id_hash: SecretHash,
@@ -251,14 +260,21 @@ pub struct VisitorActivity {
 
 /// A message to be stored, with a fresh ID.
 pub fn new_message(role: MessageRole, text: String, now: Timestamp) -> Message {
-    Message {
-        id: MessageId::from_uuid(uuid::Uuid::new_v4()),
-        role,
-        text,
-        created_at: now,
-        author_name: None,
-        author: None,
-        attachments: Vec::new(),
+    Message::new(MessageId::from_uuid(uuid::Uuid::new_v4()), role, text, now)
+}
+
+/// Who reads a conversation's messages: the visitor (and the assistant,
+/// which answers them) sees no notes; the team sees everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    Visitor,
+    Team,
+}
+
+impl Reader {
+    /// Whether notes are shown to this reader.
+    pub fn sees_notes(self) -> bool {
+        self == Reader::Team
     }
 }
 

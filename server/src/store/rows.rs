@@ -16,8 +16,8 @@ use echo_protocol::team::{
 use sqlx::Postgres;
 
 use super::model::{
-    ContactSession, Conversation, ConversationSummary, KnowledgeText, OperatorAccount,
-    OperatorSession, OperatorSummary, Organization, SubscriptionStatus,
+    AssigneeFilter, ContactSession, Conversation, ConversationSummary, InboxFilter, KnowledgeText,
+    OperatorAccount, OperatorSession, OperatorSummary, Organization, SubscriptionStatus,
 };
 use super::page::{ActivityCursor, Cursor};
 use super::{StoreError, StoreResult};
@@ -39,10 +39,55 @@ pub(crate) trait Row {
     fn col<T: Column>(&self, index: usize) -> StoreResult<T>;
 }
 
+/// The inbox's filter as a condition on `conversations c`, for either
+/// backend: its three parameters are `{mark}{first}` (status),
+/// `{mark}{first + 1}` (the assignee) and `{mark}{first + 2}` (the
+/// label), bound from [`InboxParams`].
+pub(crate) fn inbox_condition(
+    filter: &InboxFilter,
+    mark: char,
+    first: usize,
+) -> (String, InboxParams) {
+    let (s, o, l) = (
+        format!("{mark}{first}"),
+        format!("{mark}{}", first + 1),
+        format!("{mark}{}", first + 2),
+    );
+    let (assignee, operator) = match filter.assignee {
+        AssigneeFilter::Any => (format!("CAST({o} AS TEXT) IS NULL"), None),
+        AssigneeFilter::Unassigned => (
+            format!("c.assignee_id IS NULL AND CAST({o} AS TEXT) IS NULL"),
+            None,
+        ),
+        AssigneeFilter::Operator(id) => (format!("c.assignee_id = {o}"), Some(id)),
+        AssigneeFilter::Nobody => (format!("CAST({o} AS TEXT) IS NOT NULL"), None),
+    };
+    let sql = format!(
+        "(CAST({s} AS TEXT) IS NULL OR c.status = {s}) AND {assignee}
+         AND (CAST({l} AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM conversation_labels cl
+              WHERE cl.conversation_id = c.id AND cl.label_id = {l}))"
+    );
+    (
+        sql,
+        InboxParams {
+            status: filter.status,
+            operator,
+            label: filter.label,
+        },
+    )
+}
+
+/// The parameters of [`inbox_condition`], in order.
+pub(crate) struct InboxParams {
+    pub status: Option<echo_protocol::conversations::ConversationStatus>,
+    pub operator: Option<echo_protocol::OperatorId>,
+    pub label: Option<echo_protocol::desk::LabelId>,
+}
+
 /// The columns [`conversation`] reads, for a `conversations c` table.
 pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.created_at";
 /// The columns [`message`] reads.
-pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name";
+pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name, mentions";
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str =
     "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins";
@@ -85,6 +130,16 @@ pub(crate) fn conversation(row: &impl Row, at: usize) -> StoreResult<Conversatio
     })
 }
 
+/// A note's mentions as stored (a JSON array; `NULL` when none).
+pub(crate) fn mentions_json(message: &Message) -> StoreResult<Option<String>> {
+    if message.mentions.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        serde_json::to_string(&message.mentions).context("encoding mentions")?,
+    ))
+}
+
 pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
     let author_name: Option<String> = row.col(at + 5)?;
     let author = match &author_name {
@@ -94,6 +149,10 @@ pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
         }),
         None => None,
     };
+    let mentions = match row.col::<Option<String>>(at + 6)? {
+        Some(json) => serde_json::from_str(&json).context("stored mentions are not JSON")?,
+        None => Vec::new(),
+    };
     Ok(Message {
         id: row.col(at)?,
         role: row.col(at + 1)?,
@@ -101,6 +160,7 @@ pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
         created_at: row.col(at + 3)?,
         author_name,
         author,
+        mentions,
         attachments: Vec::new(),
     })
 }
@@ -177,7 +237,7 @@ pub(crate) fn paged_message(row: &impl Row) -> StoreResult<(Cursor, Message)> {
 }
 
 /// The last message's role, text and time, all NULL when there is none.
-fn preview(row: &impl Row, at: usize) -> StoreResult<Option<MessagePreview>> {
+pub(crate) fn preview(row: &impl Row, at: usize) -> StoreResult<Option<MessagePreview>> {
     let Some(role) = row.col(at)? else {
         return Ok(None);
     };
@@ -264,6 +324,8 @@ pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConve
         },
         assignee: assignee(row, 7)?,
         visitor_mailed_at: row.col(9)?,
+        // The desk's store adds them where they are shown.
+        labels: Vec::new(),
     })
 }
 

@@ -14,7 +14,7 @@ use crate::store::effects::{Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
-    ActivityCursor, AssigneeFilter, Conversation, ConversationStore, ConversationSummary, Cursor,
+    ActivityCursor, Conversation, ConversationStore, ConversationSummary, Cursor, InboxFilter,
     OperatorSummary, Page, StoreResult, VisitorActivity,
 };
 
@@ -32,10 +32,11 @@ async fn change(
     Ok(())
 }
 
-/// The last message's role, text and time for the conversation `c`.
-const LAST_MESSAGE: &str = "LEFT JOIN LATERAL (
+/// The last message's role, text and time for the conversation `c` (a
+/// note is not one: the visitor's list shows this too).
+pub(super) const LAST_MESSAGE: &str = "LEFT JOIN LATERAL (
      SELECT role, text, created_at FROM messages
-     WHERE conversation_id = c.id ORDER BY seq DESC LIMIT 1
+     WHERE conversation_id = c.id AND role <> 'note' ORDER BY seq DESC LIMIT 1
  ) m ON TRUE";
 
 #[async_trait]
@@ -48,24 +49,29 @@ impl ConversationStore for PostgresStore {
     ) -> StoreResult<(Conversation, Timestamp)> {
         let mut tx = self.begin().await?;
         let expires_at = touch_session(&mut tx, &activity).await?;
-        let (organization, greet_message): (OrganizationId, String) = sqlx::query_as(
-            "SELECT o.id, o.greet_message FROM contact_sessions s
-             JOIN organizations o ON o.id = s.organization_id WHERE s.id_hash = $1",
-        )
-        .bind(activity.session.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
+        let (organization, greet_message, name, email): (OrganizationId, String, String, String) =
+            sqlx::query_as(
+                "SELECT o.id, o.greet_message, s.name, s.email FROM contact_sessions s
+                 JOIN organizations o ON o.id = s.organization_id WHERE s.id_hash = $1",
+            )
+            .bind(activity.session.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        // The visitor's name and email are searchable from the start (a
+        // session's never change).
         sqlx::query(
             "INSERT INTO conversations
              (id, organization_id, contact_session_hash, status, created_at, last_activity_at,
-              visitor_user_id)
+              visitor_user_id, search)
              VALUES ($1, $2, $3, 'unresolved', $4, $4,
-                     (SELECT user_id FROM contact_sessions WHERE id_hash = $3))",
+                     (SELECT user_id FROM contact_sessions WHERE id_hash = $3),
+                     to_tsvector('simple', $5))",
         )
         .bind(id)
         .bind(organization)
         .bind(activity.session.as_str())
         .bind(activity.now)
+        .bind(crate::search::index_text(&format!("{name} {email}")))
         .execute(&mut *tx)
         .await?;
         let mut greeting = self
@@ -146,35 +152,30 @@ impl ConversationStore for PostgresStore {
     async fn operator_conversations(
         &self,
         organization: OrganizationId,
-        status: Option<ConversationStatus>,
-        assignee: AssigneeFilter,
+        filter: InboxFilter,
         before: Option<ActivityCursor>,
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
         let cursor = before.unwrap_or(ActivityCursor::START);
-        let (filter, operator) = match assignee {
-            AssigneeFilter::Any => ("$6::TEXT IS NULL", None),
-            AssigneeFilter::Unassigned => ("c.assignee_id IS NULL AND $6::TEXT IS NULL", None),
-            AssigneeFilter::Operator(id) => ("c.assignee_id = $6", Some(id)),
-            AssigneeFilter::Nobody => ("$6::TEXT IS NOT NULL", None),
-        };
+        let (condition, params) = rows::inbox_condition(&filter, '$', 5);
         let sql = format!(
             "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,
                     c.last_activity_at, s.name, a.id, a.name
              FROM conversations c
              JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
              {LAST_MESSAGE} {ASSIGNEE_JOIN}
-             WHERE c.organization_id = $1 AND ($2::TEXT IS NULL OR c.status = $2)
-               AND (c.last_activity_at, c.seq) < ($3, $4) AND {filter}
-             ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT $5"
+             WHERE c.organization_id = $1
+               AND (c.last_activity_at, c.seq) < ($2, $3) AND {condition}
+             ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(organization)
-            .bind(status)
             .bind(cursor.at)
             .bind(cursor.seq)
             .bind(fetch_limit(limit))
-            .bind(operator)
+            .bind(params.status)
+            .bind(params.operator)
+            .bind(params.label)
             .fetch_all(&self.pool)
             .await?
             .iter()

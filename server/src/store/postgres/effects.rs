@@ -15,6 +15,7 @@ use super::events::record_event;
 use super::mail::queue_notice;
 use super::Tx;
 use crate::store::effects::{no_message, Decided, Effect, Read, State, Target};
+use crate::store::rows::mentions_json;
 use crate::store::{StoreError, StoreResult};
 
 /// The conversation's organization and state, locked for this transaction
@@ -80,9 +81,11 @@ pub(super) async fn apply(tx: &mut Tx, decided: Decided<'_>) -> StoreResult<bool
     Ok(true)
 }
 
-/// Stores the message, marks the conversation's activity and logs the
-/// event, in one round trip (the event's position is set at commit, see
-/// `record_event`). A used idempotency key stores nothing: `false`.
+/// Stores the message (folded into its search vector), marks the
+/// conversation's activity and logs the event, in one round trip (the
+/// event's position is set at commit, see `record_event`); then the
+/// operators a note mentions. A used idempotency key stores nothing:
+/// `false`.
 async fn insert_message(
     tx: &mut Tx,
     target: &Target,
@@ -96,8 +99,9 @@ async fn insert_message(
     let stored = sqlx::query(
         "WITH stored AS (
              INSERT INTO messages
-             (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10)
+             (id, conversation_id, role, text, created_at, client_id, author_id, author_name,
+              mentions, search)
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12))
              ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
              RETURNING id
          ), touched AS (
@@ -117,9 +121,32 @@ async fn insert_message(
     .bind(payload)
     .bind(message.author.as_ref().and_then(|a| a.operator_id))
     .bind(&message.author_name)
+    .bind(mentions_json(message)?)
+    .bind(crate::search::index_text(&message.text))
     .execute(&mut **tx)
     .await?
     .rows_affected();
+    if stored == 1 && !message.mentions.is_empty() {
+        sqlx::query(
+            "INSERT INTO mentions
+             (message_id, operator_id, organization_id, conversation_id, created_at)
+             SELECT $1, m, $3, $4, $5 FROM UNNEST($2::text[]) AS m
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(message.id)
+        .bind(
+            message
+                .mentions
+                .iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(target.organization)
+        .bind(target.conversation)
+        .bind(message.created_at)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(stored == 1)
 }
 

@@ -41,14 +41,14 @@ impl EventStore for PostgresStore {
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
-        active: bool,
+        typing: crate::live::Typing,
     ) {
+        let Ok(json) = serde_json::to_string(&typing) else {
+            return;
+        };
         let result = sqlx::query("SELECT pg_notify($1, $2)")
             .bind(TYPING_CHANNEL)
-            .bind(format!(
-                "{organization}:{conversation}:{}",
-                if active { 1 } else { 0 }
-            ))
+            .bind(format!("{organization}:{conversation}:{json}"))
             .execute(&self.pool)
             .await;
         if let Err(error) = result {

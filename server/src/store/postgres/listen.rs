@@ -56,8 +56,8 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
 }
 
 fn publish_typing(hub: &Hub, payload: &str) -> anyhow::Result<()> {
-    let mut parts = payload.split(':');
-    let (Some(org), Some(conversation), Some(active)) = (parts.next(), parts.next(), parts.next())
+    let mut parts = payload.splitn(3, ':');
+    let (Some(org), Some(conversation), Some(typing)) = (parts.next(), parts.next(), parts.next())
     else {
         anyhow::bail!("malformed typing notification {payload:?}");
     };
@@ -67,7 +67,8 @@ fn publish_typing(hub: &Hub, payload: &str) -> anyhow::Result<()> {
     let conversation = conversation
         .parse::<ConversationId>()
         .context("typing conversation")?;
-    hub.typing(org, conversation, active == "1");
+    let typing = serde_json::from_str(typing).context("typing payload")?;
+    hub.typing(org, conversation, typing);
     Ok(())
 }
 

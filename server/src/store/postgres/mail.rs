@@ -92,6 +92,29 @@ impl PostgresStore {
                     .map(|row| mail_rows::recipient(row, row.col::<String>(5)?))
                     .collect::<StoreResult<Vec<_>>>()?
             }
+            Audience::Mentioned => {
+                // Members whom a note here mentioned and who have not read
+                // it: the mark is their own, apart from the team notice's.
+                let sql = format!(
+                    "SELECT {RECIPIENT}, 'mention:' || o.id FROM memberships m
+                     JOIN operators o ON o.id = m.operator_id
+                     LEFT JOIN presence p ON p.subject = 'op:' || o.id
+                     LEFT JOIN mail_marks k
+                         ON k.conversation_id = $2 AND k.recipient = 'mention:' || o.id
+                     WHERE m.organization_id = $1 AND o.email_notifications
+                       AND EXISTS (SELECT 1 FROM mentions n WHERE n.conversation_id = $2
+                                   AND n.operator_id = o.id AND n.read_at IS NULL)
+                     ORDER BY o.email"
+                );
+                sqlx::query(AssertSqlSafe(sql))
+                    .bind(context.organization)
+                    .bind(conversation)
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|row| mail_rows::recipient(row, row.col::<String>(5)?))
+                    .collect::<StoreResult<Vec<_>>>()?
+            }
             Audience::Visitor => {
                 let mailable: bool = sqlx::query_scalar(MAILABLE)
                     .bind(context.organization)

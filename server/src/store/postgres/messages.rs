@@ -16,7 +16,7 @@ use super::{PostgresStore, Tx};
 use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
-use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
+use crate::store::{Cursor, MessageStore, Page, Reader, StoreError, StoreResult, VisitorActivity};
 
 /// The message stored under a visitor's idempotency key, if any.
 async fn message_by_key(
@@ -187,15 +187,18 @@ impl MessageStore for PostgresStore {
         conversation: ConversationId,
         before: Option<Cursor>,
         limit: u32,
+        reader: Reader,
     ) -> StoreResult<Page<Message>> {
         let sql = format!(
             "SELECT seq, {MESSAGE} FROM messages
-             WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3"
+             WHERE conversation_id = $1 AND seq < $2 AND ($4 OR role <> 'note')
+             ORDER BY seq DESC LIMIT $3"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(conversation)
             .bind(Cursor::bound(before))
             .bind(fetch_limit(limit))
+            .bind(reader.sees_notes())
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -217,6 +220,7 @@ impl MessageStore for PostgresStore {
             "SELECT {MESSAGE} FROM messages
              WHERE conversation_id = $1 AND seq >
                  (SELECT seq FROM messages WHERE id = $2 AND conversation_id = $1)
+               AND role <> 'note'
              ORDER BY seq ASC LIMIT $3"
         );
         let mut messages = sqlx::query(sqlx::AssertSqlSafe(sql))

@@ -21,6 +21,7 @@
 
 mod attachments;
 mod conversations;
+mod desk;
 mod effects;
 mod events;
 mod knowledge;
@@ -29,6 +30,7 @@ mod mail;
 mod messages;
 mod organizations;
 mod outbox;
+mod search;
 mod sessions;
 mod team;
 

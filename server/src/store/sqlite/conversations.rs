@@ -15,19 +15,9 @@ use crate::store::effects::{Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
-    ActivityCursor, AssigneeFilter, Conversation, ConversationStore, ConversationSummary, Cursor,
+    ActivityCursor, Conversation, ConversationStore, ConversationSummary, Cursor, InboxFilter,
     OperatorSummary, Page, StoreResult, VisitorActivity,
 };
-
-/// The inbox's assignee condition on `c` and its parameter (`?6`).
-pub(super) fn assignee_sql(filter: AssigneeFilter) -> (&'static str, Option<OperatorId>) {
-    match filter {
-        AssigneeFilter::Any => ("?6 IS NULL", None),
-        AssigneeFilter::Unassigned => ("c.assignee_id IS NULL AND ?6 IS NULL", None),
-        AssigneeFilter::Operator(id) => ("c.assignee_id = ?6", Some(id)),
-        AssigneeFilter::Nobody => ("?6 IS NOT NULL", None),
-    }
-}
 
 /// A status or assignment change: the rules decide on what was read, the
 /// effects are written.
@@ -44,9 +34,10 @@ fn change(
     ))
 }
 
-/// The last message's role, text and time for the conversation `c`.
-const LAST_MESSAGE: &str = "LEFT JOIN messages m ON m.seq =
-     (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)";
+/// The last message's role, text and time for the conversation `c` (a
+/// note is not one: the visitor's list shows this too).
+pub(super) const LAST_MESSAGE: &str = "LEFT JOIN messages m ON m.seq =
+     (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id AND role <> 'note')";
 
 #[async_trait]
 impl ConversationStore for SqliteStore {
@@ -77,6 +68,18 @@ impl ConversationStore for SqliteStore {
                 organization,
                 activity.session.as_str(),
                 activity.now
+            ])?;
+            // The visitor's name and email are searchable from the start
+            // (a session's never change).
+            conn.prepare_cached(
+                "INSERT INTO search_index (rowid, body, scope)
+                 SELECT -?1, s.name || ' ' || s.email, ?3 FROM contact_sessions s
+                 WHERE s.id_hash = ?2",
+            )?
+            .execute(params![
+                conn.last_insert_rowid(),
+                activity.session.as_str(),
+                crate::search::scope_token(organization)
             ])?;
             let mut greeting = rules.greeting(greeting_id, greet_message, activity.now);
             let read = Read {
@@ -159,14 +162,13 @@ impl ConversationStore for SqliteStore {
     async fn operator_conversations(
         &self,
         organization: OrganizationId,
-        status: Option<ConversationStatus>,
-        assignee: AssigneeFilter,
+        filter: InboxFilter,
         before: Option<ActivityCursor>,
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
         self.read(move |conn| {
             let cursor = before.unwrap_or(ActivityCursor::START);
-            let (filter, operator) = assignee_sql(assignee);
+            let (condition, p) = rows::inbox_condition(&filter, '?', 5);
             let rows = query_all(
                 conn,
                 &format!(
@@ -175,17 +177,18 @@ impl ConversationStore for SqliteStore {
                      FROM conversations c
                      JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
                      {LAST_MESSAGE} {ASSIGNEE_JOIN}
-                     WHERE c.organization_id = ?1 AND (?2 IS NULL OR c.status = ?2)
-                       AND (c.last_activity_at, c.seq) < (?3, ?4) AND {filter}
-                     ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT ?5"
+                     WHERE c.organization_id = ?1
+                       AND (c.last_activity_at, c.seq) < (?2, ?3) AND {condition}
+                     ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT ?4"
                 ),
                 params![
                     organization,
-                    status,
                     cursor.at,
                     cursor.seq,
                     fetch_limit(limit),
-                    operator
+                    p.status,
+                    p.operator,
+                    p.label
                 ],
                 |row| rows::operator_summary(row),
             )?;

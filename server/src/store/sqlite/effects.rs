@@ -14,6 +14,7 @@ use super::events::record_event;
 use super::mail::queue_notice;
 use super::Published;
 use crate::store::effects::{no_message, Decided, Effect, Read, State, Target};
+use crate::store::rows::mentions_json;
 use crate::store::{StoreError, StoreResult};
 
 /// The conversation's organization and state (`NotFound` if it does not
@@ -79,17 +80,19 @@ pub(super) fn apply(conn: &Connection, decided: Decided<'_>) -> StoreResult<Vec<
     Ok(events)
 }
 
-/// Stores the message, marks the conversation's activity and logs the event.
+/// Stores the message (and the operators a note mentions), indexes it for
+/// search, marks the conversation's activity and logs the event.
 fn insert_message(
     conn: &Connection,
     target: &Target,
     message: &Message,
     client_id: Option<&str>,
 ) -> StoreResult<Published> {
+    let mentions = mentions_json(message)?;
     conn.prepare_cached(
         "INSERT INTO messages
-         (id, conversation_id, role, text, created_at, client_id, author_id, author_name)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         message.id,
@@ -99,8 +102,30 @@ fn insert_message(
         message.created_at,
         client_id,
         message.author.as_ref().and_then(|a| a.operator_id),
-        message.author_name
+        message.author_name,
+        mentions
     ])?;
+    let seq = conn.last_insert_rowid();
+    conn.prepare_cached("INSERT INTO search_index (rowid, body, scope) VALUES (?1, ?2, ?3)")?
+        .execute(params![
+            seq,
+            message.text,
+            crate::search::scope_token(target.organization)
+        ])?;
+    for operator in &message.mentions {
+        conn.prepare_cached(
+            "INSERT OR IGNORE INTO mentions
+             (message_id, operator_id, organization_id, conversation_id, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            message.id,
+            operator,
+            target.organization,
+            target.conversation,
+            message.created_at
+        ])?;
+    }
     conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
         .execute(params![message.created_at, target.conversation])?;
     let change = Change::Message {

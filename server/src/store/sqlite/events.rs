@@ -38,9 +38,9 @@ impl EventStore for SqliteStore {
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
-        active: bool,
+        typing: crate::live::Typing,
     ) {
-        self.hub.typing(organization, conversation, active);
+        self.hub.typing(organization, conversation, typing);
     }
 
     async fn revoke(&self, revoked: crate::revocations::Revoked) {

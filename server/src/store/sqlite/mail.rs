@@ -78,6 +78,22 @@ fn notice_context(conn: &Connection, notice: &ClaimedNotice) -> StoreResult<Opti
             params![context.organization, conversation, header.assignee],
             |row| mail_rows::recipient(row, rows::Row::col::<String>(row, 5)?),
         )?,
+        Audience::Mentioned => query_all(
+            conn,
+            &format!(
+                "SELECT {RECIPIENT}, 'mention:' || o.id FROM memberships m
+                 JOIN operators o ON o.id = m.operator_id
+                 LEFT JOIN presence p ON p.subject = 'op:' || o.id
+                 LEFT JOIN mail_marks k
+                     ON k.conversation_id = ?2 AND k.recipient = 'mention:' || o.id
+                 WHERE m.organization_id = ?1 AND o.email_notifications = 1
+                   AND EXISTS (SELECT 1 FROM mentions n WHERE n.conversation_id = ?2
+                               AND n.operator_id = o.id AND n.read_at IS NULL)
+                 ORDER BY o.email"
+            ),
+            params![context.organization, conversation],
+            |row| mail_rows::recipient(row, rows::Row::col::<String>(row, 5)?),
+        )?,
         Audience::Visitor => {
             let mailable: bool = conn
                 .prepare_cached(&format!("SELECT {MAILABLE}"))?

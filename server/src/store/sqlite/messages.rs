@@ -16,7 +16,7 @@ use super::{query_all, query_first, Published, SqliteStore};
 use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
-use crate::store::{Cursor, MessageStore, Page, StoreError, StoreResult, VisitorActivity};
+use crate::store::{Cursor, MessageStore, Page, Reader, StoreError, StoreResult, VisitorActivity};
 
 /// A message written by the team (an operator or the assistant's role):
 /// the rules decide on what was read, the effects are written.
@@ -159,15 +159,22 @@ impl MessageStore for SqliteStore {
         conversation: ConversationId,
         before: Option<Cursor>,
         limit: u32,
+        reader: Reader,
     ) -> StoreResult<Page<Message>> {
         self.read(move |conn| {
             let rows = query_all(
                 conn,
                 &format!(
                     "SELECT seq, {MESSAGE} FROM messages
-                     WHERE conversation_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"
+                     WHERE conversation_id = ?1 AND seq < ?2 AND (?4 OR role <> 'note')
+                     ORDER BY seq DESC LIMIT ?3"
                 ),
-                params![conversation, Cursor::bound(before), fetch_limit(limit)],
+                params![
+                    conversation,
+                    Cursor::bound(before),
+                    fetch_limit(limit),
+                    reader.sees_notes()
+                ],
                 |row| rows::paged_message(row),
             )?;
             let mut page = paginate(rows, limit);
@@ -191,6 +198,7 @@ impl MessageStore for SqliteStore {
                     "SELECT {MESSAGE} FROM messages
                      WHERE conversation_id = ?1 AND seq >
                          (SELECT seq FROM messages WHERE id = ?2 AND conversation_id = ?1)
+                       AND role <> 'note'
                      ORDER BY seq ASC LIMIT ?3"
                 ),
                 params![conversation, after, i64::from(limit)],

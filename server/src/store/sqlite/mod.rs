@@ -13,6 +13,7 @@
 
 mod attachments;
 mod conversations;
+mod desk;
 mod effects;
 mod events;
 mod knowledge;
@@ -20,6 +21,7 @@ mod mail;
 mod messages;
 mod organizations;
 mod outbox;
+mod search;
 mod sessions;
 mod team;
 
@@ -53,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0010_attachments.sql"),
     include_str!("../../../migrations/sqlite/0011_unsent_quota.sql"),
     include_str!("../../../migrations/sqlite/0012_mail_confirmations.sql"),
+    include_str!("../../../migrations/sqlite/0013_desk.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
