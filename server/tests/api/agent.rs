@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::Change;
+use echo_protocol::events::{Change, Typist};
 use echo_protocol::messages::{Message, MessagePage, MessageRole, SendMessage};
 use echo_protocol::ConversationId;
 use echo_server::agent::{ESCALATED_TEXT, RESOLVED_TEXT};
@@ -56,7 +56,12 @@ async fn until_typing_stops(events: &mut SseReader) -> Vec<Change> {
     let mut changes = Vec::new();
     loop {
         let change = events.next().await.live().change;
-        let done = change == Change::Typing { active: false };
+        let done = change
+            == Change::Typing {
+                active: false,
+                by: Typist::Assistant,
+                name: None,
+            };
         changes.push(change);
         if done {
             return changes;
@@ -120,7 +125,14 @@ async fn the_agent_searches_the_knowledge_base_and_answers_live() {
     let changes = until_typing_stops(&mut chat.events).await;
     let kinds: Vec<&str> = changes.iter().map(Change::kind).collect();
     assert_eq!(kinds, ["message", "typing", "message", "typing"]);
-    assert_eq!(changes[1], Change::Typing { active: true });
+    assert_eq!(
+        changes[1],
+        Change::Typing {
+            active: true,
+            by: Typist::Assistant,
+            name: None
+        }
+    );
     let reply = message_of(&changes[2]).unwrap();
     assert_eq!(reply.role, MessageRole::Assistant);
     assert_eq!(

@@ -43,7 +43,7 @@ async fn session(app: &TestApp, request: &CreateContactSession) -> reqwest::Resp
     app.post("/v1/contact-sessions", request, None).await
 }
 
-async fn verified(app: &TestApp, org: OrganizationId, user: &str) -> TestVisitor {
+pub async fn verified(app: &TestApp, org: OrganizationId, user: &str) -> TestVisitor {
     let hash = sign(&secret_of(app, org).await, user);
     let created: ContactSessionCreated = json(
         session(app, &signed_in(app, org, user, &hash)).await,

@@ -44,8 +44,9 @@ async fn events_arrive_in_order() {
         .map(|e| match &e.change {
             Change::Message { message } => format!("message:{}", message.text),
             Change::Status { status } => format!("status:{}", status.as_str()),
-            Change::Typing { active } => format!("typing:{active}"),
+            Change::Typing { active, .. } => format!("typing:{active}"),
             Change::Assignment { .. } => "assignment".into(),
+            Change::Labels { .. } => "labels".into(),
         })
         .collect();
     assert_eq!(
@@ -93,8 +94,9 @@ async fn resume_after_a_disconnect_returns_exactly_the_missed_events() {
         .map(|e| match &e.change {
             Change::Message { message } => message.text.clone(),
             Change::Status { status } => status.as_str().to_owned(),
-            Change::Typing { active } => format!("typing:{active}"),
+            Change::Typing { active, .. } => format!("typing:{active}"),
             Change::Assignment { .. } => "assignment".into(),
+            Change::Labels { .. } => "labels".into(),
         })
         .collect();
     assert_eq!(described, ["escalated", "missed 1", "missed 2", "missed 3"]);

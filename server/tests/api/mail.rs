@@ -19,7 +19,7 @@ use crate::members::Member;
 use crate::smtp::SmtpSink;
 use crate::sse::SseReader;
 
-async fn mail_app(sink: &SmtpSink, away: u64, batch: u64) -> TestApp {
+pub async fn mail_app(sink: &SmtpSink, away: u64, batch: u64) -> TestApp {
     let config = sink.config(away, batch);
     spawn_app_with(move |c| {
         c.mail = Some(config);
@@ -29,7 +29,12 @@ async fn mail_app(sink: &SmtpSink, away: u64, batch: u64) -> TestApp {
 }
 
 impl TestApp {
-    async fn visitor_says(&self, visitor: &TestVisitor, conversation: ConversationId, text: &str) {
+    pub async fn visitor_says(
+        &self,
+        visitor: &TestVisitor,
+        conversation: ConversationId,
+        text: &str,
+    ) {
         let response = self
             .post(
                 &format!("/v1/conversations/{conversation}/messages"),
@@ -46,7 +51,7 @@ impl TestApp {
 
     /// Waits until every notice is decided and every mail delivered (or
     /// refused for good), but those held for a confirmation.
-    async fn mail_settled(&self) {
+    pub async fn mail_settled(&self) {
         let settled = eventually(
             || async {
                 let pending = self
@@ -67,7 +72,7 @@ impl TestApp {
     }
 
     /// Waits until the subject's push stream has recorded its presence.
-    async fn present(&self, subject: &str) {
+    pub async fn present(&self, subject: &str) {
         let sql = format!("SELECT COUNT(*) FROM presence WHERE subject = '{subject}'");
         let seen = eventually(
             || async { (self.scalar_i64(&sql).await > 0).then_some(()) },
@@ -77,7 +82,7 @@ impl TestApp {
         assert!(seen.is_some(), "no presence for {subject}");
     }
 
-    async fn console_open(&self, member: &Member) -> SseReader {
+    pub async fn console_open(&self, member: &Member) -> SseReader {
         let response = self
             .client
             .get(self.url("/v1/operator/events"))

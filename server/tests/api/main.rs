@@ -2,6 +2,7 @@
 //! file (or, with `ECHO_TEST_DATABASE_URL`, a fresh PostgreSQL database),
 //! called over HTTP with the protocol crate's types.
 
+mod desk_helpers;
 mod fixtures;
 mod headers;
 mod helpers;
@@ -18,6 +19,12 @@ mod boundary;
 mod brand;
 mod contact_sessions;
 mod conversations;
+mod desk_canned;
+mod desk_labels;
+mod desk_mail;
+mod desk_notes;
+mod desk_search;
+mod desk_visitor;
 mod durability;
 mod hostile;
 mod knowledge;

@@ -101,8 +101,9 @@ fn text_of(frame: &crate::helpers::SseFrame) -> String {
     match frame.live().change {
         Change::Message { message } => message.text,
         Change::Status { status } => format!("status:{}", status.as_str()),
-        Change::Typing { active } => format!("typing:{active}"),
+        Change::Typing { active, .. } => format!("typing:{active}"),
         Change::Assignment { .. } => "assignment".into(),
+        Change::Labels { .. } => "labels".into(),
     }
 }
 
