@@ -173,6 +173,14 @@ impl Api {
             .await
     }
 
+    /// Tells the team the visitor is typing (the caller throttles).
+    pub async fn typing(&self, session: &ContactSessionId, id: ConversationId) {
+        let call = Call::new("POST", format!("{}/v1/conversations/{id}/typing", self.base))
+            .bearer(Some(session.expose_secret()))
+            .body(Body::Json(r#"{"active":true}"#.into()));
+        let _ = http::send(call).await;
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

@@ -106,6 +106,7 @@ messages! {
     TooManyFiles = "You're sending files too quickly; try again in a little while.",
     CannotProcess = "This file couldn't be processed; it may be too large or damaged.",
     ConfirmTranscript = "We sent a link to {}: confirm your address there and the conversation follows.",
+    IsTyping = "{} is typing...",
 }
 
 /// The languages with a catalogue, English first.

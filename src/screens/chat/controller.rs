@@ -27,6 +27,11 @@ const TOP_SLACK: i32 = 40;
 /// The typing indicator goes away by itself after this long, so a reply
 /// that never comes (a server restart mid-answer) does not leave it forever.
 const TYPING_TIMEOUT_MS: i32 = 45_000;
+/// An operator's "is typing" goes away after this long without another
+/// (they repeat it every 2 s while they type).
+const OPERATOR_TYPING_MS: i32 = 6_000;
+/// The visitor's own typing is told at most this often.
+const TELL_TYPING_MS: f64 = 2_000.0;
 /// Pixels from the bottom within which new messages keep the view pinned.
 const BOTTOM_SLACK: i32 = 80;
 
@@ -54,8 +59,12 @@ pub struct Chat {
     pub send_error: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
     pub files: Files,
-    /// The assistant is writing a reply.
+    /// The assistant, or an operator, is writing a reply.
     pub typing: RwSignal<bool>,
+    /// The operator who is (`None`: the assistant).
+    pub typist: RwSignal<Option<String>>,
+    /// When the visitor's typing was last told.
+    told_typing: StoredValue<f64>,
     /// Bumped on each `typing` start, so only the latest one's timeout ends it.
     typing_epoch: StoredValue<u32>,
     pub list: NodeRef<Div>,
@@ -90,6 +99,8 @@ impl Chat {
             notice: RwSignal::new(None),
             files: Files::new(),
             typing: RwSignal::new(false),
+            typist: RwSignal::new(None),
+            told_typing: StoredValue::new(0.0),
             typing_epoch: StoredValue::new(0),
             list: NodeRef::new(),
         }
@@ -306,7 +317,7 @@ impl Chat {
                 };
                 host::note_incoming(author, &message.text);
             }
-            if message.role == MessageRole::Assistant {
+            if message.role != MessageRole::Visitor {
                 self.typing.set(false);
             }
             let pinned = self.near_bottom();
@@ -317,12 +328,18 @@ impl Chat {
         } else if let Some(status) = event.status {
             self.status.set(status);
         } else if let Some(active) = event.active {
-            self.set_typing(active);
+            self.set_typing(active, event.name);
         }
     }
 
-    fn set_typing(&self, active: bool) {
+    fn set_typing(&self, active: bool, name: Option<String>) {
+        let timeout = if name.is_some() {
+            OPERATOR_TYPING_MS
+        } else {
+            TYPING_TIMEOUT_MS
+        };
         self.typing.set(active);
+        self.typist.set(name);
         if !active {
             return;
         }
@@ -331,7 +348,7 @@ impl Chat {
         let epoch = self.typing_epoch.get_value();
         let chat = self.clone();
         spawn_local(async move {
-            echo_web::sleep(TYPING_TIMEOUT_MS).await;
+            echo_web::sleep(timeout).await;
             if chat.typing_epoch.try_get_value() == Some(epoch) {
                 chat.typing.try_set(false);
             }
@@ -428,6 +445,17 @@ impl Chat {
                 }
             }
         });
+    }
+
+    /// The visitor typed: the team is told, at most every 2 s.
+    pub fn typed(&self) {
+        let now = js_sys::Date::now();
+        if now - self.told_typing.get_value() < TELL_TYPING_MS || self.is_resolved_now() {
+            return;
+        }
+        self.told_typing.set_value(now);
+        let (api, session, id) = (self.api.clone(), self.session.clone(), self.id);
+        spawn_local(async move { api.typing(&session, id).await });
     }
 
     pub fn send(&self, raw: String) {

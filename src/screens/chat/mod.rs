@@ -17,7 +17,7 @@ mod pieces;
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::ConversationId;
-use echo_web::i18n::{t, Msg};
+use echo_web::i18n::{t, tf, Msg};
 use echo_web::markdown::Markdown;
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
@@ -32,7 +32,7 @@ fn role_label(role: MessageRole) -> &'static str {
     t(match role {
         MessageRole::Visitor => Msg::You,
         MessageRole::Assistant => Msg::Assistant,
-        MessageRole::Operator => Msg::SupportTeam,
+        MessageRole::Operator | MessageRole::Note => Msg::SupportTeam,
     })
 }
 
@@ -124,6 +124,7 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
             }
         }
     };
+    let typing_chat = chat.clone();
     let on_submit = {
         let chat = chat.clone();
         move |ev: leptos::ev::SubmitEvent| {
@@ -201,9 +202,20 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                         </li>
                     }).collect_view()}
                     <Show when=move || chat.typing.get() && !resolved()>
-                        <li class="msg assistant typing" aria-label=t(Msg::Typing)>
-                            <div class="bubble"><span></span><span></span><span></span></div>
-                        </li>
+                        {move || match chat.typist.get() {
+                            // An operator: their name, said in words.
+                            Some(name) => view! {
+                                <li class="msg operator typing">
+                                    <span class="sender">{tf(Msg::IsTyping, &name)}</span>
+                                    <div class="bubble"><span></span><span></span><span></span></div>
+                                </li>
+                            }.into_any(),
+                            None => view! {
+                                <li class="msg assistant typing" aria-label=t(Msg::Typing)>
+                                    <div class="bubble"><span></span><span></span><span></span></div>
+                                </li>
+                            }.into_any(),
+                        }}
                     </Show>
                 </ol>
                 </div>
@@ -250,7 +262,13 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
                     rows="1"
                     placeholder=move || t(if resolved() { Msg::Closed } else { Msg::WriteMessage })
                     prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:input={
+                        let chat = typing_chat;
+                        move |ev| {
+                            draft.set(event_target_value(&ev));
+                            chat.typed();
+                        }
+                    }
                     on:keydown=on_keydown
                     on:paste=on_paste
                     disabled=resolved

@@ -19,7 +19,7 @@ pub(super) fn new_key() -> String {
 }
 
 /// A push event as the widget reads it: one field per kind of change
-/// (`message`, `status`, or `active` for typing), the rest of
+/// (`message`, `status`, or `active` and `name` for typing), the rest of
 /// `echo_protocol::events::LiveEvent` ignored. A plain struct decodes with
 /// far less code than the protocol's flattened, tagged enum.
 pub(super) struct Push {
@@ -27,6 +27,8 @@ pub(super) struct Push {
     pub message: Option<Message>,
     pub status: Option<ConversationStatus>,
     pub active: Option<bool>,
+    /// Who is typing, for an operator (the assistant has no name).
+    pub name: Option<String>,
 }
 
 impl PushEvent for Push {
@@ -37,6 +39,7 @@ impl PushEvent for Push {
             message: optional(&v, "message")?,
             status: optional(&v, "status")?,
             active: field(&v, "active").as_bool(),
+            name: field(&v, "name").as_string(),
         })
     }
 
