@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
-use crate::model::Owner;
+use crate::model::Filter;
 
 /// The operator API as the signed-in operator (`key` `None`: the cookie)
 /// or with an API key.
@@ -230,15 +230,13 @@ impl OperatorApi {
         .await
     }
 
-    pub async fn conversations(
-        &self,
-        status: Option<ConversationStatus>,
-        owner: Owner,
-    ) -> Result<OperatorConversationPage, ApiError> {
-        let filter = status.map_or("all", ConversationStatus::as_str);
-        let assignee = owner.query();
-        let path =
-            format!("/v1/operator/conversations?status={filter}&assignee={assignee}&limit=50");
+    pub async fn conversations(&self, filter: Filter) -> Result<OperatorConversationPage, ApiError> {
+        let status = filter.tab.status().map_or("all", ConversationStatus::as_str);
+        let assignee = filter.owner.query();
+        let label = filter.label.map(|l| l.to_string()).unwrap_or_default();
+        let path = format!(
+            "/v1/operator/conversations?status={status}&assignee={assignee}&label={label}&limit=50"
+        );
         self.call("GET", &path, Body::Empty).await
     }
 
@@ -311,13 +309,13 @@ impl OperatorApi {
         )
     }
 
-    fn request(&self, method: &'static str, path: &str, body: Body) -> Call<'_> {
+    pub(crate) fn request(&self, method: &'static str, path: &str, body: Body) -> Call<'_> {
         Call::new(method, path.to_owned())
             .bearer(self.key.as_deref())
             .body(body)
     }
 
-    async fn call<T: DeserializeOwned>(
+    pub(crate) async fn call<T: DeserializeOwned>(
         &self,
         method: &'static str,
         path: &str,

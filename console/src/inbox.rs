@@ -1,33 +1,97 @@
-//! The inbox page: its status tabs and Mine / Unassigned / All, the rows
-//! (kept current by live events, row by row: `model::apply`), and the
-//! conversation open beside them.
+//! The inbox page: the search box, its status tabs, Mine / Unassigned /
+//! All and a label, the rows (kept current by live events, row by row:
+//! `model::apply`; ticked with checkboxes, shift-click for a range, for
+//! the bulk bar), search results in their place while a search is typed,
+//! and the conversation open beside them.
 
+use echo_protocol::desk::LabelId;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::bulk::BulkBar;
 use crate::conversation::ConversationView;
+use crate::labels::LabelChips;
 use crate::model::{Owner, Tab};
+use crate::search::{SearchBox, SearchResults};
 use crate::state::Console;
+
+#[component]
+fn Rows(console: Console) -> impl IntoView {
+    let inbox = console.inbox;
+    let desk = console.desk;
+    let open = move || console.open.with(|o| o.as_ref().map(|o| o.id));
+    view! {
+        <ul class="list" aria-label="Conversations">
+            <For
+                each=move || inbox.rows.get()
+                key=|c| (c.conversation_id, c.last_activity_at, c.status, c.assignee.as_ref().map(|a| a.operator_id), c.labels.iter().map(|l| l.id).collect::<Vec<_>>())
+                children=move |c| {
+                    let id = c.conversation_id;
+                    // Only a message of files alone has no text.
+                    let preview = c.last_message.as_ref().map(|m| if m.text.is_empty() { "Sent a file".to_owned() } else { m.text.clone() }).unwrap_or_default();
+                    let assignee = c.assignee.as_ref().map(|a| a.name.clone());
+                    let name = c.visitor_name.clone();
+                    view! {
+                        <li class="row">
+                            <input
+                                type="checkbox"
+                                class="pick"
+                                aria-label=format!("Select {name}")
+                                prop:checked=move || desk.selected.with(|s| s.contains(&id))
+                                on:click=move |ev: leptos::ev::MouseEvent| {
+                                    let on = event_target_checked(&ev);
+                                    console.select(id, on, ev.shift_key());
+                                }
+                            />
+                            <button
+                                class="item"
+                                class:selected=move || open() == Some(id)
+                                aria-current=move || (open() == Some(id)).then_some("true")
+                                on:click=move |_| console.open(id)
+                            >
+                                <span class="item-top">
+                                    <strong>{c.visitor_name.clone()}</strong>
+                                    <span class=format!("badge {}", c.status.as_str())>{c.status.as_str()}</span>
+                                </span>
+                                <span class="preview">{preview}</span>
+                                <LabelChips labels=c.labels.clone()/>
+                                <span class="assignee">{assignee.map(|name| format!("Assigned to {name}"))}</span>
+                            </button>
+                        </li>
+                    }
+                }
+            />
+        </ul>
+        <Show when=move || inbox.rows.with(Vec::is_empty)>
+            <p class="muted empty">"No conversations here."</p>
+        </Show>
+    }
+}
 
 #[component]
 pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
     let inbox = console.inbox;
+    let desk = console.desk;
     // The rows follow the filters and every live change.
     Effect::new(move |_| {
-        let (tab, owner) = (inbox.tab.get(), inbox.owner.get());
+        let filter = inbox.filter();
         inbox.version.track();
         let Some(api) = console.api() else { return };
         spawn_local(async move {
-            match api.conversations(tab.status(), owner).await {
-                Ok(page)
-                    if inbox.tab.get_untracked() == tab && inbox.owner.get_untracked() == owner =>
-                {
+            match api.conversations(filter).await {
+                Ok(page) if inbox.filter_untracked() == filter => {
                     inbox.rows.set(page.conversations)
                 }
                 Ok(_) => {}
                 Err(e) => console.fail(e),
             }
         });
+    });
+    // A new filter starts a new selection.
+    Effect::new(move |_| {
+        inbox.filter();
+        desk.selected.set(Vec::new());
+        desk.anchor.set(None);
     });
     let owners = move || {
         let mut owners = Vec::with_capacity(3);
@@ -40,6 +104,7 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
     // The open conversation stays mounted while another page shows (its
     // draft with it); it is the one the page opened.
     let open = move || console.open.with(|o| o.as_ref().map(|o| o.id));
+    let searching = move || desk.hits.with(Option::is_some);
 
     view! {
         <main class="layout" class:hidden=move || hidden.get()>
@@ -48,6 +113,7 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
                     <p class="notice" role="status">"The assistant has used today's replies: new conversations wait for a person until tomorrow (UTC)."</p>
                 </Show>
                 <div class="filters">
+                    <SearchBox console/>
                     <div class="tabs owners" role="tablist" aria-label="Assignee">
                         {move || owners().into_iter().map(|owner| view! {
                             <button
@@ -77,38 +143,28 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
                             >{tab.label()}</button>
                         }).collect_view()}
                     </div>
+                    <Show when=move || !desk.labels.with(Vec::is_empty)>
+                        <div class="label-filter">
+                            <label for="label-filter">"Label"</label>
+                            <select id="label-filter" on:change=move |ev| {
+                                inbox.rows.set(Vec::new());
+                                inbox.label.set(LabelId::parse(&event_target_value(&ev)));
+                            }>
+                                <option value="" selected=move || inbox.label.get().is_none()>"Any"</option>
+                                {move || desk.labels.get().into_iter().map(|l| {
+                                    let id = l.id;
+                                    view! { <option value=id.to_string() selected=move || inbox.label.get() == Some(id)>{l.name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </div>
+                    </Show>
+                    <BulkBar console/>
                 </div>
-                <ul class="list" aria-label="Conversations">
-                    <For
-                        each=move || inbox.rows.get()
-                        key=|c| (c.conversation_id, c.last_activity_at, c.status, c.assignee.as_ref().map(|a| a.operator_id))
-                        children=move |c| {
-                            let id = c.conversation_id;
-                            // Only a message of files alone has no text.
-                            let preview = c.last_message.as_ref().map(|m| if m.text.is_empty() { "Sent a file".to_owned() } else { m.text.clone() }).unwrap_or_default();
-                            let assignee = c.assignee.as_ref().map(|a| a.name.clone());
-                            view! {
-                                <li>
-                                    <button
-                                        class="item"
-                                        class:selected=move || open() == Some(id)
-                                        on:click=move |_| console.open(id)
-                                    >
-                                        <span class="item-top">
-                                            <strong>{c.visitor_name.clone()}</strong>
-                                            <span class=format!("badge {}", c.status.as_str())>{c.status.as_str()}</span>
-                                        </span>
-                                        <span class="preview">{preview}</span>
-                                        <span class="assignee">{assignee.map(|name| format!("Assigned to {name}"))}</span>
-                                    </button>
-                                </li>
-                            }
-                        }
-                    />
-                </ul>
-                <Show when=move || inbox.rows.with(Vec::is_empty)>
-                    <p class="muted empty">"No conversations here."</p>
-                </Show>
+                {move || if searching() {
+                    view! { <SearchResults console/> }.into_any()
+                } else {
+                    view! { <Rows console/> }.into_any()
+                }}
             </aside>
             <section class="conversation">
                 {move || match open() {

@@ -3,7 +3,7 @@
 //! (`model::apply`), a lost stretch reloads both, and a refused credential
 //! signs out or asks the server who is signed in.
 
-use echo_protocol::events::{Change, LiveEvent};
+use echo_protocol::events::{Change, LiveEvent, Typist};
 use echo_protocol::messages::MessageRole;
 use echo_protocol::ErrorCode;
 use echo_web::list::merge;
@@ -14,21 +14,64 @@ use leptos::task::spawn_local;
 use crate::model;
 use crate::state::Console;
 
+/// How long "the visitor is typing" shows without another signal (the
+/// widget repeats it every 2 s while they type).
+const VISITOR_TYPING_MS: i32 = 6_000;
+
+/// The visitor's typing, shown and (after a quiet spell) hidden again.
+fn visitor_typing(console: Console, id: echo_protocol::ConversationId, active: bool) {
+    console.update_open(id, |o| o.visitor_typing = active);
+    if !active {
+        return;
+    }
+    let epoch = js_sys::Date::now();
+    TYPING_SINCE.with(|t| t.set(epoch));
+    spawn_local(async move {
+        echo_web::sleep(VISITOR_TYPING_MS).await;
+        if TYPING_SINCE.with(|t| t.get()) == epoch {
+            console.update_open(id, |o| o.visitor_typing = false);
+        }
+    });
+}
+
+thread_local! {
+    static TYPING_SINCE: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) };
+}
+
 fn apply(console: Console, event: LiveEvent) {
     let id = event.conversation_id;
     let open = console.open.with_untracked(|o| o.as_ref().map(|o| o.id)) == Some(id);
+    if let Change::Message { message } = &event.change {
+        let me = console.me_untracked();
+        if me.is_some_and(|me| message.mentions.contains(&me)) {
+            let by = message.author_name.clone().unwrap_or_default();
+            console.toast(format!("{by} mentioned you in a note"));
+            console.refresh_mentions();
+        }
+    }
     match &event.change {
-        Change::Typing { active } => {
+        Change::Typing { active, by, .. } => {
             if open {
-                console.update_open(id, |o| o.assistant_typing = *active);
+                match by {
+                    Typist::Assistant => console.update_open(id, |o| o.assistant_typing = *active),
+                    Typist::Visitor => visitor_typing(console, id, *active),
+                    Typist::Operator => {}
+                }
             }
             return;
         }
         Change::Message { message } if open => console.update_open(id, |o| {
-            if message.role == MessageRole::Assistant {
-                o.assistant_typing = false;
+            match message.role {
+                MessageRole::Assistant => o.assistant_typing = false,
+                MessageRole::Visitor => o.visitor_typing = false,
+                _ => {}
             }
             merge(&mut o.messages, vec![message.clone()]);
+        }),
+        Change::Labels { labels } if open => console.update_open(id, |o| {
+            if let Some(d) = o.detail.as_mut() {
+                d.labels = labels.clone();
+            }
         }),
         Change::Status { status } if open => console.update_open(id, |o| {
             if let Some(d) = o.detail.as_mut() {
@@ -43,11 +86,11 @@ fn apply(console: Console, event: LiveEvent) {
         _ => {}
     }
     let inbox = console.inbox;
-    let (tab, owner) = (inbox.tab.get_untracked(), inbox.owner.get_untracked());
+    let filter = inbox.filter_untracked();
     let mut known = false;
     inbox
         .rows
-        .update(|rows| known = model::apply(rows, tab, owner, &event));
+        .update(|rows| known = model::apply(rows, filter, &event));
     if !known {
         // A conversation this view does not list yet: its row (with the
         // visitor's name) comes from the server.

@@ -3,7 +3,10 @@
 //! organization when they have several, and work an inbox with status and
 //! assignee filters that updates live, a conversation view with the
 //! visitor's details, assignment, replies, and resolve / escalate / reopen.
-//! Admins manage the team and API keys. Errors appear as toasts.
+//! The desk: saved replies, private notes with mentions, labels, bulk
+//! changes, search, the visitor's context, typing both ways and keyboard
+//! shortcuts. Admins manage the team and API keys. Errors appear as
+//! toasts.
 //!
 //! # Layout
 //!
@@ -16,8 +19,14 @@
 //! - [`sign_in`]: the sign-in form, the invitation's accept page and the
 //!   organization chooser.
 //! - [`shell`]: the workspace's frame: the [`topbar`] and the page shown.
-//! - [`inbox`]: the inbox page: filters, live rows, the open conversation.
-//! - [`conversation`]: the open conversation and the reply box.
+//! - [`inbox`]: the inbox page: search, filters, live rows (ticked for
+//!   the [`bulk`] bar), the open conversation.
+//! - [`conversation`]: the open conversation; [`composer`]: its reply
+//!   box (replies, notes, saved replies, mentions); [`context`]: who the
+//!   visitor is. [`suggest`]: what the reply box offers, pure.
+//! - [`desk_state`] and [`desk_api`]: the desk's state and calls;
+//!   [`search`], [`labels`], [`mentions`], [`saved_replies`]: its parts
+//!   and pages; [`keys`]: the keyboard shortcuts.
 //! - [`team`]: the team page (invite, roles, remove) and the API keys page.
 //! - [`knowledge`], [`settings`], [`notifications`]: the other pages.
 //! - [`api`]: every call to the operator API and its event stream.
@@ -25,16 +34,27 @@
 //! Imports run one way: views -> state -> api -> model.
 
 mod api;
+mod bulk;
+mod composer;
+mod context;
 mod conversation;
+mod desk_api;
+mod desk_state;
 mod inbox;
+mod keys;
 mod knowledge;
+mod labels;
 mod live;
+mod mentions;
 mod model;
 mod notifications;
+mod saved_replies;
+mod search;
 mod settings;
 mod shell;
 mod sign_in;
 mod state;
+mod suggest;
 mod team;
 mod topbar;
 

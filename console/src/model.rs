@@ -3,7 +3,9 @@
 //! owner filter; and how a live event changes the inbox's rows.
 
 use echo_protocol::conversations::{ConversationStatus, MessagePreview};
+use echo_protocol::desk::LabelId;
 use echo_protocol::events::{Change, LiveEvent};
+use echo_protocol::messages::MessageRole;
 use echo_protocol::operator::OperatorConversationItem;
 use echo_protocol::team::Assignee;
 use echo_protocol::{ConversationId, OperatorId};
@@ -17,6 +19,9 @@ pub enum Page {
     ApiKeys,
     Widget,
     Notifications,
+    Mentions,
+    SavedReplies,
+    Labels,
 }
 
 impl Page {
@@ -91,17 +96,29 @@ impl Owner {
     }
 }
 
-/// Applies a live event to the inbox rows of `tab` and `owner`: a new
-/// message moves its conversation to the top with a new preview; a status
-/// or assignment change updates the row, or removes it when this view no
-/// longer lists it. Returns whether the conversation was already known
-/// here (if not, and this view may list it, the caller fetches the inbox).
-pub fn apply(
-    rows: &mut Vec<OperatorConversationItem>,
-    tab: Tab,
-    owner: Owner,
-    event: &LiveEvent,
-) -> bool {
+/// What the inbox lists: a status tab, whose, and (optionally) a label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filter {
+    pub tab: Tab,
+    pub owner: Owner,
+    pub label: Option<LabelId>,
+}
+
+impl Filter {
+    fn shows_labels(&self, labels: &[echo_protocol::desk::Label]) -> bool {
+        self.label
+            .is_none_or(|wanted| labels.iter().any(|l| l.id == wanted))
+    }
+}
+
+/// Applies a live event to the inbox rows under `filter`: a new message
+/// moves its conversation to the top (with a new preview, unless it is a
+/// note: the preview is what the visitor saw); a status, assignment or
+/// labels change updates the row, or removes it when this view no longer
+/// lists it. Returns whether the conversation was already known here (if
+/// not, and this view may list it, the caller fetches the inbox).
+pub fn apply(rows: &mut Vec<OperatorConversationItem>, filter: Filter, event: &LiveEvent) -> bool {
+    let Filter { tab, owner, .. } = filter;
     let Some(index) = rows
         .iter()
         .position(|row| row.conversation_id == event.conversation_id)
@@ -110,6 +127,7 @@ pub fn apply(
             // A status this tab does not show: nothing to fetch.
             Change::Status { status } => tab.status().is_some_and(|shown| shown != *status),
             Change::Assignment { assignee } => !owner.shows(assignee.as_ref()),
+            Change::Labels { labels } => !filter.shows_labels(labels),
             _ => false,
         };
     };
@@ -117,11 +135,13 @@ pub fn apply(
         Change::Message { message } => {
             let mut row = rows.remove(index);
             row.last_activity_at = message.created_at;
-            row.last_message = Some(MessagePreview {
-                role: message.role,
-                text: message.text.clone(),
-                created_at: message.created_at,
-            });
+            if message.role != MessageRole::Note {
+                row.last_message = Some(MessagePreview {
+                    role: message.role,
+                    text: message.text.clone(),
+                    created_at: message.created_at,
+                });
+            }
             rows.insert(0, row);
         }
         Change::Status { status } => {
@@ -134,6 +154,13 @@ pub fn apply(
         Change::Assignment { assignee } => {
             if owner.shows(assignee.as_ref()) {
                 rows[index].assignee = assignee.clone();
+            } else {
+                rows.remove(index);
+            }
+        }
+        Change::Labels { labels } => {
+            if filter.shows_labels(labels) {
+                rows[index].labels = labels.clone();
             } else {
                 rows.remove(index);
             }
@@ -163,7 +190,20 @@ mod tests {
             visitor_name: format!("visitor {n}"),
             last_message: None,
             assignee: None,
+            labels: Vec::new(),
         }
+    }
+
+    fn all() -> Filter {
+        Filter {
+            tab: Tab::All,
+            owner: Owner::All,
+            label: None,
+        }
+    }
+
+    fn on(tab: Tab) -> Filter {
+        Filter { tab, ..all() }
     }
 
     fn event(n: u128, change: Change) -> LiveEvent {
@@ -187,12 +227,12 @@ mod tests {
             created_at: Timestamp(50),
             author_name: None,
             author: None,
+            mentions: Vec::new(),
             attachments: Vec::new(),
         };
         assert!(apply(
             &mut rows,
-            Tab::All,
-            Owner::All,
+            all(),
             &event(1, Change::Message { message })
         ));
         assert_eq!(rows[0].conversation_id, id(1));
@@ -206,33 +246,35 @@ mod tests {
         let resolved = Change::Status {
             status: ConversationStatus::Resolved,
         };
-        assert!(apply(
-            &mut rows.clone(),
-            Tab::All,
-            Owner::All,
-            &event(1, resolved.clone())
-        ));
-        assert!(apply(
-            &mut rows,
-            Tab::Unresolved,
-            Owner::All,
-            &event(1, resolved.clone())
-        ));
+        assert!(apply(&mut rows.clone(), all(), &event(1, resolved.clone())));
+        assert!(apply(&mut rows, on(Tab::Unresolved), &event(1, resolved.clone())));
         assert!(rows.is_empty(), "the unresolved tab no longer lists it");
         // Unknown here but listed by this tab: the caller fetches it.
-        assert!(!apply(
-            &mut rows,
-            Tab::Resolved,
-            Owner::All,
-            &event(1, resolved.clone())
-        ));
+        assert!(!apply(&mut rows, on(Tab::Resolved), &event(1, resolved.clone())));
         // Unknown and not this tab's status: nothing to fetch.
-        assert!(apply(
-            &mut rows,
-            Tab::Escalated,
-            Owner::All,
-            &event(1, resolved)
-        ));
+        assert!(apply(&mut rows, on(Tab::Escalated), &event(1, resolved)));
+    }
+
+    #[test]
+    fn labels_change_the_row_or_leave_a_filtered_view() {
+        let label = echo_protocol::desk::Label {
+            id: LabelId::from_uuid(uuid::Uuid::from_u128(5)),
+            name: "VIP".into(),
+            color: "#ff0000".into(),
+        };
+        let filtered = Filter {
+            label: Some(label.id),
+            ..all()
+        };
+        let labelled = Change::Labels {
+            labels: vec![label.clone()],
+        };
+        let mut rows = vec![row(1, ConversationStatus::Unresolved)];
+        assert!(apply(&mut rows, all(), &event(1, labelled.clone())));
+        assert_eq!(rows[0].labels, [label]);
+        assert!(apply(&mut rows, filtered, &event(1, Change::Labels { labels: vec![] })));
+        assert!(rows.is_empty());
+        assert!(!apply(&mut rows, filtered, &event(1, labelled)), "fetch it");
     }
 }
 
@@ -258,6 +300,15 @@ mod assignment_tests {
             visitor_name: "v".into(),
             last_message: None,
             assignee,
+            labels: Vec::new(),
+        }
+    }
+
+    fn by(owner: Owner) -> Filter {
+        Filter {
+            tab: Tab::All,
+            owner,
+            label: None,
         }
     }
 
@@ -274,29 +325,14 @@ mod assignment_tests {
         let me = operator(7);
         let mine = Owner::Mine(me.operator_id);
         let mut rows = vec![row(None)];
-        assert!(apply(
-            &mut rows,
-            Tab::All,
-            Owner::All,
-            &assigned(Some(me.clone()))
-        ));
+        assert!(apply(&mut rows, by(Owner::All), &assigned(Some(me.clone()))));
         assert_eq!(rows[0].assignee, Some(me.clone()));
         let mut unassigned = vec![row(None)];
-        assert!(apply(
-            &mut unassigned,
-            Tab::All,
-            Owner::Unassigned,
-            &assigned(Some(me.clone()))
-        ));
+        assert!(apply(&mut unassigned, by(Owner::Unassigned), &assigned(Some(me.clone()))));
         assert!(unassigned.is_empty());
         // Assigned to me while I look at Mine: fetch the row.
-        assert!(!apply(&mut Vec::new(), Tab::All, mine, &assigned(Some(me))));
+        assert!(!apply(&mut Vec::new(), by(mine), &assigned(Some(me))));
         // Assigned to someone else: not mine, nothing to fetch.
-        assert!(apply(
-            &mut Vec::new(),
-            Tab::All,
-            mine,
-            &assigned(Some(operator(8)))
-        ));
+        assert!(apply(&mut Vec::new(), by(mine), &assigned(Some(operator(8)))));
     }
 }

@@ -1,15 +1,20 @@
 //! The signed-in workspace's shell: the top bar and the page it shows, the
 //! live stream followed while it is up, and what every page needs loaded
-//! (the plan; the team, for admins).
+//! (the plan; the team, for admins; the desk's labels, members, saved
+//! replies and mentions) and the keyboard shortcuts.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 
 use crate::inbox::InboxPage;
+use crate::keys::ShortcutsDialog;
 use crate::knowledge::KnowledgeView;
+use crate::labels::LabelsPage;
+use crate::mentions::MentionsPage;
 use crate::model::Page;
 use crate::notifications::NotificationsView;
+use crate::saved_replies::SavedRepliesPage;
 use crate::settings::WidgetSettingsView;
 use crate::state::Console;
 use crate::team::{ApiKeysView, TeamView};
@@ -23,6 +28,8 @@ pub fn Workspace(console: Console) -> impl IntoView {
     }
     let controller = SendWrapper::new(controller);
     console.open_linked();
+    console.load_desk();
+    crate::keys::install(console);
     on_cleanup(move || {
         if let Some(controller) = controller.take() {
             controller.abort();
@@ -63,6 +70,16 @@ pub fn Workspace(console: Console) -> impl IntoView {
         <Show when=on(Page::Notifications)>
             <NotificationsView console/>
         </Show>
+        <Show when=on(Page::Mentions)>
+            <MentionsPage console/>
+        </Show>
+        <Show when=on(Page::SavedReplies)>
+            <SavedRepliesPage console/>
+        </Show>
+        <Show when=on(Page::Labels)>
+            <LabelsPage console/>
+        </Show>
+        <ShortcutsDialog console/>
         // The inbox stays mounted (hidden) on other pages: its rows keep
         // following the stream.
         <InboxPage console hidden=Signal::derive(move || !on(Page::Inbox(None))())/>

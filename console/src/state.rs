@@ -5,6 +5,7 @@
 //! the toasts. Views read its signals and call its methods; the stream's
 //! events arrive through `live.rs`.
 
+use echo_protocol::desk::{LabelId, VisitorContext};
 use echo_protocol::messages::Message;
 use echo_protocol::operator::{OperatorConversation, OperatorConversationItem, OrganizationInfo};
 use echo_protocol::team::{Account, OperatorRole, TeamMember};
@@ -15,7 +16,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::{auth, OperatorApi};
-use crate::model::{Owner, Page, Tab};
+use crate::desk_state::Desk;
+use crate::model::{Filter, Owner, Page, Tab};
 
 pub const KEY_STORAGE: &str = "echo_operator_key";
 
@@ -40,9 +42,30 @@ pub struct Inbox {
     pub tab: RwSignal<Tab>,
     /// Whose conversations it lists.
     pub owner: RwSignal<Owner>,
+    /// Only those with this label.
+    pub label: RwSignal<Option<LabelId>>,
     pub rows: RwSignal<Vec<OperatorConversationItem>>,
     /// Bumped to refetch (after a live event it cannot place, or an action).
     pub version: RwSignal<u32>,
+}
+
+impl Inbox {
+    /// What the inbox lists now (tracked).
+    pub fn filter(&self) -> Filter {
+        Filter {
+            tab: self.tab.get(),
+            owner: self.owner.get(),
+            label: self.label.get(),
+        }
+    }
+
+    pub fn filter_untracked(&self) -> Filter {
+        Filter {
+            tab: self.tab.get_untracked(),
+            owner: self.owner.get_untracked(),
+            label: self.label.get_untracked(),
+        }
+    }
 }
 
 /// The conversation open in the inbox, as far as it has loaded: its ID
@@ -54,6 +77,10 @@ pub struct Open {
     pub messages: Vec<Message>,
     /// The assistant is writing a reply in it.
     pub assistant_typing: bool,
+    /// The visitor is typing (cleared after 6 s without another signal).
+    pub visitor_typing: bool,
+    /// Who the visitor is, read by the server.
+    pub context: Option<VisitorContext>,
 }
 
 impl Open {
@@ -63,6 +90,8 @@ impl Open {
             detail: None,
             messages: Vec::new(),
             assistant_typing: false,
+            visitor_typing: false,
+            context: None,
         }
     }
 }
@@ -80,6 +109,9 @@ pub struct Console {
     /// Whether the push stream is connected.
     pub live: RwSignal<bool>,
     pub toasts: RwSignal<Vec<(u32, String)>>,
+    /// The desk: labels, members, saved replies, mentions, selection,
+    /// search.
+    pub desk: Desk,
 }
 
 impl Console {
@@ -91,6 +123,7 @@ impl Console {
             inbox: Inbox {
                 tab: RwSignal::new(Tab::Unresolved),
                 owner: RwSignal::new(Owner::All),
+                label: RwSignal::new(None),
                 rows: RwSignal::new(Vec::new()),
                 version: RwSignal::new(0),
             },
@@ -99,6 +132,7 @@ impl Console {
             plan: RwSignal::new(None),
             live: RwSignal::new(false),
             toasts: RwSignal::new(Vec::new()),
+            desk: Desk::new(),
         }
     }
 
@@ -118,6 +152,26 @@ impl Console {
         self.auth.with(|auth| match auth {
             Auth::Session(account) => Some(account.operator.id),
             _ => None,
+        })
+    }
+
+    /// As [`Console::me`], outside a reactive view.
+    pub fn me_untracked(&self) -> Option<OperatorId> {
+        self.auth.with_untracked(|auth| match auth {
+            Auth::Session(account) => Some(account.operator.id),
+            _ => None,
+        })
+    }
+
+    /// The name replies are signed with: the operator's, or (for an API
+    /// key) the organization's.
+    pub fn my_name(&self) -> String {
+        self.auth.with_untracked(|auth| match auth {
+            Auth::Session(account) => account.operator.name.clone(),
+            _ => self
+                .plan
+                .with_untracked(|p| p.as_ref().map(|p| p.name.clone()))
+                .unwrap_or_default(),
         })
     }
 
@@ -150,6 +204,8 @@ impl Console {
         self.team.set(Vec::new());
         self.page.set(Page::Inbox(None));
         self.inbox.owner.set(Owner::All);
+        self.inbox.label.set(None);
+        self.desk.clear();
         self.auth.set(Auth::Session(account));
     }
 
@@ -238,11 +294,15 @@ impl Console {
         self.page.set(Page::Inbox(open));
     }
 
-    /// Opens a conversation in the inbox and loads it.
+    /// Opens a conversation in the inbox and loads it; its mentions of
+    /// the operator count as read.
     pub fn open(&self, id: ConversationId) {
         self.page.set(Page::Inbox(Some(id)));
-        self.open.set(Some(Open::new(id)));
+        if self.open.with_untracked(|o| o.as_ref().map(|o| o.id)) != Some(id) {
+            self.open.set(Some(Open::new(id)));
+        }
         self.reload_open();
+        self.read_mentions_of(id);
     }
 
     /// Fetches the open conversation again (after events were lost).
@@ -255,7 +315,12 @@ impl Console {
         let admin = self.is_admin();
         spawn_local(async move {
             let (detail, messages) = (api.conversation(id).await, api.messages(id).await);
-            // The assignee picker lists whoever joined since the last look.
+            let context = api.visitor_context(id).await.ok();
+            // The assignee picker and mentions list whoever joined since
+            // the last look.
+            if let Ok(members) = api.members().await {
+                console.desk.members.set(members);
+            }
             if admin {
                 if let Ok(team) = api.team().await {
                     console.team.set(team);
@@ -265,6 +330,7 @@ impl Console {
                 (Ok(detail), Ok(page)) => console.update_open(id, |open| {
                     open.detail = Some(detail);
                     open.messages = page.messages;
+                    open.context = context;
                 }),
                 (Err(e), _) | (_, Err(e)) => console.fail(e),
             }

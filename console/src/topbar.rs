@@ -20,8 +20,13 @@ pub fn TopBar(console: Console) -> impl IntoView {
     };
     let pages = move || {
         let mut pages = vec![(Page::Inbox(None), "Inbox")];
+        if console.me().is_some() {
+            pages.push((Page::Mentions, "Mentions"));
+        }
+        pages.push((Page::SavedReplies, "Saved replies"));
         if console.is_admin() {
             pages.extend([
+                (Page::Labels, "Labels"),
                 (Page::Knowledge, "Knowledge base"),
                 (Page::Team, "Team"),
                 (Page::ApiKeys, "API keys"),
@@ -56,9 +61,17 @@ pub fn TopBar(console: Console) -> impl IntoView {
                             Page::Inbox(_) => console.show_inbox(),
                             page => console.page.set(page),
                         }
-                    >{label}</button>
+                    >
+                        {label}
+                        {(page == Page::Mentions).then(|| view! {
+                            <Show when=move || { console.desk.unread.get() > 0 }>
+                                <span class="count" aria-label=move || format!("{} unread", console.desk.unread.get())>{move || console.desk.unread.get()}</span>
+                            </Show>
+                        })}
+                    </button>
                 }).collect_view()}
             </nav>
+            <button class="ghost keys-help" aria-label="Keyboard shortcuts" aria-keyshortcuts="?" on:click=move |_| console.desk.shortcuts_open.update(|o| *o = !*o)>"?"</button>
             <span class=move || if console.live.get() { "live on" } else { "live" }>
                 {move || if console.live.get() { "Live" } else { "Reconnecting..." }}
             </span>

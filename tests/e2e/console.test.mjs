@@ -56,7 +56,7 @@ test("visitor and operator talk live; escalation and resolution reach the widget
   await consolePage.getByRole("button", { name: /My parcel never arrived/ }).waitFor({ timeout: 10_000 });
   await shot(consolePage, "console-inbox");
   await row.click();
-  await consolePage.locator(".visitor-details").getByText("linus@example.com").waitFor();
+  await consolePage.locator(".context").getByText("linus@example.com").waitFor();
   await consolePage.locator(".msg.visitor:not(.queued)").getByText("My parcel never arrived").waitFor();
 
   // A second visitor message arrives in the open conversation live.
