@@ -199,3 +199,74 @@ async fn what_is_typed_is_text_never_engine_syntax() {
         assert_error(response, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
     }
 }
+
+/// Rows written before search existed (PostgreSQL keeps a tsvector per
+/// row, empty for them) are indexed by the server after it starts.
+#[tokio::test]
+async fn older_rows_are_indexed_after_the_server_starts() {
+    let Some(server) = crate::helpers::postgres_server() else {
+        eprintln!("search backfill: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return;
+    };
+    let database = crate::helpers::ThrowawayDatabase::create(&server).await;
+    let created = crate::helpers::cli(&database.url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = org["operatorKey"].as_str().unwrap().to_owned();
+    let org_id =
+        echo_protocol::OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let client = reqwest::Client::new();
+    {
+        let first = crate::replicas::start_server(&database.url, &[]);
+        let (token, conversation) =
+            crate::helpers::visitor_over_http(&client, &first.base, org_id).await;
+        let sent = client
+            .post(format!(
+                "{}/v1/conversations/{conversation}/messages",
+                first.base
+            ))
+            .bearer_auth(&token)
+            .json(&SendMessage {
+                text: "Mon colis est arrivé abîmé".into(),
+                idempotency_key: None,
+                attachment_ids: Vec::new(),
+            })
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::CREATED);
+    }
+    for table in ["messages", "conversations"] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET search = NULL"
+        )))
+        .execute(&database.pool)
+        .await
+        .unwrap();
+    }
+    let second = crate::replicas::start_server(&database.url, &[]);
+    let found = |query: &'static str| {
+        let (client, base, key) = (client.clone(), second.base.clone(), key.clone());
+        move || {
+            let (client, base, key) = (client.clone(), base.clone(), key.clone());
+            async move {
+                let results: SearchResults = client
+                    .get(format!("{base}/v1/operator/search?q={query}"))
+                    .bearer_auth(&key)
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (!results.hits.is_empty()).then_some(results)
+            }
+        }
+    };
+    let within = std::time::Duration::from_secs(10);
+    assert!(crate::helpers::eventually(found("abime"), within)
+        .await
+        .is_some());
+    assert!(crate::helpers::eventually(found("ada"), within)
+        .await
+        .is_some());
+}

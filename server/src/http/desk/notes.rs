@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use echo_protocol::desk::{AddNote, Members, Mentions, ReadMentions};
-use echo_protocol::team::Assignee;
 use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::team::Assignee;
 use echo_protocol::validate::MessageText;
 use echo_protocol::{ConversationId, OperatorId};
 

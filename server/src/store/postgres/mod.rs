@@ -20,6 +20,7 @@
 //! each store trait is implemented in the file named after its domain.
 
 mod attachments;
+mod backfill;
 mod conversations;
 mod desk;
 mod effects;
@@ -111,6 +112,7 @@ impl PostgresStore {
             .await
             .context("LISTEN")?;
         tokio::spawn(listen::follow(pool.clone(), listener, hub.clone()));
+        tokio::spawn(backfill::search_index(pool.clone()));
         Ok(Self {
             pool,
             hub,
