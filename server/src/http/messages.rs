@@ -75,6 +75,7 @@ pub async fn send_message(
         .await
         .map_err(conversation_write_error)?;
     ctx.links.sign(&mut stored, now);
+    ctx.typing.sent(id, echo_protocol::events::Typist::Visitor);
     // A retried send (same idempotency key) was answered the first time.
     if stored.id == fresh {
         if let Some(agent) = &ctx.agent {

@@ -341,6 +341,7 @@ pub async fn reply(
         .await
         .map_err(conversation_write_error)?;
     ctx.links.sign(&mut stored, now);
+    ctx.typing.sent(id, echo_protocol::events::Typist::Operator);
     Ok((StatusCode::CREATED, Json(stored)))
 }
 

@@ -174,6 +174,30 @@ async fn typing_goes_both_ways_throttled_and_never_back_to_its_author() {
         }
     }
 
+    // A sent reply ends its side's throttle: the next reply's first
+    // keystroke is told at once, not 2 s later.
+    for n in 0..2 {
+        let told = app
+            .member_call(
+                &ada,
+                Method::POST,
+                &operator_path,
+                Some(body!({ "active": true })),
+            )
+            .await;
+        assert_eq!(told.status(), StatusCode::NO_CONTENT);
+        app.operator_reply(&app.org.operator_key, id, &format!("Reply {n}"))
+            .await;
+    }
+    let mut kinds = Vec::new();
+    while kinds.len() < 4 {
+        let frame = widget.next().await;
+        if frame.event != "status" {
+            kinds.push(frame.event);
+        }
+    }
+    assert_eq!(kinds, ["typing", "message", "typing", "message"]);
+
     // Another session's conversation, or another organization's, is 404.
     let stranger = app.visitor().await;
     let refused = app

@@ -49,6 +49,13 @@ impl TypingGate {
         }
         true
     }
+
+    /// The side sent its message: its next keystroke is a new reply being
+    /// written, told at once rather than up to 2 s later.
+    pub fn sent(&self, conversation: ConversationId, by: Typist) {
+        let mut starts = self.starts.lock().unwrap_or_else(|p| p.into_inner());
+        starts.remove(&(conversation, by));
+    }
 }
 
 /// The operator started or stopped typing a reply: the visitor's widget
