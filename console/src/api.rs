@@ -230,8 +230,14 @@ impl OperatorApi {
         .await
     }
 
-    pub async fn conversations(&self, filter: Filter) -> Result<OperatorConversationPage, ApiError> {
-        let status = filter.tab.status().map_or("all", ConversationStatus::as_str);
+    pub async fn conversations(
+        &self,
+        filter: Filter,
+    ) -> Result<OperatorConversationPage, ApiError> {
+        let status = filter
+            .tab
+            .status()
+            .map_or("all", ConversationStatus::as_str);
         let assignee = filter.owner.query();
         let label = filter.label.map(|l| l.to_string()).unwrap_or_default();
         let path = format!(

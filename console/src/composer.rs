@@ -132,11 +132,16 @@ pub fn Composer(console: Console, id: ConversationId) -> impl IntoView {
                 draft.set(text);
             }
             Popup::Members(at, list) => {
-                let Some(member) = list.get(index) else { return };
+                let Some(member) = list.get(index) else {
+                    return;
+                };
                 let text = draft.get_untracked();
                 let end = prefix_len(&text, caret.get_untracked());
                 let next = format!("{}@{} {}", &text[..at], member.name, &text[end..]);
-                caret.set((text[..at].encode_utf16().count() + member.name.encode_utf16().count() + 2) as u32);
+                caret.set(
+                    (text[..at].encode_utf16().count() + member.name.encode_utf16().count() + 2)
+                        as u32,
+                );
                 draft.set(next);
                 picked.update(|p| p.push(member.clone()));
             }

@@ -63,9 +63,15 @@ pub fn ContextPanel(console: Console) -> impl IntoView {
             .open
             .with(|o| o.as_ref().and_then(|o| o.context.clone()))
     };
-    let email = move || console.detail().map(|d| d.visitor.email).filter(|e| !e.is_empty());
+    let email = move || {
+        console
+            .detail()
+            .map(|d| d.visitor.email)
+            .filter(|e| !e.is_empty())
+    };
     view! {
-        <aside class="context" aria-label="Visitor">
+        // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
+        <aside class="context" aria-label="Visitor" tabindex="0">
             <h3>"Visitor"</h3>
             {move || email().map(|e| view! { <p class="context-email">{e}</p> })}
             {move || match context() {

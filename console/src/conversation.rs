@@ -47,8 +47,10 @@ fn message_view(console: Console, m: Message) -> impl IntoView {
     } else {
         view! { <Markdown text=m.text class="body"/> }.into_any()
     };
-    let attached = (!m.attachments.is_empty()).then(|| view! {
-        <div class="files">{m.attachments.into_iter().map(attachment_view).collect_view()}</div>
+    let attached = (!m.attachments.is_empty()).then(|| {
+        view! {
+            <div class="files">{m.attachments.into_iter().map(attachment_view).collect_view()}</div>
+        }
     });
     view! {
         <li class=format!("msg {}", m.role.as_str()) class:mentions-me=mentions_me>

@@ -3,8 +3,8 @@
 
 use echo_protocol::desk::{
     AddNote, BulkChange, BulkResults, CannedReplies, CannedReply, CannedReplyId, CreateCannedReply,
-    CreateLabel, Label, LabelId, Labels, Members, Mentions, ReadMentions, SearchResults,
-    SetLabels, Typing, UpdateCannedReply, UpdateLabel, VisitorContext,
+    CreateLabel, Label, LabelId, Labels, Members, Mentions, ReadMentions, SearchResults, SetLabels,
+    Typing, UpdateCannedReply, UpdateLabel, VisitorContext,
 };
 use echo_protocol::messages::Message;
 use echo_protocol::team::Assignee;
@@ -59,7 +59,9 @@ impl OperatorApi {
     }
 
     pub async fn members(&self) -> Result<Vec<Assignee>, ApiError> {
-        let list: Members = self.call("GET", "/v1/operator/members", Body::Empty).await?;
+        let list: Members = self
+            .call("GET", "/v1/operator/members", Body::Empty)
+            .await?;
         Ok(list.members)
     }
 
@@ -68,7 +70,10 @@ impl OperatorApi {
     }
 
     /// Marks the caller's mentions read: one conversation's, or all.
-    pub async fn read_mentions(&self, conversation_id: Option<ConversationId>) -> Result<(), ApiError> {
+    pub async fn read_mentions(
+        &self,
+        conversation_id: Option<ConversationId>,
+    ) -> Result<(), ApiError> {
         let body = Body::json(&ReadMentions { conversation_id });
         self.send("POST", "/v1/operator/mentions/read", body).await
     }
@@ -106,8 +111,12 @@ impl OperatorApi {
     }
 
     pub async fn bulk(&self, change: &BulkChange) -> Result<BulkResults, ApiError> {
-        self.call("POST", "/v1/operator/conversations/bulk", Body::json(change))
-            .await
+        self.call(
+            "POST",
+            "/v1/operator/conversations/bulk",
+            Body::json(change),
+        )
+        .await
     }
 
     /// The organization's messages, notes and visitors matching `query`,
@@ -118,10 +127,10 @@ impl OperatorApi {
         filter: Filter,
     ) -> Result<SearchResults, ApiError> {
         let q = String::from(js_sys::encode_uri_component(query));
-        let status = filter
-            .tab
-            .status()
-            .map_or("all", echo_protocol::conversations::ConversationStatus::as_str);
+        let status = filter.tab.status().map_or(
+            "all",
+            echo_protocol::conversations::ConversationStatus::as_str,
+        );
         let label = filter.label.map(|l| l.to_string()).unwrap_or_default();
         let path = format!(
             "/v1/operator/search?q={q}&status={status}&assignee={}&label={label}&limit=30",
@@ -138,6 +147,8 @@ impl OperatorApi {
     /// Tells the visitor the operator is (or stopped) typing.
     pub async fn typing(&self, id: ConversationId, active: bool) {
         let path = format!("/v1/operator/conversations/{id}/typing");
-        let _ = self.send("POST", &path, Body::json(&Typing { active })).await;
+        let _ = self
+            .send("POST", &path, Body::json(&Typing { active }))
+            .await;
     }
 }

@@ -117,7 +117,11 @@ pub fn install(console: Console) {
             "j" if on_inbox => move_by(console, 1),
             "k" if on_inbox => move_by(console, -1),
             "r" | "n" if on_inbox => {
-                desk.compose.set(if key == "n" { Compose::Note } else { Compose::Reply });
+                desk.compose.set(if key == "n" {
+                    Compose::Note
+                } else {
+                    Compose::Reply
+                });
                 focus_reply();
             }
             "e" if on_inbox => resolve(console),

@@ -247,10 +247,18 @@ mod tests {
             status: ConversationStatus::Resolved,
         };
         assert!(apply(&mut rows.clone(), all(), &event(1, resolved.clone())));
-        assert!(apply(&mut rows, on(Tab::Unresolved), &event(1, resolved.clone())));
+        assert!(apply(
+            &mut rows,
+            on(Tab::Unresolved),
+            &event(1, resolved.clone())
+        ));
         assert!(rows.is_empty(), "the unresolved tab no longer lists it");
         // Unknown here but listed by this tab: the caller fetches it.
-        assert!(!apply(&mut rows, on(Tab::Resolved), &event(1, resolved.clone())));
+        assert!(!apply(
+            &mut rows,
+            on(Tab::Resolved),
+            &event(1, resolved.clone())
+        ));
         // Unknown and not this tab's status: nothing to fetch.
         assert!(apply(&mut rows, on(Tab::Escalated), &event(1, resolved)));
     }
@@ -272,7 +280,11 @@ mod tests {
         let mut rows = vec![row(1, ConversationStatus::Unresolved)];
         assert!(apply(&mut rows, all(), &event(1, labelled.clone())));
         assert_eq!(rows[0].labels, [label]);
-        assert!(apply(&mut rows, filtered, &event(1, Change::Labels { labels: vec![] })));
+        assert!(apply(
+            &mut rows,
+            filtered,
+            &event(1, Change::Labels { labels: vec![] })
+        ));
         assert!(rows.is_empty());
         assert!(!apply(&mut rows, filtered, &event(1, labelled)), "fetch it");
     }
@@ -325,14 +337,26 @@ mod assignment_tests {
         let me = operator(7);
         let mine = Owner::Mine(me.operator_id);
         let mut rows = vec![row(None)];
-        assert!(apply(&mut rows, by(Owner::All), &assigned(Some(me.clone()))));
+        assert!(apply(
+            &mut rows,
+            by(Owner::All),
+            &assigned(Some(me.clone()))
+        ));
         assert_eq!(rows[0].assignee, Some(me.clone()));
         let mut unassigned = vec![row(None)];
-        assert!(apply(&mut unassigned, by(Owner::Unassigned), &assigned(Some(me.clone()))));
+        assert!(apply(
+            &mut unassigned,
+            by(Owner::Unassigned),
+            &assigned(Some(me.clone()))
+        ));
         assert!(unassigned.is_empty());
         // Assigned to me while I look at Mine: fetch the row.
         assert!(!apply(&mut Vec::new(), by(mine), &assigned(Some(me))));
         // Assigned to someone else: not mine, nothing to fetch.
-        assert!(apply(&mut Vec::new(), by(mine), &assigned(Some(operator(8)))));
+        assert!(apply(
+            &mut Vec::new(),
+            by(mine),
+            &assigned(Some(operator(8)))
+        ));
     }
 }

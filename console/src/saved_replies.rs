@@ -34,17 +34,34 @@ pub fn SavedRepliesPage(console: Console) -> impl IntoView {
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(api) = console.api() else { return };
-        let (s, t, body) = (shortcut.get_untracked(), title.get_untracked(), text.get_untracked());
+        let (s, t, body) = (
+            shortcut.get_untracked(),
+            title.get_untracked(),
+            text.get_untracked(),
+        );
         let editing_now = editing.get_untracked();
-        let scope = if team.get_untracked() { CannedScope::Team } else { CannedScope::Personal };
+        let scope = if team.get_untracked() {
+            CannedScope::Team
+        } else {
+            CannedScope::Personal
+        };
         spawn_local(async move {
             let saved = match editing_now {
                 Some(reply) => {
-                    let change = UpdateCannedReply { shortcut: Some(s), title: Some(t), text: Some(body) };
+                    let change = UpdateCannedReply {
+                        shortcut: Some(s),
+                        title: Some(t),
+                        text: Some(body),
+                    };
                     api.update_canned(reply.id, &change).await
                 }
                 None => {
-                    let create = CreateCannedReply { shortcut: s, title: t, text: body, scope };
+                    let create = CreateCannedReply {
+                        shortcut: s,
+                        title: t,
+                        text: body,
+                        scope,
+                    };
                     api.create_canned(&create).await
                 }
             };
@@ -74,7 +91,8 @@ pub fn SavedRepliesPage(console: Console) -> impl IntoView {
         });
     };
     // An agent may change only their own; an admin, the team's too.
-    let may_change = move |reply: &CannedReply| reply.scope == CannedScope::Personal || console.is_admin();
+    let may_change =
+        move |reply: &CannedReply| reply.scope == CannedScope::Personal || console.is_admin();
     view! {
         <main class="page">
             <h2>"Saved replies"</h2>

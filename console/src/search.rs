@@ -156,7 +156,10 @@ mod tests {
         );
         // Out-of-range or overlapping ranges are skipped, never a panic.
         assert_eq!(
-            runs("ab", &[Range { start: 1, end: 9 }, Range { start: 0, end: 2 }]),
+            runs(
+                "ab",
+                &[Range { start: 1, end: 9 }, Range { start: 0, end: 2 }]
+            ),
             [("ab".to_owned(), true)]
         );
     }

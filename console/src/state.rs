@@ -315,7 +315,23 @@ impl Console {
         let admin = self.is_admin();
         spawn_local(async move {
             let (detail, messages) = (api.conversation(id).await, api.messages(id).await);
+            match (detail, messages) {
+                (Ok(detail), Ok(page)) => console.update_open(id, |open| {
+                    open.detail = Some(detail);
+                    // Events that arrived while the page was on its way are
+                    // newer than it: kept after it, not dropped.
+                    let newest = page.messages.last().map(|m| m.created_at);
+                    let arrived: Vec<_> = std::mem::take(&mut open.messages)
+                        .into_iter()
+                        .filter(|m| newest.is_none_or(|n| m.created_at >= n))
+                        .collect();
+                    open.messages = page.messages;
+                    echo_web::list::merge(&mut open.messages, arrived);
+                }),
+                (Err(e), _) | (_, Err(e)) => return console.fail(e),
+            }
             let context = api.visitor_context(id).await.ok();
+            console.update_open(id, |open| open.context = context);
             // The assignee picker and mentions list whoever joined since
             // the last look.
             if let Ok(members) = api.members().await {
@@ -325,14 +341,6 @@ impl Console {
                 if let Ok(team) = api.team().await {
                     console.team.set(team);
                 }
-            }
-            match (detail, messages) {
-                (Ok(detail), Ok(page)) => console.update_open(id, |open| {
-                    open.detail = Some(detail);
-                    open.messages = page.messages;
-                    open.context = context;
-                }),
-                (Err(e), _) | (_, Err(e)) => console.fail(e),
             }
         });
     }

@@ -18,12 +18,17 @@ pub fn TopBar(console: Console) -> impl IntoView {
             _ => None,
         })
     };
+    // The desk's own pages stay in sight; the rest (managed now and then)
+    // sit in one menu, so the bar fits one line at any width.
     let pages = move || {
         let mut pages = vec![(Page::Inbox(None), "Inbox")];
         if console.me().is_some() {
             pages.push((Page::Mentions, "Mentions"));
         }
-        pages.push((Page::SavedReplies, "Saved replies"));
+        pages
+    };
+    let settings = move || {
+        let mut pages = vec![(Page::SavedReplies, "Saved replies")];
         if console.is_admin() {
             pages.extend([
                 (Page::Labels, "Labels"),
@@ -37,6 +42,11 @@ pub fn TopBar(console: Console) -> impl IntoView {
             pages.push((Page::Notifications, "Notifications"));
         }
         pages
+    };
+    let menu_open = RwSignal::new(false);
+    let in_settings = move || {
+        let current = console.page.get();
+        settings().into_iter().any(|(page, _)| current.same(page))
     };
     let switch = move |ev: leptos::ev::Event| {
         let Some(id) = OrganizationId::parse(&event_target_value(&ev)) else {
@@ -70,6 +80,29 @@ pub fn TopBar(console: Console) -> impl IntoView {
                         })}
                     </button>
                 }).collect_view()}
+                <div class="menu">
+                    <button
+                        class="ghost"
+                        aria-expanded=move || menu_open.get().to_string()
+                        aria-controls="settings-menu"
+                        aria-current=move || in_settings().then_some("page")
+                        on:click=move |_| menu_open.update(|o| *o = !*o)
+                    >"Settings"</button>
+                    <Show when=move || menu_open.get()>
+                        <div id="settings-menu" class="menu-list" on:keydown=move |ev| if ev.key() == "Escape" { menu_open.set(false) }>
+                            {settings().into_iter().map(|(page, label)| view! {
+                                <button
+                                    class="ghost"
+                                    aria-current=move || console.page.get().same(page).then_some("page")
+                                    on:click=move |_| {
+                                        menu_open.set(false);
+                                        console.page.set(page);
+                                    }
+                                >{label}</button>
+                            }).collect_view()}
+                        </div>
+                    </Show>
+                </div>
             </nav>
             <button class="ghost keys-help" aria-label="Keyboard shortcuts" aria-keyshortcuts="?" on:click=move |_| console.desk.shortcuts_open.update(|o| *o = !*o)>"?"</button>
             <span class=move || if console.live.get() { "live on" } else { "live" }>

@@ -6,7 +6,7 @@
 // console shows the pro features locked with the reason.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startScriptedLlm, launchBrowser, newPage, shot, signIn, signInWithKey } from "./helpers.mjs";
+import { startServer, startScriptedLlm, launchBrowser, newPage, shot, signIn, signInWithKey, openSettings } from "./helpers.mjs";
 
 const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -66,7 +66,7 @@ async function say(widget, text) {
 
 test("the assistant answers from the knowledge base live, and escalates on request", async () => {
   const consolePage = await openConsole(server.org.operatorKey);
-  await consolePage.getByRole("button", { name: "Knowledge base" }).click();
+  await openSettings(consolePage, "Knowledge base");
   await consolePage.getByText("No files yet.").waitFor();
   await consolePage.locator('input[type="file"]').setInputFiles({
     name: "returns.md",
@@ -127,7 +127,7 @@ test("an organization without a subscription gets no AI reply and sees pro featu
   await consolePage.getByRole("button", { name: "Enhance (Pro)" }).waitFor();
   assert.equal(await consolePage.getByRole("button", { name: "Enhance (Pro)" }).isDisabled(), true);
   await consolePage.getByText("Enhance is a Pro feature: your organization has no active subscription.").waitFor();
-  await consolePage.getByRole("button", { name: "Knowledge base" }).click();
+  await openSettings(consolePage, "Knowledge base");
   await consolePage.getByText("Upload (Pro)").waitFor();
   assert.equal(await consolePage.locator('input[type="file"][accept*=".pdf"]').isDisabled(), true);
   await consolePage.getByText("Uploading is a Pro feature").waitFor();

@@ -41,6 +41,7 @@ export async function startServer({ env = {}, greet = "Hello! How can we help?",
       });
       proc.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
     });
+    if (process.env.ECHO_E2E_LOG) proc.stderr.on("data", (c) => process.stderr.write(c));
     proc.stderr.resume();
     return { proc, port };
   };
@@ -247,4 +248,10 @@ export async function startScriptedLlm(answer) {
     requests,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
+}
+
+/** Opens one of the console's pages in its Settings menu. */
+export async function openSettings(page, name) {
+  await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: "Settings" }).click();
+  await page.locator("#settings-menu").getByRole("button", { name, exact: true }).click();
 }

@@ -11,7 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, startServer, launchBrowser, newPage, shot, signIn, eventually } from "./helpers.mjs";
+import { ROOT, startServer, launchBrowser, newPage, shot, signIn, eventually, openSettings } from "./helpers.mjs";
 
 const PASSWORD = "correct horse battery";
 const PYTHON = process.env.ECHO_SMTP_PYTHON || join(ROOT, "target/smtp-venv/bin/python");
@@ -107,7 +107,7 @@ test("a visitor writes while the console is closed; the mail's link opens the co
   await shot(ops, "console-opened-from-mail");
 
   // Notifications off, from the console's own page.
-  await ops.getByRole("button", { name: "Notifications" }).click();
+  await openSettings(ops, "Notifications");
   const toggle = ops.getByRole("checkbox", { name: /Email me when a visitor writes/ });
   assert.equal(await toggle.isChecked(), true);
   await shot(ops, "console-notifications");

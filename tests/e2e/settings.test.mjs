@@ -3,7 +3,7 @@
 // on request and a rotation replaces it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signInWithKey } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signInWithKey, openSettings } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -18,7 +18,7 @@ test("an admin brands the widget and manages the identity secret from the consol
   const page = await newPage(browser, { width: 1200, height: 800 });
   await page.goto(`${server.url}/console/`);
   await signInWithKey(page, server.org.operatorKey);
-  await page.getByRole("button", { name: "Widget" }).click();
+  await openSettings(page, "Widget");
   const greeting = page.getByLabel("Greeting");
   await page.waitForFunction(() => document.querySelector("#greeting")?.value === "Hello! How can we help?");
   await greeting.fill("Welcome to Acme! Ask us anything.");

@@ -7,7 +7,7 @@
 // sign-in with the password.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signIn } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signIn, openSettings } from "./helpers.mjs";
 
 const PASSWORD = "correct horse battery";
 let server, browser;
@@ -76,7 +76,7 @@ test("invite, accept, assign to me, reply by name; a teammate sees assignment li
   await shot(widget, "widget-operator-name");
 
   // Ada invites Bob from the Team page and copies the link.
-  await ada.getByRole("button", { name: "Team" }).click();
+  await openSettings(ada, "Team");
   await ada.getByLabel("Email").fill("bob@example.com");
   await ada.getByRole("button", { name: "Invite" }).click();
   const link = await ada.getByLabel("Invitation link").inputValue();
@@ -88,7 +88,9 @@ test("invite, accept, assign to me, reply by name; a teammate sees assignment li
   await accept(bob, link, "Bob Agent");
   await bob.getByText("Live", { exact: true }).waitFor();
   // An agent sees only the inbox.
-  assert.equal(await bob.getByRole("button", { name: "Team" }).count(), 0);
+  await bob.getByRole("button", { name: "Settings" }).click();
+  assert.equal(await bob.locator("#settings-menu").getByRole("button", { name: "Team" }).count(), 0);
+  await bob.getByRole("button", { name: "Settings" }).click();
   await bob.getByRole("tablist", { name: "Assignee" }).getByRole("tab", { name: "All" }).click();
   await bob.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All" }).click();
   await bob.getByRole("button", { name: /Vera Visitor/ }).click();
@@ -114,7 +116,7 @@ test("API keys are created once-visible and deleted; operators switch organizati
   await accept(page, invite("carol@example.com", "admin"), "Carol Admin");
   await page.getByText("Live", { exact: true }).waitFor();
 
-  await page.getByRole("button", { name: "API keys" }).click();
+  await openSettings(page, "API keys");
   await page.getByRole("cell", { name: "Default" }).waitFor();
   await page.getByLabel("Key name").fill("Zapier");
   await page.getByRole("button", { name: "Create key" }).click();
