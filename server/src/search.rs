@@ -53,9 +53,20 @@ fn words(text: &str) -> Vec<(String, usize, usize)> {
 }
 
 /// The token that scopes SQLite's index to one organization: `o` and the
-/// ID's hex digits (one word to the tokenizer).
+/// ID's hex digits, written in front of each of its words.
 pub fn scope_token(organization: echo_protocol::OrganizationId) -> String {
     format!("o{}", organization.as_uuid().simple())
+}
+
+/// `text` as SQLite's index keeps it: each folded word behind the
+/// organization's token (`o4f2...refund`), so one organization's rows
+/// are the only ones under its terms.
+pub fn scoped_index_text(scope: &str, text: &str) -> String {
+    words(text)
+        .into_iter()
+        .map(|(word, _, _)| format!("{scope}{word}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `text` as the index keeps it: its folded words, space-separated (what
@@ -122,20 +133,23 @@ pub fn parse(q: &str) -> Option<Query> {
 
 impl Query {
     /// SQLite FTS5 syntax for one organization's rows (`scope`, see
-    /// [`scope_token`]): every term quoted (terms are letters and digits
-    /// only, so no quote can be inside one).
+    /// [`scope_token`] and [`scoped_index_text`]): every term quoted and
+    /// behind the scope (terms are letters and digits only, so no quote
+    /// can be inside one).
     pub fn fts5_in(&self, scope: &str) -> String {
-        format!("scope : \"{scope}\" AND body : ({})", self.fts5())
-    }
-
-    /// The terms in SQLite FTS5 syntax.
-    pub fn fts5(&self) -> String {
         self.terms
             .iter()
             .map(|term| match term {
-                Term::Word(w) => format!("\"{w}\""),
-                Term::Prefix(w) => format!("\"{w}\"*"),
-                Term::Phrase(words) => format!("\"{}\"", words.join(" ")),
+                Term::Word(w) => format!("\"{scope}{w}\""),
+                Term::Prefix(w) => format!("\"{scope}{w}\"*"),
+                Term::Phrase(words) => format!(
+                    "\"{}\"",
+                    words
+                        .iter()
+                        .map(|w| format!("{scope}{w}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
             })
             .collect::<Vec<_>>()
             .join(" ")
@@ -262,7 +276,15 @@ mod tests {
     #[test]
     fn engine_syntax_never_comes_from_the_query() {
         let hostile = q(r#"NEAR(a b) -x col:y "z* OR w"#);
-        assert_eq!(hostile.fts5(), r#""near" "a" "b" "x" "col" "y" "z or w""#);
+        assert_eq!(
+            hostile.fts5_in("o1"),
+            r#""o1near" "o1a" "o1b" "o1x" "o1col" "o1y" "o1z o1or o1w""#
+        );
+        assert_eq!(q("Café").fts5_in("o1"), r#""o1cafe"*"#);
+        assert_eq!(
+            scoped_index_text("o1", "Un café, SVP!"),
+            "o1un o1cafe o1svp"
+        );
         assert_eq!(
             hostile.tsquery(),
             "'near' & 'a' & 'b' & 'x' & 'col' & 'y' & 'z' <-> 'or' <-> 'w'"

@@ -83,8 +83,18 @@ fn message(rng: &mut Rng, words: &[String]) -> String {
     text.join(" ")
 }
 
-const FIRST: &[&str] = &["Ada", "Grace", "Linus", "Zoë", "Björn", "Amara", "Kenji", "Olu"];
-const LAST: &[&str] = &["Lovelace", "Hopper", "Torvalds", "Ångström", "Okafor", "Sato", "Novak"];
+const FIRST: &[&str] = &[
+    "Ada", "Grace", "Linus", "Zoë", "Björn", "Amara", "Kenji", "Olu",
+];
+const LAST: &[&str] = &[
+    "Lovelace",
+    "Hopper",
+    "Torvalds",
+    "Ångström",
+    "Okafor",
+    "Sato",
+    "Novak",
+];
 
 const QUERIES: &[&str] = &[
     "please",
@@ -112,8 +122,8 @@ async fn start(url: &str, conversations: usize) -> anyhow::Result<(Seeded, Vec<S
     config.clock = Clock::system();
     let app = Application::build(config).await?;
     let store = app.context().store.clone();
-    let org = echo_server::admin::create_organization(store.as_ref(), &Clock::system(), "Bench")
-        .await?;
+    let org =
+        echo_server::admin::create_organization(store.as_ref(), &Clock::system(), "Bench").await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let handle = tokio::spawn(app.run_until(std::future::pending()));
     let client = reqwest::Client::new();
@@ -164,7 +174,7 @@ async fn start(url: &str, conversations: usize) -> anyhow::Result<(Seeded, Vec<S
 }
 
 /// Writes the messages into SQLite as its store does: the row, then its
-/// FTS5 entry (rowid = seq, scoped to the organization).
+/// FTS5 entry (rowid = seq, its words behind the organization's token).
 fn seed_sqlite(path: &std::path::Path, ids: &[String], total: usize) -> anyhow::Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
@@ -184,9 +194,8 @@ fn seed_sqlite(path: &std::path::Path, ids: &[String], total: usize) -> anyhow::
                 "INSERT INTO messages (id, conversation_id, role, text, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            let mut index = tx.prepare_cached(
-                "INSERT INTO search_index (rowid, body, scope) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut index =
+                tx.prepare_cached("INSERT INTO search_index (rowid, body) VALUES (?1, ?2)")?;
             for i in written..(written + 10_000).min(total) {
                 let text = message(&mut rng, &words);
                 let role = if i % 3 == 0 { "operator" } else { "visitor" };
@@ -197,7 +206,10 @@ fn seed_sqlite(path: &std::path::Path, ids: &[String], total: usize) -> anyhow::
                     text,
                     now - (total - i) as i64 * 1000
                 ])?;
-                index.execute(rusqlite::params![tx.last_insert_rowid(), text, scope])?;
+                index.execute(rusqlite::params![
+                    tx.last_insert_rowid(),
+                    echo_server::search::scoped_index_text(&scope, &text)
+                ])?;
             }
         }
         tx.commit()?;
@@ -243,7 +255,9 @@ async fn seed_postgres(url: &str, ids: &[String], total: usize) -> anyhow::Resul
         .await?;
         written = end;
     }
-    sqlx::query("ANALYZE").execute(&pool).await?;
+    // As a database that has been running a while: vacuumed (its
+    // visibility map set) and analyzed, so no autovacuum starts mid-run.
+    sqlx::query("VACUUM (ANALYZE)").execute(&pool).await?;
     Ok(())
 }
 
@@ -256,7 +270,10 @@ fn now_ms() -> i64 {
 
 /// Every query `rounds` times (after one warm-up round); the latencies of
 /// all, and each query's slowest and hit count.
-async fn measure(seeded: &Seeded, rounds: usize) -> anyhow::Result<Vec<(String, Vec<Duration>, usize)>> {
+async fn measure(
+    seeded: &Seeded,
+    rounds: usize,
+) -> anyhow::Result<Vec<(String, Vec<Duration>, usize)>> {
     let client = reqwest::Client::new();
     let mut results = Vec::new();
     for query in QUERIES {
@@ -271,7 +288,11 @@ async fn measure(seeded: &Seeded, rounds: usize) -> anyhow::Result<Vec<(String, 
                 .query(&[("q", *query), ("limit", "20")])
                 .send()
                 .await?;
-            anyhow::ensure!(response.status().is_success(), "{query}: {}", response.status());
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{query}: {}",
+                response.status()
+            );
             let body: serde_json::Value = response.json().await?;
             let took = started.elapsed();
             hits = body["hits"].as_array().map_or(0, Vec::len);
@@ -287,7 +308,8 @@ async fn measure(seeded: &Seeded, rounds: usize) -> anyhow::Result<Vec<(String, 
 fn report(store: &str, seeded_in: Duration, results: &[(String, Vec<Duration>, usize)]) {
     let mut all: Vec<Duration> = results.iter().flat_map(|r| r.1.clone()).collect();
     all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+    let pct =
+        |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
     println!();
     println!("{store}: seeded in {:.0} s", seeded_in.as_secs_f64());
     for (query, times, hits) in results {
@@ -326,14 +348,43 @@ fn main() -> anyhow::Result<()> {
     );
 
     let path = dir.path().join("search.db");
+    if std::env::var("ECHO_BENCH_POSTGRES_ONLY").is_err() {
+        sqlite_phase(&runtime, &path, conversations, messages, rounds)?;
+    }
+    postgres_phase(&runtime, conversations, messages, rounds)
+}
+
+fn sqlite_phase(
+    runtime: &tokio::runtime::Runtime,
+    path: &std::path::Path,
+    conversations: usize,
+    messages: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    let (seeded, ids) = runtime.block_on(start(&format!("sqlite://{}", path.display()), conversations))?;
-    seed_sqlite(&path, &ids, messages)?;
+    let (seeded, ids) = runtime.block_on(start(
+        &format!("sqlite://{}", path.display()),
+        conversations,
+    ))?;
+    seed_sqlite(path, &ids, messages)?;
     let seeded_in = started.elapsed();
     let results = runtime.block_on(measure(&seeded, rounds))?;
     seeded.app.abort();
     report("SQLite (FTS5)", seeded_in, &results);
+    if let Ok(keep) = std::env::var("ECHO_BENCH_KEEP_SQLITE") {
+        // For looking at query plans afterwards.
+        std::fs::copy(path, &keep)?;
+        println!("    (database kept at {keep})");
+    }
+    Ok(())
+}
 
+fn postgres_phase(
+    runtime: &tokio::runtime::Runtime,
+    conversations: usize,
+    messages: usize,
+    rounds: usize,
+) -> anyhow::Result<()> {
     let cluster = echo_bench::postgres::Cluster::start()?;
     let url = runtime.block_on(cluster.database("bench_search"))?;
     let started = Instant::now();

@@ -76,23 +76,28 @@ CREATE UNIQUE INDEX canned_replies_by_shortcut
     ON canned_replies (organization_id, COALESCE(owner_id, ''), shortcut);
 
 -- Full-text search over messages (rowid: the message's seq) and visitors'
--- names and emails (rowid: minus the conversation's seq), case- and
--- accent-insensitive. `scope` holds the organization as one token
--- ('o' and its ID's hex digits), so a search reads only its own
--- organization's rows. Contentless: the text stays in its own table (the
+-- names and emails (rowid: minus the conversation's seq). The server
+-- writes each folded word (lowercase, no accents) behind its
+-- organization's token ('o' and the ID's hex digits): `o4f2...refund`, so
+-- a term's list of rows holds only one organization's, and a search reads
+-- nothing of another's. Contentless: the text stays in its own table (the
 -- server cuts snippets from it). Written in the same transaction as what
 -- it indexes.
 CREATE VIRTUAL TABLE search_index USING fts5(
-    body, scope, content = '', contentless_delete = 1,
+    body, content = '', contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
-INSERT INTO search_index (rowid, body, scope)
-SELECT m.seq, m.text, 'o' || replace(c.organization_id, '-', '')
-FROM messages m JOIN conversations c ON c.id = m.conversation_id;
-INSERT INTO search_index (rowid, body, scope)
-SELECT -c.seq, s.name || ' ' || s.email, 'o' || replace(c.organization_id, '-', '')
-FROM conversations c JOIN contact_sessions s ON s.id_hash = c.contact_session_hash;
+-- Rows from before this migration are indexed by the server after it
+-- starts (the tokens are written in Rust), newest first, in small batches:
+-- these are the highest seqs still to do.
+CREATE TABLE search_backfill (
+    messages_through      INTEGER NOT NULL,
+    conversations_through INTEGER NOT NULL
+);
+INSERT INTO search_backfill
+SELECT COALESCE((SELECT MAX(seq) FROM messages), 0),
+       COALESCE((SELECT MAX(seq) FROM conversations), 0);
 
 -- Mail notices gain an audience: the operators a note mentions.
 CREATE TABLE mail_notices_next (

@@ -61,6 +61,12 @@ pub struct VisitorRecord {
 /// How many other conversations the visitor's context lists.
 pub const VISITOR_CONVERSATIONS: u32 = 20;
 
+/// A search ranks the newest this many matching messages (and as many
+/// matching visitors): a common word's older matches are not read, so a
+/// search costs about the same however long the history (see the search
+/// benchmark in the README).
+pub const SEARCH_WINDOW: u32 = 1000;
+
 #[async_trait]
 pub trait DeskStore: Send + Sync {
     /// The team's saved replies and, for an operator, their own; by

@@ -71,16 +71,18 @@ impl ConversationStore for SqliteStore {
             ])?;
             // The visitor's name and email are searchable from the start
             // (a session's never change).
-            conn.prepare_cached(
-                "INSERT INTO search_index (rowid, body, scope)
-                 SELECT -?1, s.name || ' ' || s.email, ?3 FROM contact_sessions s
-                 WHERE s.id_hash = ?2",
-            )?
-            .execute(params![
-                conn.last_insert_rowid(),
-                activity.session.as_str(),
-                crate::search::scope_token(organization)
-            ])?;
+            let seq = conn.last_insert_rowid();
+            let visitor: String = conn
+                .prepare_cached(
+                    "SELECT name || ' ' || email FROM contact_sessions WHERE id_hash = ?1",
+                )?
+                .query_row([activity.session.as_str()], |r| r.get(0))?;
+            let scope = crate::search::scope_token(organization);
+            conn.prepare_cached("INSERT INTO search_index (rowid, body) VALUES (?1, ?2)")?
+                .execute(params![
+                    -seq,
+                    crate::search::scoped_index_text(&scope, &visitor)
+                ])?;
             let mut greeting = rules.greeting(greeting_id, greet_message, activity.now);
             let read = Read {
                 organization,

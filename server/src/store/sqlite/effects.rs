@@ -106,11 +106,11 @@ fn insert_message(
         mentions
     ])?;
     let seq = conn.last_insert_rowid();
-    conn.prepare_cached("INSERT INTO search_index (rowid, body, scope) VALUES (?1, ?2, ?3)")?
+    let scope = crate::search::scope_token(target.organization);
+    conn.prepare_cached("INSERT INTO search_index (rowid, body) VALUES (?1, ?2)")?
         .execute(params![
             seq,
-            message.text,
-            crate::search::scope_token(target.organization)
+            crate::search::scoped_index_text(&scope, &message.text)
         ])?;
     for operator in &message.mentions {
         conn.prepare_cached(

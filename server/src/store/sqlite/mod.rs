@@ -12,6 +12,7 @@
 //! trait is implemented in the file named after its domain.
 
 mod attachments;
+mod backfill;
 mod conversations;
 mod desk;
 mod effects;
@@ -167,6 +168,7 @@ impl SqliteStore {
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || writer_loop(conn, queue, max_batch, &writer_stats))?;
+        backfill::spawn(writer.clone());
         Ok(Self {
             writer,
             stats,

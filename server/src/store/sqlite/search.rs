@@ -7,34 +7,49 @@ use rusqlite::{params, Connection};
 
 use super::conversations::LAST_MESSAGE;
 use super::{query_all, query_first};
-use crate::store::desk::{Search, SearchRow, VisitorRecord, VISITOR_CONVERSATIONS};
+use crate::store::desk::{Search, SearchRow, VisitorRecord, SEARCH_WINDOW, VISITOR_CONVERSATIONS};
 use crate::store::desk_rows;
 use crate::store::rows::{self, Row};
 use crate::store::StoreResult;
 
 /// The organization's hits, best first (`bm25`): messages (rowid > 0)
-/// and visitors (rowid < 0), each under the inbox's filters.
+/// and visitors (rowid < 0), each under the inbox's filters. A common
+/// word can match a large part of an organization's history: the ranking
+/// is among the newest [`SEARCH_WINDOW`] matches of each kind (read from
+/// the index newest first, so a search costs about the same however much
+/// history there is).
 pub(super) fn search(
     conn: &Connection,
     organization: OrganizationId,
     search: &Search,
 ) -> StoreResult<Vec<SearchRow>> {
-    let (condition, p) = rows::inbox_condition(&search.filter, '?', 5);
+    let (condition, p) = rows::inbox_condition(&search.filter, '?', 6);
+    // CROSS JOIN keeps the index as the outer loop, read in rowid order,
+    // so the LIMIT ends the scan.
     let sql = format!(
         "SELECT * FROM (
-             SELECT c.id, m.id, m.text, s.name, c.status, m.created_at, f.rank AS rank
-             FROM search_index f
-             JOIN messages m ON m.seq = f.rowid
-             JOIN conversations c ON c.id = m.conversation_id
-             JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
-             WHERE search_index MATCH ?1 AND f.rowid > 0 AND c.organization_id = ?2 AND {condition}
+             SELECT * FROM (
+                 SELECT c.id, m.id, m.text, s.name, c.status, m.created_at, f.rank AS rank
+                 FROM search_index f
+                 CROSS JOIN messages m ON m.seq = f.rowid
+                 CROSS JOIN conversations c ON c.id = m.conversation_id
+                 CROSS JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+                 WHERE search_index MATCH ?1 AND f.rowid > 0 AND c.organization_id = ?2
+                   AND {condition}
+                 ORDER BY f.rowid DESC LIMIT ?5
+             )
              UNION ALL
-             SELECT c.id, NULL, s.name || ' ' || s.email, s.name, c.status, c.created_at, f.rank
-             FROM search_index f
-             JOIN conversations c ON c.seq = -f.rowid
-             JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
-             WHERE search_index MATCH ?1 AND f.rowid < 0 AND c.organization_id = ?2 AND {condition}
-         ) ORDER BY rank, 6 DESC LIMIT ?3 OFFSET ?4"
+             SELECT * FROM (
+                 SELECT c.id, NULL, s.name || ' ' || s.email, s.name, c.status, c.created_at,
+                        f.rank
+                 FROM search_index f
+                 CROSS JOIN conversations c ON c.seq = -f.rowid
+                 CROSS JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+                 WHERE search_index MATCH ?1 AND f.rowid < 0 AND c.organization_id = ?2
+                   AND {condition}
+                 ORDER BY f.rowid ASC LIMIT ?5
+             )
+         ) ORDER BY 7, 6 DESC LIMIT ?3 OFFSET ?4"
     );
     let query = search
         .query
@@ -47,6 +62,7 @@ pub(super) fn search(
             organization,
             search.limit + 1,
             search.offset,
+            SEARCH_WINDOW,
             p.status,
             p.operator,
             p.label
