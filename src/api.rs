@@ -175,9 +175,12 @@ impl Api {
 
     /// Tells the team the visitor is typing (the caller throttles).
     pub async fn typing(&self, session: &ContactSessionId, id: ConversationId) {
-        let call = Call::new("POST", format!("{}/v1/conversations/{id}/typing", self.base))
-            .bearer(Some(session.expose_secret()))
-            .body(Body::Json(r#"{"active":true}"#.into()));
+        let call = Call::new(
+            "POST",
+            format!("{}/v1/conversations/{id}/typing", self.base),
+        )
+        .bearer(Some(session.expose_secret()))
+        .body(Body::Json(r#"{"active":true}"#.into()));
         let _ = http::send(call).await;
     }
 

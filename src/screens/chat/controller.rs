@@ -22,16 +22,10 @@ use echo_web::files::Files;
 
 use super::pieces::{new_key, Push, Queued};
 
+mod typing;
+
 /// Pixels from the top that count as "the top is in view".
 const TOP_SLACK: i32 = 40;
-/// The typing indicator goes away by itself after this long, so a reply
-/// that never comes (a server restart mid-answer) does not leave it forever.
-const TYPING_TIMEOUT_MS: i32 = 45_000;
-/// An operator's "is typing" goes away after this long without another
-/// (they repeat it every 2 s while they type).
-const OPERATOR_TYPING_MS: i32 = 6_000;
-/// The visitor's own typing is told at most this often.
-const TELL_TYPING_MS: f64 = 2_000.0;
 /// Pixels from the bottom within which new messages keep the view pinned.
 const BOTTOM_SLACK: i32 = 80;
 
@@ -332,32 +326,6 @@ impl Chat {
         }
     }
 
-    fn set_typing(&self, active: bool, name: Option<String>) {
-        let timeout = if name.is_some() {
-            OPERATOR_TYPING_MS
-        } else {
-            TYPING_TIMEOUT_MS
-        };
-        self.typing.set(active);
-        self.typist.set(name);
-        if !active {
-            return;
-        }
-        let pinned = self.near_bottom();
-        self.typing_epoch.update_value(|e| *e += 1);
-        let epoch = self.typing_epoch.get_value();
-        let chat = self.clone();
-        spawn_local(async move {
-            echo_web::sleep(timeout).await;
-            if chat.typing_epoch.try_get_value() == Some(epoch) {
-                chat.typing.try_set(false);
-            }
-        });
-        if pinned {
-            self.scroll_to_bottom();
-        }
-    }
-
     /// Sends what was written offline, in order, each once.
     fn flush_queue(&self) {
         let chat = self.clone();
@@ -447,17 +415,6 @@ impl Chat {
         });
     }
 
-    /// The visitor typed: the team is told, at most every 2 s.
-    pub fn typed(&self) {
-        let now = js_sys::Date::now();
-        if now - self.told_typing.get_value() < TELL_TYPING_MS || self.is_resolved_now() {
-            return;
-        }
-        self.told_typing.set_value(now);
-        let (api, session, id) = (self.api.clone(), self.session.clone(), self.id);
-        spawn_local(async move { api.typing(&session, id).await });
-    }
-
     pub fn send(&self, raw: String) {
         if self.sending.get_untracked() || self.is_resolved_now() {
             return;
@@ -477,6 +434,9 @@ impl Chat {
             }
         };
         let key = self.draft_key.get_untracked().unwrap_or_else(new_key);
+        // A sent message ends the typing (the server's throttle too): the
+        // next keystroke is told at once.
+        self.told_typing.set_value(0.0);
         if !self.live.get_untracked() && !files.is_empty() {
             // Files are not queued: they go when the connection is back.
             self.send_error
