@@ -332,8 +332,12 @@ impl Console {
             }
             let context = api.visitor_context(id).await.ok();
             console.update_open(id, |open| open.context = context);
-            // The assignee picker and mentions list whoever joined since
-            // the last look.
+        });
+        // Meanwhile the assignee picker and mentions list learn whoever
+        // joined since the last look.
+        let api = self.api();
+        spawn_local(async move {
+            let Some(api) = api else { return };
             if let Ok(members) = api.members().await {
                 console.desk.members.set(members);
             }

@@ -100,7 +100,7 @@ pub async fn list_members(
             name: m.name,
         })
         .collect();
-    members.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    members.sort_by_key(|a| a.name.to_lowercase());
     Ok(Json(Members { members }))
 }
 
