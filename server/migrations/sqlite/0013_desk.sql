@@ -78,9 +78,10 @@ CREATE UNIQUE INDEX canned_replies_by_shortcut
 -- Full-text search over messages (rowid: the message's seq) and visitors'
 -- names and emails (rowid: minus the conversation's seq). The server
 -- writes each folded word (lowercase, no accents) behind its
--- organization's token ('o' and the ID's hex digits): `o4f2...refund`, so
--- a term's list of rows holds only one organization's, and a search reads
--- nothing of another's. Contentless: the text stays in its own table (the
+-- organization's token ('o' and the ID's last 12 hex digits):
+-- `o4f2a...refund`, so a term's list of rows holds one organization's,
+-- and a search reads nothing of another's (it also checks each row's
+-- organization). Contentless: the text stays in its own table (the
 -- server cuts snippets from it). Written in the same transaction as what
 -- it indexes.
 CREATE VIRTUAL TABLE search_index USING fts5(

@@ -78,11 +78,7 @@ impl ConversationStore for SqliteStore {
                 )?
                 .query_row([activity.session.as_str()], |r| r.get(0))?;
             let scope = crate::search::scope_token(organization);
-            conn.prepare_cached("INSERT INTO search_index (rowid, body) VALUES (?1, ?2)")?
-                .execute(params![
-                    -seq,
-                    crate::search::scoped_index_text(&scope, &visitor)
-                ])?;
+            super::index_queue::add(-seq, crate::search::scoped_index_text(&scope, &visitor));
             let mut greeting = rules.greeting(greeting_id, greet_message, activity.now);
             let read = Read {
                 organization,

@@ -107,11 +107,7 @@ fn insert_message(
     ])?;
     let seq = conn.last_insert_rowid();
     let scope = crate::search::scope_token(target.organization);
-    conn.prepare_cached("INSERT INTO search_index (rowid, body) VALUES (?1, ?2)")?
-        .execute(params![
-            seq,
-            crate::search::scoped_index_text(&scope, &message.text)
-        ])?;
+    super::index_queue::add(seq, crate::search::scoped_index_text(&scope, &message.text));
     for operator in &message.mentions {
         conn.prepare_cached(
             "INSERT OR IGNORE INTO mentions

@@ -17,6 +17,7 @@ mod conversations;
 mod desk;
 mod effects;
 mod events;
+mod index_queue;
 mod knowledge;
 mod mail;
 mod messages;
@@ -286,17 +287,20 @@ fn writer_loop(
             if conn.execute_batch("SAVEPOINT job").is_err() {
                 continue;
             }
+            let queued = index_queue::mark();
             match std::panic::catch_unwind(AssertUnwindSafe(|| job(&conn))) {
                 Ok((true, completion)) => {
                     let _ = conn.execute_batch("RELEASE job");
                     completions.push(completion);
                 }
                 Ok((false, completion)) => {
+                    index_queue::discard_after(queued);
                     let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                     completions.push(completion);
                 }
                 Err(_) => {
                     tracing::error!("a SQLite write job panicked; its changes were rolled back");
+                    index_queue::discard_after(queued);
                     let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
                 }
             }
@@ -305,11 +309,15 @@ fn writer_loop(
         stats
             .jobs
             .fetch_add(completions.len() as u64, Ordering::Relaxed);
-        let commit = conn.execute_batch("COMMIT").map_err(|e| {
-            tracing::error!(error = %e, "SQLite COMMIT failed");
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
-        });
+        // The batch's search entries, in its own transaction (see
+        // `index_queue`).
+        let commit = index_queue::flush(&conn)
+            .and_then(|()| conn.execute_batch("COMMIT"))
+            .map_err(|e| {
+                tracing::error!(error = %e, "SQLite COMMIT failed");
+                let _ = conn.execute_batch("ROLLBACK");
+                e.to_string()
+            });
         for completion in completions {
             completion(commit.clone());
         }
