@@ -178,11 +178,14 @@ async fn start(url: &str, conversations: usize) -> anyhow::Result<(Seeded, Vec<S
 fn seed_sqlite(path: &std::path::Path, ids: &[String], total: usize) -> anyhow::Result<()> {
     let mut conn = rusqlite::Connection::open(path)?;
     conn.busy_timeout(Duration::from_secs(30))?;
-    let scope: String = conn.query_row(
-        "SELECT 'o' || replace(organization_id, '-', '') FROM conversations LIMIT 1",
+    let organization: String = conn.query_row(
+        "SELECT organization_id FROM conversations LIMIT 1",
         [],
         |r| r.get(0),
     )?;
+    let organization = echo_protocol::OrganizationId::parse(&organization)
+        .context("the conversations' organization ID")?;
+    let scope = echo_server::search::scope_token(organization);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let words = vocabulary(&mut rng, 20_000);
     let now = now_ms();
@@ -350,6 +353,9 @@ fn main() -> anyhow::Result<()> {
     let path = dir.path().join("search.db");
     if std::env::var("ECHO_BENCH_POSTGRES_ONLY").is_err() {
         sqlite_phase(&runtime, &path, conversations, messages, rounds)?;
+    }
+    if std::env::var("ECHO_BENCH_SQLITE_ONLY").is_ok() {
+        return Ok(());
     }
     postgres_phase(&runtime, conversations, messages, rounds)
 }
