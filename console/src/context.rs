@@ -6,8 +6,8 @@
 use echo_protocol::desk::{VisitorContext, VisitorMatch};
 use leptos::prelude::*;
 
-use crate::conversation::local_time;
 use crate::state::Console;
+use crate::time::local_time;
 
 /// `2026-12-05T21:04` as `21:04` (the date only when it is another day).
 fn clock(local: &str, zone: Option<&str>) -> String {

@@ -17,12 +17,7 @@ use crate::composer::Composer;
 use crate::context::ContextPanel;
 use crate::labels::LabelPicker;
 use crate::state::Console;
-
-/// A time in the operator's locale and timezone.
-pub fn local_time(at: echo_protocol::Timestamp) -> String {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.millis() as f64));
-    String::from(date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED))
-}
+use crate::time::local_time;
 
 /// One message of the timeline. A note is the team's: marked as such,
 /// never styled as a bubble the visitor would see.

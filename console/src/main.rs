@@ -56,6 +56,7 @@ mod sign_in;
 mod state;
 mod suggest;
 mod team;
+mod time;
 mod topbar;
 
 use leptos::prelude::*;

@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::conversation::local_time;
 use crate::state::Console;
+use crate::time::local_time;
 
 #[component]
 pub fn MentionsPage(console: Console) -> impl IntoView {

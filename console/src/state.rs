@@ -312,7 +312,6 @@ impl Console {
         };
         let Some(api) = self.api() else { return };
         let console = *self;
-        let admin = self.is_admin();
         spawn_local(async move {
             let (detail, messages) = (api.conversation(id).await, api.messages(id).await);
             match (detail, messages) {
@@ -341,11 +340,6 @@ impl Console {
             if let Ok(members) = api.members().await {
                 console.desk.members.set(members);
             }
-            if admin {
-                if let Ok(team) = api.team().await {
-                    console.team.set(team);
-                }
-            }
         });
     }
 
@@ -362,5 +356,91 @@ impl Console {
     pub fn detail(&self) -> Option<OperatorConversation> {
         self.open
             .with(|o| o.as_ref().and_then(|o| o.detail.clone()))
+    }
+}
+
+// The desk's share of the console's behaviour (its state is `desk_state`).
+impl Console {
+    /// Loads what the desk needs: labels, members, saved replies and the
+    /// operator's mentions.
+    pub fn load_desk(&self) {
+        let Some(api) = self.api() else { return };
+        let console = *self;
+        spawn_local(async move {
+            let desk = console.desk;
+            match api.labels().await {
+                Ok(labels) => desk.labels.set(labels),
+                Err(e) => console.fail(e),
+            }
+            if let Ok(members) = api.members().await {
+                desk.members.set(members);
+            }
+            if let Ok(canned) = api.canned_replies().await {
+                desk.canned.set(canned);
+            }
+        });
+        self.refresh_mentions();
+    }
+
+    pub fn refresh_mentions(&self) {
+        if self.me().is_none() {
+            return;
+        }
+        let Some(api) = self.api() else { return };
+        let desk = self.desk;
+        spawn_local(async move {
+            if let Ok(mentions) = api.mentions().await {
+                desk.unread.set(mentions.unread);
+                desk.mentions.set(mentions.mentions);
+            }
+        });
+    }
+
+    /// Opening a conversation reads the operator's mentions in it.
+    pub fn read_mentions_of(&self, id: ConversationId) {
+        let unread_here = self.desk.mentions.with_untracked(|m| {
+            m.iter()
+                .any(|m| m.conversation_id == id && m.read_at.is_none())
+        });
+        if !unread_here {
+            return;
+        }
+        let Some(api) = self.api() else { return };
+        let console = *self;
+        spawn_local(async move {
+            if api.read_mentions(Some(id)).await.is_ok() {
+                console.refresh_mentions();
+            }
+        });
+    }
+
+    /// Ticks or unticks a row; with shift, every row from the last ticked
+    /// one to this one takes its state.
+    pub fn select(&self, id: ConversationId, on: bool, range: bool) {
+        let desk = self.desk;
+        let ids: Vec<ConversationId> = match desk.anchor.get_untracked().filter(|_| range) {
+            Some(anchor) => self.inbox.rows.with_untracked(|rows| {
+                let at = |x| rows.iter().position(|r| r.conversation_id == x);
+                match (at(anchor), at(id)) {
+                    (Some(a), Some(b)) => rows[a.min(b)..=a.max(b)]
+                        .iter()
+                        .map(|r| r.conversation_id)
+                        .collect(),
+                    _ => vec![id],
+                }
+            }),
+            None => vec![id],
+        };
+        desk.selected.update(|selected| {
+            for id in ids {
+                let has = selected.contains(&id);
+                if on && !has {
+                    selected.push(id);
+                } else if !on && has {
+                    selected.retain(|s| *s != id);
+                }
+            }
+        });
+        desk.anchor.set(Some(id));
     }
 }

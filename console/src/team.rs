@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::state::Console;
+use crate::time::local_date;
 
 fn copy(console: Console, text: String) {
     let Some(window) = web_sys::window() else {
@@ -261,12 +262,11 @@ pub fn ApiKeysView(console: Console) -> impl IntoView {
                         key=|k| k.key_id
                         children=move |k| {
                             let id = k.key_id;
-                            let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(k.created_at.millis() as f64));
                             let for_delete = k.clone();
                             view! {
                                 <tr>
                                     <td>{k.name.clone()}</td>
-                                    <td>{String::from(date.to_locale_date_string("default", &wasm_bindgen::JsValue::UNDEFINED))}</td>
+                                    <td>{local_date(k.created_at)}</td>
                                     <td>
                                         <button class="danger" on:click=move |_| delete(for_delete.clone())>
                                             {move || if confirming.get() == Some(id) { "Confirm deletion" } else { "Delete" }}
