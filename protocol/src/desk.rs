@@ -1,11 +1,12 @@
 //! The operator desk: saved (canned) replies, private notes and mentions,
 //! labels, bulk actions, search, the visitor's context and typing. The
-//! operator API only (`operator` feature).
+//! operator API's (the widget uses none of them; the linker drops them).
 
 use serde::{Deserialize, Serialize};
 
 use crate::conversations::{ConversationStatus, MessagePreview};
 pub use crate::ids::{CannedReplyId, LabelId};
+use crate::validate::ValidationError;
 use crate::{ConversationId, ErrorCode, MessageId, OperatorId, Timestamp};
 
 /// Whose a saved reply is: the team's (admins manage it) or one
@@ -366,6 +367,29 @@ pub struct VisitorContext {
 #[serde(rename_all = "camelCase")]
 pub struct Typing {
     pub active: bool,
+}
+
+/// A saved reply's shortcut: `[a-z0-9-]{1,32}`.
+pub fn parse_shortcut(raw: &str) -> Result<String, ValidationError> {
+    let ok = (1..=32).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !ok {
+        return Err(ValidationError::new(
+            "shortcut",
+            "must be 1 to 32 of a-z, 0-9 and -",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// A label's colour: `#rrggbb`, kept lowercase.
+pub fn parse_label_color(raw: &str) -> Result<String, ValidationError> {
+    let text = raw.trim();
+    crate::widget::parse_color(text)
+        .map(|_| text.to_ascii_lowercase())
+        .ok_or_else(|| ValidationError::new("color", "must be a colour like #4f46e5"))
 }
 
 #[cfg(test)]

@@ -151,29 +151,6 @@ text_newtype!(
     LabelName, field = "name", max = 50, kind = Kind::Name
 );
 
-/// A saved reply's shortcut: `[a-z0-9-]{1,32}`.
-pub fn parse_shortcut(raw: &str) -> Result<String, ValidationError> {
-    let ok = (1..=32).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !ok {
-        return Err(ValidationError::new(
-            "shortcut",
-            "must be 1 to 32 of a-z, 0-9 and -",
-        ));
-    }
-    Ok(raw.to_owned())
-}
-
-/// A label's colour: `#rrggbb`, kept lowercase.
-pub fn parse_label_color(raw: &str) -> Result<String, ValidationError> {
-    let text = raw.trim();
-    crate::widget::parse_color(text)
-        .map(|_| text.to_ascii_lowercase())
-        .ok_or_else(|| ValidationError::new("color", "must be a colour like #4f46e5"))
-}
-
 /// An operator's password: 10 to 200 characters, kept exactly as typed
 /// (spaces count). The upper bound keeps hashing cheap.
 #[derive(Clone, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::Json;
 use echo_protocol::desk::{BulkChange, BulkResult, BulkResults};
-use echo_protocol::{ConversationId, ErrorCode};
+use echo_protocol::ConversationId;
 
 use crate::http::auth::Operator;
 use crate::http::error::{ApiError, ApiResult};
@@ -88,26 +88,16 @@ pub async fn bulk_change(
     };
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        let outcome = change_one(&ctx, &operator, &request, labels_change, &labels, id).await;
-        results.push(match outcome {
-            Ok(()) => BulkResult {
-                conversation_id: id,
-                ok: true,
-                error: None,
-            },
-            Err(error) => BulkResult {
-                conversation_id: id,
-                ok: false,
-                error: Some(match error {
-                    StoreError::NotFound => ErrorCode::NotFound,
-                    StoreError::Conflict(_) => ErrorCode::Conflict,
-                    StoreError::Other(e) => {
-                        tracing::error!(error = %e, conversation_id = %id, "bulk change failed");
-                        ErrorCode::Internal
-                    }
-                    _ => ErrorCode::Internal,
-                }),
-            },
+        // Each failure coded as the single call would answer it (an
+        // internal one is logged on the way).
+        let error = change_one(&ctx, &operator, &request, labels_change, &labels, id)
+            .await
+            .err()
+            .map(|e| ApiError::from(e).code());
+        results.push(BulkResult {
+            conversation_id: id,
+            ok: error.is_none(),
+            error,
         });
     }
     Ok(Json(BulkResults { results }))

@@ -5,10 +5,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use echo_protocol::desk::parse_shortcut;
 use echo_protocol::desk::{
     CannedReplies, CannedReply, CannedScope, CreateCannedReply, UpdateCannedReply,
 };
-use echo_protocol::validate::{parse_shortcut, CannedTitle, MessageText};
+use echo_protocol::validate::{CannedTitle, MessageText};
 use echo_protocol::{CannedReplyId, ErrorCode};
 
 use crate::http::auth::Operator;

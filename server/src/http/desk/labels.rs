@@ -5,8 +5,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use echo_protocol::desk::parse_label_color;
 use echo_protocol::desk::{CreateLabel, Label, LabelId, Labels, SetLabels, UpdateLabel};
-use echo_protocol::validate::{parse_label_color, LabelName};
+use echo_protocol::validate::LabelName;
 use echo_protocol::{ConversationId, ErrorCode};
 
 use crate::http::auth::Operator;

@@ -3,7 +3,7 @@
 //! transaction so no lock is held long, and replicas that start together
 //! share the work (`SKIP LOCKED`) instead of repeating it.
 
-use sqlx::{PgPool, Row};
+use sqlx::{AssertSqlSafe, PgPool, Row};
 
 const BATCH: i64 = 500;
 
@@ -25,43 +25,41 @@ pub(super) async fn search_index(pool: PgPool) {
     }
 }
 
-async fn batch(pool: &PgPool) -> sqlx::Result<u64> {
-    let mut tx = pool.begin().await?;
-    let messages = sqlx::query(
+/// Each indexed table: the rows still to do (`seq`, `text`) and its
+/// table's name.
+const TABLES: [(&str, &str); 2] = [
+    (
         "SELECT seq, text FROM messages WHERE search IS NULL
          LIMIT $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
-    let (seqs, texts) = folded(&messages)?;
-    sqlx::query(
-        "UPDATE messages m SET search = to_tsvector('simple', u.text)
-         FROM unnest($1::bigint[], $2::text[]) AS u(seq, text) WHERE m.seq = u.seq",
-    )
-    .bind(&seqs)
-    .bind(&texts)
-    .execute(&mut *tx)
-    .await?;
-    let conversations = sqlx::query(
+        "messages",
+    ),
+    (
         "SELECT c.seq, s.name || ' ' || s.email AS text
          FROM conversations c JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
          WHERE c.search IS NULL LIMIT $1 FOR UPDATE OF c SKIP LOCKED",
-    )
-    .bind(BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
-    let (cseqs, ctexts) = folded(&conversations)?;
-    sqlx::query(
-        "UPDATE conversations c SET search = to_tsvector('simple', u.text)
-         FROM unnest($1::bigint[], $2::text[]) AS u(seq, text) WHERE c.seq = u.seq",
-    )
-    .bind(&cseqs)
-    .bind(&ctexts)
-    .execute(&mut *tx)
-    .await?;
+        "conversations",
+    ),
+];
+
+async fn batch(pool: &PgPool) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let mut indexed = 0;
+    for (pending, table) in TABLES {
+        let rows = sqlx::query(pending).bind(BATCH).fetch_all(&mut *tx).await?;
+        let (seqs, texts) = folded(&rows)?;
+        let update = format!(
+            "UPDATE {table} t SET search = to_tsvector('simple', u.text)
+             FROM unnest($1::bigint[], $2::text[]) AS u(seq, text) WHERE t.seq = u.seq"
+        );
+        sqlx::query(AssertSqlSafe(update))
+            .bind(&seqs)
+            .bind(&texts)
+            .execute(&mut *tx)
+            .await?;
+        indexed += seqs.len() as u64;
+    }
     tx.commit().await?;
-    Ok((seqs.len() + cseqs.len()) as u64)
+    Ok(indexed)
 }
 
 fn folded(rows: &[sqlx::postgres::PgRow]) -> sqlx::Result<(Vec<i64>, Vec<String>)> {

@@ -58,54 +58,47 @@ pub(super) fn spawn(writer: mpsc::Sender<Job>) {
     }
 }
 
+/// Each indexed kind: its progress column, the rows still to do (`seq`,
+/// text, organization) from the highest, and its rowid's sign.
+const KINDS: [(&str, &str, i64); 2] = [
+    (
+        "messages_through",
+        "SELECT m.seq, m.text, c.organization_id FROM messages m
+         JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.seq <= ?1 ORDER BY m.seq DESC LIMIT ?2",
+        1,
+    ),
+    (
+        "conversations_through",
+        "SELECT c.seq, s.name || ' ' || s.email, c.organization_id FROM conversations c
+         JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
+         WHERE c.seq <= ?1 ORDER BY c.seq DESC LIMIT ?2",
+        -1,
+    ),
+];
+
 /// Indexes the next batch; how many rows it indexed (0: none are left).
 fn batch(conn: &Connection) -> StoreResult<u64> {
-    let (messages_through, conversations_through): (i64, i64) = conn.query_row(
-        "SELECT messages_through, conversations_through FROM search_backfill",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
     let mut indexed = 0;
-    if messages_through > 0 {
-        let rows = query_all(
-            conn,
-            "SELECT m.seq, m.text, c.organization_id FROM messages m
-             JOIN conversations c ON c.id = m.conversation_id
-             WHERE m.seq <= ?1 ORDER BY m.seq DESC LIMIT ?2",
-            params![messages_through, BATCH],
-            |row| {
-                Ok((
-                    row.col::<i64>(0)?,
-                    row.col::<String>(1)?,
-                    row.col::<OrganizationId>(2)?,
-                ))
-            },
+    for (progress, pending, sign) in KINDS {
+        let through: i64 = conn.query_row(
+            &format!("SELECT {progress} FROM search_backfill"),
+            [],
+            |r| r.get(0),
         )?;
-        let lowest = index(conn, &rows, 1)?;
+        if through <= 0 {
+            continue;
+        }
+        let rows = query_all(conn, pending, params![through, BATCH], |row| {
+            Ok((
+                row.col::<i64>(0)?,
+                row.col::<String>(1)?,
+                row.col::<OrganizationId>(2)?,
+            ))
+        })?;
+        let lowest = index(conn, &rows, sign)?;
         conn.execute(
-            "UPDATE search_backfill SET messages_through = ?1",
-            [lowest.map_or(0, |seq| seq - 1)],
-        )?;
-        indexed += rows.len() as u64;
-    }
-    if conversations_through > 0 {
-        let rows = query_all(
-            conn,
-            "SELECT c.seq, s.name || ' ' || s.email, c.organization_id FROM conversations c
-             JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
-             WHERE c.seq <= ?1 ORDER BY c.seq DESC LIMIT ?2",
-            params![conversations_through, BATCH],
-            |row| {
-                Ok((
-                    row.col::<i64>(0)?,
-                    row.col::<String>(1)?,
-                    row.col::<OrganizationId>(2)?,
-                ))
-            },
-        )?;
-        let lowest = index(conn, &rows, -1)?;
-        conn.execute(
-            "UPDATE search_backfill SET conversations_through = ?1",
+            &format!("UPDATE search_backfill SET {progress} = ?1"),
             [lowest.map_or(0, |seq| seq - 1)],
         )?;
         indexed += rows.len() as u64;
