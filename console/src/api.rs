@@ -12,7 +12,7 @@ use echo_protocol::operator::{
 };
 use echo_protocol::team::{
     AcceptInvitation, ApiKey, ApiKeyCreated, ApiKeys, ChooseOrganization, CreateApiKey,
-    CreateInvitation, InvitationCreated, OperatorRole, SignIn, Team, TeamMember, UpdateMember,
+    CreateInvitation, InvitationCreated, OperatorRole, Team, TeamMember, UpdateMember,
 };
 use echo_protocol::team::{Account, NotificationSettings};
 use echo_protocol::{ApiKeyId, AttachmentId, ConversationId, FileId, OperatorId, OrganizationId};
@@ -41,10 +41,6 @@ pub mod auth {
 
     pub async fn me() -> Result<Account, ApiError> {
         http::decode(&http::fetch_text(Call::new("GET", "/v1/auth/me".into())).await?)
-    }
-
-    pub async fn sign_in(email: String, password: String) -> Result<Account, ApiError> {
-        account("/v1/auth/sign-in", Body::json(&SignIn { email, password })).await
     }
 
     pub async fn accept(

@@ -28,12 +28,17 @@
 //!   [`search`], [`labels`], [`mentions`], [`saved_replies`]: its parts
 //!   and pages; [`keys`]: the keyboard shortcuts.
 //! - [`team`]: the team page (invite, roles, remove) and the API keys page.
+//! - [`two_factor`]: the sign-in code step, the operator's own two-factor
+//!   page and the set-up screen an organization can require; [`audit`]:
+//!   the organization's security settings and audit log; [`trust_api`]:
+//!   their calls.
 //! - [`knowledge`], [`settings`], [`notifications`]: the other pages.
 //! - [`api`]: every call to the operator API and its event stream.
 //!
 //! Imports run one way: views -> state -> api -> model.
 
 mod api;
+mod audit;
 mod bulk;
 mod composer;
 mod context;
@@ -58,6 +63,8 @@ mod suggest;
 mod team;
 mod time;
 mod topbar;
+mod trust_api;
+mod two_factor;
 
 use leptos::prelude::*;
 
@@ -99,6 +106,7 @@ fn App() -> impl IntoView {
             Auth::Checking => (0, None),
             Auth::SignedOut => (1, None),
             Auth::Session(a) if a.active_organization_id.is_none() => (2, None),
+            Auth::Session(a) if a.two_factor_required => (5, a.active_organization_id),
             Auth::Session(a) => (4, a.active_organization_id),
             Auth::Key(_) => (4, None),
         })
@@ -109,6 +117,7 @@ fn App() -> impl IntoView {
             1 => view! { <SignIn console/> }.into_any(),
             2 => view! { <ChooseOrganization console/> }.into_any(),
             3 => view! { <AcceptInvitation console token=invitation/> }.into_any(),
+            5 => view! { <two_factor::RequiredScreen console/> }.into_any(),
             _ => view! { <Workspace console/> }.into_any(),
         }}
         <div class="toasts" role="status" aria-live="polite">

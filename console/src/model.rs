@@ -22,6 +22,10 @@ pub enum Page {
     Mentions,
     SavedReplies,
     Labels,
+    /// The operator's own two-factor sign-in.
+    Security,
+    /// The organization's security settings and audit log (admins).
+    Audit,
 }
 
 impl Page {

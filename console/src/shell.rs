@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use send_wrapper::SendWrapper;
 
+use crate::audit::AuditPage;
 use crate::inbox::InboxPage;
 use crate::keys::ShortcutsDialog;
 use crate::knowledge::KnowledgeView;
@@ -19,6 +20,7 @@ use crate::settings::WidgetSettingsView;
 use crate::state::Console;
 use crate::team::{ApiKeysView, TeamView};
 use crate::topbar::TopBar;
+use crate::two_factor::SecurityPage;
 
 #[component]
 pub fn Workspace(console: Console) -> impl IntoView {
@@ -78,6 +80,12 @@ pub fn Workspace(console: Console) -> impl IntoView {
         </Show>
         <Show when=on(Page::Labels)>
             <LabelsPage console/>
+        </Show>
+        <Show when=on(Page::Security)>
+            <SecurityPage console/>
+        </Show>
+        <Show when=on(Page::Audit)>
+            <AuditPage console/>
         </Show>
         <ShortcutsDialog console/>
         // The inbox stays mounted (hidden) on other pages: its rows keep

@@ -7,8 +7,12 @@ use echo_protocol::ErrorCode;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use echo_protocol::trust::SignInAnswer;
+
 use crate::api::{auth, OperatorApi};
 use crate::state::{session_storage, Auth, Console, KEY_STORAGE};
+use crate::trust_api;
+use crate::two_factor::CodeForm;
 
 /// The token of an invitation link (`/console/#token=...`), if this is one.
 pub fn invitation_token() -> Option<String> {
@@ -33,19 +37,27 @@ fn forget_invitation_link() {
 #[component]
 pub fn SignIn(console: Console) -> impl IntoView {
     let with_key = RwSignal::new(false);
+    // Set when the password was right and a second factor is needed.
+    let challenge = RwSignal::new(None::<String>);
     view! {
         <main class="sign-in">
-            {move || if with_key.get() {
+            {move || if let Some(pending) = challenge.get() {
+                view! { <CodeForm console challenge=pending back=challenge/> }.into_any()
+            } else if with_key.get() {
                 view! { <KeyForm console back=with_key/> }.into_any()
             } else {
-                view! { <PasswordForm console with_key=with_key/> }.into_any()
+                view! { <PasswordForm console with_key=with_key challenge/> }.into_any()
             }}
         </main>
     }
 }
 
 #[component]
-fn PasswordForm(console: Console, with_key: RwSignal<bool>) -> impl IntoView {
+fn PasswordForm(
+    console: Console,
+    with_key: RwSignal<bool>,
+    challenge: RwSignal<Option<String>>,
+) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
@@ -62,8 +74,12 @@ fn PasswordForm(console: Console, with_key: RwSignal<bool>) -> impl IntoView {
         }
         pending.set(true);
         spawn_local(async move {
-            match auth::sign_in(e, p).await {
-                Ok(account) => console.signed_in(account),
+            match trust_api::sign_in(e, p).await {
+                Ok(SignInAnswer::Account(account)) => console.signed_in(account),
+                Ok(SignInAnswer::TwoFactor(second)) => {
+                    pending.set(false);
+                    challenge.set(Some(second.challenge));
+                }
                 Err(failure) => {
                     error.set(Some(failure.message().to_owned()));
                     pending.set(false);

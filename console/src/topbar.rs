@@ -36,7 +36,11 @@ pub fn TopBar(console: Console) -> impl IntoView {
                 (Page::Team, "Team"),
                 (Page::ApiKeys, "API keys"),
                 (Page::Widget, "Widget"),
+                (Page::Audit, "Security and audit log"),
             ]);
+        }
+        if console.me().is_some() {
+            pages.push((Page::Security, "Two-factor sign-in"));
         }
         if console.email_notifications().is_some() {
             pages.push((Page::Notifications, "Notifications"));

@@ -9,6 +9,7 @@
 use crate::conversations::ConversationStatus;
 use crate::messages::MessageRole;
 use crate::team::OperatorRole;
+use crate::trust::{AuditAction, AuditActorKind};
 use crate::widget::WidgetTheme;
 use crate::{
     ApiKeyId, AttachmentId, CannedReplyId, ConversationId, FileId, InvitationId, LabelId,
@@ -109,7 +110,7 @@ macro_rules! text_codecs {
 text_column!(
     OrganizationId, ConversationId, MessageId, FileId, OperatorId, InvitationId, ApiKeyId, AttachmentId,
     CannedReplyId, LabelId;
-    ConversationStatus, MessageRole, OperatorRole, WidgetTheme
+    ConversationStatus, MessageRole, OperatorRole, WidgetTheme, AuditAction, AuditActorKind
 );
 
 fn malformed(text: &str) -> Box<dyn std::error::Error + Send + Sync> {

@@ -17,6 +17,9 @@ pub enum ErrorCode {
     Forbidden,
     /// A signed-in visitor's `userHash` does not verify for its `userId`. (403)
     IdentityVerificationFailed,
+    /// The organization requires two-factor sign-in and this signed-in
+    /// operator has not turned it on yet. (403)
+    TwoFactorRequired,
     /// No such resource, or one the caller may not see. (404)
     NotFound,
     /// The HTTP method is not supported on this path. (405)
@@ -47,11 +50,12 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::Validation,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::IdentityVerificationFailed,
+        ErrorCode::TwoFactorRequired,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Conflict,
@@ -74,6 +78,7 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "UNAUTHORIZED",
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::IdentityVerificationFailed => "IDENTITY_VERIFICATION_FAILED",
+            ErrorCode::TwoFactorRequired => "TWO_FACTOR_REQUIRED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::Conflict => "CONFLICT",
@@ -100,7 +105,9 @@ impl ErrorCode {
             ErrorCode::Validation => 400,
             ErrorCode::Unauthorized => 401,
             ErrorCode::SubscriptionRequired => 402,
-            ErrorCode::Forbidden | ErrorCode::IdentityVerificationFailed => 403,
+            ErrorCode::Forbidden
+            | ErrorCode::IdentityVerificationFailed
+            | ErrorCode::TwoFactorRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
@@ -183,6 +190,7 @@ mod tests {
                 ErrorCode::IdentityVerificationFailed,
                 "IDENTITY_VERIFICATION_FAILED",
             ),
+            (ErrorCode::TwoFactorRequired, "TWO_FACTOR_REQUIRED"),
             (ErrorCode::NotFound, "NOT_FOUND"),
             (ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED"),
             (ErrorCode::Conflict, "CONFLICT"),

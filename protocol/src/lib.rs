@@ -51,6 +51,7 @@ pub mod sse;
 pub mod team;
 pub mod text;
 pub mod time;
+pub mod trust;
 pub mod validate;
 pub mod widget;
 

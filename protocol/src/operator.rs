@@ -105,6 +105,13 @@ pub struct OrganizationInfo {
     /// conversations wait for a person until tomorrow (UTC).
     #[serde(default)]
     pub ai_limit_reached: bool,
+    /// Members must use two-factor sign-in to act here.
+    #[serde(default)]
+    pub require_two_factor: bool,
+    /// Resolved conversations idle this many days are deleted; `null`:
+    /// kept forever.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
 }
 
 /// `POST /v1/operator/enhance`: a draft reply in, a clearer one out.

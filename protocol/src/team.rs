@@ -95,6 +95,14 @@ pub struct Account {
     /// Whether new visitor messages are mailed while the console is closed.
     #[serde(default)]
     pub email_notifications: bool,
+    /// Whether this operator signs in with a second factor.
+    #[serde(default)]
+    pub two_factor_enabled: bool,
+    /// The active organization requires two-factor sign-in and this
+    /// operator has not turned it on: every operator call is 403
+    /// `TWO_FACTOR_REQUIRED` until they do.
+    #[serde(default)]
+    pub two_factor_required: bool,
 }
 
 /// `PUT /v1/auth/notifications`: the operator's own mail setting.

@@ -130,11 +130,24 @@ pub async fn account(
 ) -> StoreResult<Account> {
     let organizations = store.memberships(operator.id).await?;
     let email_notifications = store.email_notifications(operator.id).await?;
+    let two_factor_enabled = store
+        .two_factor(operator.id)
+        .await?
+        .is_some_and(|second| second.enabled);
+    let required = match active {
+        Some(id) => store
+            .organization(id)
+            .await?
+            .is_some_and(|org| org.require_two_factor),
+        None => false,
+    };
     Ok(Account {
         operator,
         organizations,
         active_organization_id: active,
         email_notifications,
+        two_factor_enabled,
+        two_factor_required: required && !two_factor_enabled,
     })
 }
 

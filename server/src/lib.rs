@@ -53,3 +53,4 @@ pub mod secrets;
 pub mod session;
 pub mod startup;
 pub mod store;
+pub mod two_factor;

@@ -106,6 +106,11 @@ token!(
     ConfirmationToken,
     "mc_"
 );
+token!(
+    /// A sign-in waiting for its second factor (five minutes).
+    ChallengeToken,
+    "tfc_"
+);
 
 /// A new identity-verification key for an organization: 256 random bits as
 /// 64 hex characters. The host's server signs its users' IDs with this text

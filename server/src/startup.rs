@@ -227,8 +227,8 @@ async fn prune_periodically(ctx: ApiContext, retention: Duration) {
     }
 }
 
-/// Deletes attachments nobody sent and mail whose address never
-/// confirmed, now and every `PRUNE_EVERY`.
+/// Deletes attachments nobody sent, mail whose address never confirmed
+/// and audit log entries past 400 days, now and every `PRUNE_EVERY`.
 async fn sweep_periodically(ctx: ApiContext) {
     loop {
         match crate::attachments::sweep(ctx.store.as_ref(), &ctx.clock).await {
@@ -241,6 +241,16 @@ async fn sweep_periodically(ctx: ApiContext) {
             Ok(0) => {}
             Ok(deleted) => tracing::info!(deleted, "mail never confirmed dropped"),
             Err(error) => tracing::warn!(error = %error, "dropping unconfirmed mail failed"),
+        }
+        let audit_cutoff = ctx.clock.now().millis() - crate::http::AUDIT_KEEP_DAYS * 86_400_000;
+        match ctx
+            .store
+            .prune_audit(echo_protocol::Timestamp(audit_cutoff))
+            .await
+        {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "audit log entries past 400 days pruned"),
+            Err(error) => tracing::warn!(error = %error, "pruning the audit log failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}

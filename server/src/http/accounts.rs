@@ -11,9 +11,11 @@ use axum::{Json, Router};
 use echo_protocol::team::{
     AcceptInvitation, Account, ChangePassword, ChooseOrganization, OperatorProfile, SignIn,
 };
+use echo_protocol::trust::{AuditAction, SignInAnswer};
 use echo_protocol::validate::{Password, VisitorName};
 use echo_protocol::{ErrorCode, OperatorId, OrganizationId};
 
+use super::audit;
 use super::auth::SignedIn;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ClientAddress};
@@ -45,7 +47,7 @@ fn invalid_invitation() -> ApiError {
 
 /// A sign-in form posted from another site is refused (login CSRF); a
 /// client that sends no `Origin` (a script, a test) is not a browser form.
-fn refuse_foreign_origin(ctx: &ApiContext, headers: &HeaderMap) -> ApiResult<()> {
+pub(super) fn refuse_foreign_origin(ctx: &ApiContext, headers: &HeaderMap) -> ApiResult<()> {
     match headers.get(ORIGIN).map(|v| v.to_str().unwrap_or("")) {
         Some(origin) if origin != ctx.public.origin() => Err(ApiError::forbidden(
             "Cross-origin request refused: sign in from the console",
@@ -80,7 +82,7 @@ fn cleared_cookie(ctx: &ApiContext) -> HeaderValue {
 }
 
 /// An account answer, never cached.
-fn private(mut response: Response) -> Response {
+pub(super) fn private(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -89,16 +91,17 @@ fn private(mut response: Response) -> Response {
 
 /// Starts a session acting in `active` (or in the only organization, when
 /// there is exactly one) and answers with the account and the cookie.
-async fn start_session(
+pub(super) async fn start_session(
     ctx: &ApiContext,
     operator: OperatorProfile,
     active: Option<OrganizationId>,
 ) -> ApiResult<Response> {
-    let mut account = accounts::account(ctx.store.as_ref(), operator, None).await?;
-    account.active_organization_id = active.or(match account.organizations.as_slice() {
+    let memberships = ctx.store.memberships(operator.id).await?;
+    let active = active.or(match memberships.as_slice() {
         [only] => Some(only.organization_id),
         _ => None,
     });
+    let account = accounts::account(ctx.store.as_ref(), operator, active).await?;
     let token = SessionToken::generate();
     ctx.store
         .create_operator_session(NewOperatorSession {
@@ -115,7 +118,7 @@ async fn start_session(
     Ok(private(response))
 }
 
-fn profile(account: &OperatorAccount) -> OperatorProfile {
+pub(super) fn profile(account: &OperatorAccount) -> OperatorProfile {
     OperatorProfile {
         id: account.id,
         name: account.name.clone(),
@@ -131,7 +134,7 @@ fn profile(account: &OperatorAccount) -> OperatorProfile {
     tag = "auth",
     request_body = SignIn,
     responses(
-        (status = 200, body = Account, description = "Signed in; sets the `echo_session` cookie"),
+        (status = 200, body = SignInAnswer, description = "Signed in (the account; sets the `echo_session` cookie), or, with two-factor sign-in on, a challenge for `POST /v1/auth/two-factor` and no session"),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
         (status = 401, description = "Wrong email or password (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many failures (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
@@ -152,15 +155,29 @@ pub async fn sign_in(
     let stored = account.as_ref().map(|a| a.password_hash.as_str());
     if !passwords::verify(&request.password, stored).await {
         ctx.lockout.failed(&email, address, now);
+        if let Some(account) = &account {
+            audit::account_event(&ctx, account, address, AuditAction::SignInFailed).await;
+        }
         return Err(ApiError::new(ErrorCode::Unauthorized, WRONG_CREDENTIALS));
     }
     let account = account.expect("a password verified against an account");
+    // The lockout is cleared only once the second factor is right too, so
+    // the password cannot reset the count of wrong codes.
+    if ctx
+        .store
+        .two_factor(account.id)
+        .await?
+        .is_some_and(|second| second.enabled)
+    {
+        return super::two_factor::challenge(&ctx, &account).await;
+    }
     ctx.lockout.succeeded(&email);
+    audit::account_event(&ctx, &account, address, AuditAction::SignIn).await;
     tracing::info!(operator_id = %account.id, "operator signed in");
     start_session(&ctx, profile(&account), None).await
 }
 
-fn too_many(secs: u64) -> ApiError {
+pub(super) fn too_many(secs: u64) -> ApiError {
     ApiError::rate_limited("Too many failed sign-ins; try again in a few minutes", secs)
 }
 
@@ -368,5 +385,6 @@ pub async fn accept_invitation(
             other => other.into(),
         })?;
     tracing::info!(operator_id = %profile.id, invitation_id = %invitation.id, "invitation accepted");
+    audit::invitation_accepted(&ctx, invitation.organization_id, &profile, address).await;
     start_session(&ctx, profile, Some(invitation.organization_id)).await
 }

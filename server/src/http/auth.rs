@@ -13,7 +13,7 @@ use echo_protocol::{
 };
 
 use super::error::{ApiError, ApiResult};
-use super::extract::{conversation_not_found, organization_not_found};
+use super::extract::{conversation_not_found, organization_not_found, ClientAddress};
 use super::ApiContext;
 use crate::accounts::{SESSION_COOKIE, SESSION_IDLE_SECS, SESSION_TOUCH_SECS};
 use crate::revocations::Revoked;
@@ -112,6 +112,8 @@ pub const RECHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(30
 pub struct Operator {
     pub organization: OrganizationId,
     pub actor: Actor,
+    /// The client's address, for the audit log.
+    pub address: std::net::IpAddr,
 }
 
 impl<S> FromRequestParts<S> for Operator
@@ -123,6 +125,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = ApiContext::from_ref(state);
+        let ClientAddress(address) = ClientAddress::from_request_parts(parts, state).await?;
         if parts.headers.contains_key(AUTHORIZATION) {
             let unauthorized =
                 || ApiError::new(ErrorCode::Unauthorized, "A valid API key is required");
@@ -139,6 +142,7 @@ where
             return Ok(Self {
                 organization,
                 actor: Actor::ApiKey { key_hash, key_id },
+                address,
             });
         }
         let signed_in = SignedIn::from_request_parts(parts, state)
@@ -156,6 +160,12 @@ where
         let (organization, role) = signed_in.session.active.ok_or_else(|| {
             ApiError::forbidden("Choose an organization first (POST /v1/auth/organization)")
         })?;
+        if signed_in.session.two_factor_missing {
+            return Err(ApiError::new(
+                ErrorCode::TwoFactorRequired,
+                "This organization requires two-factor sign-in: set it up first",
+            ));
+        }
         Ok(Self {
             organization,
             actor: Actor::Member {
@@ -163,6 +173,7 @@ where
                 role,
                 session_hash: signed_in.session_hash,
             },
+            address,
         })
     }
 }

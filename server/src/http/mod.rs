@@ -5,6 +5,8 @@
 
 mod accounts;
 mod attachments;
+mod audit;
+pub use audit::KEEP_DAYS as AUDIT_KEEP_DAYS;
 mod auth;
 pub mod billing;
 mod contact_sessions;
@@ -24,8 +26,10 @@ mod openapi_exact;
 mod operator;
 mod parsers;
 mod pro;
+mod security;
 mod static_files;
 mod team;
+mod two_factor;
 mod widget;
 mod widget_page;
 
@@ -113,6 +117,8 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(team::router())
         .merge(billing::router())
         .merge(pro::router())
+        .merge(security::router())
+        .merge(two_factor::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())

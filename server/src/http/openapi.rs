@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, attachments, billing, contact_sessions, conversations, desk, events, knowledge, mail,
-    messages, operator, pro, team, widget,
+    messages, operator, pro, security, team, two_factor, widget,
 };
 
 #[derive(OpenApi)]
@@ -53,6 +53,12 @@ use super::{
         accounts::choose_organization,
         accounts::change_password,
         accounts::accept_invitation,
+        two_factor::complete,
+        two_factor::setup,
+        two_factor::enable,
+        two_factor::disable,
+        security::update_organization,
+        security::audit_log,
         team::list_team,
         team::update_member,
         team::remove_member,

@@ -16,6 +16,7 @@ use echo_protocol::operator::{
     OperatorConversation, OperatorConversationItem, OperatorConversationPage, UpdateConversation,
     WidgetSettings,
 };
+use echo_protocol::trust::AuditAction;
 use echo_protocol::validate::{
     parse_accent_color, parse_suggestions, GreetMessage, IdempotencyKey,
 };
@@ -23,6 +24,7 @@ use echo_protocol::{ConversationId, OperatorId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::audit::Audited;
 use super::auth::Operator;
 use super::error::{ApiError, ApiResult};
 use super::extract::{
@@ -437,6 +439,22 @@ pub async fn put_widget_settings(
         .organization(operator.organization)
         .await?
         .ok_or_else(organization_not_found)?;
+    let changed: Vec<String> = [
+        ("greetMessage", org.greet_message != greet_message),
+        ("suggestions", org.suggestions != suggestions),
+        (
+            "accentColor",
+            accent.as_ref().is_some_and(|a| *a != org.accent_color),
+        ),
+        ("theme", request.theme.is_some_and(|t| t != org.theme)),
+        (
+            "allowedOrigins",
+            allowed.as_ref().is_some_and(|o| *o != org.allowed_origins),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(field, changed)| changed.then(|| field.to_owned()))
+    .collect();
     let accent_color = accent.unwrap_or(org.accent_color);
     let theme = request.theme.unwrap_or(org.theme);
     ctx.store
@@ -458,6 +476,12 @@ pub async fn put_widget_settings(
         }
         None => org.allowed_origins,
     };
+    if !changed.is_empty() {
+        let audited = Audited::new(AuditAction::SettingsChanged)
+            .target("widget")
+            .fields(changed);
+        operator.audit(&ctx, audited).await;
+    }
     Ok(Json(WidgetSettings {
         greet_message,
         suggestions,

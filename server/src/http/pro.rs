@@ -49,6 +49,8 @@ pub async fn organization(
         subscription_active: org.subscription == SubscriptionStatus::Active,
         ai_available: ctx.llm.is_some(),
         ai_limit_reached: ctx.limits.ai_limit_reached(org.id, ctx.clock.now()),
+        require_two_factor: org.require_two_factor,
+        retention_days: org.retention_days,
     }))
 }
 

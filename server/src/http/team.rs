@@ -11,9 +11,11 @@ use echo_protocol::team::{
     ApiKeyCreated, ApiKeys, CreateApiKey, CreateInvitation, InvitationCreated, Team, TeamMember,
     UpdateMember,
 };
+use echo_protocol::trust::AuditAction;
 use echo_protocol::validate::{Email, KeyName};
 use echo_protocol::{ApiKeyId, ErrorCode, OperatorId};
 
+use super::audit::Audited;
 use super::auth::Operator;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiPath};
@@ -101,6 +103,10 @@ pub async fn update_member(
         .into_iter()
         .find(|m| m.operator_id == id)
         .ok_or_else(|| ApiError::not_found("Member"))?;
+    let audited = Audited::new(AuditAction::RoleChanged)
+        .target(id)
+        .fields(vec![format!("role:{}", request.role.as_str())]);
+    operator.audit(&ctx, audited).await;
     Ok(Json(member))
 }
 
@@ -132,6 +138,8 @@ pub async fn remove_member(
     ctx.store
         .revoke(Revoked::Member(operator.organization, id))
         .await;
+    let audited = Audited::new(AuditAction::MemberRemoved).target(id);
+    operator.audit(&ctx, audited).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -156,6 +164,7 @@ pub async fn create_invitation(
 ) -> ApiResult<(StatusCode, Json<InvitationCreated>)> {
     operator.require_admin()?;
     let email = Email::parse(&request.email)?;
+    let invited = email.as_ref().to_lowercase();
     let created = accounts::invite(
         ctx.store.as_ref(),
         &ctx.clock,
@@ -166,6 +175,10 @@ pub async fn create_invitation(
     )
     .await?;
     tracing::info!(invitation_id = %created.invitation_id, "invitation created");
+    let audited = Audited::new(AuditAction::InvitationCreated)
+        .target(&invited)
+        .fields(vec![format!("role:{}", request.role.as_str())]);
+    operator.audit(&ctx, audited).await;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -221,6 +234,8 @@ pub async fn create_api_key(
         })
         .await?;
     tracing::info!(key_id = %id, "API key created");
+    let audited = Audited::new(AuditAction::ApiKeyCreated).target(id);
+    operator.audit(&ctx, audited).await;
     Ok((
         StatusCode::CREATED,
         Json(ApiKeyCreated {
@@ -258,6 +273,8 @@ pub async fn delete_api_key(
             other => other.into(),
         })?;
     ctx.store.revoke(Revoked::ApiKey(id)).await;
+    let audited = Audited::new(AuditAction::ApiKeyDeleted).target(id);
+    operator.audit(&ctx, audited).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -297,6 +314,9 @@ pub async fn rotate_identity_secret(
 ) -> ApiResult<Json<IdentitySecret>> {
     let rotated = identity_secret(&ctx, &operator, true).await?;
     tracing::info!("identity secret rotated");
+    operator
+        .audit(&ctx, Audited::new(AuditAction::IdentitySecretRotated))
+        .await;
     Ok(rotated)
 }
 

@@ -33,6 +33,7 @@ pub mod page;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod trust;
 
 use std::sync::Arc;
 
@@ -448,6 +449,7 @@ pub trait Store:
     + mail::MailStore
     + attachments::AttachmentStore
     + desk::DeskStore
+    + trust::TrustStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

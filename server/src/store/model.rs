@@ -49,6 +49,10 @@ pub struct Organization {
     /// The sites (normal-form origins) allowed to embed the widget; empty:
     /// anywhere.
     pub allowed_origins: Vec<String>,
+    /// Members must sign in with a second factor to act here.
+    pub require_two_factor: bool,
+    /// Resolved conversations idle longer than this many days are deleted.
+    pub retention_days: Option<u32>,
 }
 
 /// A new organization with its first API key.
@@ -132,6 +136,9 @@ pub struct OperatorSession {
     pub operator: OperatorProfile,
     pub active: Option<(OrganizationId, OperatorRole)>,
     pub last_seen_at: Timestamp,
+    /// The active organization requires two-factor sign-in and this
+    /// operator has not turned it on.
+    pub two_factor_missing: bool,
 }
 
 /// Which conversations of the inbox, by assignee.

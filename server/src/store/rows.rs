@@ -90,7 +90,8 @@ pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.crea
 pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name, mentions";
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str =
-    "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins";
+    "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins,
+     require_two_factor, retention_days";
 /// The columns [`contact_session`] reads.
 pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at, user_id";
 /// The columns [`operator_conversation`] reads (`conversations c` joined
@@ -215,7 +216,13 @@ pub(crate) fn membership(row: &impl Row) -> StoreResult<Membership> {
 /// `operator_sessions s` joined with its operator and (left) its active
 /// membership.
 pub(crate) const OPERATOR_SESSION: &str =
-    "o.id, o.name, o.email, s.last_seen_at, m.organization_id, m.role";
+    "o.id, o.name, o.email, s.last_seen_at, m.organization_id, m.role,
+     (m.organization_id IS NOT NULL AND org.require_two_factor
+      AND NOT EXISTS (SELECT 1 FROM two_factor t
+                      WHERE t.operator_id = o.id AND t.enabled_at IS NOT NULL))";
+/// Joins the session's active organization as `org` (for [`OPERATOR_SESSION`]).
+pub(crate) const SESSION_ORGANIZATION_JOIN: &str =
+    "LEFT JOIN organizations org ON org.id = m.organization_id";
 
 pub(crate) fn operator_session(row: &impl Row) -> StoreResult<OperatorSession> {
     let organization: Option<echo_protocol::OrganizationId> = row.col(4)?;
@@ -228,6 +235,7 @@ pub(crate) fn operator_session(row: &impl Row) -> StoreResult<OperatorSession> {
         },
         last_seen_at: row.col(3)?,
         active: organization.zip(role),
+        two_factor_missing: row.col::<Option<bool>>(6)?.unwrap_or(false),
     })
 }
 
@@ -264,6 +272,8 @@ pub(crate) fn organization(row: &impl Row) -> StoreResult<Organization> {
         theme: row.col(6)?,
         allowed_origins: serde_json::from_str(&row.col::<String>(7)?)
             .context("stored allowed origins are not a JSON array")?,
+        require_two_factor: row.col(8)?,
+        retention_days: row.col::<Option<i32>>(9)?.map(|d| d.max(0) as u32),
     })
 }
 

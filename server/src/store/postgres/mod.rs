@@ -34,6 +34,7 @@ mod outbox;
 mod search;
 mod sessions;
 mod team;
+mod trust;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -9,7 +9,9 @@ use super::effects::{apply, state_in};
 use super::{changed_one, PostgresStore, Tx};
 use crate::secrets::SecretHash;
 use crate::store::effects::{Command, Decided};
-use crate::store::rows::{self, API_KEY, OPERATOR_ACCOUNT, OPERATOR_SESSION, TEAM_MEMBER};
+use crate::store::rows::{
+    self, API_KEY, OPERATOR_ACCOUNT, OPERATOR_SESSION, SESSION_ORGANIZATION_JOIN, TEAM_MEMBER,
+};
 use crate::store::{
     Invitation, Joiner, NewApiKey, NewInvitation, NewOperatorSession, OperatorAccount,
     OperatorSession, StoreError, StoreResult, TeamStore,
@@ -230,6 +232,7 @@ impl TeamStore for PostgresStore {
              JOIN operators o ON o.id = s.operator_id
              LEFT JOIN memberships m ON m.operator_id = s.operator_id
                   AND m.organization_id = s.active_organization_id
+                     {SESSION_ORGANIZATION_JOIN}
              WHERE s.id_hash = $1 AND s.last_seen_at > $2"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))

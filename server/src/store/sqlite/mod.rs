@@ -26,6 +26,7 @@ mod outbox;
 mod search;
 mod sessions;
 mod team;
+mod trust;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -58,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0011_unsent_quota.sql"),
     include_str!("../../../migrations/sqlite/0012_mail_confirmations.sql"),
     include_str!("../../../migrations/sqlite/0013_desk.sql"),
+    include_str!("../../../migrations/sqlite/0014_trust.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
