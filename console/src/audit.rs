@@ -1,11 +1,13 @@
 //! The organization's Security page (admins): required two-factor sign-in,
-//! how long resolved conversations are kept, and the audit log, newest
-//! first, a page at a time.
+//! how long resolved conversations are kept, a visitor's data on request
+//! ([`crate::contacts`]), and the audit log, newest first, a page at a
+//! time.
 
 use echo_protocol::trust::{AuditAction, AuditActorKind, AuditEntry, UpdateOrganization};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::contacts::VisitorData;
 use crate::state::Console;
 use crate::time::local_time;
 
@@ -86,6 +88,7 @@ pub fn AuditPage(console: Console) -> impl IntoView {
         <main class="page">
             <h2>"Security"</h2>
             <OrganizationSecurity console/>
+            <VisitorData console/>
             <h3 id="audit-title">"Audit log"</h3>
             <p class="muted">"Sign-ins, two-factor changes, the team, API keys, settings, exports and erasures. Kept 400 days; nobody can change it."</p>
             <table class="audit" aria-labelledby="audit-title">

@@ -30,7 +30,8 @@
 //! - [`team`]: the team page (invite, roles, remove) and the API keys page.
 //! - [`two_factor`]: the sign-in code step, the operator's own two-factor
 //!   page and the set-up screen an organization can require; [`audit`]:
-//!   the organization's security settings and audit log; [`trust_api`]:
+//!   the organization's security settings and audit log; [`contacts`]: a
+//!   visitor's data exported or erased; [`trust_api`]:
 //!   their calls.
 //! - [`knowledge`], [`settings`], [`notifications`]: the other pages.
 //! - [`api`]: every call to the operator API and its event stream.
@@ -41,6 +42,7 @@ mod api;
 mod audit;
 mod bulk;
 mod composer;
+mod contacts;
 mod context;
 mod conversation;
 mod desk_api;

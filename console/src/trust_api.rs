@@ -4,8 +4,8 @@
 use echo_protocol::operator::OrganizationInfo;
 use echo_protocol::team::{Account, SignIn};
 use echo_protocol::trust::{
-    AuditPage, CompleteTwoFactor, DisableTwoFactor, RecoveryCodes, SignInAnswer, TwoFactorCode,
-    TwoFactorSetup, UpdateOrganization,
+    AuditPage, CompleteTwoFactor, ContactErased, ContactKey, DisableTwoFactor, RecoveryCodes,
+    SignInAnswer, TwoFactorCode, TwoFactorSetup, UpdateOrganization,
 };
 use echo_web::http::{self, ApiError, Body, Call};
 use serde::de::DeserializeOwned;
@@ -69,5 +69,23 @@ impl OperatorApi {
             None => "/v1/operator/audit-log".to_owned(),
         };
         self.call("GET", &path, Body::Empty).await
+    }
+}
+
+impl OperatorApi {
+    /// The export document as the server wrote it (saved as a file).
+    pub async fn export_contact(&self, key: &ContactKey) -> Result<String, ApiError> {
+        let query = match (&key.email, &key.user_id) {
+            (Some(email), _) => format!("email={}", js_sys::encode_uri_component(email)),
+            (_, Some(user)) => format!("userId={}", js_sys::encode_uri_component(user)),
+            _ => String::new(),
+        };
+        let path = format!("/v1/operator/contacts/export?{query}");
+        http::fetch_text(self.request("GET", &path, Body::Empty)).await
+    }
+
+    pub async fn erase_contact(&self, key: &ContactKey) -> Result<ContactErased, ApiError> {
+        self.call("POST", "/v1/operator/contacts/erase", Body::json(key))
+            .await
     }
 }

@@ -219,6 +219,73 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+/// `GET /v1/operator/contacts/export` and `POST /v1/operator/contacts/erase`:
+/// the visitor, by the email they gave or the verified user ID the host
+/// signed. Exactly one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ContactKey {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+}
+
+/// One contact session of the visitor, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedSession {
+    pub name: String,
+    pub email: String,
+    pub user_id: Option<String>,
+    /// What the widget recorded about the visit (page, browser, language).
+    pub metadata: crate::validate::BrowserMetadata,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// One conversation of the visitor with its messages, oldest first (the
+/// team's private notes are not the visitor's data and are left out;
+/// attachments come as signed links).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedConversation {
+    pub conversation_id: crate::ConversationId,
+    pub status: crate::conversations::ConversationStatus,
+    pub created_at: Timestamp,
+    pub last_activity_at: Timestamp,
+    pub messages: Vec<crate::messages::Message>,
+}
+
+/// Everything stored about a visitor in one organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ContactExport {
+    pub organization_id: crate::OrganizationId,
+    pub exported_at: Timestamp,
+    pub email: Option<String>,
+    pub user_id: Option<String>,
+    pub sessions: Vec<ExportedSession>,
+    pub conversations: Vec<ExportedConversation>,
+}
+
+/// What an erasure deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ContactErased {
+    pub sessions: u64,
+    pub conversations: u64,
+    pub messages: u64,
+    pub attachments: u64,
+    /// Mail queued or sent to them, and their mail confirmations.
+    pub mails: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,6 +45,7 @@ pub mod llm;
 pub mod lockout;
 pub mod mail;
 pub mod passwords;
+pub mod retention;
 pub mod revocations;
 pub mod rules;
 pub mod sandbox;

@@ -156,6 +156,7 @@ impl Application {
             tokio::spawn(mailer.run(async move { context.shutting_down().await }));
         }
         tokio::spawn(sweep_periodically(self.context.clone()));
+        tokio::spawn(retain_periodically(self.context.clone()));
         if let Some(retention) = self.event_retention {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
         }
@@ -254,6 +255,21 @@ async fn sweep_periodically(ctx: ApiContext) {
         }
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = ctx.shutting_down() => return,
+        }
+    }
+}
+
+/// Applies organizations' retention now and every `retention::EVERY`.
+async fn retain_periodically(ctx: ApiContext) {
+    loop {
+        match crate::retention::run_once(ctx.store.as_ref(), &ctx.clock).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "conversations past retention deleted"),
+            Err(error) => tracing::warn!(error = %error, "applying retention failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(crate::retention::EVERY) => {}
             _ = ctx.shutting_down() => return,
         }
     }

@@ -10,6 +10,7 @@ pub use audit::KEEP_DAYS as AUDIT_KEEP_DAYS;
 mod auth;
 pub mod billing;
 mod contact_sessions;
+mod contacts;
 mod conversations;
 pub mod desk;
 pub mod error;
@@ -118,6 +119,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(billing::router())
         .merge(pro::router())
         .merge(security::router())
+        .merge(contacts::router())
         .merge(two_factor::router())
         .merge(knowledge::router())
         .merge(mail::router())

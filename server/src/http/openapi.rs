@@ -6,8 +6,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, attachments, billing, contact_sessions, conversations, desk, events, knowledge, mail,
-    messages, operator, pro, security, team, two_factor, widget,
+    accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events,
+    knowledge, mail, messages, operator, pro, security, team, two_factor, widget,
 };
 
 #[derive(OpenApi)]
@@ -59,6 +59,8 @@ use super::{
         two_factor::disable,
         security::update_organization,
         security::audit_log,
+        contacts::export,
+        contacts::erase,
         team::list_team,
         team::update_member,
         team::remove_member,

@@ -26,6 +26,7 @@ pub mod attachments;
 pub mod desk;
 mod desk_rows;
 pub mod effects;
+pub mod erasure;
 pub mod mail;
 mod mail_rows;
 pub mod model;
@@ -450,6 +451,7 @@ pub trait Store:
     + attachments::AttachmentStore
     + desk::DeskStore
     + trust::TrustStore
+    + erasure::ErasureStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

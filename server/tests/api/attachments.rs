@@ -12,7 +12,7 @@ use crate::fixtures::{contains, jpeg_with_gps, png, MARK};
 use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp, TestVisitor};
 
 impl TestApp {
-    async fn attach(
+    pub(crate) async fn attach(
         &self,
         path: &str,
         bearer: &str,
@@ -33,7 +33,7 @@ impl TestApp {
             .unwrap()
     }
 
-    async fn visitor_attach(
+    pub(crate) async fn visitor_attach(
         &self,
         visitor: &TestVisitor,
         conversation: ConversationId,
@@ -45,7 +45,7 @@ impl TestApp {
             .await
     }
 
-    async fn send_files(
+    pub(crate) async fn send_files(
         &self,
         visitor: &TestVisitor,
         conversation: ConversationId,
@@ -65,7 +65,7 @@ impl TestApp {
     }
 }
 
-async fn uploaded(response: Response) -> AttachmentUploaded {
+pub(crate) async fn uploaded(response: Response) -> AttachmentUploaded {
     json(response, StatusCode::CREATED).await
 }
 

@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use crate::helpers::{assert_error, json, spawn_app, TestApp, TestVisitor};
 
-fn sign(secret: &str, user_id: &str) -> String {
+pub(crate) fn sign(secret: &str, user_id: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(user_id.as_bytes());
     hex::encode(mac.finalize().into_bytes())

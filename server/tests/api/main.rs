@@ -27,6 +27,7 @@ mod desk_notes;
 mod desk_search;
 mod desk_visitor;
 mod durability;
+mod erasure;
 mod hostile;
 mod knowledge;
 mod limits;

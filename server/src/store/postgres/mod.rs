@@ -24,6 +24,7 @@ mod backfill;
 mod conversations;
 mod desk;
 mod effects;
+mod erasure;
 mod events;
 mod knowledge;
 mod listen;

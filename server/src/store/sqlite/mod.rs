@@ -16,6 +16,7 @@ mod backfill;
 mod conversations;
 mod desk;
 mod effects;
+mod erasure;
 mod events;
 mod index_queue;
 mod knowledge;

@@ -1,0 +1,149 @@
+//! Deleting a visitor's data or a conversation with everything of it,
+//! written once for both backends: which rows belong to a visitor, and the
+//! tables a conversation's rows live in, in an order the foreign keys
+//! allow. Each backend binds the list of IDs its own way (`in_list`).
+
+use echo_protocol::trust::ContactKey;
+
+/// The visitor an export or erasure is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactMatch {
+    /// The email they gave, lowercased.
+    Email(String),
+    /// The user ID the host verified.
+    UserId(String),
+}
+
+impl ContactMatch {
+    /// Exactly one of `email` and `userId`, not blank; `None` otherwise.
+    pub fn from_key(key: &ContactKey) -> Option<Self> {
+        let email = key
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty());
+        let user = key
+            .user_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty());
+        match (email, user) {
+            (Some(email), None) => Some(Self::Email(email.to_lowercase())),
+            (None, Some(user)) => Some(Self::UserId(user.to_owned())),
+            _ => None,
+        }
+    }
+
+    pub fn value(&self) -> &str {
+        match self {
+            Self::Email(text) | Self::UserId(text) => text,
+        }
+    }
+
+    /// The visitor's contact sessions, with the organization as `{p}1`
+    /// and the email or user ID as `{p}2`.
+    pub(crate) fn sessions_sql(&self, p: char) -> String {
+        let matches = match self {
+            Self::Email(_) => format!("email <> '' AND lower(email) = {p}2"),
+            Self::UserId(_) => format!("user_id = {p}2"),
+        };
+        format!("SELECT id_hash FROM contact_sessions WHERE organization_id = {p}1 AND {matches}")
+    }
+
+    /// The visitor's conversations' IDs (same parameters): those of their
+    /// sessions and, for a verified user, any signed with their ID.
+    pub(crate) fn conversations_sql(&self, p: char) -> String {
+        let verified = match self {
+            Self::Email(_) => String::new(),
+            Self::UserId(_) => format!(" OR visitor_user_id = {p}2"),
+        };
+        format!(
+            "SELECT id FROM conversations WHERE organization_id = {p}1
+             AND (contact_session_hash IN ({}){verified})
+             ORDER BY seq",
+            self.sessions_sql(p)
+        )
+    }
+}
+
+/// What a conversation's rows are kept in, by the column that names it,
+/// children first. Messages and the conversation itself come last (the
+/// backends count them, and SQLite drops their search entries first).
+pub(crate) const CONVERSATION_PARTS: [(&str, &str); 8] = [
+    ("mentions", "conversation_id"),
+    ("conversation_labels", "conversation_id"),
+    ("attachments", "conversation_id"),
+    ("mail_notices", "conversation_id"),
+    ("mail_marks", "conversation_id"),
+    ("mail_outbox", "conversation_id"),
+    ("events", "conversation_id"),
+    ("messages", "conversation_id"),
+];
+
+/// Mail rows about an address in an organization (`{p}1`, the lowercased
+/// address `{p}2`) that are not tied to a conversation.
+pub(crate) fn address_mail_sql(p: char) -> [String; 4] {
+    [
+        format!(
+            "DELETE FROM mail_outbox WHERE organization_id = {p}1 AND lower(to_address) = {p}2"
+        ),
+        format!("DELETE FROM mail_confirmations WHERE organization_id = {p}1 AND email = {p}2"),
+        format!("DELETE FROM mail_suppressions WHERE organization_id = {p}1 AND email = {p}2"),
+        format!("DELETE FROM unsubscribe_tokens WHERE organization_id = {p}1 AND email = {p}2"),
+    ]
+}
+
+/// How many conversations one retention batch deletes: small, so no
+/// transaction holds the writer (or row locks) for long.
+pub const RETENTION_BATCH: u32 = 50;
+
+/// Exports and erasures of a visitor's data, and retention.
+#[async_trait::async_trait]
+pub trait ErasureStore: Send + Sync {
+    /// The visitor's contact sessions and conversations in the
+    /// organization, oldest first (the conversations' messages are the
+    /// caller's to read).
+    async fn contact_records(
+        &self,
+        organization: echo_protocol::OrganizationId,
+        who: ContactMatch,
+    ) -> super::StoreResult<(
+        Vec<echo_protocol::trust::ExportedSession>,
+        Vec<echo_protocol::trust::ExportedConversation>,
+    )>;
+
+    /// Deletes everything stored about the visitor in the organization, in
+    /// one transaction: what was deleted, and the deleted sessions' hashes
+    /// (whose open streams the caller ends).
+    async fn erase_contact(
+        &self,
+        organization: echo_protocol::OrganizationId,
+        who: ContactMatch,
+    ) -> super::StoreResult<(echo_protocol::trust::ContactErased, Vec<String>)>;
+
+    /// Deletes up to [`RETENTION_BATCH`] resolved conversations whose last
+    /// activity is older than their organization's retention at `now`,
+    /// with everything of theirs, and the expired sessions left with no
+    /// conversation; how many conversations.
+    async fn apply_retention(&self, now: echo_protocol::Timestamp) -> super::StoreResult<u64>;
+}
+
+/// Totals of one deletion of conversations.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Deleted {
+    pub conversations: u64,
+    pub messages: u64,
+    pub attachments: u64,
+    pub mails: u64,
+}
+
+impl Deleted {
+    pub(crate) fn count(&mut self, table: &str, rows: u64) {
+        match table {
+            "messages" => self.messages += rows,
+            "attachments" => self.attachments += rows,
+            "mail_outbox" => self.mails += rows,
+            _ => {}
+        }
+    }
+}

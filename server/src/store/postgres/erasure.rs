@@ -1,0 +1,178 @@
+//! Exports, erasures and retention on PostgreSQL: each deletion is one
+//! transaction; retention takes its batch with `FOR UPDATE SKIP LOCKED`,
+//! so replicas running it at once delete different conversations.
+
+use anyhow::Context;
+use async_trait::async_trait;
+use echo_protocol::trust::{ContactErased, ExportedConversation, ExportedSession};
+use echo_protocol::{OrganizationId, Timestamp};
+
+use super::{PostgresStore, Tx};
+use crate::store::erasure::{
+    address_mail_sql, ContactMatch, Deleted, ErasureStore, CONVERSATION_PARTS, RETENTION_BATCH,
+};
+use crate::store::rows::Row;
+use crate::store::StoreResult;
+
+/// Deletes the conversations (IDs) with everything of theirs (their search
+/// vectors are columns of the deleted rows).
+async fn delete_conversations(tx: &mut Tx, ids: &[String]) -> StoreResult<Deleted> {
+    let mut deleted = Deleted::default();
+    if ids.is_empty() {
+        return Ok(deleted);
+    }
+    for (table, column) in CONVERSATION_PARTS {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE {column} = ANY($1)"
+        )))
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        deleted.count(table, rows);
+    }
+    deleted.conversations = sqlx::query("DELETE FROM conversations WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    Ok(deleted)
+}
+
+#[async_trait]
+impl ErasureStore for PostgresStore {
+    async fn contact_records(
+        &self,
+        organization: OrganizationId,
+        who: ContactMatch,
+    ) -> StoreResult<(Vec<ExportedSession>, Vec<ExportedConversation>)> {
+        let sessions = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT name, email, user_id, metadata, created_at, expires_at
+             FROM contact_sessions WHERE id_hash IN ({}) ORDER BY created_at",
+            who.sessions_sql('$')
+        )))
+        .bind(organization)
+        .bind(who.value())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ExportedSession {
+                name: row.col(0)?,
+                email: row.col(1)?,
+                user_id: row.col(2)?,
+                metadata: serde_json::from_str(&row.col::<String>(3)?)
+                    .context("stored metadata is not JSON")?,
+                created_at: row.col(4)?,
+                expires_at: row.col(5)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let conversations = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, status, created_at, last_activity_at FROM conversations
+             WHERE id IN ({}) ORDER BY seq",
+            who.conversations_sql('$')
+        )))
+        .bind(organization)
+        .bind(who.value())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(ExportedConversation {
+                conversation_id: row.col(0)?,
+                status: row.col(1)?,
+                created_at: row.col(2)?,
+                last_activity_at: row.col(3)?,
+                messages: Vec::new(),
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        Ok((sessions, conversations))
+    }
+
+    async fn erase_contact(
+        &self,
+        organization: OrganizationId,
+        who: ContactMatch,
+    ) -> StoreResult<(ContactErased, Vec<String>)> {
+        let mut tx = self.begin().await?;
+        let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "{} FOR UPDATE",
+            who.conversations_sql('$')
+        )))
+        .bind(organization)
+        .bind(who.value())
+        .fetch_all(&mut *tx)
+        .await?;
+        let sessions: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT id_hash, lower(email) FROM contact_sessions WHERE id_hash IN ({})",
+            who.sessions_sql('$')
+        )))
+        .bind(organization)
+        .bind(who.value())
+        .fetch_all(&mut *tx)
+        .await?;
+        let deleted = delete_conversations(&mut tx, &ids).await?;
+        let mut addresses: Vec<String> = sessions.iter().map(|(_, e)| e.clone()).collect();
+        if let ContactMatch::Email(email) = &who {
+            addresses.push(email.clone());
+        }
+        addresses.retain(|a| !a.is_empty());
+        addresses.sort();
+        addresses.dedup();
+        let mut mails = deleted.mails;
+        for address in &addresses {
+            for sql in address_mail_sql('$') {
+                mails += sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(organization)
+                    .bind(address)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        let hashes: Vec<String> = sessions.into_iter().map(|(hash, _)| hash).collect();
+        sqlx::query("DELETE FROM contact_sessions WHERE id_hash = ANY($1)")
+            .bind(&hashes)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let erased = ContactErased {
+            sessions: hashes.len() as u64,
+            conversations: deleted.conversations,
+            messages: deleted.messages,
+            attachments: deleted.attachments,
+            mails,
+        };
+        Ok((erased, hashes))
+    }
+
+    async fn apply_retention(&self, now: Timestamp) -> StoreResult<u64> {
+        let mut tx = self.begin().await?;
+        let due: Vec<(String, String)> = sqlx::query_as(
+            "SELECT c.id, c.contact_session_hash FROM conversations c
+             JOIN organizations o ON o.id = c.organization_id
+             WHERE o.retention_days IS NOT NULL AND c.status = 'resolved'
+               AND c.last_activity_at < $1 - o.retention_days::bigint * 86400000
+             LIMIT $2 FOR UPDATE OF c SKIP LOCKED",
+        )
+        .bind(now)
+        .bind(i64::from(RETENTION_BATCH))
+        .fetch_all(&mut *tx)
+        .await?;
+        let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
+        let deleted = delete_conversations(&mut tx, &ids).await?;
+        let sessions: Vec<String> = due.into_iter().map(|(_, session)| session).collect();
+        sqlx::query(
+            "DELETE FROM contact_sessions s WHERE s.id_hash = ANY($1) AND s.expires_at < $2
+             AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.contact_session_hash = s.id_hash)",
+        )
+        .bind(&sessions)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(deleted.conversations)
+    }
+}
