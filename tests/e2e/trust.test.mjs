@@ -79,6 +79,9 @@ test("set up two-factor sign-in, then sign in with a code and with a recovery co
   await page.getByRole("button", { name: "Sign out" }).click();
   await signInWithPassword(page);
   await shot(page, "console-two-factor-sign-in");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "console-two-factor-sign-in-dark");
+  await page.emulateMedia({ colorScheme: "light" });
   await page.getByLabel("Code", { exact: true }).fill(totp(secret, 1));
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByText("Live", { exact: true }).waitFor();
@@ -95,5 +98,46 @@ test("set up two-factor sign-in, then sign in with a code and with a recovery co
   await log.getByText("Used a recovery code").waitFor();
   await log.getByText("Turned two-factor sign-in on").waitFor();
   await shot(page, "console-audit-log");
+
+  // A visitor asks to be forgotten: the erase asks to type the address.
+  const session = await (await fetch(`${server.url}/v1/contact-sessions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ organizationId: server.orgId, name: "Vera", email: "vera@example.com", metadata: {} }),
+  })).json();
+  const started = await fetch(`${server.url}/v1/conversations`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${session.contactSessionId}` },
+    body: JSON.stringify({ organizationId: server.orgId }),
+  });
+  assert.equal(started.status, 201);
+  await page.getByLabel("Email", { exact: true }).fill("vera@example.com");
+  await page.getByRole("button", { name: "Erase..." }).click();
+  const confirm = page.getByLabel(/cannot be undone/);
+  await confirm.fill("vera@example.co");
+  assert.ok(await page.getByRole("button", { name: "Erase everything" }).isDisabled(), "only once typed again");
+  await confirm.fill("vera@example.com");
+  await shot(page, "console-erase-visitor");
+  await page.getByRole("button", { name: "Erase everything" }).click();
+  await page.getByText("Erased 1 conversations").waitFor();
+
+  // Requiring a second factor sends a member without one to set it up first.
+  await page.getByLabel("Require two-factor sign-in for every member").check();
+  await page.getByText("Saved.").waitFor();
+  const bobUrl = server.admin("operator", "invite", server.orgId, "--email", "bob@example.com", "--role", "agent", "--public-url", server.url).trim();
+  const bob = await newPage(browser, { width: 900, height: 900 });
+  await bob.goto(bobUrl);
+  await bob.getByLabel("Your name").fill("Bob Agent");
+  await bob.getByLabel("Password").fill(PASSWORD);
+  await bob.getByRole("button", { name: "Join the team" }).click();
+  await bob.getByRole("heading", { name: "Set up two-factor sign-in" }).waitFor();
+  await bob.getByRole("img", { name: /QR code/ }).waitFor();
+  await shot(bob, "console-two-factor-required");
+  const bobSecret = await bob.locator("code.secret").getAttribute("data-secret");
+  await bob.getByLabel("Code from the app").fill(totp(bobSecret));
+  await bob.getByRole("button", { name: "Turn on" }).click();
+  await bob.getByRole("button", { name: "I saved them" }).click();
+  await bob.getByText("Live", { exact: true }).waitFor();
   assert.deepEqual(page.errors, []);
+  assert.deepEqual(bob.errors, []);
 });

@@ -453,7 +453,8 @@ pub async fn put_widget_settings(
         ),
     ]
     .into_iter()
-    .filter_map(|(field, changed)| changed.then(|| field.to_owned()))
+    .filter(|(_, changed)| *changed)
+    .map(|(field, _)| field.to_owned())
     .collect();
     let accent_color = accent.unwrap_or(org.accent_color);
     let theme = request.theme.unwrap_or(org.theme);

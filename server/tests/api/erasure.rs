@@ -295,3 +295,40 @@ async fn retention_deletes_resolved_conversations_past_their_days_only() {
         .unwrap();
     assert_eq!(again, 0);
 }
+
+#[tokio::test]
+async fn concurrent_retention_runs_delete_each_conversation_once() {
+    let app = crate::helpers::spawn_app_with(|config| {
+        config.limits = echo_server::limits::LimitSettings::off();
+    })
+    .await;
+    let set = app
+        .key_call(
+            Method::PATCH,
+            "/v1/operator/organization",
+            Some(json!({"retentionDays": 30})),
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    let visitor = app.visitor().await;
+    const OLD: u64 = 120;
+    for _ in 0..OLD {
+        let id = app.start_conversation(&visitor).await;
+        app.operator_set_status(&app.org.operator_key, id, ConversationStatus::Resolved)
+            .await;
+    }
+    app.clock.advance_secs(31 * 86_400);
+    // As two replicas would: on PostgreSQL each batch skips the rows the
+    // other holds; on SQLite the writer runs them one after the other.
+    let (one, two) = tokio::join!(
+        echo_server::retention::run_once(app.store.as_ref(), &app.clock),
+        echo_server::retention::run_once(app.store.as_ref(), &app.clock),
+    );
+    assert_eq!(one.unwrap() + two.unwrap(), OLD);
+    assert_eq!(app.count("conversations").await, 0);
+    assert_eq!(
+        app.count("contact_sessions").await,
+        0,
+        "the expired session went with them"
+    );
+}

@@ -253,3 +253,73 @@ async fn a_credential_ended_on_one_replica_closes_its_streams_on_the_other() {
         "the key's stream on the other replica closed"
     );
 }
+
+#[tokio::test]
+async fn an_erasure_through_one_replica_leaves_nothing_on_the_other() {
+    let Some(server) = postgres_server() else {
+        eprintln!("replicas: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return;
+    };
+    let database = ThrowawayDatabase::create(&server).await;
+    let url = database.url.clone();
+    let created = cli(&url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = org["operatorKey"].as_str().unwrap().to_owned();
+    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let a = start_server(&url, &[]);
+    let b = start_server(&url, &[]);
+    let client = reqwest::Client::new();
+
+    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
+    reply(
+        &client,
+        &a.base,
+        &key,
+        &conversation.to_string(),
+        "quokka answer",
+    )
+    .await;
+    let path = format!("/v1/conversations/{conversation}/events");
+    let mut on_b = events(&client, &b.base, &token, &path, None).await;
+    assert_eq!(on_b.next().await.event, "ready");
+    let erased: serde_json::Value = client
+        .post(format!("{}/v1/operator/contacts/erase", a.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "ada@example.com"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(erased["conversations"], 1);
+    assert!(
+        on_b.ends_within(Duration::from_secs(2)).await,
+        "the visitor's stream on the other replica closed"
+    );
+    let get = |path: String| {
+        client
+            .get(format!("{}{path}", b.base))
+            .bearer_auth(&key)
+            .send()
+    };
+    let found: serde_json::Value = get("/v1/operator/search?q=quokka".into())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["hits"].as_array().unwrap().len(), 0, "{found}");
+    let gone = get(format!("/v1/operator/conversations/{conversation}"))
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    let export: serde_json::Value =
+        get("/v1/operator/contacts/export?email=ada%40example.com".into())
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(export["conversations"].as_array().unwrap().len(), 0);
+}

@@ -246,7 +246,7 @@ impl TrustStore for PostgresStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|row| audit_entry(row))
+            .map(audit_entry)
             .collect()
     }
 
