@@ -1,11 +1,15 @@
-//! What the benchmarks share: making visitors through the public API, and a
-//! throwaway PostgreSQL cluster.
+//! What the benchmarks share: making visitors through the public API, the
+//! message load they drive, and a throwaway PostgreSQL cluster.
 
 pub mod postgres;
 pub mod uploads;
 
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use echo_protocol::contact_sessions::{ContactSessionCreated, CreateContactSession};
 use echo_protocol::conversations::{ConversationCreated, CreateConversation};
+use echo_protocol::messages::SendMessage;
 use echo_protocol::validate::BrowserMetadata;
 use echo_protocol::{ConversationId, OrganizationId};
 
@@ -50,4 +54,80 @@ pub async fn new_visitor(
         token,
         conversation: created.conversation_id,
     })
+}
+
+/// Concurrent visitors of the message-load phases.
+pub const VISITORS: usize = 64;
+
+/// `VISITORS` visitors (spread over the replicas' base URLs and the
+/// organizations) each sending
+/// messages back to back: messages/s, p50 and p99 in ms.
+pub async fn drive(
+    bases: &[String],
+    orgs: &[echo_protocol::OrganizationId],
+    phase: Duration,
+) -> anyhow::Result<(f64, f64, f64)> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(VISITORS)
+        .build()?;
+    let mut targets = Vec::with_capacity(VISITORS);
+    for i in 0..VISITORS {
+        let base = &bases[i % bases.len()];
+        let visitor = new_visitor(&client, base, orgs[i % orgs.len()], i).await?;
+        let token = visitor.token;
+        let url = format!("{base}/v1/conversations/{}/messages", visitor.conversation);
+        targets.push((token, url));
+    }
+
+    // One second of warm-up, then the measured phase.
+    let warm_up = Duration::from_secs(1);
+    let start = Instant::now() + warm_up;
+    let end = start + phase;
+    let body = Arc::new(SendMessage {
+        text: "Hello, I have a question about my order".into(),
+        idempotency_key: None,
+        attachment_ids: Vec::new(),
+    });
+    let tasks: Vec<_> = targets
+        .into_iter()
+        .map(|(token, url)| {
+            let client = client.clone();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let sent = Instant::now();
+                    if sent >= end {
+                        break;
+                    }
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(&token)
+                        .json(body.as_ref())
+                        .send()
+                        .await?;
+                    anyhow::ensure!(
+                        response.status() == 201,
+                        "send failed: {}",
+                        response.status()
+                    );
+                    let done = Instant::now();
+                    if sent >= start {
+                        latencies.push(done - sent);
+                    }
+                }
+                anyhow::Ok(latencies)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    latencies.sort();
+    let count = latencies.len();
+    anyhow::ensure!(count > 0, "no message was sent");
+    let pct =
+        |p: f64| latencies[((count as f64 * p) as usize).min(count - 1)].as_secs_f64() * 1000.0;
+    Ok((count as f64 / phase.as_secs_f64(), pct(0.50), pct(0.99)))
 }

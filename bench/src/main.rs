@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use echo_protocol::messages::SendMessage;
 use echo_server::admin;
 use echo_server::clock::Clock;
 use echo_server::config::Config;
@@ -31,7 +30,7 @@ use echo_server::live::Hub;
 use echo_server::startup::Application;
 use echo_server::store::{SqliteStore, DEFAULT_MAX_BATCH};
 
-const VISITORS: usize = 64;
+use echo_bench::{drive, VISITORS};
 
 fn main() -> anyhow::Result<()> {
     // The servers this starts parse uploads in child processes of this
@@ -227,79 +226,6 @@ async fn server_load(
         p99_ms,
         writes_per_commit: (after.1 - before.1) as f64 / (after.0 - before.0).max(1) as f64,
     })
-}
-
-/// `VISITORS` visitors (spread over the replicas' base URLs and the
-/// organizations) each sending
-/// messages back to back: messages/s, p50 and p99 in ms.
-async fn drive(
-    bases: &[String],
-    orgs: &[echo_protocol::OrganizationId],
-    phase: Duration,
-) -> anyhow::Result<(f64, f64, f64)> {
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(VISITORS)
-        .build()?;
-    let mut targets = Vec::with_capacity(VISITORS);
-    for i in 0..VISITORS {
-        let base = &bases[i % bases.len()];
-        let visitor = echo_bench::new_visitor(&client, base, orgs[i % orgs.len()], i).await?;
-        let token = visitor.token;
-        let url = format!("{base}/v1/conversations/{}/messages", visitor.conversation);
-        targets.push((token, url));
-    }
-
-    // One second of warm-up, then the measured phase.
-    let warm_up = Duration::from_secs(1);
-    let start = Instant::now() + warm_up;
-    let end = start + phase;
-    let body = Arc::new(SendMessage {
-        text: "Hello, I have a question about my order".into(),
-        idempotency_key: None,
-        attachment_ids: Vec::new(),
-    });
-    let tasks: Vec<_> = targets
-        .into_iter()
-        .map(|(token, url)| {
-            let client = client.clone();
-            let body = body.clone();
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                loop {
-                    let sent = Instant::now();
-                    if sent >= end {
-                        break;
-                    }
-                    let response = client
-                        .post(&url)
-                        .bearer_auth(&token)
-                        .json(body.as_ref())
-                        .send()
-                        .await?;
-                    anyhow::ensure!(
-                        response.status() == 201,
-                        "send failed: {}",
-                        response.status()
-                    );
-                    let done = Instant::now();
-                    if sent >= start {
-                        latencies.push(done - sent);
-                    }
-                }
-                anyhow::Ok(latencies)
-            })
-        })
-        .collect();
-    let mut latencies = Vec::new();
-    for task in tasks {
-        latencies.extend(task.await??);
-    }
-    latencies.sort();
-    let count = latencies.len();
-    anyhow::ensure!(count > 0, "no message was sent");
-    let pct =
-        |p: f64| latencies[((count as f64 * p) as usize).min(count - 1)].as_secs_f64() * 1000.0;
-    Ok((count as f64 / phase.as_secs_f64(), pct(0.50), pct(0.99)))
 }
 
 /// The same load on PostgreSQL through `replicas` server instances sharing

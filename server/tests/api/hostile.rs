@@ -32,10 +32,16 @@ async fn attach(
         .unwrap()
 }
 
+/// This test's parser memory budget: the default less one page, so its
+/// parsers can be told from other tests' by their command line (the budget
+/// is their first argument).
+const BOMB_TEST_BUDGET: u64 = echo_server::sandbox::DEFAULT_MEMORY_BYTES - 4096;
+
 /// Resident memory, in bytes, of this process (the server runs in it,
 /// beside every other test running at the same time) and of its children
-/// (the parser processes).
-fn resident_bytes() -> (u64, u64) {
+/// that run with `budget` (this test's parser processes; other tests'
+/// parsers, spawned by the same process, are not counted).
+fn resident_bytes(budget: u64) -> (u64, u64) {
     fn rss(pid: &str) -> u64 {
         std::fs::read_to_string(format!("/proc/{pid}/status"))
             .ok()
@@ -64,6 +70,14 @@ fn resident_bytes() -> (u64, u64) {
                 })
                 .unwrap_or(false)
         })
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|line| {
+                    line.split(|b| *b == 0)
+                        .any(|arg| arg == budget.to_string().as_bytes())
+                })
+                .unwrap_or(false)
+        })
         .map(|pid| rss(&pid))
         .sum();
     (rss("self"), children)
@@ -87,6 +101,7 @@ async fn unprocessable(response: Response, name: &str) {
 async fn eight_image_bombs_at_once_keep_memory_bounded_and_the_server_answering() {
     let app = spawn_app_with(|config| {
         config.limits = echo_server::limits::LimitSettings::off();
+        config.sandbox.memory_bytes = BOMB_TEST_BUDGET;
     })
     .await;
     let png = hostile::png_bomb(12_000, 12_000);
@@ -107,7 +122,7 @@ async fn eight_image_bombs_at_once_keep_memory_bounded_and_the_server_answering(
         .await;
     }
 
-    let (before, _) = resident_bytes();
+    let (before, _) = resident_bytes(BOMB_TEST_BUDGET);
     // Peaks: the whole process, and the parser children together.
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(before));
     let parsers = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -116,7 +131,7 @@ async fn eight_image_bombs_at_once_keep_memory_bounded_and_the_server_answering(
         let (peak, parsers, sampling) = (peak.clone(), parsers.clone(), sampling.clone());
         std::thread::spawn(move || {
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                let (me, children) = resident_bytes();
+                let (me, children) = resident_bytes(BOMB_TEST_BUDGET);
                 peak.fetch_max(me + children, std::sync::atomic::Ordering::Relaxed);
                 parsers.fetch_max(children, std::sync::atomic::Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
