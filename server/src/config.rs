@@ -60,6 +60,10 @@ pub struct Config {
     /// A push stream ends after this and the client resumes (so streams
     /// spread again over replicas).
     pub stream_lifetime: std::time::Duration,
+    /// Where `GET /metrics` is served; `None`: nowhere.
+    pub metrics_bind: Option<SocketAddr>,
+    /// New writes are refused with 503 past these.
+    pub overload: crate::overload::OverloadBounds,
 }
 
 impl Config {
@@ -85,6 +89,8 @@ impl Config {
                 crate::sandbox::SandboxSettings::default_exe(),
             ),
             stream_lifetime: DEFAULT_STREAM_LIFETIME,
+            metrics_bind: None,
+            overload: crate::overload::OverloadBounds::default(),
         }
     }
 }
@@ -111,6 +117,8 @@ impl std::fmt::Debug for Config {
             .field("max_unsent_bytes", &self.max_unsent_bytes)
             .field("sandbox", &self.sandbox)
             .field("stream_lifetime", &self.stream_lifetime)
+            .field("metrics_bind", &self.metrics_bind)
+            .field("overload", &self.overload)
             .finish_non_exhaustive()
     }
 }

@@ -44,6 +44,8 @@ pub mod live;
 pub mod llm;
 pub mod lockout;
 pub mod mail;
+pub mod metrics;
+pub mod overload;
 pub mod passwords;
 pub mod retention;
 pub mod revocations;

@@ -141,6 +141,8 @@ pub struct Limits {
     streams_by_session: Arc<Open<String>>,
     streams_by_address: Arc<Open<IpAddr>>,
     ai_replies: Mutex<HashMap<OrganizationId, (i64, u32)>>,
+    /// Refusals by limit, for `/metrics`.
+    pub refused: crate::metrics::Refusals,
 }
 
 /// A limit was reached: too many of `what`; try again in `retry_after_secs`.
@@ -156,14 +158,18 @@ impl std::fmt::Display for TooFast {
     }
 }
 
-fn too_fast(what: &'static str, secs: u64) -> TooFast {
-    TooFast {
-        what,
-        retry_after_secs: secs,
-    }
-}
-
 impl Limits {
+    /// A refusal, counted by what was refused (`/metrics`).
+    fn too_fast(&self, what: &'static str, secs: u64) -> TooFast {
+        self.refused
+            .get_or_create(&crate::metrics::KindLabels { kind: what })
+            .inc();
+        TooFast {
+            what,
+            retry_after_secs: secs,
+        }
+    }
+
     pub fn new(settings: LimitSettings) -> Self {
         let on = settings.enabled;
         Self {
@@ -175,6 +181,7 @@ impl Limits {
             streams_by_session: Arc::default(),
             streams_by_address: Arc::default(),
             ai_replies: Mutex::default(),
+            refused: Default::default(),
             settings,
         }
     }
@@ -182,19 +189,19 @@ impl Limits {
     pub fn new_contact_session(&self, address: IpAddr) -> Result<(), TooFast> {
         self.sessions
             .check(&address)
-            .map_err(|s| too_fast("new chat sessions from this address", s))
+            .map_err(|s| self.too_fast("new chat sessions from this address", s))
     }
 
     pub fn new_conversation(&self, session: &str) -> Result<(), TooFast> {
         self.conversations
             .check(&session.to_owned())
-            .map_err(|s| too_fast("new conversations", s))
+            .map_err(|s| self.too_fast("new conversations", s))
     }
 
     pub fn visitor_message(&self, session: &str) -> Result<(), TooFast> {
         self.messages
             .check(&session.to_owned())
-            .map_err(|s| too_fast("messages", s))
+            .map_err(|s| self.too_fast("messages", s))
     }
 
     /// One more file from this visitor's session and address; either over
@@ -203,10 +210,10 @@ impl Limits {
     pub fn visitor_upload(&self, session: &str, address: IpAddr) -> Result<(), TooFast> {
         self.uploads_by_session
             .check(&session.to_owned())
-            .map_err(|s| too_fast("files", s))?;
+            .map_err(|s| self.too_fast("files", s))?;
         self.uploads_by_address
             .check(&address)
-            .map_err(|s| too_fast("files from this address", s))
+            .map_err(|s| self.too_fast("files from this address", s))
     }
 
     /// A place for one more open stream of this session from this address,
@@ -215,7 +222,7 @@ impl Limits {
         if !self.settings.enabled {
             return Ok(StreamSlot { release: None });
         }
-        let busy = || too_fast("open live connections", 5);
+        let busy = || self.too_fast("open live connections", 5);
         let session = session.to_owned();
         let by_session = take(
             &self.streams_by_session,

@@ -34,6 +34,8 @@ pub struct LlmUnavailable(String);
 pub struct Llm {
     client: Client<OpenAIConfig>,
     model: String,
+    /// Calls by outcome, for `/metrics`.
+    pub calls: crate::metrics::Outcomes,
 }
 
 /// A message of a conversation with the model.
@@ -54,6 +56,7 @@ impl Llm {
         Ok(Self {
             client: Client::with_config(openai).with_http_client(http),
             model: config.model,
+            calls: Default::default(),
         })
     }
 
@@ -71,7 +74,9 @@ impl Llm {
             request.tools(tools);
         }
         let request = request.build().map_err(|e| LlmUnavailable(e.to_string()))?;
-        let response = self.client.chat().create(request).await.map_err(|error| {
+        let response = self.client.chat().create(request).await;
+        crate::metrics::count_outcome(&self.calls, response.is_ok());
+        let response = response.map_err(|error| {
             tracing::warn!(error = %error, "LLM call failed");
             LlmUnavailable(error.to_string())
         })?;

@@ -3,15 +3,22 @@
 use clap::Parser;
 use echo_server::cli::Cli;
 
+/// Logs to stderr: readable lines, or with `ECHO_LOG_FORMAT=json` one JSON
+/// object per line (for log shippers).
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    tracing_subscriber::fmt()
+    let json = std::env::var("ECHO_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().with_current_span(false).init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
 }
 
 /// Panics are caught (a handler's becomes a 500, a parser's a refused

@@ -21,6 +21,8 @@ const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 pub struct Application {
     listener: TcpListener,
+    /// `GET /metrics`, when `--metrics-bind` is set.
+    metrics_listener: Option<TcpListener>,
     context: ApiContext,
     stopping: watch::Sender<bool>,
     widget_dir: Option<PathBuf>,
@@ -56,6 +58,16 @@ impl Application {
             .with_context(|| format!("binding {}", config.bind))?;
         let local = listener.local_addr()?;
         let port = local.port();
+        let metrics_listener = match config.metrics_bind {
+            Some(bind) => {
+                let metrics = TcpListener::bind(bind)
+                    .await
+                    .with_context(|| format!("binding the metrics listener {bind}"))?;
+                tracing::info!(address = %metrics.local_addr()?, "metrics on http://{}/metrics", metrics.local_addr()?);
+                Some(metrics)
+            }
+            None => None,
+        };
         let public = config
             .public_url
             .clone()
@@ -99,6 +111,12 @@ impl Application {
             config.sandbox,
             shutdown.clone(),
         ));
+        let metrics = Arc::new(crate::metrics::Metrics::new(
+            store.clone(),
+            llm.as_ref().map(|llm| llm.calls.clone()),
+            mailer.as_ref().map(|mailer| mailer.deliveries.clone()),
+            limits.refused.clone(),
+        ));
         let context = ApiContext {
             sandbox,
             store,
@@ -120,9 +138,12 @@ impl Application {
             max_unsent_bytes: config.max_unsent_bytes,
             stream_lifetime: config.stream_lifetime,
             typing: Arc::default(),
+            metrics,
+            overload: config.overload,
         };
         Ok(Self {
             listener,
+            metrics_listener,
             context,
             stopping,
             widget_dir: config.widget_dir,
@@ -133,6 +154,14 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The metrics listener's port, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn context(&self) -> &ApiContext {
@@ -159,6 +188,19 @@ impl Application {
         tokio::spawn(retain_periodically(self.context.clone()));
         if let Some(retention) = self.event_retention {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
+        }
+        if let Some(listener) = self.metrics_listener {
+            let metrics = crate::metrics::router(self.context.clone());
+            let context = self.context.clone();
+            tokio::spawn(async move {
+                let stopped = async move { context.shutting_down().await };
+                if let Err(error) = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::warn!(%error, "the metrics listener stopped");
+                }
+            });
         }
         let router = http::router(self.context, self.widget_dir);
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();

@@ -5,8 +5,8 @@
 //! `ECHO_BENCH_OLD` conversations (default 20,000) of ten messages each,
 //! resolved 100 days ago, and a 30-day retention; then drives echo-bench's
 //! message load (64 visitors of another organization) for a phase with
-//! nothing else running, and for a phase while the retention job deletes
-//! the backlog. Prints both phases' throughput and p99, their ratio, and
+//! nothing else running, and for a phase while the server's retention job
+//! (paced, as it runs in the background) deletes the backlog. Prints both phases' throughput and p99, their ratio, and
 //! how fast retention deleted. The target: the message load does not drop
 //! (ratio >= 0.9).
 //!
@@ -178,36 +178,31 @@ struct Figures {
     finished_in: Option<Duration>,
 }
 
-/// The load alone, then the load while retention works through the backlog.
-async fn measure(running: &Running, phase: Duration) -> anyhow::Result<Figures> {
+/// The load alone, then the load while the server's retention job (as it
+/// runs in the background, paced) works through the backlog. `left`
+/// counts the backlog still there.
+async fn measure<F, Fut>(running: &Running, phase: Duration, left: F) -> anyhow::Result<Figures>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+{
     let bases = [running.base.clone()];
     let alone = echo_bench::drive(&bases, &[running.load_org], phase).await?;
     running
         .store
         .set_security(running.old_org, None, Some(Some(30)))
         .await?;
+    let backlog = left().await?;
     let store = running.store.clone();
     let began = Instant::now();
     let job = tokio::spawn(async move {
-        let mut deleted = 0u64;
-        let mut in_phase = None;
-        let clock = Clock::system();
-        loop {
-            let n = store.apply_retention(clock.now()).await?;
-            deleted += n;
-            // drive() warms up for 1 s before its phase.
-            if in_phase.is_none() && began.elapsed() >= phase + Duration::from_secs(1) {
-                in_phase = Some(deleted);
-            }
-            if n == 0 {
-                return anyhow::Ok((deleted, in_phase.unwrap_or(deleted), began.elapsed()));
-            }
-            tokio::task::yield_now().await;
-        }
+        let deleted = echo_server::retention::run_once(store.as_ref(), &Clock::system()).await?;
+        anyhow::Ok((deleted, began.elapsed()))
     });
     let during = echo_bench::drive(&bases, &[running.load_org], phase).await?;
     let ended_with_phase = began.elapsed();
-    let (deleted, deleted_in_phase, took) = job.await??;
+    let deleted_in_phase = backlog - left().await?;
+    let (deleted, took) = job.await??;
     Ok(Figures {
         alone,
         during,
@@ -256,7 +251,21 @@ fn main() -> anyhow::Result<()> {
     let sqlite = runtime.block_on(async {
         let running = start(&format!("sqlite://{}", path.display())).await?;
         seed_sqlite(&path, running.old_org, old).context("seeding SQLite")?;
-        measure(&running, phase).await
+        let org = running.old_org.to_string();
+        let left = || {
+            let (path, org) = (path.clone(), org.clone());
+            async move {
+                let conn = rusqlite::Connection::open(&path)?;
+                conn.busy_timeout(Duration::from_secs(30))?;
+                let n: i64 = conn.query_row(
+                    "SELECT COUNT(*) FROM conversations WHERE organization_id = ?1",
+                    [&org],
+                    |row| row.get(0),
+                )?;
+                anyhow::Ok(n as u64)
+            }
+        };
+        measure(&running, phase, left).await
     })?;
     report("SQLite", &sqlite);
 
@@ -267,7 +276,21 @@ fn main() -> anyhow::Result<()> {
         seed_postgres(&url, running.old_org, old)
             .await
             .context("seeding PostgreSQL")?;
-        measure(&running, phase).await
+        let pool = sqlx::PgPool::connect(&url).await?;
+        let org = running.old_org.to_string();
+        let left = || {
+            let (pool, org) = (pool.clone(), org.clone());
+            async move {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM conversations WHERE organization_id = $1",
+                )
+                .bind(org)
+                .fetch_one(&pool)
+                .await?;
+                anyhow::Ok(n as u64)
+            }
+        };
+        measure(&running, phase, left).await
     })?;
     report("PostgreSQL", &postgres);
     Ok(())

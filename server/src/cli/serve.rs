@@ -87,6 +87,18 @@ pub(super) struct ServeArgs {
     /// The time one file may take to parse, in seconds.
     #[arg(long, env = "ECHO_PARSER_TIME_SECS", default_value_t = crate::sandbox::DEFAULT_TIME.as_secs())]
     parser_time_secs: u64,
+    /// Serve `GET /metrics` (Prometheus text format) on this address, a
+    /// listener of its own (off by default: never public by accident).
+    #[arg(long, env = "ECHO_METRICS_BIND")]
+    metrics_bind: Option<SocketAddr>,
+    /// SQLite: writes queued for the writer past which new writes are
+    /// refused with 503 OVERLOADED.
+    #[arg(long, env = "ECHO_OVERLOAD_WRITE_QUEUE", default_value_t = crate::overload::DEFAULT_WRITE_QUEUE)]
+    overload_write_queue: u64,
+    /// PostgreSQL: milliseconds a transaction may have waited for a pool
+    /// connection before new writes are refused with 503 OVERLOADED.
+    #[arg(long, env = "ECHO_OVERLOAD_POOL_WAIT_MS", default_value_t = crate::overload::DEFAULT_POOL_WAIT.as_millis() as u64)]
+    overload_pool_wait_ms: u64,
 }
 
 /// The base of the links a command prints: the server's public URL.
@@ -147,6 +159,11 @@ impl ServeArgs {
                 memory_bytes: self.parser_memory_mb.max(64) * 1024 * 1024,
                 time: Duration::from_secs(self.parser_time_secs.max(1)),
                 ..SandboxSettings::with_exe(SandboxSettings::default_exe())
+            },
+            metrics_bind: self.metrics_bind,
+            overload: crate::overload::OverloadBounds {
+                write_queue: self.overload_write_queue,
+                pool_wait: Duration::from_millis(self.overload_pool_wait_ms),
             },
         })
     }

@@ -115,6 +115,8 @@ struct Feed {
     _presence: Option<Presence>,
     links: Arc<crate::attachments::links::Links>,
     clock: crate::clock::Clock,
+    /// Counts the stream as open (`/metrics`) until it ends.
+    _open: crate::metrics::StreamGuard,
 }
 
 /// `ready` or `reset`, with the position the client continues from.
@@ -251,6 +253,10 @@ async fn stream_events(
             .map(|(mailer, subject)| Presence::start(mailer, subject)),
         links: ctx.links.clone(),
         clock: ctx.clock.clone(),
+        _open: crate::metrics::StreamGuard::open(
+            &ctx.metrics,
+            if for_visitor { "visitor" } else { "operator" },
+        ),
     };
     let events = stream::once(async move { Ok::<_, Infallible>(ready) })
         .chain(stream::unfold(feed, Feed::next));

@@ -92,6 +92,10 @@ pub struct ApiContext {
     pub stream_lifetime: Duration,
     /// The typing signals' throttle.
     pub typing: Arc<desk::TypingGate>,
+    /// What `/metrics` shows (on its own listener).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// New writes are refused with 503 `OVERLOADED` past these bounds.
+    pub overload: crate::overload::OverloadBounds,
 }
 
 impl ApiContext {
@@ -151,8 +155,18 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         }
         None => api.fallback(unknown_route),
     };
+    let metrics = ctx.metrics.clone();
+    let guard = ctx.clone();
     api.layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(ctx)
+        .layer(axum::middleware::from_fn_with_state(
+            guard,
+            crate::overload::refuse_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             security,
             headers::security_headers,

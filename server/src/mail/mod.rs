@@ -66,6 +66,8 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     public: PublicUrl,
     wake: Notify,
+    /// Delivery attempts by outcome, for `/metrics`.
+    pub deliveries: crate::metrics::Outcomes,
 }
 
 fn later(now: Timestamp, by: Duration) -> Timestamp {
@@ -97,6 +99,7 @@ impl Mailer {
             transport,
             public,
             wake: Notify::new(),
+            deliveries: Default::default(),
         }))
     }
 
@@ -219,6 +222,10 @@ impl Mailer {
     /// One attempt; `false` when it failed.
     async fn deliver(&self, mail: &OutgoingMail) -> StoreResult<bool> {
         let attempt = smtp::send(&self.transport, &self.config.smtp.from, mail).await;
+        crate::metrics::count_outcome(
+            &self.deliveries,
+            !matches!(attempt, smtp::Attempt::Failed(_)),
+        );
         let now = self.clock.now();
         let (delivery, ok) = match attempt {
             smtp::Attempt::Sent => {

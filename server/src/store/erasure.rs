@@ -95,7 +95,7 @@ pub(crate) fn address_mail_sql(p: char) -> [String; 4] {
 
 /// How many conversations one retention batch deletes: small, so no
 /// transaction holds the writer (or row locks) for long.
-pub const RETENTION_BATCH: u32 = 50;
+pub const RETENTION_BATCH: u32 = 20;
 
 /// Exports and erasures of a visitor's data, and retention.
 #[async_trait::async_trait]

@@ -32,6 +32,7 @@ mod mail_rows;
 pub mod model;
 pub mod page;
 pub mod postgres;
+pub mod pressure;
 mod rows;
 pub mod sqlite;
 pub mod trust;
@@ -456,6 +457,12 @@ pub trait Store:
 {
     /// Whether the database answers (readiness checks).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// How loaded the store is now, without a query.
+    fn pressure(&self) -> pressure::Pressure;
+
+    /// Mail waiting to be sent: how many, and when the oldest was queued.
+    async fn outbox_backlog(&self) -> StoreResult<(u64, Option<Timestamp>)>;
 }
 
 /// Opens the backend the database URL names, with at most

@@ -28,6 +28,8 @@ pub struct TestApp {
     postgres: Option<ThrowawayDatabase>,
     /// An organization every test can use.
     pub org: CreatedOrganization,
+    /// `http://127.0.0.1:PORT` of `/metrics`, when the test asked for it.
+    pub metrics_address: Option<String>,
     _dir: tempfile::TempDir,
 }
 
@@ -63,6 +65,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     configure(&mut config);
     let app = Application::build(config).await.expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let store = app.context().store.clone();
     tokio::spawn(app.run_until(std::future::pending()));
     let org = admin::create_organization(store.as_ref(), &clock, "Acme")
@@ -76,6 +81,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         database_url,
         postgres,
         org,
+        metrics_address,
         _dir: dir,
     }
 }

@@ -36,6 +36,7 @@ mod mail;
 mod mail_replicas;
 mod mail_trust;
 mod messages;
+mod operations;
 mod operator;
 mod pro;
 mod replicas;

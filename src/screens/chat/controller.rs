@@ -356,14 +356,15 @@ impl Chat {
                     }
                     Err(ApiError::Network) => return,
                     Err(e) => {
-                        // Not sent: back into an empty draft (a 429 then
-                        // waits for the visitor to press send again).
+                        // Not sent: back into an empty draft (a 429, or
+                        // a 503 from a server shedding load, then waits
+                        // for the visitor to press send again).
                         chat.queued.try_update(|q| q.retain(|m| m.key != next.key));
                         if chat.draft.try_with_untracked(String::is_empty) == Some(true) {
                             chat.draft.try_set(next.text.clone());
                         }
                         chat.send_error.try_set(Some(e.describe()));
-                        if e.is(ErrorCode::RateLimited) {
+                        if e.is(ErrorCode::RateLimited) || e.is(ErrorCode::Overloaded) {
                             return;
                         }
                     }

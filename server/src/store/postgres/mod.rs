@@ -68,6 +68,8 @@ pub struct PostgresStore {
     rules: Arc<dyn Rules>,
     /// Whether message writes queue mail notices (mail is configured).
     notices: std::sync::atomic::AtomicBool,
+    /// How long the latest transaction waited for a connection.
+    pool_wait: crate::store::pressure::WaitGauge,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -120,11 +122,15 @@ impl PostgresStore {
             hub,
             rules,
             notices: std::sync::atomic::AtomicBool::new(false),
+            pool_wait: Default::default(),
         })
     }
 
     async fn begin(&self) -> StoreResult<Tx> {
-        Ok(self.pool.begin().await?)
+        let asked = std::time::Instant::now();
+        let tx = self.pool.begin().await?;
+        self.pool_wait.record(asked.elapsed());
+        Ok(tx)
     }
 }
 
@@ -141,5 +147,24 @@ impl Store for PostgresStore {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn pressure(&self) -> crate::store::pressure::Pressure {
+        crate::store::pressure::Pressure {
+            pool_size: Some(self.pool.size()),
+            pool_idle: Some(self.pool.num_idle() as u32),
+            pool_wait: self.pool_wait.recent(),
+            ..Default::default()
+        }
+    }
+
+    async fn outbox_backlog(&self) -> StoreResult<(u64, Option<echo_protocol::Timestamp>)> {
+        let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(created_at) FROM mail_outbox
+             WHERE sent_at IS NULL AND failed_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((count.max(0) as u64, oldest.map(echo_protocol::Timestamp)))
     }
 }

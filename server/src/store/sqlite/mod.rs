@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{anyhow, Context};
 use async_trait::async_trait;
 use echo_protocol::events::LiveEvent;
-use echo_protocol::OrganizationId;
+use echo_protocol::{OrganizationId, Timestamp};
 use rusqlite::{Connection, ErrorCode, Params};
 use tokio::sync::{mpsc, oneshot};
 
@@ -101,6 +101,24 @@ pub struct SqliteStore {
 pub struct WriteStats {
     commits: AtomicU64,
     jobs: AtomicU64,
+    /// Writes sent to the writer and not yet answered.
+    in_flight: AtomicU64,
+}
+
+/// Counts a write as in flight until it is answered (or abandoned).
+struct InFlight<'a>(&'a AtomicU64);
+
+impl<'a> InFlight<'a> {
+    fn new(counter: &'a AtomicU64) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        Self(counter)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl WriteStats {
@@ -207,6 +225,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<(T, Vec<Published>)> + Send + 'static,
     {
+        let _in_flight = InFlight::new(&self.stats.in_flight);
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
         let hub = self.hub.clone();
         let job: Job = Box::new(move |conn| {
@@ -393,6 +412,29 @@ impl Store for SqliteStore {
         self.read(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))?;
             Ok(())
+        })
+        .await
+    }
+
+    fn pressure(&self) -> crate::store::pressure::Pressure {
+        let (commits, writes) = self.stats.snapshot();
+        crate::store::pressure::Pressure {
+            queued_writes: Some(self.stats.in_flight.load(Ordering::Relaxed)),
+            commits: Some(commits),
+            writes: Some(writes),
+            ..Default::default()
+        }
+    }
+
+    async fn outbox_backlog(&self) -> StoreResult<(u64, Option<Timestamp>)> {
+        self.read(|conn| {
+            let (count, oldest): (i64, Option<i64>) = conn.query_row(
+                "SELECT COUNT(*), MIN(created_at) FROM mail_outbox
+                 WHERE sent_at IS NULL AND failed_at IS NULL",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            Ok((count.max(0) as u64, oldest.map(Timestamp)))
         })
         .await
     }

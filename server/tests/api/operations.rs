@@ -1,0 +1,221 @@
+//! Running the server: `/metrics` on its own listener, and new writes
+//! refused with 503 `OVERLOADED` when the store is past its bound while
+//! reads go on and what was accepted is kept.
+
+use std::time::Duration;
+
+use echo_protocol::ErrorCode;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{assert_error, eventually, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_and_count_requests() {
+    let app = spawn_app_with(|config| {
+        config.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let metrics = app.metrics_address.clone().expect("a metrics listener");
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let mut stream = app
+        .visitor_events(visitor.token(), conversation, None)
+        .await;
+    assert_eq!(stream.next().await.event, "ready");
+
+    let scrape = app
+        .client
+        .get(format!("{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scrape.status(), StatusCode::OK);
+    assert!(scrape.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = scrape.text().await.unwrap();
+    for expected in [
+        r#"echo_http_requests_total{route="/v1/contact-sessions",method="POST",status="201"} 1"#,
+        r#"echo_http_requests_total{route="/v1/conversations",method="POST",status="201"} 1"#,
+        r#"echo_http_request_duration_seconds_count{route="/v1/conversations",method="POST"} 1"#,
+        r#"echo_open_streams{kind="visitor"} 1"#,
+        "echo_outbox_depth 0",
+        "echo_overload_refusals_total 0",
+    ] {
+        assert!(text.contains(expected), "{expected} in:\n{text}");
+    }
+    let store_line = if app.database_url.starts_with("sqlite") {
+        "echo_sqlite_write_queue 0"
+    } else {
+        "echo_db_pool_in_use"
+    };
+    assert!(text.contains(store_line), "{store_line} in:\n{text}");
+    assert!(!text.contains(visitor.token()), "no secret in the metrics");
+
+    drop(stream);
+    let closed = eventually(
+        || async {
+            let text = app
+                .client
+                .get(format!("{metrics}/metrics"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            text.contains(r#"echo_open_streams{kind="visitor"} 0"#)
+                .then_some(())
+        },
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(closed.is_some(), "a closed stream is no longer counted");
+
+    // Never on the public listener, and off unless asked for.
+    let public = app.get("/metrics", None).await;
+    assert_eq!(public.status(), StatusCode::NOT_FOUND);
+    assert!(spawn_app().await.metrics_address.is_none());
+}
+
+#[tokio::test]
+async fn past_the_bound_new_writes_are_refused_and_reads_go_on() {
+    let sqlite = crate::helpers::postgres_server().is_none();
+    let app = spawn_app_with(|config| {
+        config.overload.write_queue = 0;
+        config.overload.pool_wait = Duration::ZERO;
+    })
+    .await;
+    if !sqlite {
+        // No wait allowed: the transaction that made the test's
+        // organization just waited for its connection, so the next write
+        // is refused, and reads go on.
+        let request = app.session_request(app.org.organization_id);
+        let refused = app.post("/v1/contact-sessions", &request, None).await;
+        assert_eq!(refused.headers()["retry-after"], "1");
+        assert_error(
+            refused,
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Overloaded,
+        )
+        .await;
+        let read = app
+            .operator_get(&app.org.operator_key, "/v1/operator/conversations")
+            .await;
+        assert_eq!(read.status(), StatusCode::OK, "reads go on");
+        return;
+    }
+    let visitor = app.visitor().await;
+    let conversation = app.start_conversation(&visitor).await;
+    let path = format!("/v1/conversations/{conversation}/messages");
+
+    // Another connection holds SQLite's write lock, so one accepted message
+    // waits in the writer: one queued write, past the bound of none.
+    let file = app.database_url.trim_start_matches("sqlite://").to_owned();
+    let lock = rusqlite::Connection::open(&file).unwrap();
+    lock.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (client, url, token) = (
+        app.client.clone(),
+        app.url(&path),
+        visitor.token().to_owned(),
+    );
+    let accepted = tokio::spawn(async move {
+        client
+            .post(url)
+            .bearer_auth(token)
+            .json(&json!({"text": "accepted before the bound"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    let queued = eventually(
+        || async { (app.store.pressure().queued_writes == Some(1)).then_some(()) },
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(queued.is_some(), "the first write waits in the writer");
+
+    let refused = app
+        .post(
+            &path,
+            &json!({"text": "past the bound"}),
+            Some(visitor.token()),
+        )
+        .await;
+    assert_eq!(refused.headers()["retry-after"], "1");
+    assert_error(
+        refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Overloaded,
+    )
+    .await;
+    let read = app.get(&path, Some(visitor.token())).await;
+    assert_eq!(read.status(), StatusCode::OK, "reads go on");
+
+    lock.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(accepted.await.unwrap(), StatusCode::CREATED);
+    let texts: Vec<String> = app
+        .visitor_messages(&visitor, conversation)
+        .await
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert!(
+        texts.contains(&"accepted before the bound".to_owned()),
+        "{texts:?}"
+    );
+    assert!(!texts.contains(&"past the bound".to_owned()));
+    let after = app
+        .post(
+            &path,
+            &json!({"text": "the queue drained"}),
+            Some(visitor.token()),
+        )
+        .await;
+    assert_eq!(after.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("echo.db").display());
+    let mut server = std::process::Command::new(crate::helpers::BIN)
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
+        .env("ECHO_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let listening = loop {
+        let Some(Ok(line)) = lines.next() else {
+            panic!("the server stopped logging: {seen:?}");
+        };
+        let entry: serde_json::Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            entry["timestamp"].is_string() && entry["level"].is_string(),
+            "{line}"
+        );
+        let message = entry["fields"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        seen.push(message.clone());
+        if message.starts_with("listening on http://127.0.0.1:") {
+            break entry;
+        }
+    };
+    assert!(
+        listening["fields"]["port"].as_u64().is_some(),
+        "{listening}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
