@@ -34,6 +34,22 @@ impl ContactMatch {
         }
     }
 
+    /// The addresses whose mail rows go with the visitor: their sessions'
+    /// (`session_emails`, lowercased) and the one erased by, once each.
+    pub(crate) fn addresses(
+        &self,
+        session_emails: impl IntoIterator<Item = String>,
+    ) -> Vec<String> {
+        let mut addresses: Vec<String> = session_emails.into_iter().collect();
+        if let Self::Email(email) = self {
+            addresses.push(email.clone());
+        }
+        addresses.retain(|a| !a.is_empty());
+        addresses.sort();
+        addresses.dedup();
+        addresses
+    }
+
     pub fn value(&self) -> &str {
         match self {
             Self::Email(text) | Self::UserId(text) => text,

@@ -114,13 +114,7 @@ impl ErasureStore for PostgresStore {
         .fetch_all(&mut *tx)
         .await?;
         let deleted = delete_conversations(&mut tx, &ids).await?;
-        let mut addresses: Vec<String> = sessions.iter().map(|(_, e)| e.clone()).collect();
-        if let ContactMatch::Email(email) = &who {
-            addresses.push(email.clone());
-        }
-        addresses.retain(|a| !a.is_empty());
-        addresses.sort();
-        addresses.dedup();
+        let addresses = who.addresses(sessions.iter().map(|(_, e)| e.clone()));
         let mut mails = deleted.mails;
         for address in &addresses {
             for sql in address_mail_sql('$') {

@@ -123,13 +123,7 @@ impl ErasureStore for SqliteStore {
                 |row| Ok((row.col(0)?, row.col(1)?)),
             )?;
             let deleted = delete_conversations(conn, &ids)?;
-            let mut addresses: Vec<String> = sessions.iter().map(|(_, e)| e.clone()).collect();
-            if let ContactMatch::Email(email) = &who {
-                addresses.push(email.clone());
-            }
-            addresses.retain(|a| !a.is_empty());
-            addresses.sort();
-            addresses.dedup();
+            let addresses = who.addresses(sessions.iter().map(|(_, e)| e.clone()));
             let mut mails = deleted.mails;
             for address in &addresses {
                 for sql in address_mail_sql('?') {
