@@ -10,11 +10,8 @@
 //! wait) and the mail outbox's depth and oldest age.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
@@ -214,7 +211,8 @@ impl Metrics {
         }
     }
 
-    fn observe(&self, route: &str, method: &str, status: u16, took: Duration) {
+    /// Counts one request and its time.
+    pub fn observe(&self, route: &str, method: &str, status: u16, took: Duration) {
         let (route, method) = (route.to_owned(), method.to_owned());
         self.latency
             .get_or_create(&RouteLabels {
@@ -267,46 +265,4 @@ impl Drop for StreamGuard {
     fn drop(&mut self) {
         self.0.dec();
     }
-}
-
-/// Middleware: each request's route template (never its path: a path can
-/// hold a link token), method, status and time.
-pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    metrics.observe(
-        &route,
-        &method,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
-    response
-}
-
-/// The metrics listener's one route.
-pub fn router(ctx: crate::http::ApiContext) -> axum::Router {
-    axum::Router::new()
-        .route(
-            "/metrics",
-            axum::routing::get(|State(ctx): State<crate::http::ApiContext>| async move {
-                let text = ctx
-                    .metrics
-                    .render(ctx.store.as_ref(), ctx.clock.now())
-                    .await;
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        prometheus_client::encoding::prometheus_text::CONTENT_TYPE,
-                    )],
-                    text,
-                )
-                    .into_response()
-            }),
-        )
-        .with_state(ctx)
 }

@@ -1,19 +1,12 @@
-//! Overload without collapse: when the SQLite writer's queue or the
-//! PostgreSQL pool's wait passes its bound, new writes (any request that
-//! is not GET, HEAD or OPTIONS) are refused at once with 503 `OVERLOADED`
-//! and `Retry-After`, instead of queueing without bound; reads and open
+//! Overload without collapse: the bounds past which the SQLite writer's
+//! queue or the PostgreSQL pool's wait count as overloaded. New writes are
+//! then refused at once with 503 `OVERLOADED` and `Retry-After` (by
+//! `http::operations`), instead of queueing without bound; reads and open
 //! streams go on. A write already accepted finishes, and what was answered
 //! 201 is committed.
 
 use std::time::Duration;
 
-use axum::extract::{Request, State};
-use axum::http::Method;
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-
-use crate::http::error::ApiError;
-use crate::http::ApiContext;
 use crate::store::pressure::Pressure;
 
 /// Writes queued for SQLite's writer past which new ones are refused.
@@ -43,24 +36,6 @@ impl OverloadBounds {
         pressure.queued_writes.is_some_and(|q| q > self.write_queue)
             || pressure.pool_wait.is_some_and(|w| w > self.pool_wait)
     }
-}
-
-/// Middleware: refuses a new write while the store is past a bound.
-pub async fn refuse_writes(
-    State(ctx): State<ApiContext>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let reads = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
-    if !reads && ctx.overload.passed(&ctx.store.pressure()) {
-        ctx.metrics.overloaded.inc();
-        return ApiError::overloaded("The server is busy; try again in a moment", 1)
-            .into_response();
-    }
-    next.run(request).await
 }
 
 #[cfg(test)]

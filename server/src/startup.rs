@@ -190,7 +190,7 @@ impl Application {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
         }
         if let Some(listener) = self.metrics_listener {
-            let metrics = crate::metrics::router(self.context.clone());
+            let metrics = http::metrics_router(self.context.clone());
             let context = self.context.clone();
             tokio::spawn(async move {
                 let stopped = async move { context.shutting_down().await };

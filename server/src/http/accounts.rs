@@ -3,28 +3,27 @@
 //! password change (every session of the operator) or after 14 idle days.
 
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, ORIGIN, SET_COOKIE};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use echo_protocol::team::{
-    AcceptInvitation, Account, ChangePassword, ChooseOrganization, OperatorProfile, SignIn,
-};
+use echo_protocol::team::{AcceptInvitation, Account, ChangePassword, ChooseOrganization, SignIn};
 use echo_protocol::trust::{AuditAction, SignInAnswer};
 use echo_protocol::validate::{Password, VisitorName};
-use echo_protocol::{ErrorCode, OperatorId, OrganizationId};
+use echo_protocol::{ErrorCode, OperatorId};
 
 use super::audit;
 use super::auth::SignedIn;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ClientAddress};
+use super::session_start::{private, profile, refuse_foreign_origin, start_session, too_many};
 use super::ApiContext;
-use crate::accounts::{self, SESSION_COOKIE, SESSION_IDLE_SECS};
+use crate::accounts::{self, SESSION_COOKIE};
 use crate::passwords;
 use crate::revocations::Revoked;
-use crate::secrets::{InvitationToken, SessionToken};
-use crate::store::{Joiner, NewOperatorSession, OperatorAccount, StoreError};
+use crate::secrets::InvitationToken;
+use crate::store::{Joiner, OperatorAccount, StoreError};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -45,30 +44,6 @@ fn invalid_invitation() -> ApiError {
     )
 }
 
-/// A sign-in form posted from another site is refused (login CSRF); a
-/// client that sends no `Origin` (a script, a test) is not a browser form.
-pub(super) fn refuse_foreign_origin(ctx: &ApiContext, headers: &HeaderMap) -> ApiResult<()> {
-    match headers.get(ORIGIN).map(|v| v.to_str().unwrap_or("")) {
-        Some(origin) if origin != ctx.public.origin() => Err(ApiError::forbidden(
-            "Cross-origin request refused: sign in from the console",
-        )),
-        _ => Ok(()),
-    }
-}
-
-fn session_cookie(ctx: &ApiContext, token: &SessionToken) -> HeaderValue {
-    let secure = if ctx.public.is_https() {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={SESSION_IDLE_SECS}{secure}",
-        token.expose_secret()
-    );
-    HeaderValue::from_str(&cookie).expect("a token is a valid header value")
-}
-
 fn cleared_cookie(ctx: &ApiContext) -> HeaderValue {
     let secure = if ctx.public.is_https() {
         "; Secure"
@@ -79,51 +54,6 @@ fn cleared_cookie(ctx: &ApiContext) -> HeaderValue {
         "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"
     ))
     .expect("a valid header value")
-}
-
-/// An account answer, never cached.
-pub(super) fn private(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-/// Starts a session acting in `active` (or in the only organization, when
-/// there is exactly one) and answers with the account and the cookie.
-pub(super) async fn start_session(
-    ctx: &ApiContext,
-    operator: OperatorProfile,
-    active: Option<OrganizationId>,
-) -> ApiResult<Response> {
-    let memberships = ctx.store.memberships(operator.id).await?;
-    let active = active.or(match memberships.as_slice() {
-        [only] => Some(only.organization_id),
-        _ => None,
-    });
-    let account = accounts::account(ctx.store.as_ref(), operator, active).await?;
-    let token = SessionToken::generate();
-    ctx.store
-        .create_operator_session(NewOperatorSession {
-            id_hash: token.hash(),
-            operator_id: account.operator.id,
-            active_organization_id: account.active_organization_id,
-            now: ctx.clock.now(),
-        })
-        .await?;
-    let mut response = Json(account).into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, session_cookie(ctx, &token));
-    Ok(private(response))
-}
-
-pub(super) fn profile(account: &OperatorAccount) -> OperatorProfile {
-    OperatorProfile {
-        id: account.id,
-        name: account.name.clone(),
-        email: account.email.clone(),
-    }
 }
 
 /// Signs in with email and password. A wrong password and an unknown email
@@ -175,10 +105,6 @@ pub async fn sign_in(
     audit::account_event(&ctx, &account, address, AuditAction::SignIn).await;
     tracing::info!(operator_id = %account.id, "operator signed in");
     start_session(&ctx, profile(&account), None).await
-}
-
-pub(super) fn too_many(secs: u64) -> ApiError {
-    ApiError::rate_limited("Too many failed sign-ins; try again in a few minutes", secs)
 }
 
 /// Ends this session on the server and clears the cookie.

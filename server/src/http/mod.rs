@@ -24,10 +24,13 @@ mod mail;
 mod messages;
 pub mod openapi;
 mod openapi_exact;
+mod operations;
 mod operator;
+pub use operations::metrics_router;
 mod parsers;
 mod pro;
 mod security;
+mod session_start;
 mod static_files;
 mod team;
 mod two_factor;
@@ -161,11 +164,11 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .with_state(ctx)
         .layer(axum::middleware::from_fn_with_state(
             guard,
-            crate::overload::refuse_writes,
+            operations::refuse_writes,
         ))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
-            crate::metrics::track,
+            operations::track,
         ))
         .layer(axum::middleware::from_fn_with_state(
             security,

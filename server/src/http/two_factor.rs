@@ -16,11 +16,11 @@ use echo_protocol::trust::{
 };
 use echo_protocol::{ErrorCode, Timestamp};
 
-use super::accounts::{private, profile, refuse_foreign_origin, start_session, too_many};
 use super::audit;
 use super::auth::SignedIn;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ClientAddress};
+use super::session_start::{private, profile, refuse_foreign_origin, start_session, too_many};
 use super::ApiContext;
 use crate::passwords;
 use crate::secrets::{ChallengeToken, SecretHash};
