@@ -98,20 +98,20 @@ pub struct UpdateOrganization {
     /// deleted (30 to 3,650); `null` keeps them forever.
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "present_whole",
         skip_serializing_if = "Option::is_none"
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, nullable))]
     pub retention_days: Option<Option<u32>>,
 }
 
-/// A field that is present (even as `null`) is `Some`.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+/// A field that is present (even as `null`) is `Some`; a number is read as
+/// JSON Schema reads integers (`90.0` is 90).
+fn present_whole<'de, D>(deserializer: D) -> Result<Option<Option<u32>>, D::Error>
 where
     D: Deserializer<'de>,
-    T: Deserialize<'de>,
 {
-    Option::<T>::deserialize(deserializer).map(Some)
+    crate::validate::whole::number(deserializer).map(Some)
 }
 
 /// The shortest and longest retention an organization may set, in days.
@@ -298,6 +298,9 @@ mod tests {
         assert_eq!(absent.retention_days, None);
         let days: UpdateOrganization = serde_json::from_str(r#"{"retentionDays":90}"#).unwrap();
         assert_eq!(days.retention_days, Some(Some(90)));
+        let whole: UpdateOrganization = serde_json::from_str(r#"{"retentionDays":90.0}"#).unwrap();
+        assert_eq!(whole.retention_days, Some(Some(90)));
+        assert!(serde_json::from_str::<UpdateOrganization>(r#"{"retentionDays":90.5}"#).is_err());
     }
 
     #[test]

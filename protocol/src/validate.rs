@@ -137,6 +137,13 @@ text_newtype!(
 );
 
 text_newtype!(
+    /// The email an export or erasure looks for: 1 to 254 characters, one
+    /// line (a lookup, not a stored address: one that cannot be a
+    /// visitor's simply matches nobody).
+    ContactEmail, field = "email", max = 254, kind = Kind::Line
+);
+
+text_newtype!(
     /// An API key's label: 1 to 100 characters.
     KeyName, field = "name", max = 100, kind = Kind::Name
 );
@@ -475,7 +482,7 @@ mod tests {
     }
 }
 
-mod whole;
+pub(crate) mod whole;
 
 #[cfg(test)]
 mod properties;

@@ -8,6 +8,9 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use echo_protocol::trust::{AuditAction, ContactErased, ContactExport, ContactKey};
+use echo_protocol::validate::{ContactEmail, UserId};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::audit::Audited;
 use super::auth::Operator;
@@ -24,9 +27,46 @@ pub fn router() -> Router<ApiContext> {
         .route("/v1/operator/contacts/erase", post(erase))
 }
 
-fn contact(key: &ContactKey) -> ApiResult<ContactMatch> {
-    ContactMatch::from_key(key)
-        .ok_or_else(|| ApiError::validation("email", "give exactly one of email and userId"))
+/// The email to look for, lowercased.
+fn email(raw: &str) -> ApiResult<String> {
+    Ok(ContactEmail::parse(raw)?.into_inner().to_lowercase())
+}
+
+fn user_id(raw: &str) -> ApiResult<String> {
+    Ok(UserId::parse(raw)?.into_inner())
+}
+
+/// `GET .../export`: by email, user ID, or both (their data under either).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// The email the visitor gave (any case).
+    pub email: Option<String>,
+    /// The user ID the host verified.
+    #[serde(rename = "userId")]
+    #[param(rename = "userId")]
+    pub user_id: Option<String>,
+}
+
+/// The erase body: exactly one of `email` and `userId`, nothing else (a
+/// `null` counts as given).
+fn erase_key(body: &serde_json::Map<String, serde_json::Value>) -> ApiResult<ContactMatch> {
+    let one = || ApiError::validation("email", "give exactly one of email and userId");
+    let [(name, value)] = body.iter().collect::<Vec<_>>()[..] else {
+        return Err(one());
+    };
+    let text = value.as_str().ok_or_else(one)?;
+    match name.as_str() {
+        "email" => Ok(ContactMatch {
+            email: Some(email(text)?),
+            user_id: None,
+        }),
+        "userId" => Ok(ContactMatch {
+            email: None,
+            user_id: Some(user_id(text)?),
+        }),
+        _ => Err(one()),
+    }
 }
 
 /// Messages read per call while exporting a conversation.
@@ -34,19 +74,17 @@ const PAGE: u32 = 100;
 
 /// Everything stored about one visitor: their sessions' details and their
 /// conversations with every message (not the team's notes), attachments
-/// as signed links.
+/// as signed links. By email, user ID or both (their data under either);
+/// neither matches nobody.
 #[utoipa::path(
     get,
     path = "/v1/operator/contacts/export",
     tag = "operator",
     security(("session" = []), ("operatorKey" = [])),
-    params(
-        ("email" = Option<String>, Query, description = "The email the visitor gave"),
-        ("userId" = Option<String>, Query, description = "The user ID the host verified"),
-    ),
+    params(ExportQuery),
     responses(
         (status = 200, body = ContactExport),
-        (status = 400, description = "Neither or both of `email` and `userId` (`VALIDATION`)", body = echo_protocol::ErrorBody),
+        (status = 400, description = "An email or user ID that is not one (`VALIDATION`)", body = echo_protocol::ErrorBody),
         (status = 403, description = "Not an admin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -54,10 +92,13 @@ const PAGE: u32 = 100;
 pub async fn export(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    ApiQuery(key): ApiQuery<ContactKey>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> ApiResult<Json<ContactExport>> {
     operator.require_admin()?;
-    let who = contact(&key)?;
+    let who = ContactMatch {
+        email: query.email.as_deref().map(email).transpose()?,
+        user_id: query.user_id.as_deref().map(user_id).transpose()?,
+    };
     let (sessions, mut conversations) = ctx
         .store
         .contact_records(operator.organization, who.clone())
@@ -79,17 +120,13 @@ pub async fn export(
             }
         }
     }
-    let audited = Audited::new(AuditAction::ContactExported).target(who.value());
+    let audited = Audited::new(AuditAction::ContactExported).target(who.describe());
     operator.audit(&ctx, audited).await;
-    let (email, user_id) = match who {
-        ContactMatch::Email(email) => (Some(email), None),
-        ContactMatch::UserId(user) => (None, Some(user)),
-    };
     Ok(Json(ContactExport {
         organization_id: operator.organization,
         exported_at: now,
-        email,
-        user_id,
+        email: who.email,
+        user_id: who.user_id,
         sessions,
         conversations,
     }))
@@ -107,7 +144,7 @@ pub async fn export(
     request_body = ContactKey,
     responses(
         (status = 200, body = ContactErased),
-        (status = 400, description = "Neither or both of `email` and `userId` (`VALIDATION`)", body = echo_protocol::ErrorBody),
+        (status = 400, description = "Not exactly one of `email` and `userId`, or one that is not valid (`VALIDATION`)", body = echo_protocol::ErrorBody),
         (status = 403, description = "Not an admin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
     )
 )]
@@ -115,10 +152,10 @@ pub async fn export(
 pub async fn erase(
     State(ctx): State<ApiContext>,
     operator: Operator,
-    ApiJson(key): ApiJson<ContactKey>,
+    ApiJson(body): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> ApiResult<Json<ContactErased>> {
     operator.require_admin()?;
-    let who = contact(&key)?;
+    let who = erase_key(&body)?;
     let (erased, sessions) = ctx
         .store
         .erase_contact(operator.organization, who.clone())
@@ -126,7 +163,7 @@ pub async fn erase(
     for hash in sessions {
         ctx.store.revoke(Revoked::ContactSession(hash)).await;
     }
-    let audited = Audited::new(AuditAction::ContactErased).target(who.value());
+    let audited = Audited::new(AuditAction::ContactErased).target(who.describe());
     operator.audit(&ctx, audited).await;
     tracing::info!(
         conversations = erased.conversations,

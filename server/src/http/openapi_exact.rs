@@ -220,6 +220,12 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             "conversationId",
             Rule::Pattern(ANY_UUID.into()),
         ),
+        // Trust.
+        (
+            "UpdateOrganization",
+            "retentionDays",
+            Rule::Integer { min: 30, max: 3650 },
+        ),
         ("BrowserMetadata", "platform", meta_text(512)),
         ("BrowserMetadata", "timezone", meta_text(512)),
         ("BrowserMetadata", "referrer", meta_text(512)),
@@ -480,6 +486,70 @@ fn describe_upload(operation: &mut Operation, types: &str) {
 }
 
 /// Completes the generated document (see the module comment).
+/// The erase body: exactly one of `email` and `userId`, nothing else.
+fn contact_key() -> Schema {
+    let email = {
+        let mut field = Object::with_type(Type::String);
+        apply(&mut field, &text(254, line_pattern()));
+        field
+    };
+    let user = {
+        let mut field = Object::with_type(Type::String);
+        apply(&mut field, &text(255, line_pattern()));
+        field
+    };
+    let closed = |name: &str, field: Object| {
+        let mut object = utoipa::openapi::schema::ObjectBuilder::new()
+            .property(name, field)
+            .required(name)
+            .build();
+        object.additional_properties = Some(Box::new(
+            utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+        ));
+        object
+    };
+    Schema::OneOf(
+        utoipa::openapi::schema::OneOfBuilder::new()
+            .item(closed("email", email))
+            .item(closed("userId", user))
+            .build(),
+    )
+}
+
+/// Query parameters' rules: path, parameter, rule.
+fn query_rules() -> Vec<(&'static str, &'static str, Rule)> {
+    vec![
+        (
+            "/v1/operator/contacts/export",
+            "email",
+            text(254, line_pattern()),
+        ),
+        (
+            "/v1/operator/contacts/export",
+            "userId",
+            text(255, line_pattern()),
+        ),
+    ]
+}
+
+fn constrain_queries(openapi: &mut OpenApi) {
+    for (path, name, rule) in query_rules() {
+        let Some(item) = openapi.paths.paths.get_mut(path) else {
+            continue;
+        };
+        for operation in [item.get.as_mut()].into_iter().flatten() {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if parameter.name != name {
+                    continue;
+                }
+                if let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() {
+                    apply(schema, &rule);
+                }
+            }
+        }
+    }
+}
+
 pub fn make_exact(openapi: &mut OpenApi) {
     for (path, item) in openapi.paths.paths.iter_mut() {
         if let Some(operation) = item.get.as_mut() {
@@ -498,4 +568,10 @@ pub fn make_exact(openapi: &mut OpenApi) {
         }
     }
     constrain(openapi);
+    constrain_queries(openapi);
+    if let Some(components) = openapi.components.as_mut() {
+        components
+            .schemas
+            .insert("ContactKey".into(), RefOr::T(contact_key()));
+    }
 }

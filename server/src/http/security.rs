@@ -88,7 +88,7 @@ pub async fn update_organization(
 #[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// `nextCursor` of the previous page.
-    #[param(pattern = r"^[0-9]{0,18}$")]
+    #[param(pattern = r"^([1-9][0-9]{0,17})?$")]
     pub cursor: Option<String>,
     /// Entries per page, 1 to 100 (default 50).
     #[param(minimum = 1, maximum = 100)]

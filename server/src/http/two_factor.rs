@@ -105,8 +105,7 @@ pub async fn challenge(ctx: &ApiContext, account: &OperatorAccount) -> ApiResult
     request_body = CompleteTwoFactor,
     responses(
         (status = 200, body = echo_protocol::team::Account, description = "Signed in; sets the `echo_session` cookie"),
-        (status = 400, description = "Neither or both of `code` and `recoveryCode` (`VALIDATION`)", body = echo_protocol::ErrorBody),
-        (status = 401, description = "Wrong, reused or expired code or challenge (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
+        (status = 401, description = "Wrong, reused or expired code or challenge, or neither or both of `code` and `recoveryCode` (`UNAUTHORIZED`)", body = echo_protocol::ErrorBody),
         (status = 403, description = "Another origin (`FORBIDDEN`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many failures (`RATE_LIMITED`)", body = echo_protocol::ErrorBody),
     )
@@ -119,15 +118,12 @@ pub async fn complete(
     ApiJson(request): ApiJson<CompleteTwoFactor>,
 ) -> ApiResult<Response> {
     refuse_foreign_origin(&ctx, &headers)?;
+    // Neither or both is no code: the same 401 as a wrong one (not counted
+    // toward the lockout: nothing was tried).
     let recovery = match (&request.code, &request.recovery_code) {
         (Some(_), None) => false,
         (None, Some(_)) => true,
-        _ => {
-            return Err(ApiError::validation(
-                "code",
-                "give either a code or a recovery code",
-            ))
-        }
+        _ => return Err(wrong_code()),
     };
     let token = ChallengeToken::parse(request.challenge.trim()).ok_or_else(wrong_code)?;
     let now = ctx.clock.now();

@@ -3,81 +3,58 @@
 //! tables a conversation's rows live in, in an order the foreign keys
 //! allow. Each backend binds the list of IDs its own way (`in_list`).
 
-use echo_protocol::trust::ContactKey;
-
-/// The visitor an export or erasure is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContactMatch {
-    /// The email they gave, lowercased.
-    Email(String),
-    /// The user ID the host verified.
-    UserId(String),
+/// The visitor an export or erasure is about: the email they gave
+/// (lowercased), the user ID the host verified, or both (their data under
+/// either). Neither matches nobody.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactMatch {
+    pub email: Option<String>,
+    pub user_id: Option<String>,
 }
 
 impl ContactMatch {
-    /// Exactly one of `email` and `userId`, not blank; `None` otherwise.
-    pub fn from_key(key: &ContactKey) -> Option<Self> {
-        let email = key
-            .email
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty());
-        let user = key
-            .user_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|u| !u.is_empty());
-        match (email, user) {
-            (Some(email), None) => Some(Self::Email(email.to_lowercase())),
-            (None, Some(user)) => Some(Self::UserId(user.to_owned())),
-            _ => None,
-        }
+    /// What the audit log names.
+    pub fn describe(&self) -> String {
+        [self.email.as_deref(), self.user_id.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The addresses whose mail rows go with the visitor: their sessions'
-    /// (`session_emails`, lowercased) and the one erased by, once each.
+    /// (`session_emails`, lowercased) and the one asked for, once each.
     pub(crate) fn addresses(
         &self,
         session_emails: impl IntoIterator<Item = String>,
     ) -> Vec<String> {
         let mut addresses: Vec<String> = session_emails.into_iter().collect();
-        if let Self::Email(email) = self {
-            addresses.push(email.clone());
-        }
+        addresses.extend(self.email.clone());
         addresses.retain(|a| !a.is_empty());
         addresses.sort();
         addresses.dedup();
         addresses
     }
 
-    pub fn value(&self) -> &str {
-        match self {
-            Self::Email(text) | Self::UserId(text) => text,
-        }
-    }
-
-    /// The visitor's contact sessions, with the organization as `{p}1`
-    /// and the email or user ID as `{p}2`.
-    pub(crate) fn sessions_sql(&self, p: char) -> String {
-        let matches = match self {
-            Self::Email(_) => format!("email <> '' AND lower(email) = {p}2"),
-            Self::UserId(_) => format!("user_id = {p}2"),
-        };
-        format!("SELECT id_hash FROM contact_sessions WHERE organization_id = {p}1 AND {matches}")
+    /// The visitor's contact sessions, with the organization as `{p}1`, the
+    /// email as `{p}2` and the user ID as `{p}3` (each may be NULL).
+    pub(crate) fn sessions_sql(p: char) -> String {
+        format!(
+            "SELECT id_hash FROM contact_sessions WHERE organization_id = {p}1
+             AND (({p}2 IS NOT NULL AND email <> '' AND lower(email) = {p}2)
+                  OR ({p}3 IS NOT NULL AND user_id = {p}3))"
+        )
     }
 
     /// The visitor's conversations' IDs (same parameters): those of their
     /// sessions and, for a verified user, any signed with their ID.
-    pub(crate) fn conversations_sql(&self, p: char) -> String {
-        let verified = match self {
-            Self::Email(_) => String::new(),
-            Self::UserId(_) => format!(" OR visitor_user_id = {p}2"),
-        };
+    pub(crate) fn conversations_sql(p: char) -> String {
         format!(
             "SELECT id FROM conversations WHERE organization_id = {p}1
-             AND (contact_session_hash IN ({}){verified})
+             AND (contact_session_hash IN ({})
+                  OR ({p}3 IS NOT NULL AND visitor_user_id = {p}3))
              ORDER BY seq",
-            self.sessions_sql(p)
+            Self::sessions_sql(p)
         )
     }
 }

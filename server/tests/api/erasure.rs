@@ -115,7 +115,9 @@ async fn a_visitor_is_exported_then_erased_and_nothing_of_theirs_remains() {
     for bad in [
         json!({}),
         json!({"email": "a@b.co", "userId": "u1"}),
+        json!({"email": "ann@example.com", "userId": null}),
         json!({"email": "  "}),
+        json!({"email": "ann@example.com", "other": 1}),
     ] {
         let refused = app.erase(bad.clone()).await;
         assert_error(refused, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
@@ -137,6 +139,14 @@ async fn a_visitor_is_exported_then_erased_and_nothing_of_theirs_remains() {
         .await;
     assert_error(by_agent, StatusCode::FORBIDDEN, ErrorCode::Forbidden).await;
 
+    let nobody = app.export("").await;
+    assert!(nobody.sessions.is_empty() && nobody.conversations.is_empty());
+    let bad = app
+        .key_call(Method::GET, "/v1/operator/contacts/export?email=%20", None)
+        .await;
+    assert_error(bad, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
+    let not_an_address = app.export("email=nope").await;
+    assert!(not_an_address.conversations.is_empty(), "matches nobody");
     let erased: ContactErased = json(
         app.erase(json!({"email": "ANN@example.com"})).await,
         StatusCode::OK,
@@ -228,13 +238,20 @@ async fn a_verified_user_is_found_by_user_id_across_sessions() {
     let export = app.export("userId=user-42").await;
     assert_eq!(export.sessions.len(), 2);
     assert_eq!(export.conversations.len(), 2);
+    // Both: their data under either.
+    let mut other = app.session_request(app.org.organization_id);
+    other.email = "three@example.com".into();
+    let third = app.visitor_with(other).await;
+    app.start_conversation(&third).await;
+    let both = app.export("userId=user-42&email=three%40example.com").await;
+    assert_eq!((both.sessions.len(), both.conversations.len()), (3, 3));
     let erased: ContactErased = json(
         app.erase(json!({"userId": "user-42"})).await,
         StatusCode::OK,
     )
     .await;
     assert_eq!((erased.sessions, erased.conversations), (2, 2));
-    assert_eq!(app.count("conversations").await, 0);
+    assert_eq!(app.count("conversations").await, 1, "three@'s stays");
 }
 
 #[tokio::test]

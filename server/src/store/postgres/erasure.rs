@@ -49,10 +49,11 @@ impl ErasureStore for PostgresStore {
         let sessions = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT name, email, user_id, metadata, created_at, expires_at
              FROM contact_sessions WHERE id_hash IN ({}) ORDER BY created_at",
-            who.sessions_sql('$')
+            ContactMatch::sessions_sql('$')
         )))
         .bind(organization)
-        .bind(who.value())
+        .bind(&who.email)
+        .bind(&who.user_id)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -71,10 +72,11 @@ impl ErasureStore for PostgresStore {
         let conversations = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, status, created_at, last_activity_at FROM conversations
              WHERE id IN ({}) ORDER BY seq",
-            who.conversations_sql('$')
+            ContactMatch::conversations_sql('$')
         )))
         .bind(organization)
-        .bind(who.value())
+        .bind(&who.email)
+        .bind(&who.user_id)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -99,18 +101,20 @@ impl ErasureStore for PostgresStore {
         let mut tx = self.begin().await?;
         let ids: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "{} FOR UPDATE",
-            who.conversations_sql('$')
+            ContactMatch::conversations_sql('$')
         )))
         .bind(organization)
-        .bind(who.value())
+        .bind(&who.email)
+        .bind(&who.user_id)
         .fetch_all(&mut *tx)
         .await?;
         let sessions: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT id_hash, lower(email) FROM contact_sessions WHERE id_hash IN ({})",
-            who.sessions_sql('$')
+            ContactMatch::sessions_sql('$')
         )))
         .bind(organization)
-        .bind(who.value())
+        .bind(&who.email)
+        .bind(&who.user_id)
         .fetch_all(&mut *tx)
         .await?;
         let deleted = delete_conversations(&mut tx, &ids).await?;

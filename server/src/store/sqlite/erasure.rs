@@ -66,9 +66,9 @@ impl ErasureStore for SqliteStore {
                 &format!(
                     "SELECT name, email, user_id, metadata, created_at, expires_at
                      FROM contact_sessions WHERE id_hash IN ({}) ORDER BY created_at",
-                    who.sessions_sql('?')
+                    ContactMatch::sessions_sql('?')
                 ),
-                params![organization, who.value()],
+                params![organization, who.email, who.user_id],
                 |row| {
                     Ok(ExportedSession {
                         name: row.col(0)?,
@@ -86,9 +86,9 @@ impl ErasureStore for SqliteStore {
                 &format!(
                     "SELECT id, status, created_at, last_activity_at FROM conversations
                      WHERE id IN ({}) ORDER BY seq",
-                    who.conversations_sql('?')
+                    ContactMatch::conversations_sql('?')
                 ),
-                params![organization, who.value()],
+                params![organization, who.email, who.user_id],
                 |row| {
                     Ok(ExportedConversation {
                         conversation_id: row.col(0)?,
@@ -110,14 +110,16 @@ impl ErasureStore for SqliteStore {
         who: ContactMatch,
     ) -> StoreResult<(ContactErased, Vec<String>)> {
         self.write(move |conn| {
-            let key = params![organization, who.value()];
+            let key = params![organization, who.email, who.user_id];
             let ids: Vec<String> =
-                query_all(conn, &who.conversations_sql('?'), key, |row| row.col(0))?;
+                query_all(conn, &ContactMatch::conversations_sql('?'), key, |row| {
+                    row.col(0)
+                })?;
             let sessions: Vec<(String, String)> = query_all(
                 conn,
                 &format!(
                     "SELECT id_hash, lower(email) FROM contact_sessions WHERE id_hash IN ({})",
-                    who.sessions_sql('?')
+                    ContactMatch::sessions_sql('?')
                 ),
                 key,
                 |row| Ok((row.col(0)?, row.col(1)?)),
