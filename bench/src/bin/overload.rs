@@ -11,6 +11,8 @@
 //! `OVERLOADED`), the accepted writes' p50 and p99, the server's resident
 //! memory before, at its peak and after, and how many 201s are missing
 //! from the database (the target: none; p99 bounded; memory back down).
+//! `ECHO_OVERLOAD_WRITE_QUEUE` and `ECHO_OVERLOAD_POOL_WAIT_MS` set the
+//! bounds, as for the server.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -45,6 +47,13 @@ fn serve(url: String) -> anyhow::Result<()> {
             let mut config = Config::for_tests(url);
             config.limits = echo_server::limits::LimitSettings::off();
             config.clock = Clock::system();
+            // The bounds as the server reads them (their defaults otherwise).
+            config.overload.write_queue =
+                env_or("ECHO_OVERLOAD_WRITE_QUEUE", config.overload.write_queue);
+            config.overload.pool_wait = Duration::from_millis(env_or(
+                "ECHO_OVERLOAD_POOL_WAIT_MS",
+                config.overload.pool_wait.as_millis() as u64,
+            ));
             let app = Application::build(config).await?;
             let store = app.context().store.clone();
             let org =
@@ -100,6 +109,23 @@ fn rss_of(pid: u32) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+/// The answers so far: the accepted writes' times, and how many were shed
+/// or failed otherwise.
+#[derive(Default)]
+struct Answers {
+    accepted: Vec<Duration>,
+    shed: u64,
+    other: u64,
+}
+
+fn tally((status, took): (u16, Duration), answers: &mut Answers) {
+    match status {
+        201 => answers.accepted.push(took),
+        503 => answers.shed += 1,
+        _ => answers.other += 1,
+    }
 }
 
 struct Figures {
@@ -158,6 +184,7 @@ async fn overload(
     let mut sent = 0u64;
     let mut skipped = 0u64;
     let mut tick = tokio::time::interval(Duration::from_millis(1));
+    let mut answers = Answers::default();
     while started.elapsed() < phase {
         tick.tick().await;
         let due = (started.elapsed().as_secs_f64() * rate) as u64;
@@ -185,18 +212,18 @@ async fn overload(
             });
         }
         while let Some(done) = tasks.try_join_next() {
-            done?;
+            tally(done?, &mut answers);
         }
     }
     let offered = sent as f64 / started.elapsed().as_secs_f64();
-    let (mut accepted, mut shed, mut other) = (Vec::new(), 0u64, 0u64);
     while let Some(done) = tasks.join_next().await {
-        match done? {
-            (201, took) => accepted.push(took),
-            (503, _) => shed += 1,
-            _ => other += 1,
-        }
+        tally(done?, &mut answers);
     }
+    let Answers {
+        mut accepted,
+        shed,
+        other,
+    } = answers;
     let rss_peak = peak.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(3)).await;
     sampling.store(false, Ordering::Relaxed);
