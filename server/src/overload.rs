@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::store::pressure::Pressure;
 
 /// Writes queued for SQLite's writer past which new ones are refused.
-pub const DEFAULT_WRITE_QUEUE: u64 = 2048;
+pub const DEFAULT_WRITE_QUEUE: u64 = 512;
 /// How long a PostgreSQL transaction may have waited for a connection
 /// before new writes are refused.
 pub const DEFAULT_POOL_WAIT: Duration = Duration::from_millis(1000);
