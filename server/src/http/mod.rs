@@ -24,6 +24,7 @@ mod mail;
 mod messages;
 pub mod openapi;
 mod openapi_exact;
+mod openapi_rules;
 mod operations;
 mod operator;
 pub use operations::metrics_router;

@@ -59,6 +59,53 @@ impl ContactMatch {
     }
 }
 
+/// The visitor's sessions' export rows (same parameters as
+/// [`ContactMatch::sessions_sql`]), read by [`exported_session`].
+pub(crate) fn exported_sessions_sql(p: char) -> String {
+    format!(
+        "SELECT name, email, user_id, metadata, created_at, expires_at
+         FROM contact_sessions WHERE id_hash IN ({}) ORDER BY created_at",
+        ContactMatch::sessions_sql(p)
+    )
+}
+
+/// The visitor's conversations' export rows, read by
+/// [`exported_conversation`] (their messages are the caller's to read).
+pub(crate) fn exported_conversations_sql(p: char) -> String {
+    format!(
+        "SELECT id, status, created_at, last_activity_at FROM conversations
+         WHERE id IN ({}) ORDER BY seq",
+        ContactMatch::conversations_sql(p)
+    )
+}
+
+pub(crate) fn exported_session(
+    row: &impl super::rows::Row,
+) -> super::StoreResult<echo_protocol::trust::ExportedSession> {
+    use anyhow::Context;
+    Ok(echo_protocol::trust::ExportedSession {
+        name: row.col(0)?,
+        email: row.col(1)?,
+        user_id: row.col(2)?,
+        metadata: serde_json::from_str(&row.col::<String>(3)?)
+            .context("stored metadata is not JSON")?,
+        created_at: row.col(4)?,
+        expires_at: row.col(5)?,
+    })
+}
+
+pub(crate) fn exported_conversation(
+    row: &impl super::rows::Row,
+) -> super::StoreResult<echo_protocol::trust::ExportedConversation> {
+    Ok(echo_protocol::trust::ExportedConversation {
+        conversation_id: row.col(0)?,
+        status: row.col(1)?,
+        created_at: row.col(2)?,
+        last_activity_at: row.col(3)?,
+        messages: Vec::new(),
+    })
+}
+
 /// What a conversation's rows are kept in, by the column that names it,
 /// children first. Messages and the conversation itself come last (the
 /// backends count them, and SQLite drops their search entries first).

@@ -2,16 +2,16 @@
 //! transaction; retention takes its batch with `FOR UPDATE SKIP LOCKED`,
 //! so replicas running it at once delete different conversations.
 
-use anyhow::Context;
 use async_trait::async_trait;
 use echo_protocol::trust::{ContactErased, ExportedConversation, ExportedSession};
 use echo_protocol::{OrganizationId, Timestamp};
 
 use super::{PostgresStore, Tx};
 use crate::store::erasure::{
-    address_mail_sql, ContactMatch, Deleted, ErasureStore, CONVERSATION_PARTS, RETENTION_BATCH,
+    address_mail_sql, exported_conversation, exported_conversations_sql, exported_session,
+    exported_sessions_sql, ContactMatch, Deleted, ErasureStore, CONVERSATION_PARTS,
+    RETENTION_BATCH,
 };
-use crate::store::rows::Row;
 use crate::store::StoreResult;
 
 /// Deletes the conversations (IDs) with everything of theirs (their search
@@ -46,50 +46,24 @@ impl ErasureStore for PostgresStore {
         organization: OrganizationId,
         who: ContactMatch,
     ) -> StoreResult<(Vec<ExportedSession>, Vec<ExportedConversation>)> {
-        let sessions = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT name, email, user_id, metadata, created_at, expires_at
-             FROM contact_sessions WHERE id_hash IN ({}) ORDER BY created_at",
-            ContactMatch::sessions_sql('$')
-        )))
-        .bind(organization)
-        .bind(&who.email)
-        .bind(&who.user_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ExportedSession {
-                name: row.col(0)?,
-                email: row.col(1)?,
-                user_id: row.col(2)?,
-                metadata: serde_json::from_str(&row.col::<String>(3)?)
-                    .context("stored metadata is not JSON")?,
-                created_at: row.col(4)?,
-                expires_at: row.col(5)?,
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
-        let conversations = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, status, created_at, last_activity_at FROM conversations
-             WHERE id IN ({}) ORDER BY seq",
-            ContactMatch::conversations_sql('$')
-        )))
-        .bind(organization)
-        .bind(&who.email)
-        .bind(&who.user_id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(ExportedConversation {
-                conversation_id: row.col(0)?,
-                status: row.col(1)?,
-                created_at: row.col(2)?,
-                last_activity_at: row.col(3)?,
-                messages: Vec::new(),
-            })
-        })
-        .collect::<StoreResult<Vec<_>>>()?;
+        let sessions = sqlx::query(sqlx::AssertSqlSafe(exported_sessions_sql('$')))
+            .bind(organization)
+            .bind(&who.email)
+            .bind(&who.user_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(exported_session)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let conversations = sqlx::query(sqlx::AssertSqlSafe(exported_conversations_sql('$')))
+            .bind(organization)
+            .bind(&who.email)
+            .bind(&who.user_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(exported_conversation)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok((sessions, conversations))
     }
 

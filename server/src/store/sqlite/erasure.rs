@@ -9,7 +9,9 @@ use rusqlite::{params, Connection};
 
 use super::{query_all, SqliteStore};
 use crate::store::erasure::{
-    address_mail_sql, ContactMatch, Deleted, ErasureStore, CONVERSATION_PARTS, RETENTION_BATCH,
+    address_mail_sql, exported_conversation, exported_conversations_sql, exported_session,
+    exported_sessions_sql, ContactMatch, Deleted, ErasureStore, CONVERSATION_PARTS,
+    RETENTION_BATCH,
 };
 use crate::store::rows::Row;
 use crate::store::StoreResult;
@@ -61,44 +63,13 @@ impl ErasureStore for SqliteStore {
         who: ContactMatch,
     ) -> StoreResult<(Vec<ExportedSession>, Vec<ExportedConversation>)> {
         self.read(move |conn| {
-            let sessions = query_all(
-                conn,
-                &format!(
-                    "SELECT name, email, user_id, metadata, created_at, expires_at
-                     FROM contact_sessions WHERE id_hash IN ({}) ORDER BY created_at",
-                    ContactMatch::sessions_sql('?')
-                ),
-                params![organization, who.email, who.user_id],
-                |row| {
-                    Ok(ExportedSession {
-                        name: row.col(0)?,
-                        email: row.col(1)?,
-                        user_id: row.col(2)?,
-                        metadata: serde_json::from_str(&row.col::<String>(3)?)
-                            .context("stored metadata is not JSON")?,
-                        created_at: row.col(4)?,
-                        expires_at: row.col(5)?,
-                    })
-                },
-            )?;
-            let conversations = query_all(
-                conn,
-                &format!(
-                    "SELECT id, status, created_at, last_activity_at FROM conversations
-                     WHERE id IN ({}) ORDER BY seq",
-                    ContactMatch::conversations_sql('?')
-                ),
-                params![organization, who.email, who.user_id],
-                |row| {
-                    Ok(ExportedConversation {
-                        conversation_id: row.col(0)?,
-                        status: row.col(1)?,
-                        created_at: row.col(2)?,
-                        last_activity_at: row.col(3)?,
-                        messages: Vec::new(),
-                    })
-                },
-            )?;
+            let key = params![organization, who.email, who.user_id];
+            let sessions = query_all(conn, &exported_sessions_sql('?'), key, |row| {
+                exported_session(row)
+            })?;
+            let conversations = query_all(conn, &exported_conversations_sql('?'), key, |row| {
+                exported_conversation(row)
+            })?;
             Ok((sessions, conversations))
         })
         .await
