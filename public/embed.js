@@ -40,9 +40,9 @@
   root.adoptedStyleSheets = [sheet];
   // The organization's brand on the launcher, as custom properties (CSSOM,
   // which a strict CSP allows).
-  get(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget`, (c) => {
-    host.style.cssText = `--a:${c.accentColor};--t:${c.accentTextColor}`;
-  });
+  // The launcher waits for the settings: the brand, and the sites the
+  // organization allows (on another site the loader does nothing).
+  const config = new Promise((ok) => get(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget`, ok).then(ok));
   root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true"></span><div class="p"></div>';
   const [button, badge, panel] = root.children, handlers = {};
   let frame, open = false, unread = 0, ready;
@@ -124,6 +124,15 @@
     },
   };
   // Resolves once the launcher is on the page (the body may not exist yet).
-  api.ready = new Promise((ok) => document.body ? ok() : document.addEventListener("DOMContentLoaded", ok))
-    .then(() => (document.body.appendChild(host), api));
+  api.ready = Promise.all([config, new Promise((ok) => document.body ? ok() : document.addEventListener("DOMContentLoaded", ok))])
+    .then(([c = {}]) => {
+      // No list (absent when empty): anywhere; a list without this site: stop.
+      if (c.allowedOrigins?.includes(location.origin) == 0) {
+        console.warn("Echo: not allowed on " + location.origin);
+        return api.destroy();
+      }
+      host.style.cssText = `--a:${c.accentColor};--t:${c.accentTextColor}`;
+      document.body.appendChild(host);
+      return api;
+    });
 })();

@@ -33,6 +33,9 @@
 //!   the organization's security settings and audit log; [`contacts`]: a
 //!   visitor's data exported or erased; [`trust_api`]:
 //!   their calls.
+//! - [`sign_up`]: sign-up, the first admin of an empty server, the mailed
+//!   email check and its banner; [`install`]: the Install and Plan pages;
+//!   [`onboarding_api`]: their calls.
 //! - [`knowledge`], [`settings`], [`notifications`]: the other pages.
 //! - [`api`]: every call to the operator API and its event stream.
 //!
@@ -48,6 +51,7 @@ mod conversation;
 mod desk_api;
 mod desk_state;
 mod inbox;
+mod install;
 mod keys;
 mod knowledge;
 mod labels;
@@ -55,11 +59,13 @@ mod live;
 mod mentions;
 mod model;
 mod notifications;
+mod onboarding_api;
 mod saved_replies;
 mod search;
 mod settings;
 mod shell;
 mod sign_in;
+mod sign_up;
 mod state;
 mod suggest;
 mod team;
@@ -84,7 +90,9 @@ fn App() -> impl IntoView {
     // An invitation link (`#token=...`) opens the accept page first.
     let invitation = RwSignal::new(invitation_token());
     // A link pasted into an open console's address bar changes only the hash.
+    sign_up::verify_from_link(console);
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        sign_up::verify_from_link(console);
         if let Some(token) = invitation_token() {
             invitation.set(Some(token));
         }

@@ -26,6 +26,10 @@ pub enum Page {
     Security,
     /// The organization's security settings and audit log (admins).
     Audit,
+    /// The snippets and the sites the widget was seen on.
+    Install,
+    /// The subscription and "Upgrade".
+    Plan,
 }
 
 impl Page {

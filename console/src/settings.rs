@@ -1,5 +1,6 @@
 //! The Widget page (admins): the greeting and suggestions, the brand
-//! (accent colour and theme) the widget and its launcher take, and the
+//! (accent colour and theme) the widget and its launcher take, the sites
+//! it may run on, and the
 //! identity-verification secret (shown on request, rotated on request).
 
 use echo_protocol::operator::WidgetSettings;
@@ -15,6 +16,8 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
     let suggestions = RwSignal::new([String::new(), String::new(), String::new()]);
     let accent = RwSignal::new("#4f46e5".to_owned());
     let theme = RwSignal::new(WidgetTheme::Auto);
+    // One site per line; empty: anywhere.
+    let sites = RwSignal::new(String::new());
     let saving = RwSignal::new(false);
     let secret = RwSignal::new(None::<String>);
     let confirm_rotate = RwSignal::new(false);
@@ -33,6 +36,7 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
                         accent.set(color);
                     }
                     theme.set(settings.theme.unwrap_or_default());
+                    sites.set(settings.allowed_origins.unwrap_or_default().join("\n"));
                 }
                 Err(e) => console.fail(e),
             }
@@ -51,7 +55,13 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
                 .collect(),
             accent_color: Some(accent.get_untracked()),
             theme: Some(theme.get_untracked()),
-            allowed_origins: None,
+            allowed_origins: Some(
+                sites
+                    .get_untracked()
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
+            ),
         };
         saving.set(true);
         spawn_local(async move {
@@ -123,6 +133,14 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
                             })
                             .collect_view()}
                     </select>
+                </div>
+                <div class="field">
+                    <label for="allowed-sites">"Allowed sites"</label>
+                    <textarea id="allowed-sites" rows="3" aria-describedby="allowed-sites-hint"
+                        placeholder="https://www.example.com"
+                        prop:value=move || sites.get()
+                        on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
+                    <p id="allowed-sites-hint" class="muted hint">"One per line, as https://host or https://host:port. The widget then works only on these sites (and mails link only to them). Empty: on any site."</p>
                 </div>
                 <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
             </form>

@@ -9,6 +9,7 @@ use send_wrapper::SendWrapper;
 
 use crate::audit::AuditPage;
 use crate::inbox::InboxPage;
+use crate::install::{InstallPage, PlanPage};
 use crate::keys::ShortcutsDialog;
 use crate::knowledge::KnowledgeView;
 use crate::labels::LabelsPage;
@@ -17,6 +18,7 @@ use crate::model::Page;
 use crate::notifications::NotificationsView;
 use crate::saved_replies::SavedRepliesPage;
 use crate::settings::WidgetSettingsView;
+use crate::sign_up::VerifyBanner;
 use crate::state::Console;
 use crate::team::{ApiKeysView, TeamView};
 use crate::topbar::TopBar;
@@ -57,6 +59,7 @@ pub fn Workspace(console: Console) -> impl IntoView {
     let on = move |page: Page| move || console.page.get().same(page);
     view! {
         <TopBar console/>
+        <VerifyBanner console/>
         <Show when=on(Page::Knowledge)>
             <KnowledgeView console/>
         </Show>
@@ -86,6 +89,12 @@ pub fn Workspace(console: Console) -> impl IntoView {
         </Show>
         <Show when=on(Page::Audit)>
             <AuditPage console/>
+        </Show>
+        <Show when=on(Page::Install)>
+            <InstallPage console/>
+        </Show>
+        <Show when=on(Page::Plan)>
+            <PlanPage console/>
         </Show>
         <ShortcutsDialog console/>
         // The inbox stays mounted (hidden) on other pages: its rows keep

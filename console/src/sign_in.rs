@@ -9,7 +9,11 @@ use leptos::task::spawn_local;
 
 use echo_protocol::trust::SignInAnswer;
 
+use echo_protocol::onboarding::SetupStatus;
+
 use crate::api::{auth, OperatorApi};
+use crate::onboarding_api;
+use crate::sign_up::{SetupForm, SignUpForm};
 use crate::state::{session_storage, Auth, Console, KEY_STORAGE};
 use crate::trust_api;
 use crate::two_factor::CodeForm;
@@ -39,14 +43,37 @@ pub fn SignIn(console: Console) -> impl IntoView {
     let with_key = RwSignal::new(false);
     // Set when the password was right and a second factor is needed.
     let challenge = RwSignal::new(None::<String>);
+    // Whether the server is empty (the first admin's form) or open to
+    // sign-up (a link to its form); asked once.
+    let status = RwSignal::new(None::<SetupStatus>);
+    let signing_up = RwSignal::new(crate::sign_up::link_value("sign-up").is_some());
+    spawn_local(async move {
+        if let Ok(found) = onboarding_api::setup_status().await {
+            status.set(Some(found));
+        }
+    });
+    let needed = move || status.with(|s| s.as_ref().is_some_and(|s| s.needed));
+    let open = move || status.with(|s| s.as_ref().is_some_and(|s| s.sign_up));
     view! {
         <main class="sign-in">
-            {move || if let Some(pending) = challenge.get() {
+            {move || if needed() {
+                view! { <SetupForm console/> }.into_any()
+            } else if let Some(pending) = challenge.get() {
                 view! { <CodeForm console challenge=pending back=challenge/> }.into_any()
+            } else if signing_up.get() && open() {
+                view! { <SignUpForm console back=signing_up/> }.into_any()
             } else if with_key.get() {
                 view! { <KeyForm console back=with_key/> }.into_any()
             } else {
-                view! { <PasswordForm console with_key=with_key challenge/> }.into_any()
+                view! {
+                    <PasswordForm console with_key=with_key challenge/>
+                    <Show when=open>
+                        <p class="sign-up-offer">
+                            "New to Echo? "
+                            <button type="button" class="link" on:click=move |_| signing_up.set(true)>"Create an account"</button>
+                        </p>
+                    </Show>
+                }.into_any()
             }}
         </main>
     }
@@ -232,6 +259,7 @@ pub fn AcceptInvitation(console: Console, token: RwSignal<Option<String>>) -> im
 
 #[component]
 pub fn ChooseOrganization(console: Console) -> impl IntoView {
+    let creating = RwSignal::new(false);
     let organizations = move || {
         console.auth.with(|auth| match auth {
             Auth::Session(account) => account.organizations.clone(),
@@ -263,8 +291,10 @@ pub fn ChooseOrganization(console: Console) -> impl IntoView {
                         }
                     }).collect_view()}
                 </ul>
+                <button type="button" on:click=move |_| creating.set(true)>"New organization"</button>
                 <button type="button" class="link" on:click=move |_| console.sign_out()>"Sign out"</button>
             </div>
+            <crate::topbar::NewOrganizationDialog console open=creating/>
         </main>
     }
 }

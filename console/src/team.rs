@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use crate::state::Console;
 use crate::time::local_date;
 
-fn copy(console: Console, text: String) {
+pub(crate) fn copy(console: Console, text: String) {
     let Some(window) = web_sys::window() else {
         return;
     };

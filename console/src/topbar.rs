@@ -10,6 +10,50 @@ use crate::api::auth;
 use crate::model::Page;
 use crate::state::{Auth, Console};
 
+/// The switcher's last option.
+const NEW_ORGANIZATION: &str = "new";
+
+/// A name for a new organization; the operator becomes its admin and the
+/// console switches to it.
+#[component]
+pub fn NewOrganizationDialog(console: Console, open: RwSignal<bool>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let chosen = name.get_untracked();
+        spawn_local(async move {
+            match crate::onboarding_api::create_organization(chosen).await {
+                Ok(account) => {
+                    open.set(false);
+                    name.set(String::new());
+                    console.signed_in(account);
+                    console.toast("Organization created: you are its admin.");
+                }
+                Err(e) => error.set(Some(e.message().to_owned())),
+            }
+        });
+    };
+    view! {
+        <Show when=move || open.get()>
+            <div class="scrim" on:click=move |_| open.set(false)></div>
+            <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="new-org-title" on:submit=submit
+                    on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+                    <h2 id="new-org-title">"New organization"</h2>
+                    <label for="new-org-name">"Name"</label>
+                    <input id="new-org-name" autofocus maxlength="100"
+                        prop:value=move || name.get()
+                        on:input=move |ev| name.set(event_target_value(&ev)) />
+                    <p class="error" role="alert">{move || error.get()}</p>
+                    <div class="actions">
+                        <button type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                        <button class="primary" type="submit">"Create"</button>
+                    </div>
+            </form>
+        </Show>
+    }
+}
+
 #[component]
 pub fn TopBar(console: Console) -> impl IntoView {
     let account = move || {
@@ -36,6 +80,8 @@ pub fn TopBar(console: Console) -> impl IntoView {
                 (Page::Team, "Team"),
                 (Page::ApiKeys, "API keys"),
                 (Page::Widget, "Widget"),
+                (Page::Install, "Install"),
+                (Page::Plan, "Plan"),
                 (Page::Audit, "Security and audit log"),
             ]);
         }
@@ -52,8 +98,25 @@ pub fn TopBar(console: Console) -> impl IntoView {
         let current = console.page.get();
         settings().into_iter().any(|(page, _)| current.same(page))
     };
+    let creating = RwSignal::new(false);
     let switch = move |ev: leptos::ev::Event| {
-        let Some(id) = OrganizationId::parse(&event_target_value(&ev)) else {
+        let value = event_target_value(&ev);
+        if value == NEW_ORGANIZATION {
+            creating.set(true);
+            // The select goes back to the organization acted in.
+            if let Some(active) = console.auth.with_untracked(|auth| match auth {
+                Auth::Session(a) => a.active_organization_id,
+                _ => None,
+            }) {
+                if let Some(select) = ev.target().and_then(|t| {
+                    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(t).ok()
+                }) {
+                    select.set_value(&active.to_string());
+                }
+            }
+            return;
+        }
+        let Some(id) = OrganizationId::parse(&value) else {
             return;
         };
         spawn_local(async move {
@@ -112,7 +175,7 @@ pub fn TopBar(console: Console) -> impl IntoView {
             <span class=move || if console.live.get() { "live on" } else { "live" }>
                 {move || if console.live.get() { "Live" } else { "Reconnecting..." }}
             </span>
-            {move || account().filter(|a| a.organizations.len() > 1).map(|a| {
+            {move || account().map(|a| {
                 let active = a.active_organization_id;
                 view! {
                     <label class="sr-only" for="organization">"Organization"</label>
@@ -122,9 +185,11 @@ pub fn TopBar(console: Console) -> impl IntoView {
                                 {m.name}
                             </option>
                         }).collect_view()}
+                        <option value=NEW_ORGANIZATION>"New organization..."</option>
                     </select>
                 }
             })}
+            <NewOrganizationDialog console open=creating/>
             {move || account().map(|a| view! { <span class="who-am-i" title=a.operator.email.clone()>{a.operator.name}</span> })}
             <button class="ghost" on:click=move |_| console.sign_out()>"Sign out"</button>
         </header>

@@ -20,6 +20,11 @@ pub enum ErrorCode {
     /// The organization requires two-factor sign-in and this signed-in
     /// operator has not turned it on yet. (403)
     TwoFactorRequired,
+    /// This operator has not confirmed their email address yet: inviting,
+    /// creating API keys and connecting plugins wait until they do. (403)
+    EmailNotVerified,
+    /// The organization allows its widget only on other sites. (403)
+    OriginNotAllowed,
     /// No such resource, or one the caller may not see. (404)
     NotFound,
     /// The HTTP method is not supported on this path. (405)
@@ -50,12 +55,14 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::Validation,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
         ErrorCode::IdentityVerificationFailed,
         ErrorCode::TwoFactorRequired,
+        ErrorCode::EmailNotVerified,
+        ErrorCode::OriginNotAllowed,
         ErrorCode::NotFound,
         ErrorCode::MethodNotAllowed,
         ErrorCode::Conflict,
@@ -79,6 +86,8 @@ impl ErrorCode {
             ErrorCode::Forbidden => "FORBIDDEN",
             ErrorCode::IdentityVerificationFailed => "IDENTITY_VERIFICATION_FAILED",
             ErrorCode::TwoFactorRequired => "TWO_FACTOR_REQUIRED",
+            ErrorCode::EmailNotVerified => "EMAIL_NOT_VERIFIED",
+            ErrorCode::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             ErrorCode::Conflict => "CONFLICT",
@@ -107,7 +116,9 @@ impl ErrorCode {
             ErrorCode::SubscriptionRequired => 402,
             ErrorCode::Forbidden
             | ErrorCode::IdentityVerificationFailed
-            | ErrorCode::TwoFactorRequired => 403,
+            | ErrorCode::TwoFactorRequired
+            | ErrorCode::EmailNotVerified
+            | ErrorCode::OriginNotAllowed => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::Conflict => 409,
@@ -191,6 +202,8 @@ mod tests {
                 "IDENTITY_VERIFICATION_FAILED",
             ),
             (ErrorCode::TwoFactorRequired, "TWO_FACTOR_REQUIRED"),
+            (ErrorCode::EmailNotVerified, "EMAIL_NOT_VERIFIED"),
+            (ErrorCode::OriginNotAllowed, "ORIGIN_NOT_ALLOWED"),
             (ErrorCode::NotFound, "NOT_FOUND"),
             (ErrorCode::MethodNotAllowed, "METHOD_NOT_ALLOWED"),
             (ErrorCode::Conflict, "CONFLICT"),

@@ -17,6 +17,8 @@
 //! - [`billing`]: the signed billing webhook's event.
 //! - [`events`]: the live-update events of the push channel.
 //! - [`operator`]: the operator API's bodies.
+//! - [`onboarding`]: sign-up, the email check, the first admin, more
+//!   organizations and the install page.
 //! - [`team`]: operator accounts, memberships, invitations, API keys and
 //!   assignment.
 //! - [`desk`]: the operator desk: saved replies, notes and mentions,
@@ -45,6 +47,7 @@ pub mod events;
 pub mod ids;
 pub mod knowledge;
 pub mod messages;
+pub mod onboarding;
 pub mod operator;
 pub mod origin;
 pub mod sse;

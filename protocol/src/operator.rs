@@ -112,6 +112,13 @@ pub struct OrganizationInfo {
     /// kept forever.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// `active` or `inactive`: changed only by the signed billing webhook.
+    #[serde(default)]
+    pub subscription_status: String,
+    /// The billing provider's hosted checkout for this organization, when
+    /// the server has one configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_url: Option<String>,
 }
 
 /// `POST /v1/operator/enhance`: a draft reply in, a clearer one out.

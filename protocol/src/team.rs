@@ -103,6 +103,14 @@ pub struct Account {
     /// `TWO_FACTOR_REQUIRED` until they do.
     #[serde(default)]
     pub two_factor_required: bool,
+    /// Whether the operator confirmed their email address (accounts made
+    /// by sign-up start unconfirmed; invited ones and the first admin do not).
+    #[serde(default = "confirmed")]
+    pub email_verified: bool,
+}
+
+fn confirmed() -> bool {
+    true
 }
 
 /// `PUT /v1/auth/notifications`: the operator's own mail setting.

@@ -50,6 +50,10 @@ pub struct WidgetConfig {
     /// Whether this server mails transcripts ("Email me this conversation").
     #[serde(default)]
     pub transcripts: bool,
+    /// The only sites the widget works on (`scheme://host[:port]`); empty
+    /// or absent: anywhere. The loader does nothing on another site.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
 }
 
 fn default_accent() -> String {

@@ -75,6 +75,16 @@ impl PublicUrl {
         format!("{}/console/#token={}", self.base, token.expose_secret())
     }
 
+    /// The console's email check, the token in the fragment.
+    pub fn verification_link(&self, token: &crate::secrets::VerificationToken) -> String {
+        format!("{}/console/#verify={}", self.base, token.expose_secret())
+    }
+
+    /// The console's first-admin screen, the token in the fragment.
+    pub fn setup_link(&self, token: &crate::secrets::SetupToken) -> String {
+        format!("{}/console/#setup={}", self.base, token.expose_secret())
+    }
+
     /// A conversation in the console (it asks for sign-in first if needed).
     pub fn conversation_link(&self, conversation: echo_protocol::ConversationId) -> String {
         format!("{}/console/#conversation={conversation}", self.base)
@@ -129,6 +139,10 @@ pub async fn account(
     active: Option<OrganizationId>,
 ) -> StoreResult<Account> {
     let organizations = store.memberships(operator.id).await?;
+    let email_verified = store
+        .operator_account(operator.id)
+        .await?
+        .is_some_and(|account| account.email_verified);
     let email_notifications = store.email_notifications(operator.id).await?;
     let two_factor_enabled = store
         .two_factor(operator.id)
@@ -148,6 +162,7 @@ pub async fn account(
         email_notifications,
         two_factor_enabled,
         two_factor_required: required && !two_factor_enabled,
+        email_verified,
     })
 }
 

@@ -45,13 +45,13 @@ pub async fn create_organization(
         .create_organization(NewOrganization {
             id,
             name,
-            first_key: NewApiKey {
+            first_key: Some(NewApiKey {
                 id: ApiKeyId::from_uuid(uuid::Uuid::new_v4()),
                 organization_id: id,
                 name: "Default".into(),
                 key_hash: key.hash(),
                 created_at: clock.now(),
-            },
+            }),
             greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
             identity_secret: crate::secrets::new_identity_secret(),
             created_at: clock.now(),

@@ -64,6 +64,8 @@ pub struct Config {
     pub metrics_bind: Option<SocketAddr>,
     /// New writes are refused with 503 past these.
     pub overload: crate::overload::OverloadBounds,
+    /// Sign-up, organizations per account, the billing checkout page.
+    pub onboarding: crate::onboarding::OnboardingSettings,
 }
 
 impl Config {
@@ -91,6 +93,7 @@ impl Config {
             stream_lifetime: DEFAULT_STREAM_LIFETIME,
             metrics_bind: None,
             overload: crate::overload::OverloadBounds::default(),
+            onboarding: crate::onboarding::OnboardingSettings::default(),
         }
     }
 }

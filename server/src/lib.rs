@@ -27,6 +27,8 @@
 //! - [`search`]: full-text search's shared part: folding, queries in each
 //!   engine's syntax, snippets.
 //! - [`clock`]: the time source, replaceable in tests.
+//! - [`onboarding`]: sign-up's settings, the first admin's setup token, the
+//!   throttle on recording the sites the widget is seen on.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
 pub mod accounts;
@@ -45,6 +47,7 @@ pub mod llm;
 pub mod lockout;
 pub mod mail;
 pub mod metrics;
+pub mod onboarding;
 pub mod overload;
 pub mod passwords;
 pub mod retention;

@@ -27,6 +27,10 @@ pub const DEFAULT_AI_DAILY_LIMIT: u32 = 2000;
 /// worth in a burst, then one upload every two minutes.
 pub const DEFAULT_UPLOADS_PER_SESSION_PER_HOUR: u32 = 30;
 pub const DEFAULT_UPLOADS_PER_ADDRESS_PER_HOUR: u32 = 120;
+/// Sign-ups an address (IP) may make an hour, and sign-ups naming one
+/// email address an hour (each mails that address).
+pub const SIGN_UPS_PER_ADDRESS_PER_HOUR: u32 = 10;
+pub const SIGN_UPS_PER_EMAIL_PER_HOUR: u32 = 3;
 
 /// The limits' settings.
 #[derive(Debug, Clone)]
@@ -138,6 +142,8 @@ pub struct Limits {
     messages: Rate<String>,
     uploads_by_session: Rate<String>,
     uploads_by_address: Rate<IpAddr>,
+    sign_ups_by_address: Rate<IpAddr>,
+    sign_ups_by_email: Rate<String>,
     streams_by_session: Arc<Open<String>>,
     streams_by_address: Arc<Open<IpAddr>>,
     ai_replies: Mutex<HashMap<OrganizationId, (i64, u32)>>,
@@ -178,6 +184,8 @@ impl Limits {
             messages: Rate::new(on, per_minute(settings.messages_per_minute)),
             uploads_by_session: Rate::new(on, per_hour(settings.uploads_per_session_per_hour)),
             uploads_by_address: Rate::new(on, per_hour(settings.uploads_per_address_per_hour)),
+            sign_ups_by_address: Rate::new(on, per_hour(SIGN_UPS_PER_ADDRESS_PER_HOUR)),
+            sign_ups_by_email: Rate::new(on, per_hour(SIGN_UPS_PER_EMAIL_PER_HOUR)),
             streams_by_session: Arc::default(),
             streams_by_address: Arc::default(),
             ai_replies: Mutex::default(),
@@ -190,6 +198,18 @@ impl Limits {
         self.sessions
             .check(&address)
             .map_err(|s| self.too_fast("new chat sessions from this address", s))
+    }
+
+    /// A sign-up from `address` naming `email` (lowercased): both rates
+    /// are spent, so one address cannot mail a stranger's inbox over and
+    /// over, nor make accounts without end.
+    pub fn sign_up(&self, address: IpAddr, email: &str) -> Result<(), TooFast> {
+        self.sign_ups_by_address
+            .check(&address)
+            .map_err(|s| self.too_fast("sign-ups from this address", s))?;
+        self.sign_ups_by_email
+            .check(&email.to_owned())
+            .map_err(|s| self.too_fast("sign-ups for this email address", s))
     }
 
     pub fn new_conversation(&self, session: &str) -> Result<(), TooFast> {

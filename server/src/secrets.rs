@@ -111,6 +111,16 @@ token!(
     ChallengeToken,
     "tfc_"
 );
+token!(
+    /// The mailed link that confirms an operator's address (24 hours).
+    VerificationToken,
+    "ev_"
+);
+token!(
+    /// Lets the first account be made on an empty server; `serve` logs it.
+    SetupToken,
+    "setup_"
+);
 
 /// A new identity-verification key for an organization: 256 random bits as
 /// 64 hex characters. The host's server signs its users' IDs with this text

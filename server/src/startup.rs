@@ -117,6 +117,32 @@ impl Application {
             mailer.as_ref().map(|mailer| mailer.deliveries.clone()),
             limits.refused.clone(),
         ));
+        // An empty server can be claimed only with this token, which only
+        // whoever reads the log has. Kept in the database, so every replica
+        // logs the same one.
+        let setup = if store.has_operators().await? {
+            None
+        } else {
+            let token = store
+                .server_key(
+                    "setup_token",
+                    crate::secrets::SetupToken::generate()
+                        .expose_secret()
+                        .to_owned(),
+                )
+                .await?;
+            let token = crate::secrets::SetupToken::parse(&token)
+                .context("the stored setup token is malformed")?;
+            tracing::warn!(
+                "no account yet: create the first admin at {}",
+                public.setup_link(&token)
+            );
+            Some(token)
+        };
+        let onboarding = Arc::new(crate::onboarding::Onboarding::new(
+            config.onboarding,
+            setup.as_ref(),
+        ));
         let context = ApiContext {
             sandbox,
             store,
@@ -140,6 +166,7 @@ impl Application {
             typing: Arc::default(),
             metrics,
             overload: config.overload,
+            onboarding,
         };
         Ok(Self {
             listener,

@@ -99,6 +99,25 @@ pub(super) struct ServeArgs {
     /// connection before new writes are refused with 503 OVERLOADED.
     #[arg(long, env = "ECHO_OVERLOAD_POOL_WAIT_MS", default_value_t = crate::overload::DEFAULT_POOL_WAIT.as_millis() as u64)]
     overload_pool_wait_ms: u64,
+    /// `open`: anyone may sign up (an account and an organization) in the
+    /// console; needs mail (the address is checked by a link). `off`: only
+    /// invitations and the command line make accounts.
+    #[arg(long, env = "ECHO_SIGNUP", default_value = "off")]
+    signup: SignUpMode,
+    /// The most organizations one account may be in before it can create
+    /// another.
+    #[arg(long, env = "ECHO_ORGANIZATIONS_PER_ACCOUNT", default_value_t = crate::onboarding::DEFAULT_ORGANIZATIONS_PER_ACCOUNT)]
+    organizations_per_account: u32,
+    /// The billing provider's hosted checkout page; the console's "Upgrade"
+    /// button opens it with the organization's ID appended.
+    #[arg(long, env = "ECHO_BILLING_CHECKOUT_URL")]
+    billing_checkout_url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SignUpMode {
+    Off,
+    Open,
 }
 
 /// The base of the links a command prints: the server's public URL.
@@ -115,6 +134,17 @@ impl ServeArgs {
                     .context("the billing webhook secret must be at least 16 characters")
             })
             .transpose()?;
+        let mail = self.mail.config()?;
+        anyhow::ensure!(
+            self.signup == SignUpMode::Off || mail.is_some(),
+            "ECHO_SIGNUP=open needs mail (ECHO_SMTP_URL): a new account's address is checked by a mailed link"
+        );
+        if let Some(url) = &self.billing_checkout_url {
+            anyhow::ensure!(
+                url.starts_with("https://") || url.starts_with("http://"),
+                "ECHO_BILLING_CHECKOUT_URL must be an http(s) URL"
+            );
+        }
         Ok(Config {
             bind: self.bind,
             database_url,
@@ -144,7 +174,7 @@ impl ServeArgs {
                 .transpose()?,
             limits: self.limits.settings(),
             trusted_proxies: TrustedProxies::parse(&self.limits.trusted_proxy)?,
-            mail: self.mail.config()?,
+            mail,
             max_attachment_bytes: self.max_attachment_bytes,
             max_unsent_bytes: self.max_unsent_bytes_per_org,
             stream_lifetime: Duration::try_from_secs_f64(self.stream_lifetime_secs)
@@ -164,6 +194,11 @@ impl ServeArgs {
             overload: crate::overload::OverloadBounds {
                 write_queue: self.overload_write_queue,
                 pool_wait: Duration::from_millis(self.overload_pool_wait_ms),
+            },
+            onboarding: crate::onboarding::OnboardingSettings {
+                sign_up: self.signup == SignUpMode::Open,
+                organizations_per_account: self.organizations_per_account.max(1),
+                billing_checkout_url: self.billing_checkout_url,
             },
         })
     }

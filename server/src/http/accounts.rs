@@ -294,6 +294,8 @@ pub async fn accept_invitation(
                 password_hash: passwords::hash(password.expose())
                     .await
                     .map_err(ApiError::internal)?,
+                // The invitation reached this address.
+                email_verified: true,
             };
             let profile = profile(&account);
             (Joiner::New(account), profile)

@@ -292,6 +292,27 @@ impl Operator {
 
     /// 402 unless the organization's subscription is active: the gate of
     /// every pro feature, on the server.
+    /// 403 `EMAIL_NOT_VERIFIED` for a member who has not confirmed their
+    /// address yet (sign-up's accounts): what reaches other people or
+    /// outside systems waits for it. API keys are the organization's.
+    pub async fn require_verified_email(&self, ctx: &ApiContext) -> ApiResult<()> {
+        let Actor::Member { operator, .. } = &self.actor else {
+            return Ok(());
+        };
+        let verified = ctx
+            .store
+            .operator_account(operator.id)
+            .await?
+            .is_some_and(|account| account.email_verified);
+        if verified {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            ErrorCode::EmailNotVerified,
+            "Confirm your email address first: open the link we mailed you",
+        ))
+    }
+
     pub async fn require_subscription(&self, ctx: &ApiContext) -> ApiResult<()> {
         let org = ctx
             .store

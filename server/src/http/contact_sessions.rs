@@ -1,7 +1,8 @@
 //! `/v1/contact-sessions`: a visitor identifies themselves.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::ORIGIN;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use echo_protocol::contact_sessions::{
@@ -27,6 +28,40 @@ pub fn router() -> Router<ApiContext> {
         )
 }
 
+/// With allowed sites set, a session is refused for a widget on another
+/// site, as far as the server can tell: the request's `Origin` (a page
+/// calling the API itself) and the host page the widget reports (its
+/// `currentUrl`, the frame's referrer). This server's own origin (the
+/// widget's page itself) is always allowed; a request that tells neither
+/// (a script with no browser) cannot be told apart and passes.
+fn refuse_other_sites(
+    ctx: &ApiContext,
+    allowed: &[String],
+    headers: &HeaderMap,
+    request: &CreateContactSession,
+) -> ApiResult<()> {
+    if allowed.is_empty() {
+        return Ok(());
+    }
+    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    let host_page = request
+        .metadata
+        .current_url
+        .as_deref()
+        .map(|url| echo_protocol::origin::origin_of(url).unwrap_or_default());
+    let refused = [origin.map(str::to_owned), host_page]
+        .into_iter()
+        .flatten()
+        .any(|site| site != ctx.public.origin() && !allowed.contains(&site));
+    if refused {
+        return Err(ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            "This organization's chat is not available on this site",
+        ));
+    }
+    Ok(())
+}
+
 /// Creates a contact session; its ID is the visitor's bearer credential.
 #[utoipa::path(
     post,
@@ -36,7 +71,7 @@ pub fn router() -> Router<ApiContext> {
     responses(
         (status = 201, body = ContactSessionCreated),
         (status = 400, description = "Invalid name, email or metadata (`VALIDATION`, with `field`)", body = echo_protocol::ErrorBody),
-        (status = 403, description = "`userId` without a `userHash` that verifies: missing, malformed or wrong (`IDENTITY_VERIFICATION_FAILED`)", body = echo_protocol::ErrorBody),
+        (status = 403, description = "`userId` without a `userHash` that verifies: missing, malformed or wrong (`IDENTITY_VERIFICATION_FAILED`); or a widget on a site the organization does not allow (`ORIGIN_NOT_ALLOWED`)", body = echo_protocol::ErrorBody),
         (status = 404, description = "Unknown organization (`NOT_FOUND`)", body = echo_protocol::ErrorBody),
         (status = 429, description = "Too many new sessions from this address (`RATE_LIMITED`, `Retry-After`)", body = echo_protocol::ErrorBody),
     )
@@ -45,15 +80,18 @@ pub fn router() -> Router<ApiContext> {
 pub async fn create_contact_session(
     State(ctx): State<ApiContext>,
     ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<CreateContactSession>,
 ) -> ApiResult<(StatusCode, Json<ContactSessionCreated>)> {
     let name = VisitorName::parse(&request.name)?;
     let email = Email::parse(&request.email)?;
     request.metadata.validate()?;
-    ctx.store
+    let org = ctx
+        .store
         .organization(request.organization_id)
         .await?
         .ok_or_else(organization_not_found)?;
+    refuse_other_sites(&ctx, &org.allowed_origins, &headers, &request)?;
     let user_id = verified_user(&ctx, &request).await?;
     ctx.limits.new_contact_session(address)?;
 

@@ -105,6 +105,10 @@ pub async fn security_headers(
     let credentialed =
         request.headers().contains_key(AUTHORIZATION) || request.headers().contains_key(COOKIE);
     let mut response = next.run(request).await;
+    // Only the organization's sites may frame its widget.
+    let framed_by = response
+        .extensions_mut()
+        .remove::<super::widget_page::FrameAncestors>();
     let headers = response.headers_mut();
     headers.insert(
         REFERRER_POLICY,
@@ -114,7 +118,21 @@ pub async fn security_headers(
         headers.insert(CONTENT_SECURITY_POLICY, settings.console_csp.clone());
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     } else if path == "/" || path == "/index.html" {
-        headers.insert(CONTENT_SECURITY_POLICY, settings.widget_csp.clone());
+        let csp = match framed_by {
+            Some(super::widget_page::FrameAncestors(sites)) => {
+                let framing = format!("frame-ancestors {}", sites.join(" "));
+                HeaderValue::from_str(
+                    &settings
+                        .widget_csp
+                        .to_str()
+                        .unwrap_or_default()
+                        .replace("frame-ancestors *", &framing),
+                )
+                .unwrap_or_else(|_| settings.widget_csp.clone())
+            }
+            None => settings.widget_csp.clone(),
+        };
+        headers.insert(CONTENT_SECURITY_POLICY, csp);
     }
     if credentialed && path.starts_with("/v1/") {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -22,6 +22,7 @@ mod health;
 mod knowledge;
 mod mail;
 mod messages;
+mod onboarding;
 pub mod openapi;
 mod openapi_exact;
 mod openapi_rules;
@@ -100,6 +101,8 @@ pub struct ApiContext {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// New writes are refused with 503 `OVERLOADED` past these bounds.
     pub overload: crate::overload::OverloadBounds,
+    /// Sign-up's settings, the setup token, the seen-sites throttle.
+    pub onboarding: Arc<crate::onboarding::Onboarding>,
 }
 
 impl ApiContext {
@@ -129,6 +132,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(security::router())
         .merge(contacts::router())
         .merge(two_factor::router())
+        .merge(onboarding::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())
@@ -143,8 +147,8 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
                     // The page is made per request (its settings, words and
                     // first screen), so it is compressed per request too,
                     // quickly: about 4-8 KB to 2-3 KB.
-                    let page = get(move |state, query| {
-                        widget_page::widget_page(built.clone(), state, query)
+                    let page = get(move |state, headers, query| {
+                        widget_page::widget_page(built.clone(), state, headers, query)
                     })
                     .layer(
                         tower_http::compression::CompressionLayer::new()

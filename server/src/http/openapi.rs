@@ -7,7 +7,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events,
-    knowledge, mail, messages, operator, pro, security, team, two_factor, widget,
+    knowledge, mail, messages, onboarding, operator, pro, security, team, two_factor, widget,
 };
 
 #[derive(OpenApi)]
@@ -57,6 +57,13 @@ use super::{
         two_factor::setup,
         two_factor::enable,
         two_factor::disable,
+        onboarding::sign_up,
+        onboarding::verify_email,
+        onboarding::resend_verification,
+        onboarding::setup_status,
+        onboarding::setup,
+        onboarding::create_organization,
+        onboarding::installation,
         security::update_organization,
         security::audit_log,
         contacts::export,

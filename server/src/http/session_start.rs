@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use echo_protocol::team::OperatorProfile;
-use echo_protocol::OrganizationId;
+use echo_protocol::{OperatorId, OrganizationId};
 
 use super::error::{ApiError, ApiResult};
 use super::ApiContext;
@@ -60,20 +60,28 @@ pub(super) async fn start_session(
         _ => None,
     });
     let account = accounts::account(ctx.store.as_ref(), operator, active).await?;
+    let cookie = open_session(ctx, account.operator.id, account.active_organization_id).await?;
+    let mut response = Json(account).into_response();
+    response.headers_mut().insert(SET_COOKIE, cookie);
+    Ok(private(response))
+}
+
+/// A new session for `operator` acting in `active`: its cookie.
+pub(super) async fn open_session(
+    ctx: &ApiContext,
+    operator: OperatorId,
+    active: Option<OrganizationId>,
+) -> ApiResult<HeaderValue> {
     let token = SessionToken::generate();
     ctx.store
         .create_operator_session(NewOperatorSession {
             id_hash: token.hash(),
-            operator_id: account.operator.id,
-            active_organization_id: account.active_organization_id,
+            operator_id: operator,
+            active_organization_id: active,
             now: ctx.clock.now(),
         })
         .await?;
-    let mut response = Json(account).into_response();
-    response
-        .headers_mut()
-        .insert(SET_COOKIE, session_cookie(ctx, &token));
-    Ok(private(response))
+    Ok(session_cookie(ctx, &token))
 }
 
 pub(super) fn profile(account: &OperatorAccount) -> OperatorProfile {

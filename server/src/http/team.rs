@@ -154,6 +154,7 @@ pub async fn remove_member(
     responses(
         (status = 201, body = InvitationCreated),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not an admin (`FORBIDDEN`), or the address is not confirmed yet (`EMAIL_NOT_VERIFIED`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -164,6 +165,7 @@ pub async fn create_invitation(
 ) -> ApiResult<(StatusCode, Json<InvitationCreated>)> {
     operator.require_admin()?;
     let email = Email::parse(&request.email)?;
+    operator.require_verified_email(&ctx).await?;
     let invited = email.as_ref().to_lowercase();
     let created = accounts::invite(
         ctx.store.as_ref(),
@@ -212,6 +214,7 @@ pub async fn list_api_keys(
     responses(
         (status = 201, body = ApiKeyCreated),
         (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
+        (status = 403, description = "Not an admin (`FORBIDDEN`), or the address is not confirmed yet (`EMAIL_NOT_VERIFIED`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
@@ -222,6 +225,7 @@ pub async fn create_api_key(
 ) -> ApiResult<(StatusCode, Json<ApiKeyCreated>)> {
     operator.require_admin()?;
     let name = KeyName::parse(&request.name)?.into_inner();
+    operator.require_verified_email(&ctx).await?;
     let key = OperatorKey::generate();
     let id = ApiKeyId::from_uuid(uuid::Uuid::new_v4());
     ctx.store

@@ -62,5 +62,6 @@ pub async fn public_config(
         accent_color: org.accent_color,
         theme: org.theme,
         transcripts: ctx.mailer.is_some(),
+        allowed_origins: org.allowed_origins,
     }))
 }

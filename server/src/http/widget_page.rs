@@ -14,9 +14,10 @@ use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LINK, X_CONTENT_TYPE_OPTIONS};
-use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LINK, REFERER, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use echo_protocol::widget::WidgetConfig;
 use echo_protocol::OrganizationId;
 use serde::Deserialize;
 
@@ -105,9 +106,15 @@ pub struct PageQuery {
     locale: Option<String>,
 }
 
+/// The sites a widget page may be framed by, for the security headers'
+/// CSP (`frame-ancestors`); absent: any.
+#[derive(Debug, Clone)]
+pub struct FrameAncestors(pub Vec<String>);
+
 pub async fn widget_page(
     page: Arc<WidgetPage>,
     State(ctx): State<ApiContext>,
+    headers: HeaderMap,
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Response {
     let query = query.map(|Query(q)| q).unwrap_or_default();
@@ -125,6 +132,9 @@ pub async fn widget_page(
         Some(org) => public_config(&ctx, org).await.ok().flatten(),
         None => None,
     };
+    if let Some(config) = &config {
+        seen_on(&ctx, config, &headers);
+    }
     let mut html = page.doctype.clone();
     let language_tag = language.unwrap_or("en");
     html.push_str(&format!(r#"<html lang="{language_tag}""#));
@@ -162,7 +172,40 @@ pub async fn widget_page(
     );
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Some(config) = config.filter(|c| !c.allowed_origins.is_empty()) {
+        response
+            .extensions_mut()
+            .insert(FrameAncestors(config.allowed_origins));
+    }
     response
+}
+
+/// Records the host page's site (its `Referer`, which browsers send as the
+/// origin at least) in the background, at most once a minute per site;
+/// not this server's own pages, nor a site the organization does not allow.
+fn seen_on(ctx: &ApiContext, config: &WidgetConfig, headers: &HeaderMap) {
+    let Some(origin) = headers
+        .get(REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(echo_protocol::origin::origin_of)
+    else {
+        return;
+    };
+    let allowed = config.allowed_origins.is_empty() || config.allowed_origins.contains(&origin);
+    if origin == ctx.public.origin()
+        || !allowed
+        || !ctx
+            .onboarding
+            .should_record(config.organization_id, &origin)
+    {
+        return;
+    }
+    let (store, now, org) = (ctx.store.clone(), ctx.clock.now(), config.organization_id);
+    tokio::spawn(async move {
+        if let Err(error) = store.record_widget_origin(org, origin, now).await {
+            tracing::warn!(%error, "recording the widget's host site failed");
+        }
+    });
 }
 
 /// A `Link` header for the page's own wasm preload (Trunk writes

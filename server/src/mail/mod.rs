@@ -10,11 +10,13 @@
 //! sending a mail twice (a send that succeeds just before a crash is the
 //! one case that can repeat; its Message-ID is the same both times).
 //!
+//! - [`account`]: operators' own mails (the email check at sign-up).
 //! - [`plan`]: who is mailed what and when (pure).
 //! - [`render`]: the mails' text and HTML.
 //! - [`smtp`]: settings and one delivery attempt.
 //! - [`presence`]: when consoles and widgets were last open.
 
+pub mod account;
 pub mod plan;
 pub mod presence;
 pub mod render;
@@ -101,6 +103,11 @@ impl Mailer {
             wake: Notify::new(),
             deliveries: Default::default(),
         }))
+    }
+
+    /// Something was queued outside the loop: look at the outbox now.
+    pub fn queued(&self) {
+        self.wake.notify_one();
     }
 
     /// How often an open push stream refreshes its presence: well inside

@@ -21,7 +21,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// One line for a subject: no line breaks, at most 120 characters.
-fn subject_text(text: &str) -> String {
+pub(super) fn subject_text(text: &str) -> String {
     let flat: String = text
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -94,7 +94,7 @@ fn quoted(messages: &[&Message], organization: &str, visitor: &str) -> (String, 
     (text, html)
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(super) fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title></head>\
          <body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#111;max-width:600px;margin:0 auto;padding:16px\">{body}</body></html>",
@@ -102,11 +102,11 @@ fn page(title: &str, body: &str) -> String {
     )
 }
 
-fn link(url: &str, label: &str) -> String {
+pub(super) fn link(url: &str, label: &str) -> String {
     format!("<p><a href=\"{}\">{}</a></p>", escape(url), escape(label))
 }
 
-fn new_id() -> String {
+pub(super) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 

@@ -22,6 +22,8 @@ pub enum MailKind {
     Confirmation,
     /// Tells an away operator a note mentioned them.
     Mention,
+    /// To an operator about their own account (the email check).
+    Account,
 }
 
 impl MailKind {
@@ -32,6 +34,7 @@ impl MailKind {
             MailKind::Transcript => "transcript",
             MailKind::Confirmation => "confirmation",
             MailKind::Mention => "mention",
+            MailKind::Account => "account",
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod erasure;
 pub mod mail;
 mod mail_rows;
 pub mod model;
+pub mod onboarding;
 pub mod page;
 pub mod postgres;
 pub mod pressure;
@@ -453,6 +454,7 @@ pub trait Store:
     + desk::DeskStore
     + trust::TrustStore
     + erasure::ErasureStore
+    + onboarding::OnboardingStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

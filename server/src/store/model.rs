@@ -55,12 +55,13 @@ pub struct Organization {
     pub retention_days: Option<u32>,
 }
 
-/// A new organization with its first API key.
+/// A new organization, with its first API key when made on the command
+/// line (one made in the console gets keys from its admin).
 #[derive(Debug, Clone)]
 pub struct NewOrganization {
     pub id: OrganizationId,
     pub name: String,
-    pub first_key: NewApiKey,
+    pub first_key: Option<NewApiKey>,
     /// The HMAC key of identity verification (see `secrets::IdentitySecret`).
     pub identity_secret: String,
     pub greet_message: String,
@@ -84,6 +85,9 @@ pub struct OperatorAccount {
     pub name: String,
     /// Argon2id PHC string.
     pub password_hash: String,
+    /// The operator confirmed the address (sign-up mails a link; invited
+    /// accounts and the first admin start confirmed).
+    pub email_verified: bool,
 }
 
 impl std::fmt::Debug for OperatorAccount {

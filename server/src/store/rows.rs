@@ -103,7 +103,8 @@ pub(crate) const OPERATOR_CONVERSATION: &str =
 /// and [`operator_summary`]).
 pub(crate) const ASSIGNEE_JOIN: &str = "LEFT JOIN operators a ON a.id = c.assignee_id";
 /// The columns [`operator_account`] reads.
-pub(crate) const OPERATOR_ACCOUNT: &str = "id, email, name, password_hash";
+pub(crate) const OPERATOR_ACCOUNT: &str =
+    "id, email, name, password_hash, email_verified_at IS NOT NULL";
 /// The columns [`team_member`] reads (`memberships m` joined with `operators o`).
 pub(crate) const TEAM_MEMBER: &str = "o.id, o.name, o.email, m.role";
 /// The columns [`api_key`] reads.
@@ -183,6 +184,7 @@ pub(crate) fn operator_account(row: &impl Row) -> StoreResult<OperatorAccount> {
         email: row.col(1)?,
         name: row.col(2)?,
         password_hash: row.col(3)?,
+        email_verified: row.col(4)?,
     })
 }
 

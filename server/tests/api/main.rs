@@ -12,6 +12,7 @@ mod members;
 mod smtp;
 
 mod agent;
+mod allowed_sites;
 mod assignment;
 mod attachments;
 mod audit_log;
@@ -36,6 +37,7 @@ mod mail;
 mod mail_replicas;
 mod mail_trust;
 mod messages;
+mod onboarding;
 mod operations;
 mod operator;
 mod pro;

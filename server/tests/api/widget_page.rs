@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::helpers::{spawn_app_with, TestApp};
 
 /// A stand-in for the widget's `dist/`: its page and one catalogue.
-fn built_dir() -> tempfile::TempDir {
+pub fn built_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("index.html"),

@@ -30,6 +30,7 @@ mod knowledge;
 mod listen;
 mod mail;
 mod messages;
+mod onboarding;
 mod organizations;
 mod outbox;
 mod search;

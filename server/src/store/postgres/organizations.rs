@@ -10,22 +10,33 @@ use crate::store::{
     NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
 };
 
+/// An organization and, when it has one, its first API key.
+pub(super) async fn insert_organization(
+    tx: &mut super::Tx,
+    org: &NewOrganization,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO organizations (id, name, greet_message, created_at, identity_secret)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org.id)
+    .bind(&org.name)
+    .bind(&org.greet_message)
+    .bind(org.created_at)
+    .bind(&org.identity_secret)
+    .execute(&mut **tx)
+    .await?;
+    if let Some(key) = &org.first_key {
+        super::team::insert_api_key(tx, key).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl OrganizationStore for PostgresStore {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
         let mut tx = self.begin().await?;
-        sqlx::query(
-            "INSERT INTO organizations (id, name, greet_message, created_at, identity_secret)
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(org.id)
-        .bind(org.name)
-        .bind(org.greet_message)
-        .bind(org.created_at)
-        .bind(org.identity_secret)
-        .execute(&mut *tx)
-        .await?;
-        super::team::insert_api_key(&mut tx, &org.first_key).await?;
+        insert_organization(&mut tx, &org).await?;
         tx.commit().await?;
         Ok(())
     }

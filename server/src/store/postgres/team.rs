@@ -17,6 +17,47 @@ use crate::store::{
     OperatorSession, StoreError, StoreResult, TeamStore,
 };
 
+/// A new account, confirmed now when `email_verified` says so.
+pub(super) async fn insert_operator(
+    tx: &mut Tx,
+    account: &OperatorAccount,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO operators (id, email, name, password_hash, created_at, email_verified_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(account.id)
+    .bind(&account.email)
+    .bind(&account.name)
+    .bind(&account.password_hash)
+    .bind(now)
+    .bind(account.email_verified.then_some(now))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub(super) async fn insert_membership(
+    tx: &mut Tx,
+    organization: OrganizationId,
+    operator: OperatorId,
+    role: OperatorRole,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO memberships (organization_id, operator_id, role, created_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(organization)
+    .bind(operator)
+    .bind(role)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 pub(super) async fn insert_api_key(tx: &mut Tx, key: &NewApiKey) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO api_keys (id, organization_id, name, key_hash, created_at)
@@ -179,30 +220,11 @@ impl TeamStore for PostgresStore {
         let operator = match joiner {
             Joiner::Existing(id) => id,
             Joiner::New(account) => {
-                sqlx::query(
-                    "INSERT INTO operators (id, email, name, password_hash, created_at)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(account.id)
-                .bind(&account.email)
-                .bind(&account.name)
-                .bind(&account.password_hash)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
+                insert_operator(&mut tx, &account, now).await?;
                 account.id
             }
         };
-        sqlx::query(
-            "INSERT INTO memberships (organization_id, operator_id, role, created_at)
-             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-        )
-        .bind(organization)
-        .bind(operator)
-        .bind(role)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        insert_membership(&mut tx, organization, operator, role, now).await?;
         tx.commit().await?;
         Ok(operator)
     }

@@ -22,6 +22,7 @@ mod index_queue;
 mod knowledge;
 mod mail;
 mod messages;
+mod onboarding;
 mod organizations;
 mod outbox;
 mod search;
@@ -61,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0012_mail_confirmations.sql"),
     include_str!("../../../migrations/sqlite/0013_desk.sql"),
     include_str!("../../../migrations/sqlite/0014_trust.sql"),
+    include_str!("../../../migrations/sqlite/0015_onboarding.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.

@@ -11,27 +11,41 @@ use crate::store::{
     NewOrganization, Organization, OrganizationStore, StoreResult, SubscriptionStatus,
 };
 
+/// An organization and, when it has one, its first API key.
+pub(super) fn insert_organization(
+    conn: &rusqlite::Connection,
+    org: &NewOrganization,
+) -> StoreResult<()> {
+    // operator_key_hash is a legacy column (see migration 0006), still
+    // unique: an organization without a first key gets a value no key hashes to.
+    let legacy_key = match &org.first_key {
+        Some(key) => key.key_hash.as_str().to_owned(),
+        None => format!("none:{}", org.id),
+    };
+    conn.execute(
+        "INSERT INTO organizations
+         (id, name, operator_key_hash, greet_message, created_at, identity_secret)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            org.id,
+            org.name,
+            legacy_key,
+            org.greet_message,
+            org.created_at,
+            org.identity_secret
+        ],
+    )?;
+    match &org.first_key {
+        Some(key) => super::team::insert_api_key(conn, key),
+        None => Ok(()),
+    }
+}
+
 #[async_trait]
 impl OrganizationStore for SqliteStore {
     async fn create_organization(&self, org: NewOrganization) -> StoreResult<()> {
-        self.write(move |conn| {
-            // operator_key_hash is a legacy column (see migration 0006).
-            conn.execute(
-                "INSERT INTO organizations
-                 (id, name, operator_key_hash, greet_message, created_at, identity_secret)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    org.id,
-                    org.name,
-                    org.first_key.key_hash.as_str(),
-                    org.greet_message,
-                    org.created_at,
-                    org.identity_secret
-                ],
-            )?;
-            super::team::insert_api_key(conn, &org.first_key)
-        })
-        .await
+        self.write(move |conn| insert_organization(conn, &org))
+            .await
     }
 
     async fn organization(&self, id: OrganizationId) -> StoreResult<Option<Organization>> {

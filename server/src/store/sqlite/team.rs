@@ -18,6 +18,42 @@ use crate::store::{
     OperatorSession, StoreError, StoreResult, TeamStore,
 };
 
+/// A new account, confirmed now when `email_verified` says so.
+pub(super) fn insert_operator(
+    conn: &Connection,
+    account: &OperatorAccount,
+    now: Timestamp,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO operators (id, email, name, password_hash, created_at, email_verified_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        account.id,
+        account.email,
+        account.name,
+        account.password_hash,
+        now,
+        account.email_verified.then_some(now)
+    ])?;
+    Ok(())
+}
+
+pub(super) fn insert_membership(
+    conn: &Connection,
+    organization: OrganizationId,
+    operator: OperatorId,
+    role: OperatorRole,
+    now: Timestamp,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO memberships (organization_id, operator_id, role, created_at)
+         VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    )?
+    .execute(params![organization, operator, role, now])?;
+    Ok(())
+}
+
 pub(super) fn insert_api_key(conn: &Connection, key: &NewApiKey) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO api_keys (id, organization_id, name, key_hash, created_at)
@@ -179,25 +215,11 @@ impl TeamStore for SqliteStore {
             let operator = match joiner {
                 Joiner::Existing(id) => id,
                 Joiner::New(account) => {
-                    conn.prepare_cached(
-                        "INSERT INTO operators (id, email, name, password_hash, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![
-                        account.id,
-                        account.email,
-                        account.name,
-                        account.password_hash,
-                        now
-                    ])?;
+                    insert_operator(conn, &account, now)?;
                     account.id
                 }
             };
-            conn.prepare_cached(
-                "INSERT INTO memberships (organization_id, operator_id, role, created_at)
-                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-            )?
-            .execute(params![organization, operator, role, now])?;
+            insert_membership(conn, organization, operator, role, now)?;
             Ok(operator)
         })
         .await
