@@ -62,13 +62,14 @@ fn identity_snippets(src: &str, org: &str) -> Vec<(&'static str, String)> {
 fn Snippets(
     console: Console,
     id: &'static str,
+    label: &'static str,
     items: Vec<(&'static str, String)>,
 ) -> impl IntoView {
     let chosen = RwSignal::new(0usize);
     let shown = items.clone();
     view! {
         <div class="snippets">
-            <div role="tablist" aria-label="Kind of site">
+            <div role="tablist" aria-label=label>
                 {items.iter().enumerate().map(|(i, (label, _))| view! {
                     <button role="tab" class="ghost" id=format!("{id}-tab-{i}")
                         aria-selected=move || (chosen.get() == i).to_string()
@@ -77,7 +78,7 @@ fn Snippets(
                 }).collect_view()}
             </div>
             <div role="tabpanel" id=format!("{id}-panel") aria-labelledby=move || format!("{id}-tab-{}", chosen.get())>
-                <pre class="snippet"><code>{move || shown[chosen.get()].1.clone()}</code></pre>
+                <pre class="code-snippet" tabindex="0" aria-label="Snippet"><code>{move || shown[chosen.get()].1.clone()}</code></pre>
                 <button class="primary" on:click=move |_| {
                     copy(console, items[chosen.get_untracked()].1.clone())
                 }>"Copy"</button>
@@ -107,10 +108,10 @@ pub fn InstallPage(console: Console) -> impl IntoView {
                 let org = f.organization_id.to_string();
                 view! {
                     <p class="muted">"Add the chat to your site: paste this where your pages are made. The launcher appears at the bottom corner."</p>
-                    <Snippets console id="site" items=snippets(&f.script_url, &org)/>
+                    <Snippets console id="site" label="Kind of site" items=snippets(&f.script_url, &org)/>
                     <h3>"Signed-in visitors"</h3>
                     <p class="muted">"For visitors signed in on your site, compute their hash on your server with the identity secret (Widget page) and add their details to the tag: the team then sees who they are, verified."</p>
-                    <Snippets console id="identity" items=identity_snippets(&f.script_url, &org)/>
+                    <Snippets console id="identity" label="Tag and server language" items=identity_snippets(&f.script_url, &org)/>
                     <h3>"Seen on"</h3>
                     {if f.seen_on.is_empty() {
                         view! { <p class="muted" id="seen-on-none">"Not seen yet: open a page with the snippet, then check again."</p> }.into_any()

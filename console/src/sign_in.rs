@@ -47,6 +47,8 @@ pub fn SignIn(console: Console) -> impl IntoView {
     // sign-up (a link to its form); asked once.
     let status = RwSignal::new(None::<SetupStatus>);
     let signing_up = RwSignal::new(crate::sign_up::link_value("sign-up").is_some());
+    // The link `serve` logs on an empty server opens the first admin's form.
+    let setting_up = RwSignal::new(crate::sign_up::link_value("setup").is_some());
     spawn_local(async move {
         if let Ok(found) = onboarding_api::setup_status().await {
             status.set(Some(found));
@@ -56,8 +58,8 @@ pub fn SignIn(console: Console) -> impl IntoView {
     let open = move || status.with(|s| s.as_ref().is_some_and(|s| s.sign_up));
     view! {
         <main class="sign-in">
-            {move || if needed() {
-                view! { <SetupForm console/> }.into_any()
+            {move || if needed() && setting_up.get() {
+                view! { <SetupForm console back=setting_up/> }.into_any()
             } else if let Some(pending) = challenge.get() {
                 view! { <CodeForm console challenge=pending back=challenge/> }.into_any()
             } else if signing_up.get() && open() {
@@ -66,6 +68,12 @@ pub fn SignIn(console: Console) -> impl IntoView {
                 view! { <KeyForm console back=with_key/> }.into_any()
             } else {
                 view! {
+                    <Show when=needed>
+                        <p class="sign-up-offer">
+                            "This server has no account yet. "
+                            <button type="button" class="link" on:click=move |_| setting_up.set(true)>"Create the first admin"</button>
+                        </p>
+                    </Show>
                     <PasswordForm console with_key=with_key challenge/>
                     <Show when=open>
                         <p class="sign-up-offer">

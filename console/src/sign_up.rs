@@ -138,7 +138,7 @@ pub fn SignUpForm(console: Console, back: RwSignal<bool>) -> impl IntoView {
 
 /// The first account of an empty server, with the token from its log.
 #[component]
-pub fn SetupForm(console: Console) -> impl IntoView {
+pub fn SetupForm(console: Console, back: RwSignal<bool>) -> impl IntoView {
     let token = RwSignal::new(link_value("setup").unwrap_or_default());
     let (name, email, password, organization) = (
         RwSignal::new(String::new()),
@@ -184,6 +184,7 @@ pub fn SetupForm(console: Console) -> impl IntoView {
             <button class="primary" type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { "Creating..." } else { "Create admin account" }}
             </button>
+            <button type="button" class="link" on:click=move |_| back.set(false)>"Back to sign-in"</button>
         </form>
     }
 }

@@ -37,9 +37,10 @@ pub fn NewOrganizationDialog(console: Console, open: RwSignal<bool>) -> impl Int
     view! {
         <Show when=move || open.get()>
             <div class="scrim" on:click=move |_| open.set(false)></div>
-            <form class="dialog" role="dialog" aria-modal="true" aria-labelledby="new-org-title" on:submit=submit
-                    on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
-                    <h2 id="new-org-title">"New organization"</h2>
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="new-org-title"
+                on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }>
+                <h2 id="new-org-title">"New organization"</h2>
+                <form on:submit=submit>
                     <label for="new-org-name">"Name"</label>
                     <input id="new-org-name" autofocus maxlength="100"
                         prop:value=move || name.get()
@@ -49,7 +50,8 @@ pub fn NewOrganizationDialog(console: Console, open: RwSignal<bool>) -> impl Int
                         <button type="button" on:click=move |_| open.set(false)>"Cancel"</button>
                         <button class="primary" type="submit">"Create"</button>
                     </div>
-            </form>
+                </form>
+            </div>
         </Show>
     }
 }

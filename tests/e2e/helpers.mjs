@@ -2,7 +2,8 @@
 // with a fresh SQLite file, the release widget build from dist/, and Debian's
 // Chromium driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -254,4 +255,38 @@ export async function startScriptedLlm(answer) {
 export async function openSettings(page, name) {
   await page.getByRole("navigation", { name: "Pages" }).getByRole("button", { name: "Settings" }).click();
   await page.locator("#settings-menu").getByRole("button", { name, exact: true }).click();
+}
+
+const PYTHON = process.env.ECHO_SMTP_PYTHON || join(ROOT, "target/smtp-venv/bin/python");
+
+export async function freePort() {
+  const probe = createServer();
+  await new Promise((r) => probe.listen(0, "127.0.0.1", r));
+  const { port } = probe.address();
+  await new Promise((r) => probe.close(r));
+  return port;
+}
+
+/** A real SMTP server (scripts/smtp-sink.py, aiosmtpd) keeping each mail as JSON. */
+export async function startSmtp() {
+  const dir = mkdtempSync(join(tmpdir(), "echo-smtp-"));
+  const port = await freePort();
+  const proc = spawn(PYTHON, [join(ROOT, "scripts/smtp-sink.py"), "--port", String(port), "--dir", dir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise((resolve, reject) => {
+    proc.stdout.once("data", (line) => (String(line).startsWith("ready") ? resolve() : reject(new Error(String(line)))));
+    proc.on("exit", (code) => reject(new Error(`the SMTP sink exited with ${code}`)));
+  });
+  const mails = () =>
+    readdirSync(dir)
+      .filter((name) => name.endsWith(".json"))
+      .sort()
+      .map((name) => JSON.parse(readFileSync(join(dir, name), "utf8")));
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    mails,
+    to: (address) => mails().filter((m) => m.rcptTo.includes(address)),
+    stop: () => proc.kill("SIGTERM"),
+  };
 }

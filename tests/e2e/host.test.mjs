@@ -218,6 +218,8 @@ test("keyboard only: into the widget and out again, every step by key", async ()
     }
     assert.fail(`Tab never reached ${name} (at ${await focused()})`);
   };
+  // The launcher is placed once the organization's settings have arrived.
+  await page.getByRole("button", { name: "Open chat" }).waitFor();
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement?.tagName), "DIV", "the launcher's host element");
   await page.keyboard.press("Enter");

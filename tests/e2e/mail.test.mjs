@@ -6,47 +6,9 @@
 // page; the visitor asks for a transcript from the widget.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { ROOT, startServer, launchBrowser, newPage, shot, signIn, eventually, openSettings } from "./helpers.mjs";
+import { startSmtp, startServer, launchBrowser, newPage, shot, signIn, eventually, openSettings } from "./helpers.mjs";
 
 const PASSWORD = "correct horse battery";
-const PYTHON = process.env.ECHO_SMTP_PYTHON || join(ROOT, "target/smtp-venv/bin/python");
-
-async function freePort() {
-  const probe = createServer();
-  await new Promise((r) => probe.listen(0, "127.0.0.1", r));
-  const { port } = probe.address();
-  await new Promise((r) => probe.close(r));
-  return port;
-}
-
-async function startSmtp() {
-  const dir = mkdtempSync(join(tmpdir(), "echo-smtp-"));
-  const port = await freePort();
-  const proc = spawn(PYTHON, [join(ROOT, "scripts/smtp-sink.py"), "--port", String(port), "--dir", dir], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise((resolve, reject) => {
-    proc.stdout.once("data", (line) => (String(line).startsWith("ready") ? resolve() : reject(new Error(String(line)))));
-    proc.on("exit", (code) => reject(new Error(`the SMTP sink exited with ${code}`)));
-  });
-  const mails = () =>
-    readdirSync(dir)
-      .filter((name) => name.endsWith(".json"))
-      .sort()
-      .map((name) => JSON.parse(readFileSync(join(dir, name), "utf8")));
-  return {
-    url: `smtp://127.0.0.1:${port}`,
-    mails,
-    to: (address) => mails().filter((m) => m.rcptTo.includes(address)),
-    stop: () => proc.kill("SIGTERM"),
-  };
-}
-
 let smtp, server, browser;
 before(async () => {
   smtp = await startSmtp();

@@ -176,7 +176,8 @@ impl FromJs for WidgetConfig {
             accent_text_color: string(v, "accentTextColor").unwrap_or_else(|| "#ffffff".into()),
             theme: optional(v, "theme")?.unwrap_or_default(),
             transcripts: field(v, "transcripts").as_bool().unwrap_or(false),
-            // The loader's business, not the widget's.
+            // The loader's, not the widget's (absent from its wasm build).
+            #[cfg(not(target_arch = "wasm32"))]
             allowed_origins: Vec::new(),
         })
     }

@@ -36,7 +36,7 @@ pub fn router() -> Router<ApiContext> {
         .route("/v1/auth/sign-up", post(sign_up))
         .route("/v1/auth/verify-email", post(verify_email))
         .route("/v1/auth/verify-email/resend", post(resend_verification))
-        .route("/v1/auth/setup", get(setup_status).post(setup))
+        .route("/v1/auth/setup", get(setup_status).post(setup_server))
         .route("/v1/auth/organizations", post(create_organization))
         .route("/v1/operator/installation", get(installation))
 }
@@ -314,7 +314,7 @@ pub async fn setup_status(State(ctx): State<ApiContext>) -> ApiResult<Json<Setup
     )
 )]
 #[tracing::instrument(skip_all)]
-pub async fn setup(
+pub async fn setup_server(
     State(ctx): State<ApiContext>,
     headers: HeaderMap,
     ApiJson(request): ApiJson<Setup>,

@@ -61,7 +61,7 @@ use super::{
         onboarding::verify_email,
         onboarding::resend_verification,
         onboarding::setup_status,
-        onboarding::setup,
+        onboarding::setup_server,
         onboarding::create_organization,
         onboarding::installation,
         security::update_organization,
