@@ -106,6 +106,9 @@ test("sign up, confirm from the mail, create an organization, install the snippe
   await page.getByRole("button", { name: "Check again" }).click();
   await page.locator(".seen-on code", { hasText: host.origins[0] }).waitFor();
   await shot(page, "console-install-seen");
+  await page.emulateMedia({ colorScheme: "dark" });
+  await shot(page, "console-install-dark");
+  await page.emulateMedia({ colorScheme: "light" });
 
   await openSettings(page, "Plan");
   await page.getByText("Subscription:").waitFor();
