@@ -15,6 +15,7 @@
 //! - [`widget`], [`contact_sessions`], [`conversations`], [`messages`]: the
 //!   request and response bodies, one module per flow of the public API.
 //! - [`billing`]: the signed billing webhook's event.
+//! - [`hours`]: business hours and the availability the widget shows.
 //! - [`events`]: the live-update events of the push channel.
 //! - [`operator`]: the operator API's bodies.
 //! - [`onboarding`]: sign-up, the email check, the first admin, more
@@ -44,6 +45,7 @@ pub mod db;
 pub mod desk;
 pub mod error;
 pub mod events;
+pub mod hours;
 pub mod ids;
 pub mod knowledge;
 pub mod messages;

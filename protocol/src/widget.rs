@@ -50,6 +50,9 @@ pub struct WidgetConfig {
     /// Whether this server mails transcripts ("Email me this conversation").
     #[serde(default)]
     pub transcripts: bool,
+    /// Whether the desk is open now, and how soon it answers.
+    #[serde(default)]
+    pub availability: crate::hours::Availability,
     /// The only sites the widget works on (`scheme://host[:port]`); empty
     /// or absent: anywhere. The loader does nothing on another site. The
     /// widget never reads it, so its wasm build leaves the field out (67

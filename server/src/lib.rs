@@ -39,6 +39,7 @@ pub mod attachments;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod hours;
 pub mod http;
 pub mod knowledge;
 pub mod limits;

@@ -104,6 +104,7 @@ mod tests {
             accent_text_color: "#000000".into(),
             theme: WidgetTheme::Auto,
             transcripts: false,
+            availability: Default::default(),
             allowed_origins: Vec::new(),
         }
     }

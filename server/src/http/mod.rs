@@ -19,6 +19,7 @@ pub mod extract;
 mod first_screen;
 mod headers;
 mod health;
+mod hours;
 mod knowledge;
 mod mail;
 mod messages;
@@ -133,6 +134,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(contacts::router())
         .merge(two_factor::router())
         .merge(onboarding::router())
+        .merge(hours::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())

@@ -6,7 +6,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::{Modify, OpenApi};
 
 use super::{
-    accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events,
+    accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events, hours,
     knowledge, mail, messages, onboarding, operator, pro, security, team, two_factor, widget,
 };
 
@@ -57,6 +57,8 @@ use super::{
         two_factor::setup,
         two_factor::enable,
         two_factor::disable,
+        hours::get_business_hours,
+        hours::put_business_hours,
         onboarding::sign_up,
         onboarding::verify_email,
         onboarding::resend_verification,

@@ -56,6 +56,8 @@ enum Rule {
     },
 }
 
+/// A business hours' time of day.
+const HH_MM: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
 /// A saved reply's shortcut.
 const SHORTCUT: &str = "^[a-z0-9-]{1,32}$";
 /// A colour, as `parse_accent_color` and `parse_label_color` read it.
@@ -127,6 +129,18 @@ fn rules() -> Vec<(&'static str, &'static str, Rule)> {
             Rule::Pattern(r"^\s*#[0-9a-fA-F]{6}\s*$".into()),
         ),
         ("Enhance", "text", text(4000, multiline_pattern())),
+        ("OpeningHours", "open", Rule::Pattern(HH_MM.into())),
+        ("OpeningHours", "close", Rule::Pattern(HH_MM.into())),
+        (
+            "Holiday",
+            "date",
+            Rule::Pattern(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$".into()),
+        ),
+        (
+            "BusinessHours",
+            "awayMessage",
+            text(300, multiline_pattern()),
+        ),
         ("CreateApiKey", "name", text(100, name_pattern())),
         ("CreateInvitation", "email", text(254, EMAIL.into())),
         (

@@ -62,6 +62,7 @@ pub async fn public_config(
         accent_color: org.accent_color,
         theme: org.theme,
         transcripts: ctx.mailer.is_some(),
+        availability: crate::hours::availability(org.business_hours.as_ref(), ctx.clock.now()),
         allowed_origins: org.allowed_origins,
     }))
 }

@@ -112,6 +112,12 @@ pub trait OrganizationStore: Send + Sync {
     ) -> StoreResult<()>;
 
     /// Sets the sites (normal-form origins) allowed to embed the widget.
+    /// Saves the business hours (checked by the caller).
+    async fn set_business_hours(
+        &self,
+        id: OrganizationId,
+        hours: echo_protocol::hours::BusinessHours,
+    ) -> StoreResult<()>;
     async fn set_allowed_origins(
         &self,
         id: OrganizationId,

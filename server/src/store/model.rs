@@ -53,6 +53,8 @@ pub struct Organization {
     pub require_two_factor: bool,
     /// Resolved conversations idle longer than this many days are deleted.
     pub retention_days: Option<u32>,
+    /// As last saved (checked then); `None`: never set, always open.
+    pub business_hours: Option<echo_protocol::hours::BusinessHours>,
 }
 
 /// A new organization, with its first API key when made on the command

@@ -91,7 +91,7 @@ pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str =
     "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins,
-     require_two_factor, retention_days";
+     require_two_factor, retention_days, business_hours";
 /// The columns [`contact_session`] reads.
 pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at, user_id";
 /// The columns [`operator_conversation`] reads (`conversations c` joined
@@ -276,6 +276,11 @@ pub(crate) fn organization(row: &impl Row) -> StoreResult<Organization> {
             .context("stored allowed origins are not a JSON array")?,
         require_two_factor: row.col(8)?,
         retention_days: row.col::<Option<i32>>(9)?.map(|d| d.max(0) as u32),
+        business_hours: row
+            .col::<Option<String>>(10)?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .context("stored business hours are not their JSON")?,
     })
 }
 

@@ -19,6 +19,7 @@ mod audit_log;
 mod billing;
 mod boundary;
 mod brand;
+mod business_hours;
 mod contact_sessions;
 mod conversations;
 mod desk_canned;

@@ -100,6 +100,21 @@ impl OrganizationStore for PostgresStore {
         )
     }
 
+    async fn set_business_hours(
+        &self,
+        id: OrganizationId,
+        hours: echo_protocol::hours::BusinessHours,
+    ) -> StoreResult<()> {
+        let hours = serde_json::to_string(&hours).context("encoding business hours")?;
+        changed_one(
+            sqlx::query("UPDATE organizations SET business_hours = $2 WHERE id = $1")
+                .bind(id)
+                .bind(hours)
+                .execute(&self.pool)
+                .await?,
+        )
+    }
+
     async fn set_allowed_origins(
         &self,
         id: OrganizationId,

@@ -63,6 +63,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0013_desk.sql"),
     include_str!("../../../migrations/sqlite/0014_trust.sql"),
     include_str!("../../../migrations/sqlite/0015_onboarding.sql"),
+    include_str!("../../../migrations/sqlite/0016_service_levels.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.

@@ -108,6 +108,22 @@ impl OrganizationStore for SqliteStore {
         .await
     }
 
+    async fn set_business_hours(
+        &self,
+        id: OrganizationId,
+        hours: echo_protocol::hours::BusinessHours,
+    ) -> StoreResult<()> {
+        let hours = serde_json::to_string(&hours).context("encoding business hours")?;
+        self.write(move |conn| {
+            change_one(
+                conn,
+                "UPDATE organizations SET business_hours = ?2 WHERE id = ?1",
+                params![id, hours],
+            )
+        })
+        .await
+    }
+
     async fn set_allowed_origins(
         &self,
         id: OrganizationId,
