@@ -106,7 +106,7 @@ mod split {
         (move || match ready.get().then(|| screen().now_or_never()?.ok()).flatten() {
             Some(view) => view,
             None => view! {
-                <Header subtitle=Msg::ReplyTime/>
+                <Header/>
                 <div class="screen center" role="status">
                     <div class="spinner" aria-hidden="true"></div>
                     <p class="muted">{t(Msg::Loading)}</p>

@@ -36,6 +36,7 @@
 //! - [`sign_up`]: sign-up, the first admin of an empty server, the mailed
 //!   email check and its banner; [`install`]: the Install and Plan pages;
 //!   [`onboarding_api`]: their calls.
+//! - [`hours`]: the Business hours page and its calls.
 //! - [`knowledge`], [`settings`], [`notifications`]: the other pages.
 //! - [`api`]: every call to the operator API and its event stream.
 //!
@@ -50,6 +51,7 @@ mod context;
 mod conversation;
 mod desk_api;
 mod desk_state;
+mod hours;
 mod inbox;
 mod install;
 mod keys;

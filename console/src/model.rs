@@ -30,6 +30,8 @@ pub enum Page {
     Install,
     /// The subscription and "Upgrade".
     Plan,
+    /// When the desk is open (admins).
+    Hours,
 }
 
 impl Page {

@@ -82,6 +82,7 @@ pub fn TopBar(console: Console) -> impl IntoView {
                 (Page::Team, "Team"),
                 (Page::ApiKeys, "API keys"),
                 (Page::Widget, "Widget"),
+                (Page::Hours, "Business hours"),
                 (Page::Install, "Install"),
                 (Page::Plan, "Plan"),
                 (Page::Audit, "Security and audit log"),

@@ -170,13 +170,18 @@ pub fn AuthScreen() -> impl IntoView {
             .unwrap_or_default()
     };
 
+    let closed = move || {
+        state
+            .config
+            .with(|c| c.as_ref().is_some_and(|c| !c.availability.open))
+    };
     view! {
-        <Header subtitle=Msg::ReplyTime/>
+        <Header/>
         <div class="screen scroll">
             <div class="intro">
                 <p class="intro-title">{t(Msg::HiThere)}</p>
                 {move || view! { <Markdown text=greet() class="muted"/> }}
-                <p class="muted">{t(Msg::Introduce)}</p>
+                <p class="muted">{move || t(if closed() { Msg::IntroduceAway } else { Msg::Introduce })}</p>
             </div>
             <form class="form" on:submit=submit novalidate=true>
                 <div class="field">

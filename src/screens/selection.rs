@@ -47,7 +47,7 @@ pub fn SelectionScreen() -> impl IntoView {
     };
 
     view! {
-        <Header subtitle=Msg::ReplyTime/>
+        <Header/>
         <div class="screen">
             <div class="intro">
                 <p class="intro-title">{t(Msg::HowCanWeHelp)}</p>

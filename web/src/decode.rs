@@ -8,6 +8,7 @@ use echo_protocol::conversations::{
     ConversationCreated, ConversationListItem, ConversationPage, ConversationStatus,
     ConversationView, MessagePreview, TranscriptQueued,
 };
+use echo_protocol::hours::{Availability, ReplyTime};
 use echo_protocol::messages::{Message, MessagePage, MessageRole};
 use echo_protocol::widget::{WidgetConfig, WidgetTheme, DEFAULT_ACCENT_COLOR};
 use echo_protocol::{
@@ -43,6 +44,21 @@ impl FromJs for Timestamp {
     fn from_js(value: &JsValue) -> Option<Self> {
         let millis = value.as_f64()?;
         (millis.fract() == 0.0).then_some(Timestamp(millis as i64))
+    }
+}
+
+impl FromJs for Availability {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Availability {
+            open: field(v, "open").as_bool().unwrap_or(true),
+            reply_time: match string(v, "replyTime").as_deref() {
+                Some("hours") => ReplyTime::Hours,
+                Some("day") => ReplyTime::Day,
+                _ => ReplyTime::Minutes,
+            },
+            next_open_at: optional(v, "nextOpenAt")?,
+            away_message: string(v, "awayMessage"),
+        })
     }
 }
 
@@ -176,6 +192,7 @@ impl FromJs for WidgetConfig {
             accent_text_color: string(v, "accentTextColor").unwrap_or_else(|| "#ffffff".into()),
             theme: optional(v, "theme")?.unwrap_or_default(),
             transcripts: field(v, "transcripts").as_bool().unwrap_or(false),
+            availability: optional(v, "availability")?.unwrap_or_default(),
             // The loader's, not the widget's (absent from its wasm build).
             #[cfg(not(target_arch = "wasm32"))]
             allowed_origins: Vec::new(),

@@ -107,6 +107,11 @@ messages! {
     CannotProcess = "This file couldn't be processed; it may be too large or damaged.",
     ConfirmTranscript = "We sent a link to {}: confirm your address there and the conversation follows.",
     IsTyping = "{} is typing...",
+    // Business hours: the header and the form while the desk is closed.
+    ReplyHours = "We typically reply in a few hours",
+    ReplyDay = "We typically reply within a day",
+    BackAt = "Back {} at {}",
+    IntroduceAway = "We're away now: leave your name and email, and we'll answer you by email.",
 }
 
 /// The languages with a catalogue, English first.
@@ -124,6 +129,15 @@ pub fn t(msg: Msg) -> &'static str {
     CATALOGUE
         .with(|c| c.borrow().get(i).copied())
         .unwrap_or(ENGLISH[i])
+}
+
+/// The header's line for how soon the team answers.
+pub fn reply_time(reply: echo_protocol::hours::ReplyTime) -> Msg {
+    match reply {
+        echo_protocol::hours::ReplyTime::Minutes => Msg::ReplyTime,
+        echo_protocol::hours::ReplyTime::Hours => Msg::ReplyHours,
+        echo_protocol::hours::ReplyTime::Day => Msg::ReplyDay,
+    }
 }
 
 /// `msg` with its `{}` replaced by `value`.

@@ -23,6 +23,18 @@ pub fn render(config: &WidgetConfig, words: &[String]) -> String {
             ENGLISH[msg as usize]
         }
     };
+    let availability = &config.availability;
+    // Closed: the away message (the widget adds when it is back, in the
+    // visitor's own time zone, which only the browser knows).
+    let subtitle = match (&availability.away_message, availability.open) {
+        (Some(away), false) => away.as_str(),
+        _ => word(echo_web::i18n::reply_time(availability.reply_time)),
+    };
+    let introduce = if availability.open {
+        Msg::Introduce
+    } else {
+        Msg::IntroduceAway
+    };
     let mut html = Html(String::with_capacity(2048));
     html.raw(r#"<main class="echo" id="echo-pre""#);
     // The brand goes on the page root through the CSSOM (the page's CSP
@@ -36,8 +48,8 @@ pub fn render(config: &WidgetConfig, words: &[String]) -> String {
     }
     html.raw(r#"><header class="header"><div class="header-text"><h1 class="title">"#)
         .text(&config.name)
-        .raw(r#"</h1><p class="subtitle">"#)
-        .text(word(Msg::ReplyTime))
+        .raw(r#"</h1><p class="subtitle" dir="auto">"#)
+        .text(subtitle)
         // Shown by the start-up script when the page is in the loader's frame.
         .raw(r#"</p></div><button class="icon-btn" aria-label=""#)
         .text(word(Msg::CloseChat))
@@ -47,7 +59,7 @@ pub fn render(config: &WidgetConfig, words: &[String]) -> String {
         .raw(r#"</p><div class="md muted" dir="auto">"#)
         .markdown(&config.greet_message)
         .raw(r#"</div><p class="muted">"#)
-        .text(word(Msg::Introduce))
+        .text(word(introduce))
         .raw(r#"</p></div><form class="form" novalidate data-busy=""#)
         .text(word(Msg::Continuing))
         .raw(r#""><div class="field"><label for="echo-name">"#)
@@ -127,6 +139,26 @@ mod tests {
             "the default accent is the stylesheet's"
         );
         assert!(html.contains(">Continue</button>"));
+    }
+
+    #[test]
+    fn a_closed_desk_shows_its_away_message_and_asks_for_the_email() {
+        let mut closed = config("Acme", "Hi", DEFAULT_ACCENT_COLOR);
+        closed.availability = echo_protocol::hours::Availability {
+            open: false,
+            reply_time: echo_protocol::hours::ReplyTime::Day,
+            next_open_at: None,
+            away_message: Some("Out <fishing>".into()),
+        };
+        let html = render(&closed, &[]);
+        assert!(
+            html.contains(r#"<p class="subtitle" dir="auto">Out &lt;fishing&gt;</p>"#),
+            "{html}"
+        );
+        assert!(html.contains("leave your name and email"), "{html}");
+        let mut slow = config("Acme", "Hi", DEFAULT_ACCENT_COLOR);
+        slow.availability.reply_time = echo_protocol::hours::ReplyTime::Hours;
+        assert!(render(&slow, &[]).contains("We typically reply in a few hours"));
     }
 
     #[test]

@@ -176,7 +176,6 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
 
     view! {
         <Header
-            subtitle=Msg::ReplyTime
             on_back=Callback::new(move |()| back_chat.leave())
         />
         <div class="chat" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>

@@ -1,0 +1,69 @@
+// Business hours in the widget: with the desk closed (hours set relative to
+// now, so it is closed whenever the test runs), the header shows the away
+// message and when the team is back, in the visitor's language and time
+// zone, and the form asks for the email to answer later; in English and
+// Arabic. Open again with replies in hours, the header says so.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, newPage, shot } from "./helpers.mjs";
+
+const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+let server, browser;
+before(async () => {
+  [server, browser] = await Promise.all([startServer(), launchBrowser()]);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function setHours(body) {
+  const saved = await server.operator("/v1/operator/business-hours", { method: "PUT", body: JSON.stringify(body) });
+  assert.equal(saved.status, 200, JSON.stringify(saved.body));
+}
+
+test("a closed desk says so, and when it is back, in English and Arabic", async () => {
+  // One opening, two days from now (UTC): closed now, whatever the hour.
+  const later = new Date(Date.now() + 2 * 86_400_000);
+  await setHours({
+    enabled: true,
+    timeZone: "UTC",
+    week: [{ day: DAYS[later.getUTCDay()], open: "10:00", close: "11:00" }],
+    holidays: [],
+    replyTime: "minutes",
+    awayMessage: "We're out fishing. Leave a message!",
+  });
+  const opening = new Date(Date.UTC(later.getUTCFullYear(), later.getUTCMonth(), later.getUTCDate(), 10));
+  const expectedDay = opening.toLocaleDateString("en", { weekday: "long", timeZone: "Asia/Tokyo" });
+
+  const tokyo = await browser.newContext({ timezoneId: "Asia/Tokyo", viewport: { width: 400, height: 640 } });
+  const page = await tokyo.newPage();
+  await page.goto(server.widgetUrl(`organizationId=${server.orgId}&locale=en`));
+  const header = page.locator("header.header");
+  await header.getByText("We're out fishing. Leave a message!").waitFor();
+  // 10:00 UTC is 19:00 in Tokyo: the visitor's own clock.
+  await header.getByText(new RegExp(`^Back ${expectedDay} at 7:00\\sPM$`)).waitFor();
+  await page.getByText("leave your name and email, and we'll answer you by email").waitFor();
+  await shot(page, "widget-closed-en");
+
+  const arabic = await tokyo.newPage();
+  await arabic.goto(server.widgetUrl(`organizationId=${server.orgId}&locale=ar`));
+  await arabic.locator("header.header").getByText(/^نعود يوم /).waitFor();
+  await arabic.getByText("وسنرد عليك بالبريد الإلكتروني").waitFor();
+  assert.equal(await arabic.evaluate(() => document.documentElement.dir), "rtl");
+  await shot(arabic, "widget-closed-ar");
+});
+
+test("an open desk states its reply time", async () => {
+  await setHours({
+    enabled: false,
+    timeZone: "UTC",
+    week: [],
+    holidays: [],
+    replyTime: "hours",
+    awayMessage: "Away",
+  });
+  const page = await newPage(browser);
+  await page.goto(server.widgetUrl(`organizationId=${server.orgId}&locale=en`));
+  await page.locator("header.header").getByText("We typically reply in a few hours").waitFor();
+});
