@@ -55,20 +55,27 @@ pub fn LabelPicker(console: Console, id: ConversationId) -> impl IntoView {
                     <Show when=move || console.desk.labels.with(Vec::is_empty)>
                         <p class="muted small">"No labels yet. Admins add them on the Labels page."</p>
                     </Show>
-                    {move || console.desk.labels.get().into_iter().map(|label| {
-                        let id = label.id;
-                        let checked = move || current().iter().any(|l| l.id == id);
-                        let chosen = label.clone();
-                        view! {
-                            <label class="toggle small">
-                                <input type="checkbox" prop:checked=checked on:change=move |ev| {
-                                    toggle(chosen.clone(), event_target_checked(&ev));
-                                }/>
-                                <span class="dot" style:--label=label.color.clone()></span>
-                                {label.name.clone()}
-                            </label>
+                    // Keyed: a reload of the same labels (another tab, the
+                    // stream) keeps each box, so a click in flight is not
+                    // lost to a box drawn anew.
+                    <For
+                        each=move || console.desk.labels.get()
+                        key=|label| (label.id, label.name.clone(), label.color.clone())
+                        children=move |label| {
+                            let id = label.id;
+                            let checked = move || current().iter().any(|l| l.id == id);
+                            let chosen = label.clone();
+                            view! {
+                                <label class="toggle small">
+                                    <input type="checkbox" prop:checked=checked on:change=move |ev| {
+                                        toggle(chosen.clone(), event_target_checked(&ev));
+                                    }/>
+                                    <span class="dot" style:--label=label.color.clone()></span>
+                                    {label.name.clone()}
+                                </label>
+                            }
                         }
-                    }).collect_view()}
+                    />
                 </div>
             </details>
         </div>
