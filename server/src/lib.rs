@@ -29,6 +29,8 @@
 //! - [`clock`]: the time source, replaceable in tests.
 //! - [`onboarding`]: sign-up's settings, the first admin's setup token, the
 //!   throttle on recording the sites the widget is seen on.
+//! - [`hours`]: business hours as a schedule; [`away`]: the away reply to
+//!   a visitor who writes while the desk is closed.
 //! - [`admin`]: what the `org`, `subscription` and `widget-settings` commands do.
 
 pub mod accounts;
@@ -36,6 +38,7 @@ pub mod admin;
 pub mod agent;
 pub mod agent_string;
 pub mod attachments;
+pub mod away;
 pub mod cli;
 pub mod clock;
 pub mod config;

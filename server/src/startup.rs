@@ -143,6 +143,12 @@ impl Application {
             config.onboarding,
             setup.as_ref(),
         ));
+        let away = Arc::new(crate::away::AwayReplies::new(
+            store.clone(),
+            config.clock.clone(),
+            limits.clone(),
+            agent.is_some(),
+        ));
         let context = ApiContext {
             sandbox,
             store,
@@ -167,6 +173,7 @@ impl Application {
             metrics,
             overload: config.overload,
             onboarding,
+            away,
         };
         Ok(Self {
             listener,

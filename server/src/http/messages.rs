@@ -69,7 +69,7 @@ pub async fn send_message(
         now,
         policy: ctx.policy,
     };
-    let mut stored = ctx
+    let (mut stored, organization) = ctx
         .store
         .add_visitor_message(id, message, activity, idempotency_key)
         .await
@@ -81,6 +81,7 @@ pub async fn send_message(
         if let Some(agent) = &ctx.agent {
             agent.visitor_wrote(id);
         }
+        ctx.away.visitor_wrote(organization, id);
     }
     Ok((StatusCode::CREATED, Json(stored)))
 }

@@ -104,6 +104,8 @@ pub struct ApiContext {
     pub overload: crate::overload::OverloadBounds,
     /// Sign-up's settings, the setup token, the seen-sites throttle.
     pub onboarding: Arc<crate::onboarding::Onboarding>,
+    /// The away reply to visitors who write while the desk is closed.
+    pub away: Arc<crate::away::AwayReplies>,
 }
 
 impl ApiContext {

@@ -164,6 +164,21 @@ impl Mailer {
                 .complete_notice(notice, NoticeOutcome::default(), now)
                 .await;
         };
+        // The team hears of what arrived while the desk was closed when it
+        // opens, in one mail (the notice waits; messages meanwhile join it).
+        if notice.audience != crate::store::mail::Audience::Visitor {
+            let desk = crate::hours::availability(context.business_hours.as_ref(), now);
+            if !desk.open {
+                let opens = desk
+                    .next_open_at
+                    .unwrap_or_else(|| later(now, Duration::from_secs(24 * 3600)));
+                let outcome = NoticeOutcome {
+                    next_due: Some(opens),
+                    ..NoticeOutcome::default()
+                };
+                return self.store.complete_notice(notice, outcome, now).await;
+            }
+        }
         let decision = plan::decide(&context, now, self.config.windows);
         let draft = render::Draft {
             organization: context.organization,

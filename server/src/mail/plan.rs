@@ -118,6 +118,7 @@ mod tests {
             visitor_page: None,
             visitor_trusted: true,
             allowed_origins: Vec::new(),
+            business_hours: None,
             recipients,
             messages: times
                 .iter()

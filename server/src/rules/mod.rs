@@ -22,6 +22,7 @@
 
 pub mod conversation;
 pub mod desk;
+pub mod service;
 pub mod team;
 
 #[cfg(test)]
@@ -44,6 +45,16 @@ impl crate::store::effects::Rules for DomainRules {
 
     fn greeting(&self, id: MessageId, text: String, now: Timestamp) -> Message {
         conversation::greeting(id, text, now)
+    }
+
+    fn away_reply(
+        &self,
+        state: State,
+        away_until: Option<Timestamp>,
+        now: Timestamp,
+        assistant_answers: bool,
+    ) -> bool {
+        service::away_reply(state, away_until, now, assistant_answers)
     }
 
     fn labels(

@@ -127,6 +127,16 @@ pub trait Rules: Send + Sync + 'static {
     /// The message a new conversation opens with.
     fn greeting(&self, id: MessageId, text: String, now: Timestamp) -> Message;
 
+    /// Whether a visitor's message while the desk is closed gets the away
+    /// reply (`away_until`: the end of the closed period the last one went in).
+    fn away_reply(
+        &self,
+        state: State,
+        away_until: Option<Timestamp>,
+        now: Timestamp,
+        assistant_answers: bool,
+    ) -> bool;
+
     /// A conversation's labels after `change`, given its `current` ones
     /// (each a label of the organization's: the store checked).
     fn labels(

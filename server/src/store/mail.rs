@@ -88,6 +88,9 @@ pub struct NoticeContext {
     /// The organization's allowed sites (origins): the only pages a mail
     /// links to.
     pub allowed_origins: Vec<String>,
+    /// The organization's business hours: the team is not mailed while
+    /// the desk is closed.
+    pub business_hours: Option<echo_protocol::hours::BusinessHours>,
     pub recipients: Vec<NoticeRecipient>,
     /// The messages the audience would be told of (the visitor's for the
     /// team, operators' for the visitor) after the lowest covered position,

@@ -59,7 +59,7 @@ pub(crate) const NOTICE_HEADER: &str =
      s.user_id IS NOT NULL OR EXISTS (SELECT 1 FROM mail_confirmations mc
          WHERE mc.organization_id = c.organization_id AND mc.email = lower(s.email)
            AND mc.confirmed_at IS NOT NULL),
-     o.allowed_origins";
+     o.allowed_origins, o.business_hours";
 
 pub(crate) struct NoticeHeader {
     pub context: NoticeContext,
@@ -81,6 +81,11 @@ pub(crate) fn notice_header(row: &impl Row) -> StoreResult<NoticeHeader> {
             visitor_trusted: row.col(7)?,
             allowed_origins: serde_json::from_str(&row.col::<String>(8)?)
                 .context("stored allowed origins are not JSON")?,
+            business_hours: row
+                .col::<Option<String>>(9)?
+                .map(|json| serde_json::from_str(&json))
+                .transpose()
+                .context("stored business hours are not JSON")?,
             recipients: Vec::new(),
             messages: Vec::new(),
         },

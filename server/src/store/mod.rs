@@ -237,14 +237,16 @@ pub trait MessageStore: Send + Sync {
     /// session.
     ///
     /// With an idempotency key already used in this conversation, stores
-    /// nothing and returns the message first stored under it.
+    /// nothing and returns the message first stored under it. Also answers
+    /// the conversation's organization (read anyway), for what follows a
+    /// visitor's message (the away reply).
     async fn add_visitor_message(
         &self,
         conversation: ConversationId,
         message: Message,
         activity: VisitorActivity,
         idempotency_key: Option<String>,
-    ) -> StoreResult<Message>;
+    ) -> StoreResult<(Message, OrganizationId)>;
 
     /// Stores an operator's (or assistant's) message in one of the
     /// organization's conversations: `NotFound` for another organization's,
@@ -264,6 +266,19 @@ pub trait MessageStore: Send + Sync {
         conversation: ConversationId,
         message: Message,
     ) -> StoreResult<Message>;
+
+    /// The away reply to a visitor's message while the desk is closed:
+    /// stored as the assistant's if the rules want one (see
+    /// `rules::service`), remembering `until` (the next opening) as the end
+    /// of this closed period; `None` when none is due.
+    async fn add_away_reply(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        message: Message,
+        until: Timestamp,
+        assistant_answers: bool,
+    ) -> StoreResult<Option<Message>>;
 
     /// The support agent's write: stores its message and then, if given,
     /// sets the status, only while the conversation is still `unresolved`

@@ -16,6 +16,7 @@ mod allowed_sites;
 mod assignment;
 mod attachments;
 mod audit_log;
+mod away;
 mod billing;
 mod boundary;
 mod brand;

@@ -18,6 +18,7 @@ async fn widget_config_of_a_known_organization() {
         [
             "accentColor",
             "accentTextColor",
+            "availability",
             "greetMessage",
             "name",
             "organizationId",

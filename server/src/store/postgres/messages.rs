@@ -65,7 +65,7 @@ impl MessageStore for PostgresStore {
         message: Message,
         activity: VisitorActivity,
         idempotency_key: Option<String>,
-    ) -> StoreResult<Message> {
+    ) -> StoreResult<(Message, OrganizationId)> {
         let mut tx = self.begin().await?;
         // The session and the conversation, checked and locked together:
         // the session that started it first (most messages), then another
@@ -114,7 +114,7 @@ impl MessageStore for PostgresStore {
             if let Some(mut earlier) = message_by_key(&mut tx, conversation, key).await? {
                 fill_attachments(&mut *tx, conversation, std::slice::from_mut(&mut earlier))
                     .await?;
-                return Ok(earlier);
+                return Ok((earlier, organization));
             }
         }
         let read = Read {
@@ -136,10 +136,10 @@ impl MessageStore for PostgresStore {
                 .ok_or_else(|| {
                     StoreError::Other(anyhow!("an idempotency key without its message"))
                 })?;
-            return Ok(message);
+            return Ok((message, organization));
         }
         tx.commit().await?;
-        Ok(message)
+        Ok((message, organization))
     }
 
     async fn add_message(
@@ -152,6 +152,39 @@ impl MessageStore for PostgresStore {
         let read = state_in(&mut tx, organization, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
         team_message(tx, self.rules.as_ref(), read, message, notices).await
+    }
+
+    async fn add_away_reply(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        message: Message,
+        until: Timestamp,
+        assistant_answers: bool,
+    ) -> StoreResult<Option<Message>> {
+        let mut tx = self.begin().await?;
+        let read = state_in(&mut tx, organization, conversation).await?;
+        let away_until: Option<Timestamp> =
+            sqlx::query_scalar("SELECT away_until FROM conversations WHERE id = $1")
+                .bind(conversation)
+                .fetch_one(&mut *tx)
+                .await?;
+        let now = message.created_at;
+        if !self
+            .rules
+            .away_reply(read.state, away_until, now, assistant_answers)
+        {
+            return Ok(None);
+        }
+        sqlx::query("UPDATE conversations SET away_until = $2 WHERE id = $1")
+            .bind(conversation)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?;
+        let notices = self.notices.load(Ordering::Relaxed);
+        Ok(Some(
+            team_message(tx, self.rules.as_ref(), read, message, notices).await?,
+        ))
     }
 
     async fn add_message_unscoped(

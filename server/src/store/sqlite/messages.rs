@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::Message;
-use echo_protocol::{ConversationId, MessageId, OrganizationId};
+use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::attachments::fill_attachments;
@@ -42,7 +42,7 @@ impl MessageStore for SqliteStore {
         message: Message,
         activity: VisitorActivity,
         idempotency_key: Option<String>,
-    ) -> StoreResult<Message> {
+    ) -> StoreResult<(Message, OrganizationId)> {
         let notices = self.notices.load(Ordering::Relaxed);
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
@@ -90,18 +90,19 @@ impl MessageStore for SqliteStore {
                 )?;
                 if let Some(mut earlier) = earlier {
                     fill_attachments(conn, conversation, std::slice::from_mut(&mut earlier))?;
-                    return Ok((earlier, Vec::new()));
+                    return Ok(((earlier, read.organization), Vec::new()));
                 }
             }
             let mut message = message;
             let uploader = visitor_party(&activity.session);
             let new = NewMessage::visitor(&mut message, &uploader, idempotency_key.as_deref());
             let command = Command::VisitorMessage;
+            let organization = read.organization;
             let events = apply(
                 conn,
                 Decided::message(rules.as_ref(), notices, read, command, new)?,
             )?;
-            Ok((message, events))
+            Ok(((message, organization), events))
         })
         .await
     }
@@ -117,6 +118,33 @@ impl MessageStore for SqliteStore {
         self.write_publishing(move |conn| {
             let read = state_in(conn, organization, conversation)?;
             team_message(conn, rules.as_ref(), read, message, notices)
+        })
+        .await
+    }
+
+    async fn add_away_reply(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        message: Message,
+        until: Timestamp,
+        assistant_answers: bool,
+    ) -> StoreResult<Option<Message>> {
+        let notices = self.notices.load(Ordering::Relaxed);
+        let rules = self.rules.clone();
+        self.write_publishing(move |conn| {
+            let read = state_in(conn, organization, conversation)?;
+            let away_until: Option<Timestamp> = conn
+                .prepare_cached("SELECT away_until FROM conversations WHERE id = ?1")?
+                .query_row([conversation], |row| row.get(0))?;
+            let now = message.created_at;
+            if !rules.away_reply(read.state, away_until, now, assistant_answers) {
+                return Ok((None, Vec::new()));
+            }
+            conn.prepare_cached("UPDATE conversations SET away_until = ?2 WHERE id = ?1")?
+                .execute(params![conversation, until])?;
+            let (message, events) = team_message(conn, rules.as_ref(), read, message, notices)?;
+            Ok((Some(message), events))
         })
         .await
     }
