@@ -88,6 +88,12 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
             saving.set(false);
         });
     };
+    // The rows depend on how many there are, not on what is in them: an
+    // edit must not draw a row anew under the field being typed in. Text
+    // fields write through on every keystroke, so the model is never behind
+    // what is on screen.
+    let openings = Memo::new(move |_| hours.with(|h| h.as_ref().map_or(0, |h| h.week.len())));
+    let holidays = Memo::new(move |_| hours.with(|h| h.as_ref().map_or(0, |h| h.holidays.len())));
     let field = move |read: fn(&BusinessHours) -> String| {
         move || hours.with(|h| h.as_ref().map(read).unwrap_or_default())
     };
@@ -106,14 +112,14 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                     <label for="time-zone">"Time zone"</label>
                     <input id="time-zone" placeholder="Europe/Berlin"
                         prop:value=field(|h| h.time_zone.clone())
-                        on:change=move |ev| { let v = event_target_value(&ev); edit(&|h| h.time_zone = v.clone()) } />
+                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.time_zone = v.clone()) } />
                 </div>
                 <fieldset class="field">
                     <legend>"Openings"</legend>
-                    {move || hours.with(|h| h.as_ref().map(|h| h.week.len()).unwrap_or(0)).eq(&0).then(|| view! {
+                    {move || (openings.get() == 0).then(|| view! {
                         <p class="muted">"No openings: closed all week."</p>
                     })}
-                    {move || (0..hours.with(|h| h.as_ref().map(|h| h.week.len()).unwrap_or(0))).map(|i| {
+                    {move || (0..openings.get()).map(|i| {
                         let get = move |read: fn(&OpeningHours) -> String| move || hours.with(|h| h.as_ref().and_then(|h| h.week.get(i)).map(read).unwrap_or_default());
                         view! {
                             <div class="opening">
@@ -131,9 +137,9 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                                     }).collect_view()}
                                 </select>
                                 <input type="time" aria-label=format!("Opens, opening {}", i + 1) prop:value=get(|o| o.open.clone())
-                                    on:change=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.open = v.clone() }) } />
+                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.open = v.clone() }) } />
                                 <input type="time" aria-label=format!("Closes, opening {}", i + 1) prop:value=get(|o| o.close.clone())
-                                    on:change=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.close = v.clone() }) } />
+                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.close = v.clone() }) } />
                                 <button type="button" class="ghost" aria-label=format!("Remove opening {}", i + 1)
                                     on:click=move |_| edit(&|h| { if i < h.week.len() { h.week.remove(i); } })>"Remove"</button>
                             </div>
@@ -144,14 +150,14 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                 </fieldset>
                 <fieldset class="field">
                     <legend>"Holidays"</legend>
-                    {move || (0..hours.with(|h| h.as_ref().map(|h| h.holidays.len()).unwrap_or(0))).map(|i| {
+                    {move || (0..holidays.get()).map(|i| {
                         let get = move |read: fn(&Holiday) -> String| move || hours.with(|h| h.as_ref().and_then(|h| h.holidays.get(i)).map(read).unwrap_or_default());
                         view! {
                             <div class="opening">
                                 <input type="date" aria-label=format!("Date of holiday {}", i + 1) prop:value=get(|d| d.date.clone())
-                                    on:change=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.date = v.clone() }) } />
+                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.date = v.clone() }) } />
                                 <input aria-label=format!("Name of holiday {}", i + 1) maxlength="100" prop:value=get(|d| d.name.clone())
-                                    on:change=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.name = v.clone() }) } />
+                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.name = v.clone() }) } />
                                 <button type="button" class="ghost" aria-label=format!("Remove holiday {}", i + 1)
                                     on:click=move |_| edit(&|h| { if i < h.holidays.len() { h.holidays.remove(i); } })>"Remove"</button>
                             </div>
@@ -174,7 +180,7 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                     <label for="away-message">"Away message"</label>
                     <textarea id="away-message" rows="2" maxlength="300"
                         prop:value=field(|h| h.away_message.clone())
-                        on:change=move |ev| { let v = event_target_value(&ev); edit(&|h| h.away_message = v.clone()) }></textarea>
+                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.away_message = v.clone()) }></textarea>
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>
                 <button class="primary" type="submit" disabled=move || saving.get() || hours.with(|h| h.is_none())>"Save"</button>

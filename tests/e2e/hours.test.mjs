@@ -5,7 +5,7 @@
 // Arabic. Open again with replies in hours, the header says so.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signInWithKey, openSettings } from "./helpers.mjs";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 let server, browser;
@@ -66,4 +66,39 @@ test("an open desk states its reply time", async () => {
   const page = await newPage(browser);
   await page.goto(server.widgetUrl(`organizationId=${server.orgId}&locale=en`));
   await page.locator("header.header").getByText("We typically reply in a few hours").waitFor();
+});
+
+test("the console's Business hours page sets them", async () => {
+  const page = await newPage(browser, { width: 1100, height: 900 });
+  await page.goto(`${server.url}/console/`);
+  await signInWithKey(page, server.org.operatorKey);
+  await openSettings(page, "Business hours");
+  await page.getByRole("heading", { name: "Business hours" }).waitFor();
+  await page.getByLabel("Use business hours (off: always open)").check();
+  await page.getByLabel("Time zone").fill("Europe/Lisbon");
+  await page.getByRole("button", { name: "Add an opening" }).click();
+  await page.getByLabel("Day of opening 1").selectOption("Saturday");
+  await page.getByLabel("Opens, opening 1").fill("22:00");
+  await page.getByLabel("Closes, opening 1").fill("02:00");
+  await page.getByRole("button", { name: "Add a holiday" }).click();
+  await page.getByLabel("Date of holiday 1").fill("2027-12-25");
+  await page.getByLabel("Name of holiday 1").fill("Christmas");
+  await page.getByLabel("We typically reply").selectOption("day");
+  await page.getByLabel("Away message").fill("Back soon.");
+  await shot(page, "console-business-hours");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByText("Saved: the widget follows within a minute.").waitFor();
+  const saved = await server.operator("/v1/operator/business-hours");
+  assert.deepEqual(saved.body, {
+    enabled: true,
+    timeZone: "Europe/Lisbon",
+    week: [{ day: "sat", open: "22:00", close: "02:00" }],
+    holidays: [{ date: "2027-12-25", name: "Christmas" }],
+    replyTime: "day",
+    awayMessage: "Back soon.",
+  });
+  // A broken rule is shown where it was made.
+  await page.getByLabel("Time zone").fill("Nowhere/Special");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("alert").filter({ hasText: "timeZone" }).waitFor();
 });
