@@ -19,7 +19,7 @@ use crate::state::Console;
 fn Rows(console: Console) -> impl IntoView {
     let inbox = console.inbox;
     let desk = console.desk;
-    let open = move || console.open.with(|o| o.as_ref().map(|o| o.id));
+    let open = Memo::new(move |_| console.open.with(|o| o.as_ref().map(|o| o.id)));
     view! {
         <ul class="list" aria-label="Conversations">
             <For
@@ -45,8 +45,8 @@ fn Rows(console: Console) -> impl IntoView {
                             />
                             <button
                                 class="item"
-                                class:selected=move || open() == Some(id)
-                                aria-current=move || (open() == Some(id)).then_some("true")
+                                class:selected=move || open.get() == Some(id)
+                                aria-current=move || (open.get() == Some(id)).then_some("true")
                                 on:click=move |_| console.open(id)
                             >
                                 <span class="item-top">
@@ -103,7 +103,10 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
     };
     // The open conversation stays mounted while another page shows (its
     // draft with it); it is the one the page opened.
-    let open = move || console.open.with(|o| o.as_ref().map(|o| o.id));
+    // Which conversation is open, not what is in it: a message arriving
+    // (an update of the open conversation) must not draw the conversation
+    // view anew, which would drop the reply being typed.
+    let open = Memo::new(move |_| console.open.with(|o| o.as_ref().map(|o| o.id)));
     let searching = move || desk.hits.with(Option::is_some);
 
     view! {
@@ -167,7 +170,7 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
                 }}
             </aside>
             <section class="conversation">
-                {move || match open() {
+                {move || match open.get() {
                     None => view! { <p class="muted empty">"Select a conversation."</p> }.into_any(),
                     Some(id) => view! { <ConversationView console id/> }.into_any(),
                 }}

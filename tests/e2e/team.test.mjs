@@ -75,6 +75,14 @@ test("invite, accept, assign to me, reply by name; a teammate sees assignment li
   assert.equal(await reply.locator(".sender").getAttribute("data-initial"), "A");
   await shot(widget, "widget-operator-name");
 
+  // A reply being written stays while the visitor's next message arrives.
+  await ada.getByLabel("Reply").fill("A draft in progress");
+  await box.fill("One more thing");
+  await box.press("Enter");
+  await ada.locator(".msg.visitor").getByText("One more thing").waitFor();
+  assert.equal(await ada.getByLabel("Reply").inputValue(), "A draft in progress");
+  await ada.getByLabel("Reply").fill("");
+
   // Ada invites Bob from the Team page and copies the link.
   await openSettings(ada, "Team");
   await ada.getByLabel("Email").fill("bob@example.com");
