@@ -31,12 +31,18 @@ pub struct OperatorApi {
     key: Option<String>,
 }
 
+/// A `POST` with no credential but the cookie (the account calls), its
+/// answer decoded.
+pub(crate) async fn post<T: DeserializeOwned>(path: &str, body: Body) -> Result<T, ApiError> {
+    http::decode(&http::fetch_text(Call::new("POST", path.to_owned()).body(body)).await?)
+}
+
 /// The account calls: no credential but the cookie.
 pub mod auth {
     use super::*;
 
     async fn account(path: &str, body: Body) -> Result<Account, ApiError> {
-        http::decode(&http::fetch_text(Call::new("POST", path.to_owned()).body(body)).await?)
+        post(path, body).await
     }
 
     pub async fn me() -> Result<Account, ApiError> {

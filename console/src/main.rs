@@ -79,7 +79,7 @@ mod two_factor;
 use leptos::prelude::*;
 
 use shell::Workspace;
-use sign_in::{invitation_token, AcceptInvitation, ChooseOrganization, SignIn};
+use sign_in::{link_value, AcceptInvitation, ChooseOrganization, SignIn};
 use state::{Auth, Console};
 
 fn main() {
@@ -90,12 +90,12 @@ fn main() {
 fn App() -> impl IntoView {
     let console = Console::new();
     // An invitation link (`#token=...`) opens the accept page first.
-    let invitation = RwSignal::new(invitation_token());
+    let invitation = RwSignal::new(link_value("token"));
     // A link pasted into an open console's address bar changes only the hash.
     sign_up::verify_from_link(console);
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
         sign_up::verify_from_link(console);
-        if let Some(token) = invitation_token() {
+        if let Some(token) = link_value("token") {
             invitation.set(Some(token));
         }
         if matches!(

@@ -6,13 +6,8 @@ use echo_protocol::onboarding::{
 };
 use echo_protocol::team::Account;
 use echo_web::http::{self, ApiError, Body, Call};
-use serde::de::DeserializeOwned;
 
-use crate::api::OperatorApi;
-
-async fn post<T: DeserializeOwned>(path: &str, body: Body) -> Result<T, ApiError> {
-    http::decode(&http::fetch_text(Call::new("POST", path.to_owned()).body(body)).await?)
-}
+use crate::api::{post, OperatorApi};
 
 async fn post_empty(path: &str, body: Body) -> Result<(), ApiError> {
     http::fetch_text(Call::new("POST", path.to_owned()).body(body)).await?;

@@ -18,23 +18,22 @@ use crate::state::{session_storage, Auth, Console, KEY_STORAGE};
 use crate::trust_api;
 use crate::two_factor::CodeForm;
 
-/// The token of an invitation link (`/console/#token=...`), if this is one.
-pub fn invitation_token() -> Option<String> {
+/// The value of `#name=value` in the address bar (an invitation's
+/// `token`, a mailed check's `verify`, the first admin's `setup`).
+pub fn link_value(name: &str) -> Option<String> {
     let hash = web_sys::window()?.location().hash().ok()?;
-    let token = hash
+    let prefix = format!("{name}=");
+    let value = hash
         .trim_start_matches('#')
         .split('&')
-        .find_map(|pair| pair.strip_prefix("token="))?;
-    (!token.is_empty()).then(|| token.to_owned())
+        .find_map(|pair| pair.strip_prefix(prefix.as_str()))?;
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
-/// Removes the token from the address bar (and so from history).
-fn forget_invitation_link() {
-    if let Some(window) = web_sys::window() {
-        if let Ok(history) = window.history() {
-            let _ =
-                history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
-        }
+/// Takes a link's token out of the address bar (and so out of history).
+pub fn forget_link() {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
     }
 }
 
@@ -46,9 +45,9 @@ pub fn SignIn(console: Console) -> impl IntoView {
     // Whether the server is empty (the first admin's form) or open to
     // sign-up (a link to its form); asked once.
     let status = RwSignal::new(None::<SetupStatus>);
-    let signing_up = RwSignal::new(crate::sign_up::link_value("sign-up").is_some());
+    let signing_up = RwSignal::new(link_value("sign-up").is_some());
     // The link `serve` logs on an empty server opens the first admin's form.
-    let setting_up = RwSignal::new(crate::sign_up::link_value("setup").is_some());
+    let setting_up = RwSignal::new(link_value("setup").is_some());
     spawn_local(async move {
         if let Ok(found) = onboarding_api::setup_status().await {
             status.set(Some(found));
@@ -221,7 +220,7 @@ pub fn AcceptInvitation(console: Console, token: RwSignal<Option<String>>) -> im
         spawn_local(async move {
             match auth::accept(secret, n, p).await {
                 Ok(account) => {
-                    forget_invitation_link();
+                    forget_link();
                     console.signed_in(account);
                     token.set(None);
                 }
@@ -237,7 +236,7 @@ pub fn AcceptInvitation(console: Console, token: RwSignal<Option<String>>) -> im
         });
     };
     let skip = move |_| {
-        forget_invitation_link();
+        forget_link();
         token.set(None);
     };
     view! {

@@ -10,25 +10,8 @@ use leptos::task::spawn_local;
 
 use crate::api::auth;
 use crate::onboarding_api;
+use crate::sign_in::{forget_link, link_value};
 use crate::state::{Auth, Console};
-
-/// The value of `#name=value` in the address bar, if there is one.
-pub fn link_value(name: &str) -> Option<String> {
-    let hash = web_sys::window()?.location().hash().ok()?;
-    let prefix = format!("{name}=");
-    let value = hash
-        .trim_start_matches('#')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(prefix.as_str()))?;
-    (!value.is_empty()).then(|| value.to_owned())
-}
-
-/// Takes a link's token out of the address bar (and so out of history).
-pub fn forget_link() {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
-    }
-}
 
 /// Confirms the address of a mailed link (`#verify=...`), wherever it is
 /// opened; a signed-in console then shows the account confirmed.

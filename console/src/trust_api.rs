@@ -8,13 +8,8 @@ use echo_protocol::trust::{
     SignInAnswer, TwoFactorCode, TwoFactorSetup, UpdateOrganization,
 };
 use echo_web::http::{self, ApiError, Body, Call};
-use serde::de::DeserializeOwned;
 
-use crate::api::OperatorApi;
-
-async fn post<T: DeserializeOwned>(path: &str, body: Body) -> Result<T, ApiError> {
-    http::decode(&http::fetch_text(Call::new("POST", path.to_owned()).body(body)).await?)
-}
+use crate::api::{post, OperatorApi};
 
 /// Email and password: an account, or a challenge for the second factor.
 pub async fn sign_in(email: String, password: String) -> Result<SignInAnswer, ApiError> {

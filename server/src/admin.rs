@@ -30,33 +30,44 @@ pub struct CreatedOrganization {
     pub owner_invitation_url: Option<String>,
 }
 
+/// An organization's name follows a person's name's rules (invisible
+/// characters removed first, so a name of only those is empty); `field`
+/// names it in the error.
+pub fn organization_name(field: &str, raw: &str) -> Result<String, ValidationError> {
+    Ok(VisitorName::parse(raw)
+        .map_err(|e| ValidationError::new(field, e.message))?
+        .into_inner())
+}
+
+/// A new organization named `name` (checked), with the default greeting
+/// and a fresh identity secret, and no API key yet.
+pub fn new_organization(clock: &Clock, name: String) -> NewOrganization {
+    NewOrganization {
+        id: OrganizationId::from_uuid(uuid::Uuid::new_v4()),
+        name,
+        first_key: None,
+        identity_secret: crate::secrets::new_identity_secret(),
+        greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
+        created_at: clock.now(),
+    }
+}
+
 pub async fn create_organization(
     store: &dyn Store,
     clock: &Clock,
     name: &str,
 ) -> anyhow::Result<CreatedOrganization> {
-    // An organization name follows the same rule as a visitor's name.
-    let name = VisitorName::parse(name)
-        .map_err(|e| ValidationError::new("name", e.message))?
-        .into_inner();
-    let id = OrganizationId::from_uuid(uuid::Uuid::new_v4());
+    let mut org = new_organization(clock, organization_name("name", name)?);
     let key = OperatorKey::generate();
-    store
-        .create_organization(NewOrganization {
-            id,
-            name,
-            first_key: Some(NewApiKey {
-                id: ApiKeyId::from_uuid(uuid::Uuid::new_v4()),
-                organization_id: id,
-                name: "Default".into(),
-                key_hash: key.hash(),
-                created_at: clock.now(),
-            }),
-            greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
-            identity_secret: crate::secrets::new_identity_secret(),
-            created_at: clock.now(),
-        })
-        .await?;
+    org.first_key = Some(NewApiKey {
+        id: ApiKeyId::from_uuid(uuid::Uuid::new_v4()),
+        organization_id: org.id,
+        name: "Default".into(),
+        key_hash: key.hash(),
+        created_at: org.created_at,
+    });
+    let id = org.id;
+    store.create_organization(org).await?;
     Ok(CreatedOrganization {
         organization_id: id,
         operator_key: key.expose_secret().to_owned(),

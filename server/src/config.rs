@@ -46,7 +46,7 @@ pub struct Config {
     /// Where browsers reach the server; `None`: `http://<bound address>`.
     pub public_url: Option<PublicUrl>,
     pub limits: crate::limits::LimitSettings,
-    pub trusted_proxies: crate::limits::TrustedProxies,
+    pub trusted_proxies: crate::proxies::TrustedProxies,
     /// SMTP and the notification windows; without it no mail is sent.
     pub mail: Option<crate::mail::MailConfig>,
     /// The largest attachment accepted, in bytes.
@@ -83,7 +83,7 @@ impl Config {
             llm: None,
             public_url: None,
             limits: crate::limits::LimitSettings::default(),
-            trusted_proxies: crate::limits::TrustedProxies::default(),
+            trusted_proxies: crate::proxies::TrustedProxies::default(),
             mail: None,
             max_attachment_bytes: echo_protocol::attachments::DEFAULT_MAX_BYTES,
             max_unsent_bytes: DEFAULT_MAX_UNSENT_BYTES,

@@ -111,11 +111,10 @@ impl Schedule {
                 open,
                 close,
             };
-            if let Some(other) = week
+            if week
                 .iter()
-                .find(|o: &&Opening| overlap(o.span(), opening.span()))
+                .any(|o: &Opening| overlap(o.span(), opening.span()))
             {
-                let _ = other;
                 return Err(ValidationError::new(
                     "week",
                     format!(

@@ -27,6 +27,8 @@
 //! - [`search`]: full-text search's shared part: folding, queries in each
 //!   engine's syntax, snippets.
 //! - [`clock`]: the time source, replaceable in tests.
+//! - [`limits`]: the abuse limits; [`proxies`]: which client is behind a
+//!   trusted reverse proxy.
 //! - [`onboarding`]: sign-up's settings, the first admin's setup token, the
 //!   throttle on recording the sites the widget is seen on.
 //! - [`hours`]: business hours as a schedule; [`away`]: the away reply to
@@ -54,6 +56,7 @@ pub mod metrics;
 pub mod onboarding;
 pub mod overload;
 pub mod passwords;
+pub mod proxies;
 pub mod retention;
 pub mod revocations;
 pub mod rules;

@@ -82,7 +82,7 @@ pub struct ApiContext {
     pub public: crate::accounts::PublicUrl,
     pub lockout: Arc<crate::lockout::SignInLockout>,
     pub limits: Arc<crate::limits::Limits>,
-    pub trusted_proxies: Arc<crate::limits::TrustedProxies>,
+    pub trusted_proxies: Arc<crate::proxies::TrustedProxies>,
     /// Email notifications; `None` when no SMTP server is configured.
     pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// Signs and checks the attachments' links.

@@ -14,8 +14,7 @@ use echo_protocol::onboarding::{
     CreateOrganization, Installation, Setup, SetupStatus, SignUp, SignUpAnswer, VerifyEmail,
 };
 use echo_protocol::team::Account;
-use echo_protocol::validate::{Email, Password, ValidationError, VisitorName};
-use echo_protocol::widget::DEFAULT_GREET_MESSAGE;
+use echo_protocol::validate::{Email, Password, VisitorName};
 use echo_protocol::{ErrorCode, OperatorId, OrganizationId, Timestamp};
 
 use super::auth::{Operator, SignedIn};
@@ -24,12 +23,13 @@ use super::extract::{ApiJson, ClientAddress};
 use super::session_start::{open_session, private, refuse_foreign_origin, start_session};
 use super::ApiContext;
 use crate::accounts;
+use crate::admin;
 use crate::mail::account::{sign_up_attempt_mail, verification_mail};
 use crate::onboarding::{VERIFICATIONS_PER_HOUR, VERIFICATION_TTL_SECS};
 use crate::passwords;
 use crate::secrets::VerificationToken;
 use crate::store::onboarding::{NewVerification, OwnedOrganization};
-use crate::store::{Joiner, NewOrganization, OperatorAccount, StoreError};
+use crate::store::{Joiner, OperatorAccount, StoreError};
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -42,25 +42,6 @@ pub fn router() -> Router<ApiContext> {
 }
 
 const INVALID_LINK: &str = "This link is not valid: it was used already or has expired";
-
-/// An organization's name follows a person's name's rules (invisible
-/// characters removed first, so a name of only those is empty).
-fn organization_name(field: &str, raw: &str) -> ApiResult<String> {
-    Ok(VisitorName::parse(raw)
-        .map_err(|e| ValidationError::new(field, e.message))?
-        .into_inner())
-}
-
-fn new_organization(ctx: &ApiContext, name: String) -> NewOrganization {
-    NewOrganization {
-        id: OrganizationId::from_uuid(uuid::Uuid::new_v4()),
-        name,
-        first_key: None,
-        identity_secret: crate::secrets::new_identity_secret(),
-        greet_message: DEFAULT_GREET_MESSAGE.to_owned(),
-        created_at: ctx.clock.now(),
-    }
-}
 
 /// A new account's fields, checked and the password hashed.
 async fn new_account(
@@ -138,7 +119,7 @@ pub async fn sign_up(
         ));
     }
     refuse_foreign_origin(&ctx, &headers)?;
-    let organization = organization_name("organizationName", &request.organization_name)?;
+    let organization = admin::organization_name("organizationName", &request.organization_name)?;
     // Hashing the password for an existing address too keeps both answers
     // equally slow.
     let account = new_account(&request.name, &request.email, &request.password, false).await?;
@@ -149,54 +130,56 @@ pub async fn sign_up(
         verification_sent: true,
     };
     let existing = ctx.store.operator_by_email(&account.email).await?;
-    let created = match existing {
-        Some(_) => None,
-        None => {
-            let org = new_organization(&ctx, organization);
-            let org_id = org.id;
-            let check = verification(&ctx, org_id, &account);
-            let owned = OwnedOrganization {
-                organization: org,
-                admin: Joiner::New(account.clone()),
-                verification: Some(check),
-                only_if_empty: false,
-            };
-            match ctx.store.create_owned_organization(owned).await {
-                Ok(()) => Some(org_id),
-                // Signed up a moment ago by someone else: as an existing one.
-                Err(StoreError::Conflict(_)) => None,
-                Err(other) => return Err(other.into()),
-            }
-        }
-    };
-    mailer.queued();
     let mut response = (StatusCode::CREATED, Json(answer)).into_response();
-    match created {
-        Some(org) => {
-            tracing::info!(operator_id = %account.id, organization_id = %org, "signed up");
-            let cookie = open_session(&ctx, account.id, Some(org)).await?;
+    if let Some(owner) = existing {
+        tell_owner(&ctx, mailer, owner).await?;
+        return Ok(private(response));
+    }
+    let org = admin::new_organization(&ctx.clock, organization);
+    let org_id = org.id;
+    let owned = OwnedOrganization {
+        verification: Some(verification(&ctx, org_id, &account)),
+        organization: org,
+        admin: Joiner::New(account.clone()),
+        only_if_empty: false,
+    };
+    match ctx.store.create_owned_organization(owned).await {
+        Ok(()) => {
+            mailer.queued();
+            tracing::info!(operator_id = %account.id, organization_id = %org_id, "signed up");
+            let cookie = open_session(&ctx, account.id, Some(org_id)).await?;
             response.headers_mut().insert(SET_COOKIE, cookie);
         }
-        None => tell_owner(&ctx, &account.email).await?,
+        // Signed up a moment ago by someone else: as an existing one.
+        Err(StoreError::Conflict(_)) => {
+            if let Some(owner) = ctx.store.operator_by_email(&account.email).await? {
+                tell_owner(&ctx, mailer, owner).await?;
+            }
+        }
+        Err(other) => return Err(other.into()),
     }
     Ok(private(response))
 }
 
 /// Mails the owner of an address someone tried to sign up with (from
 /// their first organization; an account in none gets no mail).
-async fn tell_owner(ctx: &ApiContext, email: &str) -> ApiResult<()> {
-    let Some(owner) = ctx.store.operator_by_email(email).await? else {
-        return Ok(());
-    };
+async fn tell_owner(
+    ctx: &ApiContext,
+    mailer: &crate::mail::Mailer,
+    owner: OperatorAccount,
+) -> ApiResult<()> {
     let Some(first) = ctx.store.memberships(owner.id).await?.into_iter().next() else {
         return Ok(());
     };
     let sign_in = format!("{}/console/", ctx.public.base());
-    let mail = sign_up_attempt_mail(first.organization_id, email, &sign_in, ctx.clock.now());
+    let mail = sign_up_attempt_mail(
+        first.organization_id,
+        &owner.email,
+        &sign_in,
+        ctx.clock.now(),
+    );
     ctx.store.queue_account_mail(None, mail).await?;
-    if let Some(mailer) = &ctx.mailer {
-        mailer.queued();
-    }
+    mailer.queued();
     Ok(())
 }
 
@@ -329,9 +312,9 @@ pub async fn setup_server(
     if !ctx.onboarding.is_setup_token(&request.token) {
         return Err(refused());
     }
-    let organization = organization_name("organizationName", &request.organization_name)?;
+    let organization = admin::organization_name("organizationName", &request.organization_name)?;
     let account = new_account(&request.name, &request.email, &request.password, true).await?;
-    let org = new_organization(&ctx, organization);
+    let org = admin::new_organization(&ctx.clock, organization);
     let org_id = org.id;
     let profile = super::session_start::profile(&account);
     let owned = OwnedOrganization {
@@ -371,7 +354,7 @@ pub async fn create_organization(
     signed_in: SignedIn,
     ApiJson(request): ApiJson<CreateOrganization>,
 ) -> ApiResult<Response> {
-    let name = organization_name("name", &request.name)?;
+    let name = admin::organization_name("name", &request.name)?;
     let operator = signed_in.session.operator;
     let limit = ctx.onboarding.settings.organizations_per_account;
     if ctx.store.memberships(operator.id).await?.len() >= limit as usize {
@@ -380,7 +363,7 @@ pub async fn create_organization(
             format!("An account can be in at most {limit} organizations"),
         ));
     }
-    let org = new_organization(&ctx, name);
+    let org = admin::new_organization(&ctx.clock, name);
     let org_id = org.id;
     ctx.store
         .create_owned_organization(OwnedOrganization {

@@ -27,6 +27,7 @@ pub mod desk;
 mod desk_rows;
 pub mod effects;
 pub mod erasure;
+mod error;
 pub mod mail;
 mod mail_rows;
 pub mod model;
@@ -54,6 +55,7 @@ use echo_protocol::{
 use crate::live::Hub;
 use crate::secrets::SecretHash;
 
+pub use error::{StoreError, StoreResult};
 pub use model::{
     authored_message, new_message, AssigneeFilter, ContactSession, Conversation,
     ConversationSummary, EventScope, InboxFilter, Invitation, Joiner, KnowledgeText, NewApiKey,
@@ -64,27 +66,6 @@ pub use model::{
 pub use page::{ActivityCursor, Cursor, Page};
 pub use postgres::{is_postgres_url, PostgresStore};
 pub use sqlite::{SqliteStore, WriteStats, DEFAULT_MAX_BATCH};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The row does not exist (or is not visible to the caller).
-    #[error("not found")]
-    NotFound,
-    /// The contact session expired before the write could happen.
-    #[error("contact session expired")]
-    SessionExpired,
-    /// The row's state forbids the write.
-    #[error("conflict: {0}")]
-    Conflict(&'static str),
-    /// The write would pass a storage quota.
-    #[error("quota exceeded")]
-    QuotaExceeded,
-    /// Anything else: the database failed. Logged, never shown to a client.
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Organizations (with their first API key), their settings and billing.
 #[async_trait]

@@ -9,7 +9,8 @@ use echo_protocol::conversations::{ConversationStatus, CreateConversation};
 use echo_protocol::messages::SendMessage;
 use echo_protocol::operator::OrganizationInfo;
 use echo_protocol::ErrorCode;
-use echo_server::limits::{LimitSettings, TrustedProxies};
+use echo_server::limits::LimitSettings;
+use echo_server::proxies::TrustedProxies;
 use reqwest::{Response, StatusCode};
 
 use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp};
