@@ -154,6 +154,22 @@ impl Api {
             .await
     }
 
+    /// Rates the resolved conversation.
+    pub async fn rate(
+        &self,
+        session: &ContactSessionId,
+        id: ConversationId,
+        rating: &echo_protocol::ratings::RateConversation,
+    ) -> Result<(), ApiError> {
+        let call = Call::new(
+            "POST",
+            format!("{}/v1/conversations/{id}/rating", self.base),
+        )
+        .bearer(Some(session.expose_secret()))
+        .body(Body::js(rating));
+        http::send(call).await.map(|_| ())
+    }
+
     /// Sends a message; retrying with the same `key` never duplicates it.
     pub async fn send_message(
         &self,

@@ -148,6 +148,13 @@ pub fn ConversationView(console: Console, id: ConversationId) -> impl IntoView {
                     <Show when=move || assignee().is_some()>
                         <button on:click=move |_| assign(None)>"Unassign"</button>
                     </Show>
+                    {move || console.detail().and_then(|d| d.rating).map(|r| view! {
+                        <span class="rating-note">
+                            <span aria-hidden="true">{crate::ratings::stars(r.score)}</span>
+                            {format!(" Rated {} of 5 ({})", r.score, crate::ratings::words(r.score))}
+                            {(!r.comment.is_empty()).then(|| view! { <q dir="auto">{r.comment.clone()}</q> })}
+                        </span>
+                    })}
                     {move || console.detail().and_then(|d| d.visitor_mailed_at).map(|at| view! {
                         <span class="muted small">{format!("Last emailed {}", local_time(at))}</span>
                     })}

@@ -185,6 +185,42 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                 <p class="error" role="alert">{move || error.get()}</p>
                 <button class="primary" type="submit" disabled=move || saving.get() || hours.with(|h| h.is_none())>"Save"</button>
             </form>
+            <RatingsSetting console/>
         </main>
+    }
+}
+
+/// Whether visitors are asked to rate resolved conversations (in the widget,
+/// or by mail once they left).
+#[component]
+fn RatingsSetting(console: Console) -> impl IntoView {
+    let on = move || {
+        console
+            .plan
+            .with(|p| p.as_ref().is_some_and(|p| p.ratings_enabled))
+    };
+    let change = move |ev: leptos::ev::Event| {
+        let Some(api) = console.api() else { return };
+        let change = echo_protocol::trust::UpdateOrganization {
+            ratings_enabled: Some(event_target_checked(&ev)),
+            ..Default::default()
+        };
+        leptos::task::spawn_local(async move {
+            match api.update_organization(&change).await {
+                Ok(info) => {
+                    console.plan.set(Some(info));
+                    console.toast("Saved.");
+                }
+                Err(e) => console.fail(e),
+            }
+        });
+    };
+    view! {
+        <h2>"Satisfaction ratings"</h2>
+        <label class="check">
+            <input type="checkbox" prop:checked=on on:change=change/>
+            "Ask visitors to rate resolved conversations"
+        </label>
+        <p class="muted">"A visitor who was answered rates 1 to 5 in the widget, or from the resolution email once they have left."</p>
     }
 }

@@ -24,7 +24,7 @@ fn Rows(console: Console) -> impl IntoView {
         <ul class="list" aria-label="Conversations">
             <For
                 each=move || inbox.rows.get()
-                key=|c| (c.conversation_id, c.last_activity_at, c.status, c.assignee.as_ref().map(|a| a.operator_id), c.labels.iter().map(|l| l.id).collect::<Vec<_>>())
+                key=|c| (c.conversation_id, c.last_activity_at, c.status, c.assignee.as_ref().map(|a| a.operator_id), c.labels.iter().map(|l| l.id).collect::<Vec<_>>(), c.rating.as_ref().map(|r| r.rated_at))
                 children=move |c| {
                     let id = c.conversation_id;
                     // Only a message of files alone has no text.
@@ -52,6 +52,12 @@ fn Rows(console: Console) -> impl IntoView {
                                 <span class="item-top">
                                     <strong>{c.visitor_name.clone()}</strong>
                                     <span class=format!("badge {}", c.status.as_str())>{c.status.as_str()}</span>
+                                    {c.rating.as_ref().map(|r| view! {
+                                        <span class="rating-badge" title=crate::ratings::words(r.score)>
+                                            {crate::ratings::stars(r.score)}
+                                            <span class="sr-only">{format!("Rated {} of 5: {}", r.score, crate::ratings::words(r.score))}</span>
+                                        </span>
+                                    })}
                                 </span>
                                 <span class="preview">{preview}</span>
                                 <LabelChips labels=c.labels.clone()/>

@@ -83,6 +83,11 @@ fn apply(console: Console, event: LiveEvent) {
                 d.assignee = assignee.clone();
             }
         }),
+        Change::Rating { rating } if open => console.update_open(id, |o| {
+            if let Some(d) = o.detail.as_mut() {
+                d.rating = Some(rating.clone());
+            }
+        }),
         _ => {}
     }
     let inbox = console.inbox;

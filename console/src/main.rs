@@ -62,6 +62,7 @@ mod mentions;
 mod model;
 mod notifications;
 mod onboarding_api;
+mod ratings;
 mod saved_replies;
 mod search;
 mod settings;

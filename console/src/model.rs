@@ -175,6 +175,7 @@ pub fn apply(rows: &mut Vec<OperatorConversationItem>, filter: Filter, event: &L
                 rows.remove(index);
             }
         }
+        Change::Rating { rating } => rows[index].rating = Some(rating.clone()),
         Change::Typing { .. } => {}
     }
     true

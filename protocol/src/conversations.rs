@@ -57,6 +57,13 @@ pub struct ConversationView {
     pub conversation_id: ConversationId,
     pub status: ConversationStatus,
     pub created_at: Timestamp,
+    /// The visitor may rate it now (resolved, answered, not rated since it
+    /// was resolved, and the organization asks for ratings).
+    #[serde(default)]
+    pub can_rate: bool,
+    /// The visitor's last rating of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::ratings::ConversationRating>,
 }
 
 /// The last message of a conversation, for an inbox row.

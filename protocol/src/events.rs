@@ -63,6 +63,11 @@ pub enum Change {
     /// streams only.
     #[cfg(feature = "operator")]
     Labels { labels: Vec<crate::desk::Label> },
+    /// The visitor rated the resolved conversation. Operator streams only.
+    #[cfg(feature = "operator")]
+    Rating {
+        rating: crate::ratings::ConversationRating,
+    },
     /// Someone started (`true`) or stopped (`false`) writing: the assistant,
     /// an operator (`name`), or, on operator streams, the visitor. Not
     /// stored: its `position` is 0, it has no SSE `id`, and a client that
@@ -86,6 +91,8 @@ impl Change {
             Change::Assignment { .. } => "assignment",
             #[cfg(feature = "operator")]
             Change::Labels { .. } => "labels",
+            #[cfg(feature = "operator")]
+            Change::Rating { .. } => "rating",
             Change::Typing { .. } => "typing",
         }
     }
@@ -102,7 +109,7 @@ impl Change {
             Change::Message { message } => Some(Change::Message {
                 message: message.for_visitor(),
             }),
-            Change::Assignment { .. } | Change::Labels { .. } => None,
+            Change::Assignment { .. } | Change::Labels { .. } | Change::Rating { .. } => None,
             Change::Typing {
                 by: Typist::Visitor,
                 ..

@@ -26,6 +26,8 @@
 //!   labels, bulk actions, search, the visitor's context, typing.
 //! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`origin`]: web origins, the sites an organization allows to embed it.
+//! - [`ratings`]: satisfaction ratings of resolved conversations.
+//! - [`reports`]: service-level reports.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
 //! - [`time`]: timestamps as milliseconds since the Unix epoch.
 //! - [`text`]: invisible and bidirectional characters, and NFC (feature
@@ -52,6 +54,8 @@ pub mod messages;
 pub mod onboarding;
 pub mod operator;
 pub mod origin;
+pub mod ratings;
+pub mod reports;
 pub mod sse;
 pub mod team;
 pub mod text;

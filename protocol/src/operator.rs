@@ -24,6 +24,9 @@ pub struct OperatorConversationItem {
     /// Its labels, by name.
     #[serde(default)]
     pub labels: Vec<crate::desk::Label>,
+    /// The visitor's last rating (the one that counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::ratings::ConversationRating>,
 }
 
 /// `GET /v1/operator/conversations`: newest activity first.
@@ -61,6 +64,9 @@ pub struct OperatorConversation {
     /// Its labels, by name.
     #[serde(default)]
     pub labels: Vec<crate::desk::Label>,
+    /// The visitor's last rating (the one that counts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<crate::ratings::ConversationRating>,
 }
 
 /// `PATCH /v1/operator/conversations/{conversationId}`: the status, the
@@ -112,6 +118,9 @@ pub struct OrganizationInfo {
     /// kept forever.
     #[serde(default)]
     pub retention_days: Option<u32>,
+    /// Visitors are asked to rate resolved conversations.
+    #[serde(default)]
+    pub ratings_enabled: bool,
     /// `active` or `inactive`: changed only by the signed billing webhook.
     #[serde(default)]
     pub subscription_status: String,

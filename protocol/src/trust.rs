@@ -103,6 +103,9 @@ pub struct UpdateOrganization {
     )]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u32>, nullable))]
     pub retention_days: Option<Option<u32>>,
+    /// Visitors are asked to rate resolved conversations (default on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratings_enabled: Option<bool>,
 }
 
 /// A field that is present (even as `null`) is `Some`; a number is read as

@@ -97,6 +97,16 @@ impl PublicUrl {
     }
 
     /// The link a confirmation mail carries (its token is its only purpose).
+    /// A resolution mail's link to rate with `score` (the page asks
+    /// before it records).
+    pub fn rating_link(&self, token: &crate::secrets::RatingToken, score: u8) -> String {
+        format!(
+            "{}/v1/ratings/{}?score={score}",
+            self.base,
+            token.expose_secret()
+        )
+    }
+
     pub fn confirmation_link(&self, token: &crate::secrets::ConfirmationToken) -> String {
         format!("{}/v1/mail/confirm/{}", self.base, token.expose_secret())
     }

@@ -57,6 +57,7 @@ pub mod onboarding;
 pub mod overload;
 pub mod passwords;
 pub mod proxies;
+pub mod reports;
 pub mod retention;
 pub mod revocations;
 pub mod rules;

@@ -102,6 +102,11 @@ token!(
     "un_"
 );
 token!(
+    /// A resolution mail's rating links (single use, 30 days).
+    RatingToken,
+    "rt_"
+);
+token!(
     /// The link that confirms an address wants an organization's mail.
     ConfirmationToken,
     "mc_"

@@ -2,10 +2,14 @@
 // now, so it is closed whenever the test runs), the header shows the away
 // message and when the team is back, in the visitor's language and time
 // zone, and the form asks for the email to answer later; in English and
-// Arabic. Open again with replies in hours, the header says so.
+// Arabic. Open again with replies in hours, the header says so. Resolved
+// after an answer, the conversation is rated with the keyboard alone.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signInWithKey, openSettings } from "./helpers.mjs";
+import {
+  startServer, launchBrowser, newPage, shot, signInWithKey, openSettings, signIn, sessionToken,
+  currentConversationId, eventually,
+} from "./helpers.mjs";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 let server, browser;
@@ -52,6 +56,52 @@ test("a closed desk says so, and when it is back, in English and Arabic", async 
   await arabic.getByText("وسنرد عليك بالبريد الإلكتروني").waitFor();
   assert.equal(await arabic.evaluate(() => document.documentElement.dir), "rtl");
   await shot(arabic, "widget-closed-ar");
+
+  // The visitor writes anyway; the team answers later and resolves it.
+  await signIn(page);
+  await page.getByRole("button", { name: "Start chat" }).click();
+  const box = page.getByLabel("Message", { exact: true });
+  await box.fill("Is the shop open on Sunday?");
+  await box.press("Enter");
+  const token = await sessionToken(page, server.orgId);
+  const id = await currentConversationId(server, token);
+  assert.equal((await server.reply(id, "Yes, from ten.")).status, 201);
+  assert.equal((await server.setStatus(id, "resolved")).status, 200);
+  await page.getByText("This conversation has been resolved.").waitFor();
+
+  // Rated with the keyboard: into the group, arrows to 4, a comment, Enter.
+  const legend = page.getByText("How satisfied are you with the help you got?");
+  await legend.waitFor();
+  await page.getByRole("radio", { name: /^1 · Very dissatisfied$/ }).focus();
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.getByRole("radio", { name: /^4 · Satisfied$/ }).isChecked(), true);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Quick answer");
+  await shot(page, "widget-rating");
+  await page.keyboard.press("Tab");
+  await page.keyboard.press("Enter");
+  await page.getByText("Thanks for your rating!").waitFor();
+  const detail = await eventually(async () => {
+    const { body } = await server.operator(`/v1/operator/conversations/${id}`);
+    return body.rating && body;
+  }, { what: "the rating" });
+  assert.equal(detail.rating.score, 4);
+  assert.equal(detail.rating.comment, "Quick answer");
+  await shot(page, "widget-rated");
+});
+
+test("the console shows a rating on the row and in the conversation", async () => {
+  const page = await newPage(browser, { width: 1100, height: 800 });
+  await page.goto(`${server.url}/console/`);
+  await signInWithKey(page, server.org.operatorKey);
+  await page.getByRole("tab", { name: "Resolved", exact: true }).click();
+  await page.getByText("Rated 4 of 5: satisfied").waitFor();
+  await page.locator(".list .item").first().click();
+  await page.getByText("Rated 4 of 5 (satisfied)").waitFor();
+  await page.getByText("Quick answer").waitFor();
+  await shot(page, "console-rating");
 });
 
 test("an open desk states its reply time", async () => {

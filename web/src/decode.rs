@@ -139,6 +139,9 @@ impl FromJs for ConversationView {
             conversation_id: get(v, "conversationId")?,
             status: get(v, "status")?,
             created_at: get(v, "createdAt")?,
+            can_rate: field(v, "canRate").is_truthy(),
+            // The widget shows no earlier rating: not decoded.
+            rating: None,
         })
     }
 }

@@ -111,6 +111,15 @@ impl ToJs for CreateConversation {
     }
 }
 
+impl ToJs for echo_protocol::ratings::RateConversation {
+    fn to_js(&self) -> JsValue {
+        Fields::new()
+            .set("score", JsValue::from(self.score))
+            .set("comment", text(&self.comment))
+            .done()
+    }
+}
+
 impl ToJs for SendMessage {
     fn to_js(&self) -> JsValue {
         let files = (!self.attachment_ids.is_empty())

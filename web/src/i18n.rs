@@ -112,6 +112,16 @@ messages! {
     ReplyDay = "We typically reply within a day",
     BackAt = "Back {} at {}",
     IntroduceAway = "We're away now: leave your name and email, and we'll answer you by email.",
+    // Rating a resolved conversation.
+    RateHow = "How satisfied are you with the help you got?",
+    Score1 = "Very dissatisfied",
+    Score2 = "Dissatisfied",
+    Score3 = "Neutral",
+    Score4 = "Satisfied",
+    Score5 = "Very satisfied",
+    RateComment = "Anything to add? (optional)",
+    RateSend = "Send rating",
+    RateThanks = "Thanks for your rating!",
 }
 
 /// The languages with a catalogue, English first.

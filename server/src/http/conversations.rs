@@ -82,7 +82,8 @@ pub async fn create_conversation(
     ))
 }
 
-/// Only the conversation's ID, status and creation time.
+/// The conversation's ID, status and creation time, whether its visitor
+/// may rate it now, and their last rating.
 #[utoipa::path(
     get,
     path = "/v1/conversations/{conversationId}",
@@ -101,10 +102,13 @@ pub async fn get_conversation(
     ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<ConversationView>> {
     let conversation = visitor.conversation(&ctx, id).await?;
+    let rating = ctx.store.rating_view(id).await?;
     Ok(Json(ConversationView {
         conversation_id: conversation.id,
         status: conversation.status,
         created_at: conversation.created_at,
+        can_rate: crate::rules::service::rating(rating.state, None).is_ok(),
+        rating: rating.rating,
     }))
 }
 

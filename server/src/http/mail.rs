@@ -142,7 +142,7 @@ pub async fn set_notifications(
     Ok(Json(request))
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+pub(super) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
@@ -157,7 +157,7 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     response
 }
 
-fn unknown_link() -> Response {
+pub(super) fn unknown_link() -> Response {
     page(
         StatusCode::NOT_FOUND,
         "This link does not work",

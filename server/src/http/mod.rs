@@ -32,6 +32,7 @@ mod operator;
 pub use operations::metrics_router;
 mod parsers;
 mod pro;
+mod ratings;
 mod security;
 mod session_start;
 mod static_files;
@@ -137,6 +138,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(two_factor::router())
         .merge(onboarding::router())
         .merge(hours::router())
+        .merge(ratings::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())

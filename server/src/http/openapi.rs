@@ -7,7 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events, hours,
-    knowledge, mail, messages, onboarding, operator, pro, security, team, two_factor, widget,
+    knowledge, mail, messages, onboarding, operator, pro, ratings, security, team, two_factor,
+    widget,
 };
 
 #[derive(OpenApi)]
@@ -59,6 +60,9 @@ use super::{
         two_factor::disable,
         hours::get_business_hours,
         hours::put_business_hours,
+        ratings::rate_conversation,
+        ratings::rating_page,
+        ratings::rate_by_link,
         onboarding::sign_up,
         onboarding::verify_email,
         onboarding::resend_verification,

@@ -180,6 +180,12 @@ pub async fn list_conversations(
         .await?;
     let ids: Vec<ConversationId> = page.items.iter().map(|s| s.conversation.id).collect();
     let mut labels = labels_by_conversation(&ctx, &operator, &ids).await?;
+    let mut ratings: std::collections::HashMap<_, _> = ctx
+        .store
+        .ratings_of(operator.organization, &ids)
+        .await?
+        .into_iter()
+        .collect();
     Ok(Json(OperatorConversationPage {
         conversations: page
             .items
@@ -193,6 +199,7 @@ pub async fn list_conversations(
                 visitor_name: s.visitor_name,
                 last_message: s.last_message,
                 assignee: s.assignee,
+                rating: ratings.remove(&s.conversation.id),
             })
             .collect(),
         next_cursor: page.next_cursor.map(ActivityCursor::encode),

@@ -51,6 +51,7 @@ pub async fn organization(
         ai_limit_reached: ctx.limits.ai_limit_reached(org.id, ctx.clock.now()),
         require_two_factor: org.require_two_factor,
         retention_days: org.retention_days,
+        ratings_enabled: org.ratings_enabled,
         subscription_status: org.subscription.as_str().to_owned(),
         checkout_url: ctx.onboarding.settings.checkout_url(org.id),
     }))

@@ -57,11 +57,7 @@ pub async fn update_organization(
         .await?
         .ok_or_else(super::extract::organization_not_found)?;
     ctx.store
-        .set_security(
-            operator.organization,
-            request.require_two_factor,
-            request.retention_days,
-        )
+        .set_security(operator.organization, request.clone())
         .await?;
     if request
         .require_two_factor
@@ -69,6 +65,14 @@ pub async fn update_organization(
     {
         let audited =
             Audited::new(AuditAction::SettingsChanged).fields(vec!["requireTwoFactor".into()]);
+        operator.audit(&ctx, audited).await;
+    }
+    if request
+        .ratings_enabled
+        .is_some_and(|on| on != before.ratings_enabled)
+    {
+        let audited =
+            Audited::new(AuditAction::SettingsChanged).fields(vec!["ratingsEnabled".into()]);
         operator.audit(&ctx, audited).await;
     }
     if let Some(days) = request

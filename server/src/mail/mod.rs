@@ -15,10 +15,12 @@
 //! - [`render`]: the mails' text and HTML.
 //! - [`smtp`]: settings and one delivery attempt.
 //! - [`presence`]: when consoles and widgets were last open.
+//! - `rating`: the resolution mail that asks a visitor who left to rate.
 
 pub mod account;
 pub mod plan;
 pub mod presence;
+mod rating;
 pub mod render;
 pub mod smtp;
 
@@ -179,6 +181,10 @@ impl Mailer {
                 return self.store.complete_notice(notice, outcome, now).await;
             }
         }
+        if notice.audience == crate::store::mail::Audience::Rating {
+            let outcome = self.decide_rating(notice, &context, now).await?;
+            return self.store.complete_notice(notice, outcome, now).await;
+        }
         let decision = plan::decide(&context, now, self.config.windows);
         let draft = render::Draft {
             organization: context.organization,
@@ -199,7 +205,7 @@ impl Mailer {
                 crate::store::mail::Audience::Mentioned => {
                     render::mention_mail(&draft, &context, recipient, &due.messages, &self.public)
                 }
-                crate::store::mail::Audience::Visitor => {
+                crate::store::mail::Audience::Visitor | crate::store::mail::Audience::Rating => {
                     let mut mail = render::visitor_mail(
                         &draft,
                         &context,

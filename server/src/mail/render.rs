@@ -313,6 +313,46 @@ pub fn transcript_mail(draft: &Draft, to: &str, messages: &[Message]) -> NewMail
     draft.mail(MailKind::Transcript, to, subject, text, html)
 }
 
+/// The scores a resolution mail links to, best first.
+pub const RATING_LABELS: [(u8, &str); 5] = [
+    (5, "Very satisfied"),
+    (4, "Satisfied"),
+    (3, "Neutral"),
+    (2, "Dissatisfied"),
+    (1, "Very dissatisfied"),
+];
+
+/// To a visitor who left: the conversation is resolved; how did it go?
+/// Each link opens a page whose form records the score (a mail scanner
+/// that follows links rates nothing). `link_of` makes a score's link.
+pub fn rating_mail(draft: &Draft, to: &str, link_of: impl Fn(u8) -> String) -> NewMail {
+    let org = &draft.organization_name;
+    let subject = subject_text(&format!("How did {org} do?"));
+    let mut text = format!(
+        "Your conversation with {org} is resolved. How satisfied are you with the help you got?\n\n"
+    );
+    let mut buttons = String::new();
+    for (score, label) in RATING_LABELS {
+        let url = link_of(score);
+        text.push_str(&format!("{score} - {label}: {url}\n"));
+        buttons.push_str(&format!(
+            "<a href=\"{}\" style=\"display:inline-block;margin:4px;padding:8px 12px;border:1px solid #999;border-radius:6px;color:#111;text-decoration:none\">{score} &middot; {}</a>",
+            escape(&url),
+            escape(label)
+        ));
+    }
+    text.push_str("\nOne answer is enough; you can add a comment on the page.\n");
+    let html = page(
+        &subject,
+        &format!(
+            "<p>Your conversation with {} is resolved. How satisfied are you with the help you got?</p>\
+             <p>{buttons}</p><p style=\"color:#666;font-size:12px\">One answer is enough; you can add a comment on the page.</p>",
+            escape(org)
+        ),
+    );
+    draft.mail(MailKind::Rating, to, subject, text, html)
+}
+
 /// Asks the address to confirm it wants the organization's mail. Nothing
 /// a visitor wrote is in it (not their name, not their page): only the
 /// organization's name and the link.

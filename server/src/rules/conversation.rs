@@ -6,7 +6,7 @@ use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::{MessageId, Timestamp};
 
 use super::Refusal;
-pub use crate::store::effects::{Audience, Command, Effect, State};
+pub use crate::store::effects::{Audience, Command, Effect, Milestone, State};
 
 /// The effects of `command` on a conversation in `state`, or why it is
 /// refused. `notices`: whether this server mails (without it, no notices).
@@ -17,6 +17,9 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
         Command::VisitorMessage => {
             refuse_resolved(state)?;
             effects.push(Effect::AddMessage);
+            if !state.progress.asked {
+                effects.push(Effect::Mark(Milestone::Asked));
+            }
             if notices {
                 // The team hears of a new conversation, and of every
                 // visitor message once a person handles it.
@@ -29,6 +32,7 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
         Command::TeamMessage { role, author } => {
             refuse_resolved(state)?;
             effects.push(Effect::AddMessage);
+            mark_reply(state, role, &mut effects);
             if role == MessageRole::Operator {
                 // A person took over: the assistant stands down.
                 if state.status == ConversationStatus::Unresolved {
@@ -51,9 +55,16 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
                 return Err(Refusal::NotTheAssistants);
             }
             effects.push(Effect::AddMessage);
+            mark_reply(state, MessageRole::Assistant, &mut effects);
             if let Some(next) = then.filter(|next| *next != state.status) {
                 effects.push(Effect::SetStatus(next));
             }
+        }
+        // An automatic notice, not an answer: the conversation's figures
+        // still wait for one.
+        Command::AwayReply => {
+            refuse_resolved(state)?;
+            effects.push(Effect::AddMessage);
         }
         // A note is for the team: it changes nothing of the conversation
         // and is welcome whatever its status. Whom it mentions hears of it
@@ -78,7 +89,31 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
             }
         }
     }
+    // The visitor who was answered is asked how it went once resolved (by
+    // mail when they left: the mailer decides then).
+    let replied = state.progress.replied || effects.contains(&Effect::Mark(Milestone::Replied));
+    if notices && replied && effects.contains(&Effect::SetStatus(ConversationStatus::Resolved)) {
+        effects.push(Effect::Notify {
+            audience: Audience::Rating,
+            only_first: false,
+        });
+    }
     Ok(effects)
+}
+
+/// A reply by `role` after the visitor wrote passes the first reply (and,
+/// a person's, the first human reply) if it is the first.
+fn mark_reply(state: State, role: MessageRole, effects: &mut Vec<Effect>) {
+    let progress = state.progress;
+    if !progress.asked || !matches!(role, MessageRole::Operator | MessageRole::Assistant) {
+        return;
+    }
+    if !progress.replied {
+        effects.push(Effect::Mark(Milestone::Replied));
+    }
+    if role == MessageRole::Operator && !progress.human_replied {
+        effects.push(Effect::Mark(Milestone::HumanReplied));
+    }
 }
 
 fn refuse_resolved(state: State) -> Result<(), Refusal> {
@@ -101,7 +136,11 @@ mod tests {
     use ConversationStatus::*;
 
     fn state(status: ConversationStatus, assignee: Option<OperatorId>) -> State {
-        State { status, assignee }
+        State {
+            status,
+            assignee,
+            progress: Default::default(),
+        }
     }
 
     fn ada() -> OperatorId {
@@ -184,5 +223,66 @@ mod tests {
             decide(State::NEW, Command::Assign(Some(ada())), true),
             Ok(vec![Effect::SetAssignee(Some(ada()))])
         );
+    }
+
+    #[test]
+    fn replies_pass_milestones_once_and_only_after_the_visitor_wrote() {
+        let person = Command::TeamMessage {
+            role: MessageRole::Operator,
+            author: None,
+        };
+        let before = decide(State::NEW, person, false).unwrap();
+        assert!(
+            !before.iter().any(|e| matches!(e, Effect::Mark(_))),
+            "nothing asked yet"
+        );
+        let asked = decide(State::NEW, Command::VisitorMessage, false).unwrap();
+        assert!(asked.contains(&Effect::Mark(Milestone::Asked)));
+        let mut waiting = State::NEW;
+        waiting.progress.asked = true;
+        assert!(!decide(waiting, Command::VisitorMessage, false)
+            .unwrap()
+            .contains(&Effect::Mark(Milestone::Asked)));
+        let answer = Command::AssistantMessage { then: None };
+        assert_eq!(
+            decide(waiting, answer, false).unwrap(),
+            vec![Effect::AddMessage, Effect::Mark(Milestone::Replied)]
+        );
+        assert_eq!(
+            decide(waiting, Command::AwayReply, false).unwrap(),
+            vec![Effect::AddMessage],
+            "the away reply is no answer"
+        );
+        let mut answered = waiting;
+        answered.progress.replied = true;
+        let effects = decide(answered, person, false).unwrap();
+        assert!(effects.contains(&Effect::Mark(Milestone::HumanReplied)));
+        assert!(!effects.contains(&Effect::Mark(Milestone::Replied)));
+    }
+
+    #[test]
+    fn resolving_an_answered_conversation_asks_for_a_rating() {
+        let rating = Effect::Notify {
+            audience: Audience::Rating,
+            only_first: false,
+        };
+        let resolve = Command::SetStatus(Resolved);
+        assert!(!decide(State::NEW, resolve, true).unwrap().contains(&rating));
+        let mut answered = State::NEW;
+        answered.progress = crate::store::effects::Progress {
+            asked: true,
+            replied: true,
+            human_replied: false,
+        };
+        assert!(decide(answered, resolve, true).unwrap().contains(&rating));
+        assert!(!decide(answered, resolve, false).unwrap().contains(&rating));
+        let mut asked = State::NEW;
+        asked.progress.asked = true;
+        let answer_and_resolve = Command::AssistantMessage {
+            then: Some(Resolved),
+        };
+        assert!(decide(asked, answer_and_resolve, true)
+            .unwrap()
+            .contains(&rating));
     }
 }

@@ -57,6 +57,14 @@ impl crate::store::effects::Rules for DomainRules {
         service::away_reply(state, away_until, now, assistant_answers)
     }
 
+    fn rating(
+        &self,
+        state: crate::store::effects::RatingState,
+        link_for: Option<i64>,
+    ) -> StoreResult<i64> {
+        Ok(service::rating(state, link_for)?)
+    }
+
     fn labels(
         &self,
         current: &[echo_protocol::desk::LabelId],
@@ -97,6 +105,16 @@ pub enum Refusal {
     LastAdmin,
     /// A conversation carries at most [`desk::MAX_LABELS`] labels.
     TooManyLabels,
+    /// The organization turned ratings off.
+    RatingsOff,
+    /// Only a resolved conversation is rated.
+    NotResolved,
+    /// Nobody answered: there is nothing to rate.
+    NotAnswered,
+    /// This resolution has its rating.
+    AlreadyRated,
+    /// A mailed link of a resolution since undone (reopened).
+    EarlierResolution,
 }
 
 impl Refusal {
@@ -106,6 +124,11 @@ impl Refusal {
             Refusal::NotTheAssistants => "the conversation is no longer the agent's",
             Refusal::LastAdmin => "the organization must keep at least one admin",
             Refusal::TooManyLabels => "a conversation carries at most 20 labels",
+            Refusal::RatingsOff => "the organization does not ask for ratings",
+            Refusal::NotResolved => "only a resolved conversation can be rated",
+            Refusal::NotAnswered => "nobody answered this conversation yet",
+            Refusal::AlreadyRated => "the conversation is already rated",
+            Refusal::EarlierResolution => "the conversation was reopened since this link was sent",
         }
     }
 }

@@ -7,7 +7,7 @@ use echo_protocol::team::OperatorRole;
 use echo_protocol::OperatorId;
 use proptest::prelude::*;
 
-use super::conversation::{decide, Audience, Command, Effect, State};
+use super::conversation::{decide, Audience, Command, Effect, Milestone, State};
 use super::team::change_member;
 
 fn operator(n: u8) -> OperatorId {
@@ -37,6 +37,7 @@ fn command() -> impl Strategy<Value = Command> {
         }),
         proptest::option::of(status()).prop_map(|then| Command::AssistantMessage { then }),
         any::<bool>().prop_map(|mentions| Command::Note { mentions }),
+        Just(Command::AwayReply),
         status().prop_map(Command::SetStatus),
         proptest::option::of(0u8..3).prop_map(|a| Command::Assign(a.map(operator))),
     ]
@@ -53,6 +54,8 @@ struct Model {
 fn role_of(command: Command) -> MessageRole {
     match command {
         Command::VisitorMessage => MessageRole::Visitor,
+        // Written as the assistant's, but it answers nothing.
+        Command::AwayReply => MessageRole::Note,
         Command::TeamMessage { role, .. } => role,
         Command::Note { .. } => MessageRole::Note,
         _ => MessageRole::Assistant,
@@ -88,8 +91,18 @@ proptest! {
                         state.assignee = next;
                     }
                     Effect::Notify { .. } => prop_assert!(notices, "no notice without mail"),
+                    Effect::Mark(milestone) => {
+                        let progress = &mut state.progress;
+                        let passed = match milestone {
+                            Milestone::Asked => &mut progress.asked,
+                            Milestone::Replied => &mut progress.replied,
+                            Milestone::HumanReplied => &mut progress.human_replied,
+                        };
+                        prop_assert!(!*passed, "a milestone is passed once");
+                        *passed = true;
+                    }
                 }
-                if !matches!(effect, Effect::Notify { .. }) {
+                if !matches!(effect, Effect::Notify { .. } | Effect::Mark(_)) {
                     let position = model.events.last().map_or(1, |p| p + 1);
                     model.events.push(position);
                 }
@@ -117,6 +130,22 @@ proptest! {
             if let Command::AssistantMessage { .. } = command {
                 prop_assert_eq!(before.status, ConversationStatus::Unresolved);
             }
+            // The milestones follow the messages: the first visitor message,
+            // then the first reply of the assistant or a person after it,
+            // then a person's.
+            let roles = &model.messages;
+            let asked_at = roles.iter().position(|r| *r == MessageRole::Visitor);
+            let after = |wanted: &dyn Fn(MessageRole) -> bool| {
+                asked_at.is_some_and(|at| roles[at..].iter().any(|r| wanted(*r)))
+            };
+            prop_assert_eq!(state.progress.asked, asked_at.is_some());
+            // (The away reply is the assistant's role but no reply: the
+            // model counts only the commands that reply.)
+            prop_assert_eq!(state.progress.human_replied, after(&|r| r == MessageRole::Operator));
+            prop_assert_eq!(
+                state.progress.replied,
+                after(&|r| matches!(r, MessageRole::Operator | MessageRole::Assistant))
+            );
             // Nothing but a message is written before its message.
             if added {
                 prop_assert_eq!(effects[0], Effect::AddMessage);

@@ -21,6 +21,8 @@ pub enum Audience {
     Visitor,
     /// The operators a note mentions, until they read it.
     Mentioned,
+    /// The visitor, asked to rate a resolved conversation they left.
+    Rating,
 }
 
 impl Audience {
@@ -29,6 +31,7 @@ impl Audience {
             Audience::Team => "team",
             Audience::Visitor => "visitor",
             Audience::Mentioned => "mentioned",
+            Audience::Rating => "rating",
         }
     }
 
@@ -37,6 +40,7 @@ impl Audience {
             "team" => Some(Audience::Team),
             "visitor" => Some(Audience::Visitor),
             "mentioned" => Some(Audience::Mentioned),
+            "rating" => Some(Audience::Rating),
             _ => None,
         }
     }
@@ -47,6 +51,7 @@ impl Audience {
 pub struct State {
     pub status: ConversationStatus,
     pub assignee: Option<OperatorId>,
+    pub progress: Progress,
 }
 
 impl State {
@@ -54,8 +59,52 @@ impl State {
     pub const NEW: State = State {
         status: ConversationStatus::Unresolved,
         assignee: None,
+        progress: Progress::NONE,
     };
 }
+
+/// Which of a conversation's milestones it has passed (each kept as the
+/// time it was passed: reports measure between them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// The visitor wrote.
+    pub asked: bool,
+    /// Someone (a person or the assistant) replied after that.
+    pub replied: bool,
+    /// A person replied after that.
+    pub human_replied: bool,
+}
+
+impl Progress {
+    pub const NONE: Progress = Progress {
+        asked: false,
+        replied: false,
+        human_replied: false,
+    };
+}
+
+/// A milestone a message passes ([`Progress`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Milestone {
+    Asked,
+    Replied,
+    HumanReplied,
+}
+
+impl Milestone {
+    /// The conversation's column that keeps when it was passed.
+    pub fn column(self) -> &'static str {
+        match self {
+            Milestone::Asked => "first_visitor_at",
+            Milestone::Replied => "first_reply_at",
+            Milestone::HumanReplied => "first_human_reply_at",
+        }
+    }
+}
+
+/// The columns a store reads into [`Progress`], for a `conversations c`.
+pub const PROGRESS: &str = "c.first_visitor_at IS NOT NULL, c.first_reply_at IS NOT NULL,
+     c.first_human_reply_at IS NOT NULL";
 
 /// What someone asks of a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +132,9 @@ pub enum Command {
     },
     SetStatus(ConversationStatus),
     Assign(Option<OperatorId>),
+    /// The automatic away reply (the assistant's role): no reply of
+    /// anyone's, so it passes no milestone.
+    AwayReply,
 }
 
 /// What to write. Each effect that changes the conversation is also an
@@ -94,6 +146,8 @@ pub enum Effect {
     AddMessage,
     SetStatus(ConversationStatus),
     SetAssignee(Option<OperatorId>),
+    /// Keep the time (the message's) the conversation passed it.
+    Mark(Milestone),
     /// Queue (or re-arm) a mail notice; with `only_first`, only if the
     /// conversation never had one for that audience.
     Notify {
@@ -137,6 +191,11 @@ pub trait Rules: Send + Sync + 'static {
         assistant_answers: bool,
     ) -> bool;
 
+    /// The resolution a rating of a conversation in `state` rates, or why
+    /// it cannot be rated.
+    /// `link_for`: the resolution a mailed link was made for.
+    fn rating(&self, state: RatingState, link_for: Option<i64>) -> StoreResult<i64>;
+
     /// A conversation's labels after `change`, given its `current` ones
     /// (each a label of the organization's: the store checked).
     fn labels(
@@ -154,6 +213,26 @@ pub trait Rules: Send + Sync + 'static {
         other_admins: u64,
     ) -> StoreResult<()>;
 }
+
+/// What a store reads to decide whether a conversation may be rated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingState {
+    /// The organization asks for ratings.
+    pub enabled: bool,
+    pub status: ConversationStatus,
+    /// Someone answered the visitor ([`Progress::replied`]).
+    pub replied: bool,
+    /// How many times it was resolved (the last is the current one when
+    /// it is resolved).
+    pub resolutions: i64,
+    /// The resolution its last rating rated.
+    pub rated_for: Option<i64>,
+}
+
+/// The columns a store reads into [`RatingState`], for a `conversations c`
+/// joined with its `organizations o`.
+pub const RATING_STATE: &str =
+    "o.ratings_enabled, c.status, c.first_reply_at IS NOT NULL, c.resolutions, c.rated_for";
 
 /// A change to a conversation's labels.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,14 +326,16 @@ impl<'m> Decided<'m> {
     }
 
     /// A change without a message (status, assignment) at `now`.
+    /// `notices`: whether this server mails.
     pub fn change(
         rules: &dyn Rules,
+        notices: bool,
         read: Read,
         command: Command,
         now: Timestamp,
     ) -> StoreResult<Self> {
         Ok(Self {
-            effects: rules.decide(read.state, command, false)?,
+            effects: rules.decide(read.state, command, notices)?,
             target: Target {
                 organization: read.organization,
                 conversation: read.conversation,

@@ -109,8 +109,10 @@ pub(crate) fn exported_conversation(
 /// What a conversation's rows are kept in, by the column that names it,
 /// children first. Messages and the conversation itself come last (the
 /// backends count them, and SQLite drops their search entries first).
-pub(crate) const CONVERSATION_PARTS: [(&str, &str); 8] = [
+pub(crate) const CONVERSATION_PARTS: [(&str, &str); 10] = [
     ("mentions", "conversation_id"),
+    ("ratings", "conversation_id"),
+    ("rating_tokens", "conversation_id"),
     ("conversation_labels", "conversation_id"),
     ("attachments", "conversation_id"),
     ("mail_notices", "conversation_id"),

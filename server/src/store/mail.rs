@@ -24,6 +24,8 @@ pub enum MailKind {
     Mention,
     /// To an operator about their own account (the email check).
     Account,
+    /// Asks a visitor who left to rate the resolved conversation.
+    Rating,
 }
 
 impl MailKind {
@@ -35,6 +37,7 @@ impl MailKind {
             MailKind::Confirmation => "confirmation",
             MailKind::Mention => "mention",
             MailKind::Account => "account",
+            MailKind::Rating => "rating",
         }
     }
 }
@@ -137,6 +140,8 @@ pub struct NoticeOutcome {
     pub next_due: Option<Timestamp>,
     /// The held mails' address is asked to confirm.
     pub confirmation: Option<ConfirmationRequest>,
+    /// The rating links of a resolution mail sent now.
+    pub rating_link: Option<super::ratings::RatingLink>,
 }
 
 /// An outbox row leased for sending.

@@ -110,7 +110,7 @@ pub(crate) fn lowest_covered(context: &NoticeContext) -> i64 {
 pub(crate) fn told_role(audience: Audience) -> MessageRole {
     match audience {
         Audience::Team => MessageRole::Visitor,
-        Audience::Visitor => MessageRole::Operator,
+        Audience::Visitor | Audience::Rating => MessageRole::Operator,
         Audience::Mentioned => MessageRole::Note,
     }
 }

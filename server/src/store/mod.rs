@@ -35,6 +35,8 @@ pub mod onboarding;
 pub mod page;
 pub mod postgres;
 pub mod pressure;
+pub mod ratings;
+pub mod reports;
 mod rows;
 pub mod sqlite;
 pub mod trust;
@@ -457,6 +459,8 @@ pub trait Store:
     + trust::TrustStore
     + erasure::ErasureStore
     + onboarding::OnboardingStore
+    + ratings::RatingStore
+    + reports::ReportStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

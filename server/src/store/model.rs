@@ -55,6 +55,8 @@ pub struct Organization {
     pub retention_days: Option<u32>,
     /// As last saved (checked then); `None`: never set, always open.
     pub business_hours: Option<echo_protocol::hours::BusinessHours>,
+    /// Visitors are asked to rate resolved conversations.
+    pub ratings_enabled: bool,
 }
 
 /// A new organization, with its first API key when made on the command

@@ -91,14 +91,15 @@ pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str =
     "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins,
-     require_two_factor, retention_days, business_hours";
+     require_two_factor, retention_days, business_hours, ratings_enabled";
 /// The columns [`contact_session`] reads.
 pub(crate) const CONTACT_SESSION: &str = "organization_id, name, email, expires_at, user_id";
 /// The columns [`operator_conversation`] reads (`conversations c` joined
 /// with its `contact_sessions s`).
 pub(crate) const OPERATOR_CONVERSATION: &str =
     "c.id, c.status, c.created_at, c.last_activity_at, s.name, s.email, s.metadata, a.id, a.name,
-     (SELECT MAX(m.sent_at) FROM mail_outbox m WHERE m.conversation_id = c.id AND m.kind = 'visitor')";
+     (SELECT MAX(m.sent_at) FROM mail_outbox m WHERE m.conversation_id = c.id AND m.kind = 'visitor'),
+     c.rating, c.rating_comment, c.rated_at";
 /// Joins a conversation `c`'s assignee as `a` (for [`OPERATOR_CONVERSATION`]
 /// and [`operator_summary`]).
 pub(crate) const ASSIGNEE_JOIN: &str = "LEFT JOIN operators a ON a.id = c.assignee_id";
@@ -281,6 +282,7 @@ pub(crate) fn organization(row: &impl Row) -> StoreResult<Organization> {
             .map(|json| serde_json::from_str(&json))
             .transpose()
             .context("stored business hours are not their JSON")?,
+        ratings_enabled: row.col(11)?,
     })
 }
 
@@ -343,6 +345,7 @@ pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConve
         visitor_mailed_at: row.col(9)?,
         // The desk's store adds them where they are shown.
         labels: Vec::new(),
+        rating: super::ratings::rating(row, 10)?,
     })
 }
 

@@ -117,8 +117,7 @@ pub trait TrustStore: Send + Sync {
     async fn set_security(
         &self,
         organization: OrganizationId,
-        require_two_factor: Option<bool>,
-        retention_days: Option<Option<u32>>,
+        change: echo_protocol::trust::UpdateOrganization,
     ) -> StoreResult<()>;
 
     async fn append_audit(&self, entry: NewAuditEntry) -> StoreResult<()>;

@@ -116,7 +116,12 @@ async fn get_one_returns_the_minimum() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(keys(&value), ["conversationId", "createdAt", "status"]);
+    // (A rating appears once the visitor rated.)
+    assert_eq!(
+        keys(&value),
+        ["canRate", "conversationId", "createdAt", "status"]
+    );
+    assert_eq!(value["canRate"], false);
     let view: ConversationView = serde_json::from_value(value).unwrap();
     assert_eq!(view.conversation_id, conversation);
     assert_eq!(view.status, ConversationStatus::Unresolved);

@@ -47,6 +47,7 @@ async fn events_arrive_in_order() {
             Change::Typing { active, .. } => format!("typing:{active}"),
             Change::Assignment { .. } => "assignment".into(),
             Change::Labels { .. } => "labels".into(),
+            Change::Rating { .. } => "rating".into(),
         })
         .collect();
     assert_eq!(
@@ -97,6 +98,7 @@ async fn resume_after_a_disconnect_returns_exactly_the_missed_events() {
             Change::Typing { active, .. } => format!("typing:{active}"),
             Change::Assignment { .. } => "assignment".into(),
             Change::Labels { .. } => "labels".into(),
+            Change::Rating { .. } => "rating".into(),
         })
         .collect();
     assert_eq!(described, ["escalated", "missed 1", "missed 2", "missed 3"]);

@@ -43,6 +43,7 @@ mod onboarding;
 mod operations;
 mod operator;
 mod pro;
+mod ratings;
 mod replicas;
 mod revocation;
 mod scripted_llm;

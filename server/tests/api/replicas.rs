@@ -104,6 +104,7 @@ fn text_of(frame: &crate::helpers::SseFrame) -> String {
         Change::Typing { active, .. } => format!("typing:{active}"),
         Change::Assignment { .. } => "assignment".into(),
         Change::Labels { .. } => "labels".into(),
+        Change::Rating { .. } => "rating".into(),
     }
 }
 

@@ -62,6 +62,10 @@ pub struct Chat {
     /// Bumped on each `typing` start, so only the latest one's timeout ends it.
     typing_epoch: StoredValue<u32>,
     pub list: NodeRef<Div>,
+    /// The conversation is resolved and the visitor may rate it.
+    pub can_rate: RwSignal<bool>,
+    /// The visitor rated it on this screen.
+    pub rated: RwSignal<bool>,
 }
 
 impl Chat {
@@ -97,6 +101,8 @@ impl Chat {
             told_typing: StoredValue::new(0.0),
             typing_epoch: StoredValue::new(0),
             list: NodeRef::new(),
+            can_rate: RwSignal::new(false),
+            rated: RwSignal::new(false),
         }
     }
 
@@ -152,6 +158,40 @@ impl Chat {
             self.files
                 .add(files, &url, Some(self.session.expose_secret()));
         }
+    }
+
+    /// Asks the server whether the resolved conversation may be rated (it
+    /// knows whether anyone answered, and whether the team asks).
+    fn check_rating(&self) {
+        let chat = self.clone();
+        spawn_local(async move {
+            let view = chat
+                .api
+                .conversation(&chat.session, chat.id, chat.abort.as_ref());
+            if let Ok(view) = view.await {
+                chat.can_rate.try_set(view.can_rate);
+            }
+        });
+    }
+
+    /// Sends the visitor's rating; thanks them once it is kept.
+    pub fn rate(&self, score: u8, comment: String) {
+        let chat = self.clone();
+        let rating = echo_protocol::ratings::RateConversation {
+            score,
+            comment: (!comment.trim().is_empty()).then_some(comment),
+        };
+        spawn_local(async move {
+            match chat.api.rate(&chat.session, chat.id, &rating).await {
+                Ok(()) => {
+                    chat.can_rate.try_set(false);
+                    chat.rated.try_set(true);
+                }
+                Err(e) => {
+                    chat.notice.try_set(Some(e.describe()));
+                }
+            }
+        });
     }
 
     /// Mails the conversation to the visitor; says how it went.
@@ -227,6 +267,7 @@ impl Chat {
             {
                 Ok(view) => {
                     chat.status.try_set(view.status);
+                    chat.can_rate.try_set(view.can_rate);
                 }
                 Err(e) => return chat.handle(e),
             }
@@ -321,6 +362,11 @@ impl Chat {
             }
         } else if let Some(status) = event.status {
             self.status.set(status);
+            self.rated.set(false);
+            self.can_rate.set(false);
+            if status == ConversationStatus::Resolved {
+                self.check_rating();
+            }
         } else if let Some(active) = event.active {
             self.set_typing(active, event.name);
         }

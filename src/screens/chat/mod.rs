@@ -13,6 +13,7 @@
 
 mod controller;
 mod pieces;
+mod rating;
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
@@ -173,6 +174,7 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
     let files = chat.files;
     let chip_chat = chat.clone();
     let back_chat = chat.clone();
+    let rating_chat = chat.clone();
 
     view! {
         <Header
@@ -237,6 +239,7 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
             <Show when=resolved>
                 <p class="resolved" role="status">{t(Msg::Resolved)}</p>
             </Show>
+            <rating::Rating chat=rating_chat/>
             <Show when=transcripts>
                 <button class="link-btn transcript" on:click=email.clone()>{t(Msg::EmailTranscript)}</button>
             </Show>

@@ -23,11 +23,16 @@ use crate::store::{
 async fn change(
     mut tx: Tx,
     rules: &dyn Rules,
+    notices: bool,
     read: Read,
     command: Command,
     now: Timestamp,
 ) -> StoreResult<()> {
-    apply(&mut tx, Decided::change(rules, read, command, now)?).await?;
+    apply(
+        &mut tx,
+        Decided::change(rules, notices, read, command, now)?,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -217,6 +222,7 @@ impl ConversationStore for PostgresStore {
         change(
             tx,
             self.rules.as_ref(),
+            self.notices.load(std::sync::atomic::Ordering::Relaxed),
             read,
             Command::SetStatus(status),
             now,
@@ -236,6 +242,7 @@ impl ConversationStore for PostgresStore {
         change(
             tx,
             self.rules.as_ref(),
+            self.notices.load(std::sync::atomic::Ordering::Relaxed),
             read,
             Command::Assign(assignee),
             now,
@@ -254,6 +261,7 @@ impl ConversationStore for PostgresStore {
         change(
             tx,
             self.rules.as_ref(),
+            self.notices.load(std::sync::atomic::Ordering::Relaxed),
             read,
             Command::SetStatus(status),
             now,

@@ -14,7 +14,9 @@ use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
 use super::Tx;
-use crate::store::effects::{no_message, Decided, Effect, Read, State, Target};
+use crate::store::effects::{
+    no_message, Decided, Effect, Milestone, Progress, Read, State, Target, PROGRESS,
+};
 use crate::store::rows::mentions_json;
 use crate::store::{StoreError, StoreResult};
 
@@ -24,18 +26,42 @@ pub(super) async fn conversation_state(
     tx: &mut Tx,
     conversation: ConversationId,
 ) -> StoreResult<Read> {
-    let row: Option<(OrganizationId, ConversationStatus, Option<OperatorId>)> = sqlx::query_as(
-        "SELECT organization_id, status, assignee_id FROM conversations WHERE id = $1 FOR UPDATE",
-    )
-    .bind(conversation)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let (organization, status, assignee) = row.ok_or(StoreError::NotFound)?;
-    Ok(Read {
+    let sql = format!(
+        "SELECT c.organization_id, c.status, c.assignee_id, {PROGRESS}
+         FROM conversations c WHERE c.id = $1 FOR UPDATE"
+    );
+    let row: Option<StateRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(conversation)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(read_of(row.ok_or(StoreError::NotFound)?, conversation))
+}
+
+/// Organization, status, assignee and [`PROGRESS`].
+pub(super) type StateRow = (
+    OrganizationId,
+    ConversationStatus,
+    Option<OperatorId>,
+    bool,
+    bool,
+    bool,
+);
+
+pub(super) fn read_of(row: StateRow, conversation: ConversationId) -> Read {
+    let (organization, status, assignee, asked, replied, human_replied) = row;
+    Read {
         organization,
         conversation,
-        state: State { status, assignee },
-    })
+        state: State {
+            status,
+            assignee,
+            progress: Progress {
+                asked,
+                replied,
+                human_replied,
+            },
+        },
+    }
 }
 
 /// As [`conversation_state`], `NotFound` unless it is the organization's.
@@ -72,6 +98,10 @@ pub(super) async fn apply(tx: &mut Tx, decided: Decided<'_>) -> StoreResult<bool
             }
             Effect::SetStatus(status) => set_status(tx, target, status).await?,
             Effect::SetAssignee(assignee) => set_assignee(tx, target, assignee).await?,
+            Effect::Mark(milestone) => {
+                let at = message.as_ref().ok_or_else(no_message)?.message.created_at;
+                mark(tx, target, milestone, at).await?;
+            }
             Effect::Notify {
                 audience,
                 only_first,
@@ -100,8 +130,8 @@ async fn insert_message(
         "WITH stored AS (
              INSERT INTO messages
              (id, conversation_id, role, text, created_at, client_id, author_id, author_name,
-              mentions, search)
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12))
+              mentions, search, organization_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12), $7)
              ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
              RETURNING id
          ), touched AS (
@@ -151,11 +181,19 @@ async fn insert_message(
 }
 
 async fn set_status(tx: &mut Tx, target: &Target, status: ConversationStatus) -> StoreResult<()> {
-    sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
-        .bind(status)
-        .bind(target.conversation)
-        .execute(&mut **tx)
-        .await?;
+    // A resolution is kept (reports, ratings) until the conversation
+    // reopens.
+    let resolved_at = (status == ConversationStatus::Resolved).then_some(target.now);
+    sqlx::query(
+        "UPDATE conversations SET status = $1, resolved_at = $3,
+             resolutions = resolutions + CASE WHEN $3 IS NULL THEN 0 ELSE 1 END
+         WHERE id = $2",
+    )
+    .bind(status)
+    .bind(target.conversation)
+    .bind(resolved_at)
+    .execute(&mut **tx)
+    .await?;
     let change = Change::Status { status };
     record_event(
         tx,
@@ -165,6 +203,24 @@ async fn set_status(tx: &mut Tx, target: &Target, status: ConversationStatus) ->
         target.now,
     )
     .await
+}
+
+async fn mark(
+    tx: &mut Tx,
+    target: &Target,
+    milestone: Milestone,
+    at: echo_protocol::Timestamp,
+) -> StoreResult<()> {
+    let sql = format!(
+        "UPDATE conversations SET {} = $1 WHERE id = $2",
+        milestone.column()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(at)
+        .bind(target.conversation)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 async fn set_assignee(

@@ -115,7 +115,7 @@ impl PostgresStore {
                     .map(|row| mail_rows::recipient(row, row.col::<String>(5)?))
                     .collect::<StoreResult<Vec<_>>>()?
             }
-            Audience::Visitor => {
+            Audience::Visitor | Audience::Rating => {
                 let mailable: bool = sqlx::query_scalar(MAILABLE)
                     .bind(context.organization)
                     .bind(&context.visitor_email)
@@ -248,6 +248,18 @@ impl MailStore for PostgresStore {
         }
         if let Some(request) = &outcome.confirmation {
             outbox::request(&mut tx, request).await?;
+        }
+        if let Some(link) = &outcome.rating_link {
+            sqlx::query(
+                "INSERT INTO rating_tokens (token_hash, conversation_id, resolution, expires_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(link.token_hash.as_str())
+            .bind(notice.conversation)
+            .bind(link.resolution)
+            .bind(link.expires_at)
+            .execute(&mut *tx)
+            .await?;
         }
         for (recipient, covered) in &outcome.marks {
             sqlx::query(

@@ -10,10 +10,10 @@ use echo_protocol::messages::Message;
 use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 
 use super::attachments::fill_attachments;
-use super::effects::{apply, conversation_state, state_in};
+use super::effects::{apply, conversation_state, read_of, state_in};
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
-use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, State};
+use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, PROGRESS};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, Reader, StoreError, StoreResult, VisitorActivity};
@@ -43,10 +43,10 @@ async fn team_message(
     rules: &dyn Rules,
     read: Read,
     message: Message,
+    command: Command,
     notices: bool,
 ) -> StoreResult<Message> {
     let mut message = message;
-    let command = Command::team(&message);
     let new = NewMessage::team(&mut message);
     apply(
         &mut tx,
@@ -75,21 +75,25 @@ impl MessageStore for PostgresStore {
             OrganizationId,
             ConversationStatus,
             Option<echo_protocol::OperatorId>,
+            bool,
+            bool,
+            bool,
         );
-        let mut row: Option<Row> = sqlx::query_as(
-            "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id
+        let sql = format!(
+            "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id, {PROGRESS}
              FROM contact_sessions s
              JOIN conversations c ON c.contact_session_hash = s.id_hash
              WHERE s.id_hash = $1 AND c.id = $2
-             FOR UPDATE",
-        )
-        .bind(activity.session.as_str())
-        .bind(conversation)
-        .fetch_optional(&mut *tx)
-        .await?;
+             FOR UPDATE"
+        );
+        let mut row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(activity.session.as_str())
+            .bind(conversation)
+            .fetch_optional(&mut *tx)
+            .await?;
         if row.is_none() {
             let sql = format!(
-                "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id
+                "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id, {PROGRESS}
                  FROM contact_sessions s
                  JOIN conversations c ON c.id = $2 AND {}
                  WHERE s.id_hash = $1
@@ -102,7 +106,8 @@ impl MessageStore for PostgresStore {
                 .fetch_optional(&mut *tx)
                 .await?;
         }
-        let Some((expires_at, organization, status, assignee)) = row else {
+        let Some((expires_at, organization, status, assignee, asked, replied, human_replied)) = row
+        else {
             // Tell an expired session from a conversation that is not its.
             touch_session(&mut tx, &activity).await?;
             return Err(StoreError::NotFound);
@@ -117,11 +122,15 @@ impl MessageStore for PostgresStore {
                 return Ok((earlier, organization));
             }
         }
-        let read = Read {
+        let state = (
             organization,
-            conversation,
-            state: State { status, assignee },
-        };
+            status,
+            assignee,
+            asked,
+            replied,
+            human_replied,
+        );
+        let read = read_of(state, conversation);
         let notices = self.notices.load(Ordering::Relaxed);
         let mut message = message;
         let uploader = visitor_party(&activity.session);
@@ -151,7 +160,8 @@ impl MessageStore for PostgresStore {
         let mut tx = self.begin().await?;
         let read = state_in(&mut tx, organization, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
-        team_message(tx, self.rules.as_ref(), read, message, notices).await
+        let command = Command::team(&message);
+        team_message(tx, self.rules.as_ref(), read, message, command, notices).await
     }
 
     async fn add_away_reply(
@@ -183,7 +193,15 @@ impl MessageStore for PostgresStore {
             .await?;
         let notices = self.notices.load(Ordering::Relaxed);
         Ok(Some(
-            team_message(tx, self.rules.as_ref(), read, message, notices).await?,
+            team_message(
+                tx,
+                self.rules.as_ref(),
+                read,
+                message,
+                Command::AwayReply,
+                notices,
+            )
+            .await?,
         ))
     }
 
@@ -195,7 +213,8 @@ impl MessageStore for PostgresStore {
         let mut tx = self.begin().await?;
         let read = conversation_state(&mut tx, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
-        team_message(tx, self.rules.as_ref(), read, message, notices).await
+        let command = Command::team(&message);
+        team_message(tx, self.rules.as_ref(), read, message, command, notices).await
     }
 
     async fn add_agent_message(

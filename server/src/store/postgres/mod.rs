@@ -33,6 +33,8 @@ mod messages;
 mod onboarding;
 mod organizations;
 mod outbox;
+mod ratings;
+mod reports;
 mod search;
 mod sessions;
 mod team;

@@ -381,7 +381,7 @@ impl TeamStore for PostgresStore {
             let command = Command::Assign(None);
             apply(
                 &mut tx,
-                Decided::change(self.rules.as_ref(), read, command, now)?,
+                Decided::change(self.rules.as_ref(), false, read, command, now)?,
             )
             .await?;
         }

@@ -189,20 +189,22 @@ impl TrustStore for PostgresStore {
     async fn set_security(
         &self,
         organization: OrganizationId,
-        require_two_factor: Option<bool>,
-        retention_days: Option<Option<u32>>,
+        change: echo_protocol::trust::UpdateOrganization,
     ) -> StoreResult<()> {
+        let retention_days = change.retention_days;
         changed_one(
             sqlx::query(
                 "UPDATE organizations SET
                      require_two_factor = COALESCE($2, require_two_factor),
-                     retention_days = CASE WHEN $3 THEN $4 ELSE retention_days END
+                     retention_days = CASE WHEN $3 THEN $4 ELSE retention_days END,
+                     ratings_enabled = COALESCE($5, ratings_enabled)
                  WHERE id = $1",
             )
             .bind(organization)
-            .bind(require_two_factor)
+            .bind(change.require_two_factor)
             .bind(retention_days.is_some())
             .bind(retention_days.flatten().map(|d| d as i32))
+            .bind(change.ratings_enabled)
             .execute(&self.pool)
             .await?,
         )

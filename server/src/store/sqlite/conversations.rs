@@ -24,13 +24,14 @@ use crate::store::{
 fn change(
     conn: &Connection,
     rules: &dyn Rules,
+    notices: bool,
     read: Read,
     command: Command,
     now: Timestamp,
 ) -> StoreResult<((), Vec<Published>)> {
     Ok((
         (),
-        apply(conn, Decided::change(rules, read, command, now)?)?,
+        apply(conn, Decided::change(rules, notices, read, command, now)?)?,
     ))
 }
 
@@ -225,9 +226,17 @@ impl ConversationStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let rules = self.rules.clone();
+        let notices = self.notices.load(std::sync::atomic::Ordering::Relaxed);
         self.write_publishing(move |conn| {
             let read = state_in(conn, organization, conversation)?;
-            change(conn, rules.as_ref(), read, Command::SetStatus(status), now)
+            change(
+                conn,
+                rules.as_ref(),
+                notices,
+                read,
+                Command::SetStatus(status),
+                now,
+            )
         })
         .await
     }
@@ -240,9 +249,17 @@ impl ConversationStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let rules = self.rules.clone();
+        let notices = self.notices.load(std::sync::atomic::Ordering::Relaxed);
         self.write_publishing(move |conn| {
             let read = state_in(conn, organization, conversation)?;
-            change(conn, rules.as_ref(), read, Command::Assign(assignee), now)
+            change(
+                conn,
+                rules.as_ref(),
+                notices,
+                read,
+                Command::Assign(assignee),
+                now,
+            )
         })
         .await
     }
@@ -254,9 +271,17 @@ impl ConversationStore for SqliteStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let rules = self.rules.clone();
+        let notices = self.notices.load(std::sync::atomic::Ordering::Relaxed);
         self.write_publishing(move |conn| {
             let read = conversation_state(conn, conversation)?;
-            change(conn, rules.as_ref(), read, Command::SetStatus(status), now)
+            change(
+                conn,
+                rules.as_ref(),
+                notices,
+                read,
+                Command::SetStatus(status),
+                now,
+            )
         })
         .await
     }

@@ -13,7 +13,9 @@ use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
 use super::Published;
-use crate::store::effects::{no_message, Decided, Effect, Read, State, Target};
+use crate::store::effects::{
+    no_message, Decided, Effect, Milestone, Progress, Read, State, Target, PROGRESS,
+};
 use crate::store::rows::mentions_json;
 use crate::store::{StoreError, StoreResult};
 
@@ -23,21 +25,34 @@ pub(super) fn conversation_state(
     conn: &Connection,
     conversation: ConversationId,
 ) -> StoreResult<Read> {
-    conn.prepare_cached(
-        "SELECT organization_id, status, assignee_id FROM conversations WHERE id = ?1",
-    )?
-    .query_row([conversation], |row| {
-        Ok(Read {
-            organization: row.get(0)?,
-            conversation,
-            state: State {
-                status: row.get(1)?,
-                assignee: row.get(2)?,
-            },
-        })
-    })
+    conn.prepare_cached(&format!(
+        "SELECT c.organization_id, c.status, c.assignee_id, {PROGRESS}
+         FROM conversations c WHERE c.id = ?1"
+    ))?
+    .query_row([conversation], |row| read_row(row, conversation))
     .optional()?
     .ok_or(StoreError::NotFound)
+}
+
+/// A [`Read`] from a row of organization, status, assignee and
+/// [`PROGRESS`].
+pub(super) fn read_row(
+    row: &rusqlite::Row<'_>,
+    conversation: ConversationId,
+) -> rusqlite::Result<Read> {
+    Ok(Read {
+        organization: row.get(0)?,
+        conversation,
+        state: State {
+            status: row.get(1)?,
+            assignee: row.get(2)?,
+            progress: Progress {
+                asked: row.get(3)?,
+                replied: row.get(4)?,
+                human_replied: row.get(5)?,
+            },
+        },
+    })
 }
 
 /// As [`conversation_state`], `NotFound` unless it is the organization's.
@@ -71,6 +86,10 @@ pub(super) fn apply(conn: &Connection, decided: Decided<'_>) -> StoreResult<Vec<
             }
             Effect::SetStatus(status) => events.push(set_status(conn, target, status)?),
             Effect::SetAssignee(assignee) => events.push(set_assignee(conn, target, assignee)?),
+            Effect::Mark(milestone) => {
+                let at = message.as_ref().ok_or_else(no_message)?.message.created_at;
+                mark(conn, target, milestone, at)?;
+            }
             Effect::Notify {
                 audience,
                 only_first,
@@ -91,8 +110,9 @@ fn insert_message(
     let mentions = mentions_json(message)?;
     conn.prepare_cached(
         "INSERT INTO messages
-         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions,
+          organization_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         message.id,
@@ -103,7 +123,8 @@ fn insert_message(
         client_id,
         message.author.as_ref().and_then(|a| a.operator_id),
         message.author_name,
-        mentions
+        mentions,
+        target.organization
     ])?;
     let seq = conn.last_insert_rowid();
     let scope = crate::search::scope_token(target.organization);
@@ -141,8 +162,15 @@ fn set_status(
     target: &Target,
     status: ConversationStatus,
 ) -> StoreResult<Published> {
-    conn.prepare_cached("UPDATE conversations SET status = ?1 WHERE id = ?2")?
-        .execute(params![status, target.conversation])?;
+    // A resolution is kept (reports, ratings) until the conversation
+    // reopens.
+    let resolved_at = (status == ConversationStatus::Resolved).then_some(target.now);
+    conn.prepare_cached(
+        "UPDATE conversations SET status = ?1, resolved_at = ?3,
+             resolutions = resolutions + (?3 IS NOT NULL)
+         WHERE id = ?2",
+    )?
+    .execute(params![status, target.conversation, resolved_at])?;
     let change = Change::Status { status };
     record_event(
         conn,
@@ -151,6 +179,20 @@ fn set_status(
         change,
         target.now,
     )
+}
+
+fn mark(
+    conn: &Connection,
+    target: &Target,
+    milestone: Milestone,
+    at: echo_protocol::Timestamp,
+) -> StoreResult<()> {
+    conn.prepare_cached(&format!(
+        "UPDATE conversations SET {} = ?1 WHERE id = ?2",
+        milestone.column()
+    ))?
+    .execute(params![at, target.conversation])?;
+    Ok(())
 }
 
 fn set_assignee(

@@ -94,7 +94,7 @@ fn notice_context(conn: &Connection, notice: &ClaimedNotice) -> StoreResult<Opti
             params![context.organization, conversation],
             |row| mail_rows::recipient(row, rows::Row::col::<String>(row, 5)?),
         )?,
-        Audience::Visitor => {
+        Audience::Visitor | Audience::Rating => {
             let mailable: bool = conn
                 .prepare_cached(&format!("SELECT {MAILABLE}"))?
                 .query_row(params![context.organization, context.visitor_email], |r| {
@@ -161,6 +161,18 @@ fn complete_notice(
     }
     if let Some(request) = &outcome.confirmation {
         outbox::request(conn, request)?;
+    }
+    if let Some(link) = &outcome.rating_link {
+        conn.prepare_cached(
+            "INSERT INTO rating_tokens (token_hash, conversation_id, resolution, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            link.token_hash.as_str(),
+            notice.conversation,
+            link.resolution,
+            link.expires_at
+        ])?;
     }
     for (recipient, covered) in &outcome.marks {
         conn.prepare_cached(

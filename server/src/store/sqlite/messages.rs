@@ -10,10 +10,10 @@ use echo_protocol::{ConversationId, MessageId, OrganizationId, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::attachments::fill_attachments;
-use super::effects::{apply, conversation_state, state_in};
+use super::effects::{apply, conversation_state, read_row, state_in};
 use super::sessions::touch_session;
 use super::{query_all, query_first, Published, SqliteStore};
-use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, State};
+use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, PROGRESS};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, Reader, StoreError, StoreResult, VisitorActivity};
@@ -25,10 +25,10 @@ fn team_message(
     rules: &dyn Rules,
     read: Read,
     message: Message,
+    command: Command,
     notices: bool,
 ) -> StoreResult<(Message, Vec<Published>)> {
     let mut message = message;
-    let command = Command::team(&message);
     let new = NewMessage::team(&mut message);
     let events = apply(conn, Decided::message(rules, notices, read, command, new)?)?;
     Ok((message, events))
@@ -55,24 +55,17 @@ impl MessageStore for SqliteStore {
                 Ok(conn
                     .prepare_cached(sql)?
                     .query_row(params![conversation, activity.session.as_str()], |row| {
-                        Ok(Read {
-                            organization: row.get(0)?,
-                            conversation,
-                            state: State {
-                                status: row.get(1)?,
-                                assignee: row.get(2)?,
-                            },
-                        })
+                        read_row(row, conversation)
                     })
                     .optional()?)
             };
-            let read = match read(
-                "SELECT c.organization_id, c.status, c.assignee_id FROM conversations c
-                 WHERE c.id = ?1 AND c.contact_session_hash = ?2",
-            )? {
+            let read = match read(&format!(
+                "SELECT c.organization_id, c.status, c.assignee_id, {PROGRESS} FROM conversations c
+                 WHERE c.id = ?1 AND c.contact_session_hash = ?2"
+            ))? {
                 Some(found) => found,
                 None => read(&format!(
-                    "SELECT c.organization_id, c.status, c.assignee_id FROM conversations c
+                    "SELECT c.organization_id, c.status, c.assignee_id, {PROGRESS} FROM conversations c
                      WHERE c.id = ?1 AND {}",
                     rows::owned_by("?2")
                 ))?
@@ -117,7 +110,8 @@ impl MessageStore for SqliteStore {
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let read = state_in(conn, organization, conversation)?;
-            team_message(conn, rules.as_ref(), read, message, notices)
+            let command = Command::team(&message);
+            team_message(conn, rules.as_ref(), read, message, command, notices)
         })
         .await
     }
@@ -143,7 +137,14 @@ impl MessageStore for SqliteStore {
             }
             conn.prepare_cached("UPDATE conversations SET away_until = ?2 WHERE id = ?1")?
                 .execute(params![conversation, until])?;
-            let (message, events) = team_message(conn, rules.as_ref(), read, message, notices)?;
+            let (message, events) = team_message(
+                conn,
+                rules.as_ref(),
+                read,
+                message,
+                Command::AwayReply,
+                notices,
+            )?;
             Ok((Some(message), events))
         })
         .await
@@ -158,7 +159,8 @@ impl MessageStore for SqliteStore {
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let read = conversation_state(conn, conversation)?;
-            team_message(conn, rules.as_ref(), read, message, notices)
+            let command = Command::team(&message);
+            team_message(conn, rules.as_ref(), read, message, command, notices)
         })
         .await
     }

@@ -25,6 +25,8 @@ mod messages;
 mod onboarding;
 mod organizations;
 mod outbox;
+mod ratings;
+mod reports;
 mod search;
 mod sessions;
 mod team;
@@ -64,6 +66,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0014_trust.sql"),
     include_str!("../../../migrations/sqlite/0015_onboarding.sql"),
     include_str!("../../../migrations/sqlite/0016_service_levels.sql"),
+    include_str!("../../../migrations/sqlite/0017_ratings_reports.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.

@@ -382,7 +382,7 @@ impl TeamStore for SqliteStore {
                 let command = Command::Assign(None);
                 events.extend(apply(
                     conn,
-                    Decided::change(rules.as_ref(), read, command, now)?,
+                    Decided::change(rules.as_ref(), false, read, command, now)?,
                 )?);
             }
             change_one(

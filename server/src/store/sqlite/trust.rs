@@ -181,10 +181,14 @@ impl TrustStore for SqliteStore {
     async fn set_security(
         &self,
         organization: OrganizationId,
-        require_two_factor: Option<bool>,
-        retention_days: Option<Option<u32>>,
+        change: echo_protocol::trust::UpdateOrganization,
     ) -> StoreResult<()> {
         self.write(move |conn| {
+            let echo_protocol::trust::UpdateOrganization {
+                require_two_factor,
+                retention_days,
+                ratings_enabled,
+            } = change;
             let exists: Option<i64> = conn
                 .prepare_cached("SELECT 1 FROM organizations WHERE id = ?1")?
                 .query_row([organization], |row| row.get(0))
@@ -202,6 +206,13 @@ impl TrustStore for SqliteStore {
                     conn,
                     "UPDATE organizations SET retention_days = ?2 WHERE id = ?1",
                     params![organization, days],
+                )?;
+            }
+            if let Some(on) = ratings_enabled {
+                change_one(
+                    conn,
+                    "UPDATE organizations SET ratings_enabled = ?2 WHERE id = ?1",
+                    params![organization, on],
                 )?;
             }
             Ok(())
