@@ -175,6 +175,11 @@ impl Schedule {
             .datetime()
     }
 
+    /// Whether the hours are on (off: always open).
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
     /// Whether the desk is open at `at` (always, with the hours off).
     pub fn is_open(&self, at: Timestamp) -> bool {
         if !self.enabled {

@@ -33,6 +33,7 @@ pub use operations::metrics_router;
 mod parsers;
 mod pro;
 mod ratings;
+mod reports;
 mod security;
 mod session_start;
 mod static_files;
@@ -139,6 +140,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(onboarding::router())
         .merge(hours::router())
         .merge(ratings::router())
+        .merge(reports::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events, hours,
-    knowledge, mail, messages, onboarding, operator, pro, ratings, security, team, two_factor,
-    widget,
+    knowledge, mail, messages, onboarding, operator, pro, ratings, reports, security, team,
+    two_factor, widget,
 };
 
 #[derive(OpenApi)]
@@ -63,6 +63,9 @@ use super::{
         ratings::rate_conversation,
         ratings::rating_page,
         ratings::rate_by_link,
+        reports::report,
+        reports::report_csv,
+        reports::export_csv,
         onboarding::sign_up,
         onboarding::verify_email,
         onboarding::resend_verification,

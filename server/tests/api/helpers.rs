@@ -213,6 +213,45 @@ impl TestApp {
         }
     }
 
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+
+    /// Rows straight from the database, every column as text (cast it in
+    /// the query; `None` for NULL).
+    pub async fn text_rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.postgres {
+            Some(db) => {
+                use sqlx::Row;
+                sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .fetch_all(&db.pool)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|row| {
+                        (0..row.len())
+                            .map(|i| row.get::<Option<String>, _>(i))
+                            .collect()
+                    })
+                    .collect()
+            }
+            None => {
+                let conn = self.sqlite();
+                let mut statement = conn.prepare(sql).unwrap();
+                let width = statement.column_count();
+                statement
+                    .query_map([], |row| {
+                        (0..width)
+                            .map(|i| row.get::<_, Option<String>>(i))
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .unwrap()
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .unwrap()
+            }
+        }
+    }
+
     fn sqlite(&self) -> rusqlite::Connection {
         let path = self
             .database_url

@@ -45,6 +45,7 @@ mod operator;
 mod pro;
 mod ratings;
 mod replicas;
+mod reports;
 mod revocation;
 mod scripted_llm;
 mod secrets_in_logs;
