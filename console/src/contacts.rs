@@ -24,11 +24,11 @@ fn key(by_user: bool, value: &str) -> ContactKey {
     }
 }
 
-/// Saves `text` as a file the browser downloads.
-fn download(name: &str, text: &str) -> Option<()> {
+/// Saves `text` (of `content_type`) as a file the browser downloads.
+pub(crate) fn download(name: &str, text: &str, content_type: &str) -> Option<()> {
     let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
+    options.set_type(content_type);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).ok()?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).ok()?;
     let document = web_sys::window()?.document()?;
@@ -56,7 +56,7 @@ pub fn VisitorData(console: Console) -> impl IntoView {
         spawn_local(async move {
             match api.export_contact(&key(user, &text)).await {
                 Ok(json) => {
-                    download("visitor-data.json", &json);
+                    download("visitor-data.json", &json, "application/json");
                     result.set(Some("Exported: the file is in your downloads.".into()));
                 }
                 Err(e) => console.fail(e),

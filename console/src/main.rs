@@ -63,6 +63,8 @@ mod model;
 mod notifications;
 mod onboarding_api;
 mod ratings;
+mod report_chart;
+mod reports;
 mod saved_replies;
 mod search;
 mod settings;

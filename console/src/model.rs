@@ -32,6 +32,8 @@ pub enum Page {
     Plan,
     /// When the desk is open (admins).
     Hours,
+    /// Service levels: charts, figures, CSV.
+    Reports,
 }
 
 impl Page {
@@ -202,6 +204,7 @@ mod tests {
             last_message: None,
             assignee: None,
             labels: Vec::new(),
+            rating: None,
         }
     }
 
@@ -324,6 +327,7 @@ mod assignment_tests {
             last_message: None,
             assignee,
             labels: Vec::new(),
+            rating: None,
         }
     }
 

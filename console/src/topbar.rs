@@ -71,6 +71,7 @@ pub fn TopBar(console: Console) -> impl IntoView {
         if console.me().is_some() {
             pages.push((Page::Mentions, "Mentions"));
         }
+        pages.push((Page::Reports, "Reports"));
         pages
     };
     let settings = move || {

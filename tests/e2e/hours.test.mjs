@@ -104,6 +104,41 @@ test("the console shows a rating on the row and in the conversation", async () =
   await shot(page, "console-rating");
 });
 
+test("the Reports page charts the day, lists every figure and downloads CSV", async () => {
+  for (const colorScheme of ["light", "dark"]) {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, colorScheme });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/console/`);
+    await signInWithKey(page, server.org.operatorKey);
+    await page.getByRole("button", { name: "Reports" }).click();
+    await page.getByRole("heading", { name: "Reports" }).waitFor();
+    // Today's row: the conversation created, resolved and rated above.
+    const today = await page.evaluate(() => {
+      const d = new Date();
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+    });
+    const row = page.getByRole("row", { name: new RegExp(`^${today}`) });
+    await row.waitFor();
+    assert.match(await row.innerText(), /^\S+\s+1\s+1\s+\d+\s/);
+    assert.match(await row.innerText(), /4\.0 \(100% satisfied, 1\)/);
+    await page.getByRole("img", { name: /^Conversations: 30 rows/ }).waitFor();
+    await shot(page, `console-reports-${colorScheme}`);
+    if (colorScheme === "light") {
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Export the conversations (CSV)" }).click(),
+      ]);
+      const { readFileSync } = await import("node:fs");
+      const text = readFileSync(await download.path(), "utf8");
+      assert.match(text, /^id,created,resolved,status,assignee,labels,visitorName,visitorEmail/);
+      assert.match(text, /,Ada Lovelace,ada@example.com,.*,4,Quick answer\r\n$/);
+      await page.getByLabel("Rows", { exact: true }).selectOption("operator");
+      await page.getByRole("row", { name: /^Unassigned/ }).waitFor();
+    }
+    await context.close();
+  }
+});
+
 test("an open desk states its reply time", async () => {
   await setHours({
     enabled: false,

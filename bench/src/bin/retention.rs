@@ -190,7 +190,13 @@ where
     let alone = echo_bench::drive(&bases, &[running.load_org], phase).await?;
     running
         .store
-        .set_security(running.old_org, None, Some(Some(30)))
+        .set_security(
+            running.old_org,
+            echo_protocol::trust::UpdateOrganization {
+                retention_days: Some(Some(30)),
+                ..Default::default()
+            },
+        )
         .await?;
     let backlog = left().await?;
     let store = running.store.clone();
