@@ -53,8 +53,8 @@ pub struct ReportBucket {
     pub conversations_created: u64,
     /// Resolved in the row (and not reopened since).
     pub conversations_resolved: u64,
-    /// Messages written in the row: the visitor's, the assistant's and
-    /// the team's (not notes); by operator, the operator's own.
+    /// The messages (the visitor's, the assistant's and the team's, not
+    /// notes) of the conversations created in the row.
     pub messages: u64,
     /// The first visitor message to the first reply of any kind, for the
     /// conversations first answered in the row.

@@ -32,10 +32,11 @@ CREATE INDEX conversations_created ON conversations (organization_id, created_at
 CREATE INDEX conversations_resolved ON conversations (organization_id, resolved_at)
     WHERE resolved_at IS NOT NULL;
 
-ALTER TABLE messages ADD COLUMN organization_id TEXT;
-UPDATE messages m SET organization_id = c.organization_id
-FROM conversations c WHERE c.id = m.conversation_id;
-CREATE INDEX messages_by_organization ON messages (organization_id, created_at, role, author_id);
+ALTER TABLE conversations ADD COLUMN message_count BIGINT NOT NULL DEFAULT 0;
+UPDATE conversations c SET message_count = n.count
+FROM (SELECT conversation_id, COUNT(*) AS count FROM messages WHERE role <> 'note'
+      GROUP BY conversation_id) n
+WHERE n.conversation_id = c.id;
 
 ALTER TABLE organizations ADD COLUMN ratings_enabled BOOLEAN NOT NULL DEFAULT TRUE;
 

@@ -2,8 +2,6 @@
 //! CSV), and every conversation of a range as CSV, streamed. Agents see
 //! their own conversations and row; admins (and API keys) everyone's.
 
-use std::collections::HashMap;
-
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -77,7 +75,7 @@ async fn build(ctx: &ApiContext, operator: &Operator, query: ReportQuery) -> Api
         .store
         .report_rows(organization, own, range.start, range.end)
         .await?;
-    let (rows, messages) = match group {
+    let rows = match group {
         GroupBy::Operator => {
             let mut assignees: Vec<(Option<OperatorId>, String, Option<String>)> = ctx
                 .store
@@ -91,25 +89,9 @@ async fn build(ctx: &ApiContext, operator: &Operator, query: ReportQuery) -> Api
             if own.is_none() {
                 assignees.push((None, "unassigned".into(), None));
             }
-            let written: HashMap<OperatorId, u64> = ctx
-                .store
-                .messages_by_author(organization, range.start, range.end)
-                .await?
-                .into_iter()
-                .collect();
-            let messages = assignees
-                .iter()
-                .map(|(id, _, _)| id.and_then(|id| written.get(&id).copied()).unwrap_or(0))
-                .collect();
-            (Rows::Assignees(assignees), messages)
+            Rows::Assignees(assignees)
         }
-        _ => {
-            let periods = range.periods(group);
-            let mut edges: Vec<i64> = periods.iter().map(|p| p.1).collect();
-            edges.push(range.end);
-            let messages = ctx.store.message_counts(organization, own, edges).await?;
-            (Rows::Periods(periods), messages)
-        }
+        _ => Rows::Periods(range.periods(group)),
     };
     let schedule = if business_hours_only {
         let org = ctx
@@ -144,7 +126,6 @@ async fn build(ctx: &ApiContext, operator: &Operator, query: ReportQuery) -> Api
             start,
             end,
             conversations: &conversations,
-            messages,
             open: open.as_ref(),
         })
     })

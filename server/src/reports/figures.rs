@@ -59,8 +59,6 @@ pub struct Inputs<'a> {
     pub start: i64,
     pub end: i64,
     pub conversations: &'a [ReportRow],
-    /// Messages per row, in the rows' order.
-    pub messages: Vec<u64>,
     /// With business hours only: the desk's open time.
     pub open: Option<&'a OpenTime>,
 }
@@ -68,6 +66,7 @@ pub struct Inputs<'a> {
 #[derive(Default)]
 struct Tally {
     created: u64,
+    messages: u64,
     resolved: u64,
     first: Vec<i64>,
     human: Vec<i64>,
@@ -105,6 +104,7 @@ pub fn compute(inputs: Inputs<'_>) -> Vec<ReportBucket> {
     for c in inputs.conversations {
         if let Some(row) = row_of(c, c.created_at) {
             tallies[row].created += 1;
+            tallies[row].messages += c.messages;
         }
         let asked = c.first_visitor_at;
         if let (Some(asked), Some(at)) = (asked, c.first_reply_at) {
@@ -138,13 +138,12 @@ pub fn compute(inputs: Inputs<'_>) -> Vec<ReportBucket> {
     labels
         .into_iter()
         .zip(tallies)
-        .enumerate()
-        .map(|(i, ((key, name), tally))| ReportBucket {
+        .map(|((key, name), tally)| ReportBucket {
             key,
             name,
             conversations_created: tally.created,
             conversations_resolved: tally.resolved,
-            messages: inputs.messages.get(i).copied().unwrap_or(0),
+            messages: tally.messages,
             first_response: spread(tally.first),
             first_human_response: spread(tally.human),
             resolution: spread(tally.resolution),

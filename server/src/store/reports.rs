@@ -1,5 +1,5 @@
-//! What reports and exports read: each conversation's milestones, and
-//! messages counted by time or by author.
+//! What reports and exports read: each conversation's milestones and its
+//! count of messages.
 
 use async_trait::async_trait;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId};
@@ -17,11 +17,14 @@ pub struct ReportRow {
     pub resolved_at: Option<i64>,
     pub rating: Option<u8>,
     pub rated_at: Option<i64>,
+    /// Its messages (not notes).
+    pub messages: u64,
 }
 
 /// The columns [`report_row`] reads, for a `conversations c`.
 pub(crate) const REPORT_ROW: &str = "c.assignee_id, c.created_at, c.first_visitor_at,
-     c.first_reply_at, c.first_human_reply_at, c.resolved_at, c.rating, c.rated_at";
+     c.first_reply_at, c.first_human_reply_at, c.resolved_at, c.rating, c.rated_at,
+     c.message_count";
 
 /// Conversations with anything in `[{p}2, {p}3)` of the organization `{p}1`
 /// (all of them, or `{p}4`'s when that is not null).
@@ -47,6 +50,7 @@ pub(crate) fn report_row(row: &impl super::rows::Row, at: usize) -> StoreResult<
         resolved_at: row.col(at + 5)?,
         rating: row.col::<Option<i32>>(at + 6)?.map(|s| s.clamp(1, 5) as u8),
         rated_at: row.col(at + 7)?,
+        messages: row.col::<i64>(at + 8)?.max(0) as u64,
     })
 }
 
@@ -108,23 +112,6 @@ pub trait ReportStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<ReportRow>>;
-
-    /// Messages (not notes; only `author`'s when given) in each span
-    /// between consecutive `edges`.
-    async fn message_counts(
-        &self,
-        organization: OrganizationId,
-        author: Option<OperatorId>,
-        edges: Vec<i64>,
-    ) -> StoreResult<Vec<u64>>;
-
-    /// Each operator's messages in `[from, to)`.
-    async fn messages_by_author(
-        &self,
-        organization: OrganizationId,
-        from: i64,
-        to: i64,
-    ) -> StoreResult<Vec<(OperatorId, u64)>>;
 
     /// Up to `limit` conversations created in `[from, to)` after position
     /// `after`, oldest first.

@@ -130,12 +130,12 @@ async fn insert_message(
         "WITH stored AS (
              INSERT INTO messages
              (id, conversation_id, role, text, created_at, client_id, author_id, author_name,
-              mentions, search, organization_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12), $7)
+              mentions, search)
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12))
              ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
              RETURNING id
          ), touched AS (
-             UPDATE conversations SET last_activity_at = $5
+             UPDATE conversations SET last_activity_at = $5, message_count = message_count + $13
              WHERE id = $2 AND EXISTS (SELECT 1 FROM stored)
          )
          INSERT INTO events (organization_id, conversation_id, payload, created_at)
@@ -153,6 +153,10 @@ async fn insert_message(
     .bind(&message.author_name)
     .bind(mentions_json(message)?)
     .bind(crate::search::index_text(&message.text))
+    // Reports sum each conversation's messages (not notes).
+    .bind(i64::from(
+        message.role != echo_protocol::messages::MessageRole::Note,
+    ))
     .execute(&mut **tx)
     .await?
     .rows_affected();

@@ -110,9 +110,8 @@ fn insert_message(
     let mentions = mentions_json(message)?;
     conn.prepare_cached(
         "INSERT INTO messages
-         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions,
-          organization_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         message.id,
@@ -123,8 +122,7 @@ fn insert_message(
         client_id,
         message.author.as_ref().and_then(|a| a.operator_id),
         message.author_name,
-        mentions,
-        target.organization
+        mentions
     ])?;
     let seq = conn.last_insert_rowid();
     let scope = crate::search::scope_token(target.organization);
@@ -143,8 +141,13 @@ fn insert_message(
             message.created_at
         ])?;
     }
-    conn.prepare_cached("UPDATE conversations SET last_activity_at = ?1 WHERE id = ?2")?
-        .execute(params![message.created_at, target.conversation])?;
+    // Reports sum each conversation's messages (not notes).
+    let counted = i64::from(message.role != echo_protocol::messages::MessageRole::Note);
+    conn.prepare_cached(
+        "UPDATE conversations SET last_activity_at = ?1, message_count = message_count + ?3
+         WHERE id = ?2",
+    )?
+    .execute(params![message.created_at, target.conversation, counted])?;
     let change = Change::Message {
         message: message.clone(),
     };
