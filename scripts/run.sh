@@ -27,6 +27,12 @@ if [ ! -s .echo-dev/demo-org.json ]; then
   "$server" subscription set "$org" active
   "$server" knowledge add "$org" scripts/demo/acme-help-centre.md >/dev/null
 fi
+# The demo's secrets key (plugins' API keys are sealed with it), made once
+# and kept with the demo's database: a production server gets its own.
+if [ -z "${ECHO_SECRETS_KEY:-}" ]; then
+  [ -s .echo-dev/secrets-key ] || (umask 077; head -c 32 /dev/urandom | base64 > .echo-dev/secrets-key)
+  export ECHO_SECRETS_KEY="$(cat .echo-dev/secrets-key)"
+fi
 org=$(sed -E 's/.*"organizationId":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
 key=$(sed -E 's/.*"operatorKey":"([^"]+)".*/\1/' .echo-dev/demo-org.json)
 # A fresh link each run: the first one creates the demo admin's account,

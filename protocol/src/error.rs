@@ -47,6 +47,11 @@ pub enum ErrorCode {
     AiUnavailable,
     /// Mail is not configured on this server. (503)
     MailUnavailable,
+    /// The server has no secrets key (`ECHO_SECRETS_KEY`) to keep a
+    /// plugin's keys with. (503)
+    SecretsUnavailable,
+    /// A third-party service (Vapi) did not answer in time, or failed. (502)
+    UpstreamUnavailable,
     /// The server is at capacity for this kind of work; try again after
     /// `Retry-After`. (503)
     Overloaded,
@@ -55,7 +60,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::Validation,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
@@ -73,6 +78,8 @@ impl ErrorCode {
         ErrorCode::RateLimited,
         ErrorCode::AiUnavailable,
         ErrorCode::MailUnavailable,
+        ErrorCode::SecretsUnavailable,
+        ErrorCode::UpstreamUnavailable,
         ErrorCode::Overloaded,
         ErrorCode::Internal,
     ];
@@ -98,6 +105,8 @@ impl ErrorCode {
             ErrorCode::RateLimited => "RATE_LIMITED",
             ErrorCode::AiUnavailable => "AI_UNAVAILABLE",
             ErrorCode::MailUnavailable => "MAIL_UNAVAILABLE",
+            ErrorCode::SecretsUnavailable => "SECRETS_UNAVAILABLE",
+            ErrorCode::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             ErrorCode::Overloaded => "OVERLOADED",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -127,7 +136,11 @@ impl ErrorCode {
             ErrorCode::UnprocessableFile => 422,
             ErrorCode::RateLimited => 429,
             ErrorCode::Internal => 500,
-            ErrorCode::AiUnavailable | ErrorCode::MailUnavailable | ErrorCode::Overloaded => 503,
+            ErrorCode::UpstreamUnavailable => 502,
+            ErrorCode::AiUnavailable
+            | ErrorCode::MailUnavailable
+            | ErrorCode::SecretsUnavailable
+            | ErrorCode::Overloaded => 503,
         }
     }
 }

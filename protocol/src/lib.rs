@@ -26,6 +26,7 @@
 //!   labels, bulk actions, search, the visitor's context, typing.
 //! - [`knowledge`]: the knowledge base's files and search results.
 //! - [`origin`]: web origins, the sites an organization allows to embed it.
+//! - [`plugins`]: an organization's third-party accounts (Vapi).
 //! - [`ratings`]: satisfaction ratings of resolved conversations.
 //! - [`reports`]: service-level reports.
 //! - [`sse`]: parsing the push channel's Server-Sent Events on a client.
@@ -54,6 +55,7 @@ pub mod messages;
 pub mod onboarding;
 pub mod operator;
 pub mod origin;
+pub mod plugins;
 pub mod ratings;
 pub mod reports;
 pub mod sse;

@@ -66,6 +66,8 @@ pub struct Config {
     pub overload: crate::overload::OverloadBounds,
     /// Sign-up, organizations per account, the billing checkout page.
     pub onboarding: crate::onboarding::OnboardingSettings,
+    /// The secrets key plugins' keys are sealed with, and where Vapi is.
+    pub plugins: crate::plugins::PluginSettings,
 }
 
 impl Config {
@@ -94,6 +96,7 @@ impl Config {
             metrics_bind: None,
             overload: crate::overload::OverloadBounds::default(),
             onboarding: crate::onboarding::OnboardingSettings::default(),
+            plugins: crate::plugins::PluginSettings::default(),
         }
     }
 }

@@ -174,6 +174,8 @@ impl Application {
             overload: config.overload,
             onboarding,
             away,
+            vault: config.plugins.vault,
+            vapi: crate::plugins::vapi::Vapi::new(&config.plugins.vapi_base_url)?,
         };
         Ok(Self {
             listener,

@@ -87,6 +87,21 @@ enum Command {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Manage the secrets kept at rest (plugins' keys).
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Seals every plugin's keys again under ECHO_SECRETS_KEY, opening them
+    /// with it or one of ECHO_SECRETS_OLD_KEYS; then the old keys can go.
+    ReEncrypt {
+        #[command(flatten)]
+        secrets: serve::SecretsArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -388,6 +403,15 @@ impl Command {
                     }
                 }
                 anyhow::ensure!(failed == 0, "{failed} of {} files not added", files.len());
+            }
+            Command::Secrets {
+                command: SecretsCommand::ReEncrypt { secrets },
+            } => {
+                let vault = secrets
+                    .vault()?
+                    .context("re-encrypting needs ECHO_SECRETS_KEY (and the old keys)")?;
+                let (moved, current) = crate::plugins::re_encrypt(store, &vault).await?;
+                eprintln!("{moved} plugins re-encrypted, {current} already under the current key");
             }
             Command::Events {
                 command: EventsCommand::Prune { older_than_hours },

@@ -112,6 +112,44 @@ pub(super) struct ServeArgs {
     /// button opens it with the organization's ID appended.
     #[arg(long, env = "ECHO_BILLING_CHECKOUT_URL")]
     billing_checkout_url: Option<String>,
+    #[command(flatten)]
+    secrets: SecretsArgs,
+    /// Vapi's REST API (a proxy, or a stand-in in tests).
+    #[arg(long, env = "ECHO_VAPI_BASE_URL", default_value = crate::plugins::vapi::DEFAULT_BASE_URL)]
+    vapi_base_url: String,
+}
+
+/// The keys plugins' keys are sealed with.
+#[derive(clap::Args)]
+pub(super) struct SecretsArgs {
+    /// 32 random bytes as base64 (`openssl rand -base64 32`): seals plugins'
+    /// API keys at rest. Without it no plugin can be connected.
+    #[arg(long = "secrets-key", env = "ECHO_SECRETS_KEY", hide_env_values = true)]
+    key: Option<String>,
+    /// Earlier secrets keys, comma-separated: they still open what they
+    /// sealed until `echo-server secrets re-encrypt` moves it to the key.
+    #[arg(
+        long = "secrets-old-keys",
+        env = "ECHO_SECRETS_OLD_KEYS",
+        hide_env_values = true
+    )]
+    old_keys: Option<String>,
+}
+
+impl SecretsArgs {
+    pub(super) fn vault(self) -> anyhow::Result<Option<crate::vault::Vault>> {
+        let Some(key) = self.key else {
+            anyhow::ensure!(
+                self.old_keys.is_none(),
+                "ECHO_SECRETS_OLD_KEYS needs ECHO_SECRETS_KEY"
+            );
+            return Ok(None);
+        };
+        let old = self.old_keys.map(secrecy::SecretString::from);
+        crate::vault::Vault::new(&key.into(), old.as_ref())
+            .map(Some)
+            .context("ECHO_SECRETS_KEY")
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -139,6 +177,14 @@ impl ServeArgs {
             self.signup == SignUpMode::Off || mail.is_some(),
             "ECHO_SIGNUP=open needs mail (ECHO_SMTP_URL): a new account's address is checked by a mailed link"
         );
+        anyhow::ensure!(
+            self.vapi_base_url.starts_with("https://") || self.vapi_base_url.starts_with("http://"),
+            "ECHO_VAPI_BASE_URL must be an http(s) URL"
+        );
+        let plugins = crate::plugins::PluginSettings {
+            vault: self.secrets.vault()?,
+            vapi_base_url: self.vapi_base_url,
+        };
         if let Some(url) = &self.billing_checkout_url {
             anyhow::ensure!(
                 url.starts_with("https://") || url.starts_with("http://"),
@@ -200,6 +246,7 @@ impl ServeArgs {
                 organizations_per_account: self.organizations_per_account.max(1),
                 billing_checkout_url: self.billing_checkout_url,
             },
+            plugins,
         })
     }
 }

@@ -31,6 +31,7 @@ mod operations;
 mod operator;
 pub use operations::metrics_router;
 mod parsers;
+mod plugins;
 mod pro;
 mod ratings;
 mod reports;
@@ -108,6 +109,9 @@ pub struct ApiContext {
     pub onboarding: Arc<crate::onboarding::Onboarding>,
     /// The away reply to visitors who write while the desk is closed.
     pub away: Arc<crate::away::AwayReplies>,
+    /// The secrets key (none: plugins cannot be connected) and Vapi.
+    pub vault: Option<crate::vault::Vault>,
+    pub vapi: crate::plugins::vapi::Vapi,
 }
 
 impl ApiContext {
@@ -141,6 +145,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(hours::router())
         .merge(ratings::router())
         .merge(reports::router())
+        .merge(plugins::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())

@@ -7,8 +7,8 @@ use utoipa::{Modify, OpenApi};
 
 use super::{
     accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events, hours,
-    knowledge, mail, messages, onboarding, operator, pro, ratings, reports, security, team,
-    two_factor, widget,
+    knowledge, mail, messages, onboarding, operator, plugins, pro, ratings, reports, security,
+    team, two_factor, widget,
 };
 
 #[derive(OpenApi)]
@@ -66,6 +66,11 @@ use super::{
         reports::report,
         reports::report_csv,
         reports::export_csv,
+        plugins::list_plugins,
+        plugins::connect_vapi,
+        plugins::disconnect_vapi,
+        plugins::vapi_phone_numbers,
+        plugins::vapi_assistants,
         onboarding::sign_up,
         onboarding::verify_email,
         onboarding::resend_verification,

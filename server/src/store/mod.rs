@@ -33,6 +33,7 @@ mod mail_rows;
 pub mod model;
 pub mod onboarding;
 pub mod page;
+pub mod plugins;
 pub mod postgres;
 pub mod pressure;
 pub mod ratings;
@@ -461,6 +462,7 @@ pub trait Store:
     + onboarding::OnboardingStore
     + ratings::RatingStore
     + reports::ReportStore
+    + plugins::PluginStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

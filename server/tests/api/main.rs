@@ -10,6 +10,7 @@ mod hygiene;
 mod identity;
 mod members;
 mod smtp;
+mod vapi_standin;
 
 mod agent;
 mod allowed_sites;
@@ -42,6 +43,7 @@ mod messages;
 mod onboarding;
 mod operations;
 mod operator;
+mod plugins;
 mod pro;
 mod ratings;
 mod replicas;

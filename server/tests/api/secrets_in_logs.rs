@@ -170,6 +170,8 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
     );
     log.push_str(&String::from_utf8_lossy(&invited.stderr));
 
+    let vapi = crate::vapi_standin::VapiStandIn::start().await;
+    let secrets_key = echo_server::vault::Vault::generate_key();
     let mut server = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0", "--database-url", &db])
         .env("RUST_LOG", "debug")
@@ -178,6 +180,9 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         .env("ECHO_LLM_BASE_URL", "http://127.0.0.1:9/v1")
         .env("ECHO_LLM_API_KEY", LLM_KEY)
         .env("ECHO_LLM_TIMEOUT_SECS", "1")
+        // Vapi's keys are checked, sealed and opened on every path.
+        .env("ECHO_SECRETS_KEY", &secrets_key)
+        .env("ECHO_VAPI_BASE_URL", &vapi.url)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -239,6 +244,31 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         503,
         "the unreachable model is unavailable"
     );
+    let connected = client
+        .put(format!("{base}/v1/operator/plugins/vapi"))
+        .bearer_auth(&operator_key)
+        .json(&serde_json::json!({
+            "privateApiKey": crate::vapi_standin::GOOD_KEY,
+            "publicApiKey": crate::vapi_standin::PUBLIC_KEY,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(connected.status(), 200);
+    let listed = client
+        .get(format!("{base}/v1/operator/plugins/vapi/assistants"))
+        .bearer_auth(&operator_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    let sealed = {
+        let conn = rusqlite::Connection::open(dir.path().join("echo.db")).unwrap();
+        conn.query_row("SELECT private_key, public_key FROM plugins", [], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .unwrap()
+    };
 
     let kill = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
@@ -284,6 +314,11 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         operator_key[3..].to_owned(),
         SecretHash::of(&operator_key).as_str().to_owned(),
         LLM_KEY.to_owned(),
+        crate::vapi_standin::GOOD_KEY.to_owned(),
+        crate::vapi_standin::PUBLIC_KEY.to_owned(),
+        secrets_key.clone(),
+        sealed.0.clone(),
+        sealed.1.clone(),
     ]
     .into_iter()
     .chain(second_factor)

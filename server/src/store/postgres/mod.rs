@@ -33,6 +33,7 @@ mod messages;
 mod onboarding;
 mod organizations;
 mod outbox;
+mod plugins;
 mod ratings;
 mod reports;
 mod search;

@@ -25,6 +25,7 @@ mod messages;
 mod onboarding;
 mod organizations;
 mod outbox;
+mod plugins;
 mod ratings;
 mod reports;
 mod search;
@@ -67,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0015_onboarding.sql"),
     include_str!("../../../migrations/sqlite/0016_service_levels.sql"),
     include_str!("../../../migrations/sqlite/0017_ratings_reports.sql"),
+    include_str!("../../../migrations/sqlite/0018_plugins.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
