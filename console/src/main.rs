@@ -62,6 +62,7 @@ mod mentions;
 mod model;
 mod notifications;
 mod onboarding_api;
+mod plugins;
 mod ratings;
 mod report_chart;
 mod reports;

@@ -34,6 +34,8 @@ pub enum Page {
     Hours,
     /// Service levels: charts, figures, CSV.
     Reports,
+    /// The Vapi plugin (admins).
+    Voice,
 }
 
 impl Page {

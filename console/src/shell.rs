@@ -102,6 +102,9 @@ pub fn Workspace(console: Console) -> impl IntoView {
         <Show when=on(Page::Reports)>
             <crate::reports::ReportsPage console/>
         </Show>
+        <Show when=on(Page::Voice)>
+            <crate::plugins::VoicePage console/>
+        </Show>
         <ShortcutsDialog console/>
         // The inbox stays mounted (hidden) on other pages: its rows keep
         // following the stream.

@@ -84,6 +84,7 @@ pub fn TopBar(console: Console) -> impl IntoView {
                 (Page::ApiKeys, "API keys"),
                 (Page::Widget, "Widget"),
                 (Page::Hours, "Business hours"),
+                (Page::Voice, "Voice (Vapi)"),
                 (Page::Install, "Install"),
                 (Page::Plan, "Plan"),
                 (Page::Audit, "Security and audit log"),
