@@ -3,7 +3,7 @@
 //! form, so a mail scanner following the links rates nothing; its `POST`
 //! records, once).
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -66,11 +66,6 @@ pub async fn rate_conversation(
     Ok((StatusCode::CREATED, Json(rated.rating)))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ScoreQuery {
-    score: Option<String>,
-}
-
 /// The form a resolution mail's link opens, the score it named chosen.
 #[utoipa::path(
     get,
@@ -82,11 +77,18 @@ pub struct ScoreQuery {
         (status = 404, description = "An unknown link", content_type = "text/html"),
     )
 )]
-pub async fn rating_page(Path(token): Path<String>, Query(query): Query<ScoreQuery>) -> Response {
+pub async fn rating_page(Path(token): Path<String>, RawQuery(query): RawQuery) -> Response {
     if RatingToken::parse(&token).is_none() {
         return unknown_link();
     }
-    let chosen = query.score.and_then(|s| s.parse::<u8>().ok());
+    // Read by hand: a page answers any query (a mangled link still shows
+    // the form), never a query error.
+    let chosen = query
+        .as_deref()
+        .unwrap_or_default()
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("score="))
+        .and_then(|s| s.parse::<u8>().ok());
     let mut choices = String::new();
     for (score, label) in RATING_LABELS {
         let checked = if chosen == Some(score) {
