@@ -4,7 +4,7 @@
 //! account's phone numbers and assistants.
 
 use echo_protocol::plugins::{
-    ConnectVapi, PluginInfo, PluginList, VapiAssistants, VapiPhoneNumbers,
+    ConnectVapi, PluginInfo, PluginList, VapiAssistants, VapiPhoneNumbers, VoiceSettings,
 };
 use echo_web::http::{self, ApiError, Body};
 use leptos::prelude::*;
@@ -42,6 +42,13 @@ impl OperatorApi {
     }
 }
 
+/// Saves the widget's voice: the widget settings as they are, with `voice`.
+async fn save_voice(api: &OperatorApi, voice: VoiceSettings) -> Result<(), ApiError> {
+    let mut settings = api.widget_settings().await?;
+    settings.voice = Some(voice);
+    api.set_widget_settings(&settings).await.map(|_| ())
+}
+
 /// The account's lists, or why they could not be read.
 #[derive(Clone, Default)]
 struct Account {
@@ -59,9 +66,14 @@ pub fn VoicePage(console: Console) -> impl IntoView {
     let public_key = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let voice = RwSignal::new(VoiceSettings::default());
+    let voice_error = RwSignal::new(None::<String>);
     let load_account = move || {
         let Some(api) = console.api() else { return };
         spawn_local(async move {
+            if let Ok(settings) = api.widget_settings().await {
+                voice.set(settings.voice.unwrap_or_default());
+            }
             let numbers = api.vapi_phone_numbers().await;
             let assistants = api.vapi_assistants().await;
             let next = match (numbers, assistants) {
@@ -123,6 +135,26 @@ pub fn VoicePage(console: Console) -> impl IntoView {
             busy.set(false);
         });
     };
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(api) = console.api() else { return };
+        let chosen = voice.get_untracked();
+        spawn_local(async move {
+            match save_voice(&api, chosen).await {
+                Ok(()) => {
+                    voice_error.set(None);
+                    console.toast("Saved: the widget offers it within a minute.");
+                }
+                Err(e) => voice_error.set(Some(e.message().to_owned())),
+            }
+        });
+    };
+    let choose = move |read: fn(&mut VoiceSettings) -> &mut Option<String>| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            voice.update(|v| *read(v) = (!value.is_empty()).then_some(value));
+        }
+    };
     let disconnect = move |_| {
         let Some(api) = console.api() else { return };
         spawn_local(async move {
@@ -150,17 +182,53 @@ pub fn VoicePage(console: Console) -> impl IntoView {
                 <button on:click=disconnect>"Disconnect"</button>
                 <p class="error" role="alert">{move || account.with(|a| a.error.clone())}</p>
                 <h3>"Phone numbers"</h3>
-                <ul class="plugin-list">
+                // Focusable, so the keyboard can scroll a long list (axe: scrollable-region-focusable).
+                <ul class="plugin-list" tabindex="0" aria-label="Phone numbers">
                     {move || account.get().numbers.into_iter().map(|n| view! {
                         <li>{n.number.unwrap_or_else(|| n.id.clone())}" "<span class="muted">{n.name.unwrap_or_default()}</span></li>
                     }).collect_view()}
                 </ul>
                 <h3>"Assistants"</h3>
-                <ul class="plugin-list">
+                <ul class="plugin-list" tabindex="0" aria-label="Assistants">
                     {move || account.get().assistants.into_iter().map(|a| view! {
                         <li>{a.name.unwrap_or_else(|| a.id.clone())}</li>
                     }).collect_view()}
                 </ul>
+                <form class="settings" on:submit=save>
+                    <h3>"In the widget"</h3>
+                    <div class="field">
+                        <label for="voice-assistant">"Assistant for voice calls"</label>
+                        <select id="voice-assistant" on:change=choose(|v| &mut v.assistant_id)>
+                            <option value="">"None: no voice calls"</option>
+                            {move || account.get().assistants.into_iter().map(|a| {
+                                let id = a.id.clone();
+                                let value = a.id.clone();
+                                view! {
+                                    <option value=value selected=move || voice.with(|v| v.assistant_id.as_deref() == Some(id.as_str()))>
+                                        {a.name.unwrap_or(a.id)}
+                                    </option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="voice-number">"Number for \"Call us\""</label>
+                        <select id="voice-number" on:change=choose(|v| &mut v.phone_number_id)>
+                            <option value="">"None: no number shown"</option>
+                            {move || account.get().numbers.into_iter().map(|n| {
+                                let id = n.id.clone();
+                                let value = n.id.clone();
+                                view! {
+                                    <option value=value selected=move || voice.with(|v| v.phone_number_id.as_deref() == Some(id.as_str()))>
+                                        {n.number.unwrap_or(n.id)}
+                                    </option>
+                                }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <p class="error" role="alert">{move || voice_error.get()}</p>
+                    <button class="primary" type="submit">"Save voice settings"</button>
+                </form>
             </Show>
             <form class="settings" on:submit=connect>
                 <h3>{move || if plugin.with(Option::is_some) { "Replace the keys" } else { "Connect" }}</h3>

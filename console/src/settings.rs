@@ -62,6 +62,8 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
                     .map(str::to_owned)
                     .collect(),
             ),
+            // The Voice page sets it.
+            voice: None,
         };
         saving.set(true);
         spawn_local(async move {

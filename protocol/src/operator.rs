@@ -156,6 +156,10 @@ pub struct WidgetSettings {
     /// link only to pages on them. Left out of a `PUT`, they stay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_origins: Option<Vec<String>>,
+    /// Voice (needs the Vapi plugin): the assistant and the number, each
+    /// one of the account's. Left out of a `PUT`, it stays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<crate::plugins::VoiceSettings>,
 }
 
 /// `GET` / `POST /v1/operator/identity-secret` (admins): the key the host's

@@ -78,6 +78,20 @@ pub struct VapiAssistant {
     pub name: Option<String>,
 }
 
+/// The voice settings of the widget (`voice` in the widget settings): the
+/// Vapi assistant web calls talk to and the number "Call us" shows, each
+/// one of the account's (checked with Vapi when saved); `null` or left
+/// out: none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VoiceSettings {
+    #[serde(default)]
+    pub assistant_id: Option<String>,
+    #[serde(default)]
+    pub phone_number_id: Option<String>,
+}
+
 /// `GET /v1/operator/plugins/vapi/phone-numbers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -60,6 +60,24 @@ pub struct WidgetConfig {
     #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
+    /// Voice, when the organization's Vapi plugin is connected, its
+    /// subscription active and an assistant or a number chosen. The widget
+    /// does not offer voice yet, so its wasm build leaves the field out.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice: Option<VoiceConfig>,
+}
+
+/// What the widget may offer by voice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct VoiceConfig {
+    /// "Start voice call": a web call with the chosen assistant.
+    pub call: bool,
+    /// "Call us": the chosen number (E.164).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
 }
 
 fn default_accent() -> String {

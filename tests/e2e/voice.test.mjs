@@ -1,7 +1,9 @@
 // The console's Voice page: an admin connects the organization's Vapi
 // account (a stand-in of ours on a local port, written to Vapi's documented
 // list shapes), sees the key's last four characters and the account's phone
-// numbers and assistants, a refused key named, and disconnects.
+// numbers and assistants, a refused key named, chooses the widget's
+// assistant and number (which the public widget settings then carry), and
+// disconnects.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -59,12 +61,20 @@ test("an admin connects Vapi, sees the account's numbers and assistants, and dis
   await page.getByLabel("Private API key").fill(GOOD);
   await page.getByRole("button", { name: "Connect Vapi" }).click();
   await page.getByText("key ending in E2E1").waitFor();
-  await page.getByText("+14155550100").waitFor();
-  await page.getByText("Front desk").waitFor();
+  await page.locator(".plugin-list").getByText("+14155550100").waitFor();
+  await page.locator(".plugin-list").getByText("Front desk").waitFor();
   assert.equal(await page.getByLabel("Private API key").inputValue(), "", "the key is not kept in the page");
   const listed = await server.operator("/v1/operator/plugins");
   assert.equal(JSON.stringify(listed.body).includes(GOOD), false);
   await shot(page, "console-voice-connected");
+
+  // The widget's voice: an assistant for calls and the number for "Call us".
+  await page.getByLabel("Assistant for voice calls").selectOption({ label: "Front desk" });
+  await page.getByLabel('Number for "Call us"').selectOption({ label: "+14155550100" });
+  await page.getByRole("button", { name: "Save voice settings" }).click();
+  await page.getByText("Saved: the widget offers it within a minute.").waitFor();
+  const config = await (await fetch(`${server.url}/v1/organizations/${server.orgId}/widget`)).json();
+  assert.deepEqual(config.voice, { call: true, phoneNumber: "+14155550100" });
 
   await page.getByRole("button", { name: "Disconnect" }).click();
   await page.getByText("Vapi's keys are forgotten.").waitFor();

@@ -199,6 +199,8 @@ impl FromJs for WidgetConfig {
             // The loader's, not the widget's (absent from its wasm build).
             #[cfg(not(target_arch = "wasm32"))]
             allowed_origins: Vec::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            voice: None,
         })
     }
 }

@@ -7,5 +7,10 @@ CREATE TABLE plugins (
     key_hint        TEXT NOT NULL,
     connected_at    BIGINT NOT NULL,
     broken_at       BIGINT,
+    -- The widget's voice: the assistant web calls talk to, and the number
+    -- "Call us" shows (its id, and the number as Vapi gave it).
+    assistant_id    TEXT,
+    phone_number_id TEXT,
+    phone_number    TEXT,
     PRIMARY KEY (organization_id, service)
 );

@@ -11,5 +11,10 @@ CREATE TABLE plugins (
     connected_at    INTEGER NOT NULL,
     -- When the service last refused the key (NULL: not since connected).
     broken_at       INTEGER,
+    -- The widget's voice: the assistant web calls talk to, and the number
+    -- "Call us" shows (its id, and the number as Vapi gave it).
+    assistant_id    TEXT,
+    phone_number_id TEXT,
+    phone_number    TEXT,
     PRIMARY KEY (organization_id, service)
 ) STRICT;

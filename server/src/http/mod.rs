@@ -40,6 +40,7 @@ mod session_start;
 mod static_files;
 mod team;
 mod two_factor;
+mod voice;
 mod widget;
 mod widget_page;
 

@@ -381,6 +381,7 @@ pub async fn get_widget_settings(
         accent_color: Some(org.accent_color),
         theme: Some(org.theme),
         allowed_origins: Some(org.allowed_origins),
+        voice: super::voice::settings(&ctx, &operator).await?,
     }))
 }
 
@@ -446,7 +447,7 @@ pub async fn put_widget_settings(
         .organization(operator.organization)
         .await?
         .ok_or_else(organization_not_found)?;
-    let changed: Vec<String> = [
+    let mut changed: Vec<String> = [
         ("greetMessage", org.greet_message != greet_message),
         ("suggestions", org.suggestions != suggestions),
         (
@@ -463,6 +464,11 @@ pub async fn put_widget_settings(
     .filter(|(_, changed)| *changed)
     .map(|(field, _)| field.to_owned())
     .collect();
+    // Checked with Vapi before anything is saved.
+    if let Some(voice) = &request.voice {
+        super::voice::save(&ctx, &operator, voice).await?;
+        changed.push("voice".into());
+    }
     let accent_color = accent.unwrap_or(org.accent_color);
     let theme = request.theme.unwrap_or(org.theme);
     ctx.store
@@ -496,5 +502,6 @@ pub async fn put_widget_settings(
         accent_color: Some(accent_color),
         theme: Some(theme),
         allowed_origins: Some(allowed_origins),
+        voice: super::voice::settings(&ctx, &operator).await?,
     }))
 }

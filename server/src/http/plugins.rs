@@ -23,7 +23,7 @@ use crate::plugins::{VAPI_PRIVATE, VAPI_PUBLIC};
 use crate::store::plugins::StoredPlugin;
 use crate::vault::Vault;
 
-const VAPI: &str = "vapi";
+pub(super) const VAPI: &str = "vapi";
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -147,6 +147,7 @@ pub async fn connect_vapi(
         key_hint: hint,
         connected_at: ctx.clock.now(),
         broken_at: None,
+        voice: Default::default(),
     };
     ctx.store.connect_plugin(plugin.clone()).await?;
     let audited = Audited::new(AuditAction::SettingsChanged)
@@ -193,7 +194,7 @@ fn not_connected() -> ApiError {
 }
 
 /// The organization's Vapi private key, opened.
-async fn vapi_key(ctx: &ApiContext, operator: &Operator) -> ApiResult<SecretString> {
+pub(super) async fn vapi_key(ctx: &ApiContext, operator: &Operator) -> ApiResult<SecretString> {
     operator.require_admin()?;
     let plugins = ctx.store.plugins(operator.organization).await?;
     let plugin = plugins
@@ -212,7 +213,7 @@ async fn vapi_key(ctx: &ApiContext, operator: &Operator) -> ApiResult<SecretStri
 
 /// A Vapi call's outcome: a refused key marks the plugin broken (and a
 /// working one mends it).
-async fn noted<T>(
+pub(super) async fn noted<T>(
     ctx: &ApiContext,
     operator: &Operator,
     outcome: Result<T, VapiError>,

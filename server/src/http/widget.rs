@@ -53,7 +53,9 @@ pub async fn public_config(
     let Some(org) = ctx.store.organization(id).await? else {
         return Ok(None);
     };
+    let voice = super::voice::public(ctx, &org).await?;
     Ok(Some(WidgetConfig {
+        voice,
         organization_id: org.id,
         name: org.name,
         greet_message: org.greet_message,

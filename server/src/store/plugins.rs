@@ -16,11 +16,21 @@ pub struct StoredPlugin {
     pub key_hint: String,
     pub connected_at: Timestamp,
     pub broken_at: Option<Timestamp>,
+    pub voice: StoredVoice,
+}
+
+/// The widget's voice, as chosen (and checked with Vapi when saved).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredVoice {
+    pub assistant_id: Option<String>,
+    pub phone_number_id: Option<String>,
+    /// The number itself, as Vapi gave it, for "Call us".
+    pub phone_number: Option<String>,
 }
 
 /// The columns [`stored_plugin`] reads.
-pub(crate) const PLUGIN: &str =
-    "organization_id, service, private_key, public_key, key_hint, connected_at, broken_at";
+pub(crate) const PLUGIN: &str = "organization_id, service, private_key, public_key, key_hint,
+     connected_at, broken_at, assistant_id, phone_number_id, phone_number";
 
 pub(crate) fn stored_plugin(row: &impl super::rows::Row) -> StoreResult<StoredPlugin> {
     Ok(StoredPlugin {
@@ -31,6 +41,11 @@ pub(crate) fn stored_plugin(row: &impl super::rows::Row) -> StoreResult<StoredPl
         key_hint: row.col(4)?,
         connected_at: row.col(5)?,
         broken_at: row.col(6)?,
+        voice: StoredVoice {
+            assistant_id: row.col(7)?,
+            phone_number_id: row.col(8)?,
+            phone_number: row.col(9)?,
+        },
     })
 }
 
@@ -39,7 +54,8 @@ pub trait PluginStore: Send + Sync {
     /// The organization's plugins.
     async fn plugins(&self, organization: OrganizationId) -> StoreResult<Vec<StoredPlugin>>;
 
-    /// Connects (or connects again, no longer broken).
+    /// Connects (or connects again, no longer broken, its voice choices
+    /// cleared: another account has other assistants and numbers).
     async fn connect_plugin(&self, plugin: StoredPlugin) -> StoreResult<()>;
 
     /// Forgets the plugin; `false` if it was not connected.
@@ -56,6 +72,14 @@ pub trait PluginStore: Send + Sync {
         service: &str,
         at: Option<Timestamp>,
     ) -> StoreResult<()>;
+
+    /// Sets the widget's voice; `false` if the plugin is not connected.
+    async fn set_voice(
+        &self,
+        organization: OrganizationId,
+        service: &str,
+        voice: StoredVoice,
+    ) -> StoreResult<bool>;
 
     /// Every organization's plugins (for re-encrypting).
     async fn all_plugins(&self) -> StoreResult<Vec<StoredPlugin>>;

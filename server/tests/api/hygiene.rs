@@ -93,6 +93,7 @@ async fn messages_and_settings_must_show_something() {
         accent_color: None,
         theme: None,
         allowed_origins: None,
+        voice: None,
     };
     let refused = app
         .client

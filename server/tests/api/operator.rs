@@ -70,6 +70,7 @@ async fn an_operator_key_sees_nothing_of_another_organization() {
             accent_color: None,
             theme: None,
             allowed_origins: None,
+            voice: None,
         })
         .send()
         .await

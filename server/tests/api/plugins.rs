@@ -259,3 +259,97 @@ async fn sealed_keys_open_only_for_their_organization_and_move_to_a_new_key() {
     let again = echo_server::plugins::re_encrypt(app.store.as_ref(), &rotated).await;
     assert!(again.is_err(), "the stolen copy still cannot be opened");
 }
+
+async fn put_voice(app: &TestApp, voice: serde_json::Value) -> reqwest::Response {
+    app.client
+        .put(app.url("/v1/operator/widget-settings"))
+        .bearer_auth(&app.org.operator_key)
+        .json(&json!({"greetMessage": "Hello!", "suggestions": [], "voice": voice}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn public_voice(app: &TestApp) -> serde_json::Value {
+    let config: serde_json::Value = json(
+        app.get(
+            &format!("/v1/organizations/{}/widget", app.org.organization_id),
+            None,
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    config["voice"].clone()
+}
+
+#[tokio::test]
+async fn voice_settings_are_checked_with_vapi_and_shown_only_when_they_can_work() {
+    let vapi = VapiStandIn::start().await;
+    let app = app_with(Some(&Vault::generate_key()), &vapi.url).await;
+    let early = put_voice(&app, json!({"assistantId": "asst-0001"})).await;
+    assert_error(early, StatusCode::CONFLICT, ErrorCode::Conflict).await;
+    assert_eq!(public_voice(&app).await, serde_json::Value::Null);
+
+    assert_eq!(connect(&app, GOOD_KEY).await.status(), StatusCode::OK);
+    for (voice, field) in [
+        (json!({"assistantId": "asst-9999"}), "voice.assistantId"),
+        (json!({"phoneNumberId": "pn-7"}), "voice.phoneNumberId"),
+    ] {
+        let refused = put_voice(&app, voice).await;
+        let body = assert_error(refused, StatusCode::BAD_REQUEST, ErrorCode::Validation).await;
+        assert!(body.error.message.contains(field), "{}", body.error.message);
+    }
+    let saved: serde_json::Value = json(
+        put_voice(
+            &app,
+            json!({"assistantId": "asst-0005", "phoneNumberId": "pn-1"}),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        saved["voice"],
+        json!({"assistantId": "asst-0005", "phoneNumberId": "pn-1"})
+    );
+    assert_eq!(
+        public_voice(&app).await,
+        json!({"call": true, "phoneNumber": "+14155550101"})
+    );
+
+    // A number alone: "Call us" without web calls.
+    put_voice(&app, json!({"phoneNumberId": "pn-2"})).await;
+    assert_eq!(
+        public_voice(&app).await,
+        json!({"call": false, "phoneNumber": "+14155550102"})
+    );
+
+    // Not without an active subscription, nor once Vapi refuses the key,
+    // nor once disconnected.
+    let org = app.org.organization_id;
+    app.store
+        .set_subscription(org, SubscriptionStatus::Inactive)
+        .await
+        .unwrap();
+    assert_eq!(public_voice(&app).await, serde_json::Value::Null);
+    app.store
+        .set_subscription(org, SubscriptionStatus::Active)
+        .await
+        .unwrap();
+    vapi.revoke();
+    get(&app, "/v1/operator/plugins/vapi/assistants").await;
+    assert_eq!(public_voice(&app).await, serde_json::Value::Null);
+    app.client
+        .delete(app.url("/v1/operator/plugins/vapi"))
+        .bearer_auth(&app.org.operator_key)
+        .send()
+        .await
+        .unwrap();
+    let settings: serde_json::Value = json(
+        get(&app, "/v1/operator/widget-settings").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert!(settings.get("voice").is_none(), "{settings}");
+}

@@ -5,7 +5,7 @@ use echo_protocol::{OrganizationId, Timestamp};
 use sqlx::AssertSqlSafe;
 
 use super::PostgresStore;
-use crate::store::plugins::{stored_plugin, PluginStore, StoredPlugin, PLUGIN};
+use crate::store::plugins::{stored_plugin, PluginStore, StoredPlugin, StoredVoice, PLUGIN};
 use crate::store::StoreResult;
 
 #[async_trait]
@@ -30,7 +30,8 @@ impl PluginStore for PostgresStore {
              ON CONFLICT (organization_id, service) DO UPDATE SET
                  private_key = excluded.private_key, public_key = excluded.public_key,
                  key_hint = excluded.key_hint, connected_at = excluded.connected_at,
-                 broken_at = NULL",
+                 broken_at = NULL, assistant_id = NULL, phone_number_id = NULL,
+                 phone_number = NULL",
         )
         .bind(plugin.organization)
         .bind(&plugin.service)
@@ -72,6 +73,27 @@ impl PluginStore for PostgresStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn set_voice(
+        &self,
+        organization: OrganizationId,
+        service: &str,
+        voice: StoredVoice,
+    ) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "UPDATE plugins SET assistant_id = $3, phone_number_id = $4, phone_number = $5
+             WHERE organization_id = $1 AND service = $2",
+        )
+        .bind(organization)
+        .bind(service)
+        .bind(voice.assistant_id)
+        .bind(voice.phone_number_id)
+        .bind(voice.phone_number)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(changed == 1)
     }
 
     async fn all_plugins(&self) -> StoreResult<Vec<StoredPlugin>> {

@@ -5,7 +5,7 @@ use echo_protocol::{OrganizationId, Timestamp};
 use rusqlite::params;
 
 use super::{query_all, SqliteStore};
-use crate::store::plugins::{stored_plugin, PluginStore, StoredPlugin, PLUGIN};
+use crate::store::plugins::{stored_plugin, PluginStore, StoredPlugin, StoredVoice, PLUGIN};
 use crate::store::StoreResult;
 
 #[async_trait]
@@ -33,7 +33,8 @@ impl PluginStore for SqliteStore {
                  ON CONFLICT (organization_id, service) DO UPDATE SET
                      private_key = excluded.private_key, public_key = excluded.public_key,
                      key_hint = excluded.key_hint, connected_at = excluded.connected_at,
-                     broken_at = NULL",
+                     broken_at = NULL, assistant_id = NULL, phone_number_id = NULL,
+                     phone_number = NULL",
             )?
             .execute(params![
                 plugin.organization,
@@ -76,6 +77,31 @@ impl PluginStore for SqliteStore {
             )?
             .execute(params![organization, service, at])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn set_voice(
+        &self,
+        organization: OrganizationId,
+        service: &str,
+        voice: StoredVoice,
+    ) -> StoreResult<bool> {
+        let service = service.to_owned();
+        self.write(move |conn| {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE plugins SET assistant_id = ?3, phone_number_id = ?4, phone_number = ?5
+                     WHERE organization_id = ?1 AND service = ?2",
+                )?
+                .execute(params![
+                    organization,
+                    service,
+                    voice.assistant_id,
+                    voice.phone_number_id,
+                    voice.phone_number
+                ])?;
+            Ok(changed == 1)
         })
         .await
     }
