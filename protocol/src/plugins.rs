@@ -84,12 +84,31 @@ pub struct VapiAssistant {
 /// out: none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", try_from = "VoiceFields")]
 pub struct VoiceSettings {
     #[serde(default)]
     pub assistant_id: Option<String>,
     #[serde(default)]
     pub phone_number_id: Option<String>,
+}
+
+/// `voice` as it arrives: an object (serde would also read a struct from
+/// an array of its fields, which the schema does not allow).
+type VoiceFields = std::collections::BTreeMap<String, Option<String>>;
+
+impl TryFrom<VoiceFields> for VoiceSettings {
+    type Error = String;
+
+    fn try_from(mut fields: VoiceFields) -> Result<Self, Self::Error> {
+        let settings = VoiceSettings {
+            assistant_id: fields.remove("assistantId").flatten(),
+            phone_number_id: fields.remove("phoneNumberId").flatten(),
+        };
+        match fields.keys().next() {
+            Some(unknown) => Err(format!("unknown field `{unknown}` in voice")),
+            None => Ok(settings),
+        }
+    }
 }
 
 /// `GET /v1/operator/plugins/vapi/phone-numbers`.
@@ -110,6 +129,16 @@ pub struct VapiAssistants {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn voice_is_an_object_of_its_two_fields() {
+        let read = |json: &str| serde_json::from_str::<super::VoiceSettings>(json);
+        assert!(read(r#"[null, null]"#).is_err());
+        assert!(read(r#"{"assistantId": "a", "other": "b"}"#).is_err());
+        let voice = read(r#"{"assistantId": "a", "phoneNumberId": null}"#).unwrap();
+        assert_eq!(voice.assistant_id.as_deref(), Some("a"));
+        assert_eq!(voice.phone_number_id, None);
+    }
+
     #[test]
     fn keys_are_trimmed_visible_ascii() {
         assert_eq!(super::parse_key("k", "  abcdefgh ").unwrap(), "abcdefgh");
