@@ -48,6 +48,7 @@ mod pro;
 mod ratings;
 mod replicas;
 mod reports;
+mod reports_brute;
 mod revocation;
 mod scripted_llm;
 mod secrets_in_logs;

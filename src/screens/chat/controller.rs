@@ -22,6 +22,7 @@ use echo_web::files::Files;
 
 use super::pieces::{new_key, Push, Queued};
 
+mod rating;
 mod typing;
 
 /// Pixels from the top that count as "the top is in view".
@@ -158,40 +159,6 @@ impl Chat {
             self.files
                 .add(files, &url, Some(self.session.expose_secret()));
         }
-    }
-
-    /// Asks the server whether the resolved conversation may be rated (it
-    /// knows whether anyone answered, and whether the team asks).
-    fn check_rating(&self) {
-        let chat = self.clone();
-        spawn_local(async move {
-            let view = chat
-                .api
-                .conversation(&chat.session, chat.id, chat.abort.as_ref());
-            if let Ok(view) = view.await {
-                chat.can_rate.try_set(view.can_rate);
-            }
-        });
-    }
-
-    /// Sends the visitor's rating; thanks them once it is kept.
-    pub fn rate(&self, score: u8, comment: String) {
-        let chat = self.clone();
-        let rating = echo_protocol::ratings::RateConversation {
-            score,
-            comment: (!comment.trim().is_empty()).then_some(comment),
-        };
-        spawn_local(async move {
-            match chat.api.rate(&chat.session, chat.id, &rating).await {
-                Ok(()) => {
-                    chat.can_rate.try_set(false);
-                    chat.rated.try_set(true);
-                }
-                Err(e) => {
-                    chat.notice.try_set(Some(e.describe()));
-                }
-            }
-        });
     }
 
     /// Mails the conversation to the visitor; says how it went.
