@@ -57,6 +57,7 @@ mod install;
 mod keys;
 mod knowledge;
 mod labels;
+mod links;
 mod live;
 mod mentions;
 mod model;
@@ -82,8 +83,9 @@ mod two_factor;
 
 use leptos::prelude::*;
 
+use links::link_value;
 use shell::Workspace;
-use sign_in::{link_value, AcceptInvitation, ChooseOrganization, SignIn};
+use sign_in::{AcceptInvitation, ChooseOrganization, SignIn};
 use state::{Auth, Console};
 
 fn main() {

@@ -12,30 +12,12 @@ use echo_protocol::trust::SignInAnswer;
 use echo_protocol::onboarding::SetupStatus;
 
 use crate::api::{auth, OperatorApi};
+use crate::links::{forget_link, link_value};
 use crate::onboarding_api;
 use crate::sign_up::{SetupForm, SignUpForm};
 use crate::state::{session_storage, Auth, Console, KEY_STORAGE};
 use crate::trust_api;
 use crate::two_factor::CodeForm;
-
-/// The value of `#name=value` in the address bar (an invitation's
-/// `token`, a mailed check's `verify`, the first admin's `setup`).
-pub fn link_value(name: &str) -> Option<String> {
-    let hash = web_sys::window()?.location().hash().ok()?;
-    let prefix = format!("{name}=");
-    let value = hash
-        .trim_start_matches('#')
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(prefix.as_str()))?;
-    (!value.is_empty()).then(|| value.to_owned())
-}
-
-/// Takes a link's token out of the address bar (and so out of history).
-pub fn forget_link() {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/console/"));
-    }
-}
 
 #[component]
 pub fn SignIn(console: Console) -> impl IntoView {

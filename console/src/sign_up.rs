@@ -9,8 +9,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::api::auth;
+use crate::links::{forget_link, link_value};
 use crate::onboarding_api;
-use crate::sign_in::{forget_link, link_value};
 use crate::state::{Auth, Console};
 
 /// Confirms the address of a mailed link (`#verify=...`), wherever it is

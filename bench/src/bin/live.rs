@@ -14,6 +14,7 @@
 //!
 //! All traffic stays on loopback; the run stops by itself.
 
+use echo_bench::env_or;
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -27,13 +28,6 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, Semaphore};
 
 const POLL_EVERY: Duration = Duration::from_secs(2);
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn raise_fd_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.

@@ -14,6 +14,7 @@
 //! `ECHO_OVERLOAD_WRITE_QUEUE` and `ECHO_OVERLOAD_POOL_WAIT_MS` set the
 //! bounds, as for the server.
 
+use echo_bench::env_or;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,13 +30,6 @@ use echo_server::startup::Application;
 const SERVE: &str = "ECHO_BENCH_OVERLOAD_SERVE";
 /// Requests the client keeps in flight at most (its own bound).
 const MAX_IN_FLIGHT: usize = 6000;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Server mode: the real server on `url`, limits off, an organization;
 /// prints `READY <port> <organization>` and serves until killed.

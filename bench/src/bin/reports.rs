@@ -12,6 +12,7 @@
 //! as CSV while sampling the process's resident memory (the goal: it rises
 //! by at most 50 MB).
 
+use echo_bench::{env_or, now_ms};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,20 +27,6 @@ use futures_util::StreamExt;
 const MESSAGES_PER_CONVERSATION: i64 = 10;
 const DAY_MS: i64 = 86_400_000;
 const TEXT: &str = "A question about my order and its delivery";
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 struct Running {
     base: String,

@@ -15,6 +15,7 @@
 //! rows; PostgreSQL's `tsvector`), and on SQLite their live events.
 //! `ECHO_BENCH_SECS` sets each phase's length (default 5).
 
+use echo_bench::{env_or, now_ms};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -27,20 +28,6 @@ use echo_server::store::Store;
 const MESSAGES_PER_CONVERSATION: usize = 10;
 const TEXT: &str = "An old question about my order and its delivery";
 const DAY_MS: i64 = 86_400_000;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
 
 struct Running {
     base: String,

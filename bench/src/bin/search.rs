@@ -10,19 +10,13 @@
 //! words, a visitor's name) and prints p50, p95 and the slowest, per store.
 //! The target: p95 <= 50 ms on both.
 
+use echo_bench::{env_or, now_ms};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use echo_server::clock::Clock;
 use echo_server::config::Config;
 use echo_server::startup::Application;
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A small deterministic generator (xorshift64*): the same corpus every run.
 struct Rng(u64);
@@ -262,13 +256,6 @@ async fn seed_postgres(url: &str, ids: &[String], total: usize) -> anyhow::Resul
     // visibility map set) and analyzed, so no autovacuum starts mid-run.
     sqlx::query("VACUUM (ANALYZE)").execute(&pool).await?;
     Ok(())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Every query `rounds` times (after one warm-up round); the latencies of

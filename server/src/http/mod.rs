@@ -43,6 +43,7 @@ mod two_factor;
 mod voice;
 mod widget;
 mod widget_page;
+mod widget_settings;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -134,6 +135,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(messages::router())
         .merge(events::router())
         .merge(operator::router())
+        .merge(widget_settings::router())
         .merge(desk::router())
         .merge(accounts::router())
         .merge(team::router())

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events, hours,
     knowledge, mail, messages, onboarding, operator, plugins, pro, ratings, reports, security,
-    team, two_factor, widget,
+    team, two_factor, widget, widget_settings,
 };
 
 #[derive(OpenApi)]
@@ -38,8 +38,8 @@ use super::{
         operator::update_conversation,
         operator::list_messages,
         operator::reply,
-        operator::get_widget_settings,
-        operator::put_widget_settings,
+        widget_settings::get_widget_settings,
+        widget_settings::put_widget_settings,
         events::operator_events,
         billing::billing_webhook,
         pro::enhance,

@@ -193,22 +193,34 @@ fn not_connected() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "Vapi is not connected")
 }
 
-/// The organization's Vapi private key, opened.
-pub(super) async fn vapi_key(ctx: &ApiContext, operator: &Operator) -> ApiResult<SecretString> {
-    operator.require_admin()?;
-    let plugins = ctx.store.plugins(operator.organization).await?;
-    let plugin = plugins
-        .into_iter()
-        .find(|p| p.service == VAPI)
-        .ok_or_else(not_connected)?;
+/// The organization's Vapi plugin, if connected.
+pub(super) async fn vapi_plugin(
+    ctx: &ApiContext,
+    organization: echo_protocol::OrganizationId,
+) -> ApiResult<Option<StoredPlugin>> {
+    let plugins = ctx.store.plugins(organization).await?;
+    Ok(plugins.into_iter().find(|p| p.service == VAPI))
+}
+
+/// `plugin`'s private key, opened.
+pub(super) fn private_key(ctx: &ApiContext, plugin: &StoredPlugin) -> ApiResult<SecretString> {
     vault(ctx)?
-        .open(operator.organization, VAPI_PRIVATE, &plugin.private_key)
+        .open(plugin.organization, VAPI_PRIVATE, &plugin.private_key)
         .ok_or_else(|| {
             ApiError::new(
                 ErrorCode::SecretsUnavailable,
                 "The key Vapi's keys were sealed with is not among this server's secrets keys",
             )
         })
+}
+
+/// The organization's Vapi private key, opened (admins).
+async fn vapi_key(ctx: &ApiContext, operator: &Operator) -> ApiResult<SecretString> {
+    operator.require_admin()?;
+    let plugin = vapi_plugin(ctx, operator.organization)
+        .await?
+        .ok_or_else(not_connected)?;
+    private_key(ctx, &plugin)
 }
 
 /// A Vapi call's outcome: a refused key marks the plugin broken (and a

@@ -9,7 +9,7 @@ use echo_protocol::ErrorCode;
 
 use super::auth::Operator;
 use super::error::{ApiError, ApiResult};
-use super::plugins::{noted, vapi_key, VAPI};
+use super::plugins::{noted, private_key, vapi_plugin, VAPI};
 use super::ApiContext;
 use crate::store::model::Organization;
 use crate::store::plugins::StoredVoice;
@@ -20,10 +20,8 @@ pub(super) async fn settings(
     ctx: &ApiContext,
     operator: &Operator,
 ) -> ApiResult<Option<VoiceSettings>> {
-    let plugins = ctx.store.plugins(operator.organization).await?;
-    Ok(plugins
-        .into_iter()
-        .find(|p| p.service == VAPI)
+    Ok(vapi_plugin(ctx, operator.organization)
+        .await?
         .map(|p| VoiceSettings {
             assistant_id: p.voice.assistant_id,
             phone_number_id: p.voice.phone_number_id,
@@ -44,13 +42,7 @@ pub(super) async fn save(
     let assistant_id = blank(voice.assistant_id.as_ref());
     let phone_number_id = blank(voice.phone_number_id.as_ref());
     let organization = operator.organization;
-    let connected = ctx
-        .store
-        .plugins(organization)
-        .await?
-        .iter()
-        .any(|p| p.service == VAPI);
-    if !connected {
+    let Some(plugin) = vapi_plugin(ctx, organization).await? else {
         if assistant_id.is_none() && phone_number_id.is_none() {
             return Ok(());
         }
@@ -58,10 +50,10 @@ pub(super) async fn save(
             ErrorCode::Conflict,
             "Connect Vapi first: voice uses its assistants and numbers",
         ));
-    }
+    };
     let mut stored = StoredVoice::default();
     if assistant_id.is_some() || phone_number_id.is_some() {
-        let key = vapi_key(ctx, operator).await?;
+        let key = private_key(ctx, &plugin)?;
         if let Some(id) = assistant_id {
             let listed = ctx.vapi.assistants(&key).await;
             let assistants = noted(ctx, operator, listed).await?;
@@ -97,10 +89,9 @@ pub(super) async fn public(ctx: &ApiContext, org: &Organization) -> ApiResult<Op
     if org.subscription != SubscriptionStatus::Active {
         return Ok(None);
     }
-    let plugins = ctx.store.plugins(org.id).await?;
-    let Some(vapi) = plugins
-        .into_iter()
-        .find(|p| p.service == VAPI && p.broken_at.is_none())
+    let Some(vapi) = vapi_plugin(ctx, org.id)
+        .await?
+        .filter(|p| p.broken_at.is_none())
     else {
         return Ok(None);
     };

@@ -42,36 +42,6 @@ pub struct RatingLink {
     pub expires_at: Timestamp,
 }
 
-/// The columns [`rating`] reads, for a `conversations c`.
-pub(crate) const RATING: &str = "c.rating, c.rating_comment, c.rated_at";
-
-/// A conversation's last rating from [`RATING`]'s columns at `at`.
-pub(crate) fn rating(
-    row: &impl super::rows::Row,
-    at: usize,
-) -> StoreResult<Option<ConversationRating>> {
-    let score: Option<i32> = row.col(at)?;
-    let Some(score) = score else {
-        return Ok(None);
-    };
-    Ok(Some(ConversationRating {
-        score: score.clamp(1, 5) as u8,
-        comment: row.col::<Option<String>>(at + 1)?.unwrap_or_default(),
-        rated_at: row.col(at + 2)?,
-    }))
-}
-
-/// A [`RatingState`] from [`super::effects::RATING_STATE`]'s columns.
-pub(crate) fn rating_state(row: &impl super::rows::Row, at: usize) -> StoreResult<RatingState> {
-    Ok(RatingState {
-        enabled: row.col(at)?,
-        status: row.col(at + 1)?,
-        replied: row.col(at + 2)?,
-        resolutions: row.col(at + 3)?,
-        rated_for: row.col(at + 4)?,
-    })
-}
-
 #[async_trait]
 pub trait RatingStore: Send + Sync {
     /// Whether the conversation may be rated now, and its last rating

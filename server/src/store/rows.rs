@@ -345,7 +345,7 @@ pub(crate) fn operator_conversation(row: &impl Row) -> StoreResult<OperatorConve
         visitor_mailed_at: row.col(9)?,
         // The desk's store adds them where they are shown.
         labels: Vec::new(),
-        rating: super::ratings::rating(row, 10)?,
+        rating: rating(row, 10)?,
     })
 }
 
@@ -376,5 +376,35 @@ pub(crate) fn event(row: &impl Row) -> StoreResult<LiveEvent> {
         position: row.col(0)?,
         conversation_id: row.col(1)?,
         change: serde_json::from_str(&payload).context("stored event is not JSON")?,
+    })
+}
+
+/// The columns [`rating`] reads, for a `conversations c`.
+pub(crate) const RATING: &str = "c.rating, c.rating_comment, c.rated_at";
+
+/// A conversation's last rating from [`RATING`]'s columns at `at`.
+pub(crate) fn rating(
+    row: &impl Row,
+    at: usize,
+) -> StoreResult<Option<echo_protocol::ratings::ConversationRating>> {
+    let score: Option<i32> = row.col(at)?;
+    let Some(score) = score else {
+        return Ok(None);
+    };
+    Ok(Some(echo_protocol::ratings::ConversationRating {
+        score: score.clamp(1, 5) as u8,
+        comment: row.col::<Option<String>>(at + 1)?.unwrap_or_default(),
+        rated_at: row.col(at + 2)?,
+    }))
+}
+
+/// A [`RatingState`] from [`super::effects::RATING_STATE`]'s columns.
+pub(crate) fn rating_state(row: &impl Row, at: usize) -> StoreResult<super::effects::RatingState> {
+    Ok(super::effects::RatingState {
+        enabled: row.col(at)?,
+        status: row.col(at + 1)?,
+        replied: row.col(at + 2)?,
+        resolutions: row.col(at + 3)?,
+        rated_for: row.col(at + 4)?,
     })
 }

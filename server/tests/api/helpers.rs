@@ -25,7 +25,7 @@ pub struct TestApp {
     /// `sqlite://...` or, when `ECHO_TEST_DATABASE_URL` is set, a fresh
     /// PostgreSQL database of its own on that server.
     pub database_url: String,
-    postgres: Option<ThrowawayDatabase>,
+    pub(crate) postgres: Option<ThrowawayDatabase>,
     /// An organization every test can use.
     pub org: CreatedOrganization,
     /// `http://127.0.0.1:PORT` of `/metrics`, when the test asked for it.
@@ -162,6 +162,27 @@ impl TestApp {
         }
     }
 
+    /// A visitor whose `user_id` the host's server signed with the
+    /// organization's identity secret (their address counts as theirs).
+    pub async fn verified_visitor(&self, user_id: &str) -> TestVisitor {
+        use hmac::{Hmac, Mac};
+        let secret: echo_protocol::operator::IdentitySecret = json(
+            self.operator_get(&self.org.operator_key, "/v1/operator/identity-secret")
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mut mac =
+            Hmac::<sha2::Sha256>::new_from_slice(secret.identity_secret.as_bytes()).unwrap();
+        mac.update(user_id.as_bytes());
+        self.visitor_with(CreateContactSession {
+            user_id: Some(user_id.into()),
+            user_hash: Some(hex::encode(mac.finalize().into_bytes())),
+            ..self.session_request(self.org.organization_id)
+        })
+        .await
+    }
+
     pub async fn visitor(&self) -> TestVisitor {
         self.visitor_of(self.org.organization_id).await
     }
@@ -179,85 +200,6 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::CREATED);
         let created: ConversationCreated = response.json().await.unwrap();
         created.conversation_id
-    }
-
-    /// Counts rows straight from the database, to prove a rejected request
-    /// stored nothing.
-    pub async fn count(&self, table: &str) -> i64 {
-        self.scalar_i64(&format!("SELECT COUNT(*) FROM {table}"))
-            .await
-    }
-
-    /// One integer, read straight from the database (either backend).
-    pub async fn scalar_i64(&self, sql: &str) -> i64 {
-        match &self.postgres {
-            Some(db) => {
-                let value: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-                    .fetch_one(&db.pool)
-                    .await
-                    .unwrap();
-                value
-            }
-            None => self.sqlite().query_row(sql, [], |r| r.get(0)).unwrap(),
-        }
-    }
-
-    /// One text value, read straight from the database (either backend).
-    pub async fn scalar_text(&self, sql: &str) -> String {
-        match &self.postgres {
-            Some(db) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
-                .fetch_one(&db.pool)
-                .await
-                .unwrap(),
-            None => self.sqlite().query_row(sql, [], |r| r.get(0)).unwrap(),
-        }
-    }
-
-    pub fn is_postgres(&self) -> bool {
-        self.postgres.is_some()
-    }
-
-    /// Rows straight from the database, every column as text (cast it in
-    /// the query; `None` for NULL).
-    pub async fn text_rows(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        match &self.postgres {
-            Some(db) => {
-                use sqlx::Row;
-                sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                    .fetch_all(&db.pool)
-                    .await
-                    .unwrap()
-                    .iter()
-                    .map(|row| {
-                        (0..row.len())
-                            .map(|i| row.get::<Option<String>, _>(i))
-                            .collect()
-                    })
-                    .collect()
-            }
-            None => {
-                let conn = self.sqlite();
-                let mut statement = conn.prepare(sql).unwrap();
-                let width = statement.column_count();
-                statement
-                    .query_map([], |row| {
-                        (0..width)
-                            .map(|i| row.get::<_, Option<String>>(i))
-                            .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .unwrap()
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .unwrap()
-            }
-        }
-    }
-
-    fn sqlite(&self) -> rusqlite::Connection {
-        let path = self
-            .database_url
-            .strip_prefix("sqlite://")
-            .expect("a SQLite URL");
-        rusqlite::Connection::open(path).unwrap()
     }
 }
 

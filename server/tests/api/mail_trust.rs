@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use echo_protocol::contact_sessions::CreateContactSession;
 use echo_protocol::messages::SendMessage;
 use echo_protocol::team::OperatorRole;
 use echo_protocol::ConversationId;
@@ -152,27 +151,7 @@ async fn a_typed_address_confirms_before_it_gets_what_the_visitor_wrote() {
 async fn a_verified_visitor_is_mailed_without_confirming() {
     let sink = SmtpSink::start();
     let app = mail_app(&sink).await;
-    let org = app.org.organization_id;
-    let secret: echo_protocol::operator::IdentitySecret = json(
-        app.operator_get(&app.org.operator_key, "/v1/operator/identity-secret")
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let hash = {
-        use hmac::{Hmac, Mac};
-        let mut mac =
-            Hmac::<sha2::Sha256>::new_from_slice(secret.identity_secret.as_bytes()).unwrap();
-        mac.update(b"user-7");
-        hex::encode(mac.finalize().into_bytes())
-    };
-    let visitor = app
-        .visitor_with(CreateContactSession {
-            user_id: Some("user-7".into()),
-            user_hash: Some(hash),
-            ..app.session_request(org)
-        })
-        .await;
+    let visitor = app.verified_visitor("user-7").await;
     let conversation = app.start_conversation(&visitor).await;
     says(&app, &visitor, conversation, "Verified words").await;
     let queued = ask_transcript(&app, &visitor, conversation).await;

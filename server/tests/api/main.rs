@@ -2,6 +2,7 @@
 //! file (or, with `ECHO_TEST_DATABASE_URL`, a fresh PostgreSQL database),
 //! called over HTTP with the protocol crate's types.
 
+mod db;
 mod desk_helpers;
 mod fixtures;
 mod headers;

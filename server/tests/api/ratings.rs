@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use echo_protocol::contact_sessions::CreateContactSession;
 use echo_protocol::conversations::{ConversationStatus, ConversationView};
 use echo_protocol::events::Change;
 use echo_protocol::operator::{OperatorConversation, OperatorConversationPage};
@@ -198,35 +197,11 @@ async fn only_an_answered_conversation_of_an_organization_that_asks_is_rated() {
     assert_eq!(app.count("ratings").await, 0);
 }
 
-/// A visitor whose identity the host's server signed (their address is
-/// theirs: it may be mailed without confirming).
-async fn verified_visitor(app: &TestApp) -> TestVisitor {
-    let secret: echo_protocol::operator::IdentitySecret = json(
-        app.operator_get(&app.org.operator_key, "/v1/operator/identity-secret")
-            .await,
-        StatusCode::OK,
-    )
-    .await;
-    let hash = {
-        use hmac::{Hmac, Mac};
-        let mut mac =
-            Hmac::<sha2::Sha256>::new_from_slice(secret.identity_secret.as_bytes()).unwrap();
-        mac.update(b"user-9");
-        hex::encode(mac.finalize().into_bytes())
-    };
-    app.visitor_with(CreateContactSession {
-        user_id: Some("user-9".into()),
-        user_hash: Some(hash),
-        ..app.session_request(app.org.organization_id)
-    })
-    .await
-}
-
 #[tokio::test]
 async fn a_visitor_who_left_is_mailed_links_whose_get_records_nothing() {
     let sink = SmtpSink::start();
     let app = mail_app(&sink, 1, 1).await;
-    let visitor = verified_visitor(&app).await;
+    let visitor = app.verified_visitor("user-9").await;
     let id = answered(&app, &visitor).await;
     set_status(&app, id, ConversationStatus::Resolved).await;
     let mail = eventually(

@@ -9,8 +9,9 @@ use sqlx::AssertSqlSafe;
 use super::events::record_event;
 use super::PostgresStore;
 use crate::store::effects::RATING_STATE;
-use crate::store::ratings::{self, RateBy, Rated, RatingStore, RatingView, RATING};
+use crate::store::ratings::{RateBy, Rated, RatingStore, RatingView};
 use crate::store::rows::Row;
+use crate::store::rows::{self, RATING};
 use crate::store::{StoreError, StoreResult};
 
 #[async_trait]
@@ -26,8 +27,8 @@ impl RatingStore for PostgresStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok(RatingView {
-            state: ratings::rating_state(&row, 0)?,
-            rating: ratings::rating(&row, 5)?,
+            state: rows::rating_state(&row, 0)?,
+            rating: rows::rating(&row, 5)?,
         })
     }
 
@@ -60,7 +61,7 @@ impl RatingStore for PostgresStore {
             .await?
             .ok_or(StoreError::NotFound)?;
         let organization: OrganizationId = row.col(0)?;
-        let state = ratings::rating_state(&row, 1)?;
+        let state = rows::rating_state(&row, 1)?;
         let resolution = self.rules.rating(state, link_for)?;
         sqlx::query(
             "INSERT INTO ratings
@@ -126,7 +127,7 @@ impl RatingStore for PostgresStore {
             .await?;
         let mut found = Vec::with_capacity(rows.len());
         for row in &rows {
-            if let Some(rating) = ratings::rating(row, 1)? {
+            if let Some(rating) = rows::rating(row, 1)? {
                 found.push((row.col(0)?, rating));
             }
         }

@@ -9,8 +9,9 @@ use rusqlite::params;
 use super::events::record_event;
 use super::{query_all, query_first, SqliteStore};
 use crate::store::effects::RATING_STATE;
-use crate::store::ratings::{self, RateBy, Rated, RatingStore, RatingView, RATING};
+use crate::store::ratings::{RateBy, Rated, RatingStore, RatingView};
 use crate::store::rows::Row;
+use crate::store::rows::{self, RATING};
 use crate::store::{StoreError, StoreResult};
 
 #[async_trait]
@@ -26,8 +27,8 @@ impl RatingStore for SqliteStore {
                 [conversation],
                 |row| {
                     Ok(RatingView {
-                        state: ratings::rating_state(row, 0)?,
-                        rating: ratings::rating(row, 5)?,
+                        state: rows::rating_state(row, 0)?,
+                        rating: rows::rating(row, 5)?,
                     })
                 },
             )?
@@ -62,7 +63,7 @@ impl RatingStore for SqliteStore {
                      JOIN organizations o ON o.id = c.organization_id WHERE c.id = ?1"
                 ),
                 [conversation],
-                |row| Ok((row.col(0)?, ratings::rating_state(row, 1)?)),
+                |row| Ok((row.col(0)?, rows::rating_state(row, 1)?)),
             )?;
             let (organization, state) = read.ok_or(StoreError::NotFound)?;
             let resolution = rules.rating(state, link_for)?;
@@ -126,7 +127,7 @@ impl RatingStore for SqliteStore {
                        AND c.id IN (SELECT value FROM json_each(?2))"
                 ),
                 params![organization, ids],
-                |row| Ok((row.col(0)?, ratings::rating(row, 1)?)),
+                |row| Ok((row.col(0)?, rows::rating(row, 1)?)),
             )?;
             Ok(rows
                 .into_iter()
