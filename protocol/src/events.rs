@@ -45,8 +45,8 @@ pub enum Typist {
     Visitor,
 }
 
-/// What happened; `type` is `message`, `status`, `assignment`, `labels` or
-/// `typing`.
+/// What happened; `type` is `message`, `status`, `assignment`, `labels`,
+/// `rating`, `typing`, `voiceCall` or `voiceTranscript`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -79,6 +79,15 @@ pub enum Change {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         name: Option<String>,
     },
+    /// A voice call started or ended (with its duration).
+    VoiceCall { call: crate::voice::VoiceCall },
+    /// What is being said in a voice call, before it is final (the final
+    /// line arrives as a `message` marked `voice`). Not stored, as `typing`.
+    VoiceTranscript {
+        call_id: String,
+        role: crate::messages::MessageRole,
+        transcript: String,
+    },
 }
 
 impl Change {
@@ -94,6 +103,8 @@ impl Change {
             #[cfg(feature = "operator")]
             Change::Rating { .. } => "rating",
             Change::Typing { .. } => "typing",
+            Change::VoiceCall { .. } => "voiceCall",
+            Change::VoiceTranscript { .. } => "voiceTranscript",
         }
     }
 
@@ -120,7 +131,10 @@ impl Change {
 
     /// Whether the event is live-only (not in the event log, no position).
     pub fn is_ephemeral(&self) -> bool {
-        matches!(self, Change::Typing { .. })
+        matches!(
+            self,
+            Change::Typing { .. } | Change::VoiceTranscript { .. }
+        )
     }
 }
 

@@ -64,6 +64,7 @@ pub mod text;
 pub mod time;
 pub mod trust;
 pub mod validate;
+pub mod voice;
 pub mod widget;
 
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

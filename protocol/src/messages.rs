@@ -65,6 +65,9 @@ pub struct Message {
     pub mentions: Vec<crate::OperatorId>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// Said in a voice call (a transcript line), not typed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub voice: bool,
 }
 
 impl Message {
@@ -81,6 +84,7 @@ impl Message {
             #[cfg(feature = "operator")]
             mentions: Vec::new(),
             attachments: Vec::new(),
+            voice: false,
         }
     }
 

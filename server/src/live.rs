@@ -78,6 +78,15 @@ impl Typing {
             name: None,
         }
     }
+
+    /// As the push channel carries it.
+    pub fn change(self) -> echo_protocol::events::Change {
+        echo_protocol::events::Change::Typing {
+            active: self.active,
+            by: self.by,
+            name: self.name,
+        }
+    }
 }
 
 pub struct Hub {
@@ -104,24 +113,21 @@ impl Hub {
         self.organizations.publish(organization, &event);
     }
 
-    /// Tells the conversation's live streams that someone started or
-    /// stopped writing. Not stored: only streams open right now see it.
-    pub fn typing(
+    /// Tells the conversation's live streams of a live-only change
+    /// (typing, a partial transcript). Not stored: only streams open right
+    /// now see it.
+    pub fn ephemeral(
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
-        typing: Typing,
+        change: echo_protocol::events::Change,
     ) {
         self.publish(
             organization,
             LiveEvent {
                 position: 0,
                 conversation_id: conversation,
-                change: echo_protocol::events::Change::Typing {
-                    active: typing.active,
-                    by: typing.by,
-                    name: typing.name,
-                },
+                change,
             },
         );
     }

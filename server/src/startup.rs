@@ -176,6 +176,7 @@ impl Application {
             away,
             vault: config.plugins.vault,
             vapi: crate::plugins::vapi::Vapi::new(&config.plugins.vapi_base_url)?,
+            voice_calls: config.plugins.voice,
         };
         Ok(Self {
             listener,
@@ -221,6 +222,7 @@ impl Application {
             tokio::spawn(mailer.run(async move { context.shutting_down().await }));
         }
         tokio::spawn(sweep_periodically(self.context.clone()));
+        tokio::spawn(end_overdue_calls(self.context.clone()));
         tokio::spawn(retain_periodically(self.context.clone()));
         if let Some(retention) = self.event_retention {
             tokio::spawn(prune_periodically(self.context.clone(), retention));
@@ -333,6 +335,29 @@ async fn sweep_periodically(ctx: ApiContext) {
         }
         tokio::select! {
             _ = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = ctx.shutting_down() => return,
+        }
+    }
+}
+
+/// Ends voice calls past their maximum duration, every few seconds (a
+/// cheap indexed read when there are none).
+async fn end_overdue_calls(ctx: ApiContext) {
+    const EVERY: Duration = Duration::from_secs(2);
+    loop {
+        match ctx.store.overdue_voice_calls(ctx.clock.now()).await {
+            Ok(calls) => {
+                for call in calls {
+                    tracing::info!(call = %call.id, "voice call past its maximum duration ended");
+                    if let Err(error) = crate::http::end_voice_call(&ctx, &call).await {
+                        tracing::warn!(?error, "ending an overdue voice call failed");
+                    }
+                }
+            }
+            Err(error) => tracing::warn!(error = %error, "reading overdue voice calls failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
             _ = ctx.shutting_down() => return,
         }
     }

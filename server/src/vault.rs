@@ -20,6 +20,9 @@ use sha2::{Digest, Sha256};
 struct Key {
     id: String,
     cipher: Aes256Gcm,
+    /// The key for [`Vault::derive`]: a hash of the key, so what is
+    /// derived never touches the cipher's key itself.
+    derive: [u8; 32],
 }
 
 impl Key {
@@ -35,7 +38,12 @@ impl Key {
         let id = hex::encode(&Sha256::digest(&bytes)[..4]);
         let cipher = Aes256Gcm::new_from_slice(&bytes)
             .map_err(|_| anyhow::anyhow!("a secrets key must be 32 bytes"))?;
-        Ok(Self { id, cipher })
+        let derive = Sha256::new()
+            .chain_update(b"echo derived secrets")
+            .chain_update(&bytes)
+            .finalize()
+            .into();
+        Ok(Self { id, cipher, derive })
     }
 }
 
@@ -69,6 +77,23 @@ impl Vault {
             .map(Key::parse)
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self { current, old })
+    }
+
+    /// Secrets derived for the organization and purpose (HMAC-SHA256, hex),
+    /// the current key's first: what a third party is given to send back
+    /// (Vapi's webhook secret). Stored nowhere, so nothing to seal; the old
+    /// keys' still verify what was handed out before a rotation.
+    pub fn derive(&self, organization: OrganizationId, purpose: &str) -> Vec<String> {
+        use hmac::{Hmac, Mac};
+        std::iter::once(&self.current)
+            .chain(&self.old)
+            .map(|key| {
+                let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.derive)
+                    .expect("HMAC takes any key length");
+                mac.update(context(organization, purpose).as_bytes());
+                hex::encode(mac.finalize().into_bytes())
+            })
+            .collect()
     }
 
     /// A new random key, as `ECHO_SECRETS_KEY` takes it.

@@ -117,6 +117,12 @@ pub(super) struct ServeArgs {
     /// Vapi's REST API (a proxy, or a stand-in in tests).
     #[arg(long, env = "ECHO_VAPI_BASE_URL", default_value = crate::plugins::vapi::DEFAULT_BASE_URL)]
     vapi_base_url: String,
+    /// Live voice calls one organization may have at once.
+    #[arg(long, env = "ECHO_VOICE_MAX_CALLS", default_value_t = crate::plugins::DEFAULT_MAX_CALLS)]
+    voice_max_calls: u32,
+    /// Minutes after which our server ends a voice call.
+    #[arg(long, env = "ECHO_VOICE_MAX_MINUTES", default_value_t = crate::plugins::DEFAULT_MAX_MINUTES)]
+    voice_max_minutes: u64,
 }
 
 /// The keys plugins' keys are sealed with.
@@ -184,6 +190,11 @@ impl ServeArgs {
         let plugins = crate::plugins::PluginSettings {
             vault: self.secrets.vault()?,
             vapi_base_url: self.vapi_base_url,
+            voice: crate::plugins::VoiceCallSettings {
+                max_calls: self.voice_max_calls,
+                max_duration: Duration::from_secs(self.voice_max_minutes.clamp(1, 240) * 60),
+                ..Default::default()
+            },
         };
         if let Some(url) = &self.billing_checkout_url {
             anyhow::ensure!(

@@ -29,7 +29,9 @@ pub struct SecurityHeaders {
 impl SecurityHeaders {
     /// `widget_dir` is read for the pages' inline start-up scripts (Trunk
     /// writes one in each), which the policies then allow by hash only.
-    pub fn new(widget_dir: Option<&Path>, https: bool) -> Self {
+    /// `voice_socket`: the origin of Vapi's call sockets, which the widget
+    /// page may then connect to (when this server can make calls).
+    pub fn new(widget_dir: Option<&Path>, https: bool, voice_socket: Option<&str>) -> Self {
         let hashes = |page: &str| {
             let html = widget_dir
                 .and_then(|dir| std::fs::read_to_string(dir.join(page)).ok())
@@ -40,7 +42,7 @@ impl SecurityHeaders {
             |csp: String| HeaderValue::from_str(&csp).expect("a CSP is a valid header value");
         Self {
             console_csp: header(console_csp(&hashes("console/index.html"))),
-            widget_csp: header(widget_csp(&hashes("index.html"))),
+            widget_csp: header(widget_csp(&hashes("index.html"), voice_socket)),
             hsts: https,
         }
     }
@@ -75,10 +77,10 @@ pub fn inline_script_hashes(html: &str) -> Vec<String> {
 /// Only the page's own origin, no inline code but its start-up script by
 /// hash (styles come from the stylesheet and the CSSOM only), then
 /// `framing`.
-fn page_csp(script_hashes: &[String], framing: &str) -> String {
+fn page_csp(script_hashes: &[String], connect: &str, framing: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}{}; style-src 'self'; \
-         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         img-src 'self' data:; connect-src 'self'{connect}; object-src 'none'; base-uri 'none'; \
          form-action 'self'; {framing}",
         if script_hashes.is_empty() { "" } else { " " },
         script_hashes.join(" ")
@@ -87,13 +89,15 @@ fn page_csp(script_hashes: &[String], framing: &str) -> String {
 
 /// The console's policy: framed by no one.
 pub fn console_csp(script_hashes: &[String]) -> String {
-    page_csp(script_hashes, "frame-ancestors 'none'")
+    page_csp(script_hashes, "", "frame-ancestors 'none'")
 }
 
 /// The widget page's policy: it lives in an iframe on the company's site,
-/// so any site may frame it.
-pub fn widget_csp(script_hashes: &[String]) -> String {
-    page_csp(script_hashes, "frame-ancestors *")
+/// so any site may frame it; it may connect to Vapi's call sockets (and
+/// nothing else outside its origin).
+pub fn widget_csp(script_hashes: &[String], voice_socket: Option<&str>) -> String {
+    let connect = voice_socket.map(|o| format!(" {o}")).unwrap_or_default();
+    page_csp(script_hashes, &connect, "frame-ancestors *")
 }
 
 pub async fn security_headers(
@@ -163,8 +167,11 @@ mod tests {
         let csp = console_csp(&hashes);
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(!csp.contains("unsafe-inline") && !csp.contains("'unsafe-eval'"));
-        let widget = widget_csp(&hashes);
+        let widget = widget_csp(&hashes, None);
         assert!(widget.contains("frame-ancestors *") && widget.contains(&hashes[0]));
+        assert!(widget.contains("connect-src 'self';"));
+        let voice = widget_csp(&hashes, Some("wss://api.vapi.ai"));
+        assert!(voice.contains("connect-src 'self' wss://api.vapi.ai;"), "{voice}");
         assert!(!widget.contains("unsafe-inline") && !widget.contains("'unsafe-eval'"));
         assert!(inline_script_hashes("<script").is_empty());
         assert!(inline_script_hashes("<script>never closed").is_empty());

@@ -30,6 +30,7 @@ mod openapi_rules;
 mod operations;
 mod operator;
 pub use operations::metrics_router;
+pub use voice_calls::end as end_voice_call;
 mod parsers;
 mod plugins;
 mod pro;
@@ -41,6 +42,8 @@ mod static_files;
 mod team;
 mod two_factor;
 mod voice;
+mod vapi_webhook;
+mod voice_calls;
 mod widget;
 mod widget_page;
 mod widget_settings;
@@ -114,6 +117,7 @@ pub struct ApiContext {
     /// The secrets key (none: plugins cannot be connected) and Vapi.
     pub vault: Option<crate::vault::Vault>,
     pub vapi: crate::plugins::vapi::Vapi,
+    pub voice_calls: crate::plugins::VoiceCallSettings,
 }
 
 impl ApiContext {
@@ -149,12 +153,18 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(ratings::router())
         .merge(reports::router())
         .merge(plugins::router())
+        .merge(voice_calls::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())
         .route("/v1/openapi.json", get(openapi::serve))
         .method_not_allowed_fallback(method_not_allowed);
-    let security = headers::SecurityHeaders::new(widget_dir.as_deref(), ctx.public.is_https());
+    let voice_socket = ctx.vault.as_ref().map(|_| ctx.vapi.socket_origin());
+    let security = headers::SecurityHeaders::new(
+        widget_dir.as_deref(),
+        ctx.public.is_https(),
+        voice_socket.as_deref(),
+    );
     let api = match widget_dir {
         Some(dir) => {
             let files = static_files::router(&dir);

@@ -8,7 +8,7 @@ use utoipa::{Modify, OpenApi};
 use super::{
     accounts, attachments, billing, contact_sessions, contacts, conversations, desk, events, hours,
     knowledge, mail, messages, onboarding, operator, plugins, pro, ratings, reports, security,
-    team, two_factor, widget, widget_settings,
+    team, two_factor, vapi_webhook, voice_calls, widget, widget_settings,
 };
 
 #[derive(OpenApi)]
@@ -71,6 +71,11 @@ use super::{
         plugins::disconnect_vapi,
         plugins::vapi_phone_numbers,
         plugins::vapi_assistants,
+        voice_calls::start_call,
+        voice_calls::end_call,
+        voice_calls::live_calls,
+        voice_calls::conversation_calls,
+        vapi_webhook::vapi_webhook,
         onboarding::sign_up,
         onboarding::verify_email,
         onboarding::resend_verification,

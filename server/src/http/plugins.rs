@@ -227,10 +227,9 @@ async fn vapi_key(ctx: &ApiContext, operator: &Operator) -> ApiResult<SecretStri
 /// working one mends it).
 pub(super) async fn noted<T>(
     ctx: &ApiContext,
-    operator: &Operator,
+    organization: echo_protocol::OrganizationId,
     outcome: Result<T, VapiError>,
 ) -> ApiResult<T> {
-    let organization = operator.organization;
     match outcome {
         Ok(value) => {
             ctx.store
@@ -269,7 +268,7 @@ pub async fn vapi_phone_numbers(
 ) -> ApiResult<Json<VapiPhoneNumbers>> {
     let key = vapi_key(&ctx, &operator).await?;
     let listed = ctx.vapi.phone_numbers(&key).await;
-    let phone_numbers = noted(&ctx, &operator, listed).await?;
+    let phone_numbers = noted(&ctx, operator.organization, listed).await?;
     Ok(Json(VapiPhoneNumbers { phone_numbers }))
 }
 
@@ -294,6 +293,6 @@ pub async fn vapi_assistants(
 ) -> ApiResult<Json<VapiAssistants>> {
     let key = vapi_key(&ctx, &operator).await?;
     let listed = ctx.vapi.assistants(&key).await;
-    let assistants = noted(&ctx, &operator, listed).await?;
+    let assistants = noted(&ctx, operator.organization, listed).await?;
     Ok(Json(VapiAssistants { assistants }))
 }

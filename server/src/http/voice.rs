@@ -56,7 +56,7 @@ pub(super) async fn save(
         let key = private_key(ctx, &plugin)?;
         if let Some(id) = assistant_id {
             let listed = ctx.vapi.assistants(&key).await;
-            let assistants = noted(ctx, operator, listed).await?;
+            let assistants = noted(ctx, operator.organization, listed).await?;
             if !assistants.iter().any(|a| a.id == id) {
                 return Err(ApiError::validation(
                     "voice.assistantId",
@@ -67,7 +67,7 @@ pub(super) async fn save(
         }
         if let Some(id) = phone_number_id {
             let listed = ctx.vapi.phone_numbers(&key).await;
-            let numbers = noted(ctx, operator, listed).await?;
+            let numbers = noted(ctx, operator.organization, listed).await?;
             let Some(number) = numbers.into_iter().find(|n| n.id == id) else {
                 return Err(ApiError::validation(
                     "voice.phoneNumberId",

@@ -12,6 +12,7 @@ pub struct PluginSettings {
     /// Without it no plugin can be connected (`SECRETS_UNAVAILABLE`).
     pub vault: Option<Vault>,
     pub vapi_base_url: String,
+    pub voice: VoiceCallSettings,
 }
 
 impl Default for PluginSettings {
@@ -19,6 +20,33 @@ impl Default for PluginSettings {
         Self {
             vault: None,
             vapi_base_url: vapi::DEFAULT_BASE_URL.to_owned(),
+            voice: VoiceCallSettings::default(),
+        }
+    }
+}
+
+/// What voice calls are held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VoiceCallSettings {
+    /// Live calls per organization (`ECHO_VOICE_MAX_CALLS`).
+    pub max_calls: u32,
+    /// After this our server ends a call (`ECHO_VOICE_MAX_MINUTES`).
+    pub max_duration: std::time::Duration,
+    /// Calls one contact session may start in an hour.
+    pub per_session_hour: u32,
+}
+
+/// Live calls per organization unless set otherwise.
+pub const DEFAULT_MAX_CALLS: u32 = 10;
+/// Minutes a call may last unless set otherwise.
+pub const DEFAULT_MAX_MINUTES: u64 = 15;
+
+impl Default for VoiceCallSettings {
+    fn default() -> Self {
+        Self {
+            max_calls: DEFAULT_MAX_CALLS,
+            max_duration: std::time::Duration::from_secs(DEFAULT_MAX_MINUTES * 60),
+            per_session_hour: 5,
         }
     }
 }

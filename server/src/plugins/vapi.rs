@@ -155,6 +155,152 @@ impl Vapi {
     }
 }
 
+/// What our server asks of Vapi for a web call.
+#[derive(Debug, Clone)]
+pub struct CallRequest<'a> {
+    pub assistant_id: &'a str,
+    /// Our webhook, and the secret Vapi sends back with each server message.
+    pub webhook_url: &'a str,
+    pub webhook_secret: &'a str,
+    pub max_duration_seconds: u64,
+    pub sample_rate: u32,
+    /// Kept on the call (what it belongs to, for people reading Vapi's logs).
+    pub metadata: serde_json::Value,
+}
+
+/// A call Vapi made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeCall {
+    pub id: String,
+    pub socket_url: String,
+    pub control_url: Option<String>,
+}
+
+/// The server messages our webhook asks for.
+pub const SERVER_MESSAGES: [&str; 4] = [
+    "transcript",
+    "speech-update",
+    "status-update",
+    "end-of-call-report",
+];
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallAnswer {
+    id: String,
+    #[serde(default)]
+    transport: Option<TransportAnswer>,
+    #[serde(default)]
+    monitor: Option<MonitorAnswer>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransportAnswer {
+    #[serde(default)]
+    websocket_call_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MonitorAnswer {
+    #[serde(default)]
+    control_url: Option<String>,
+}
+
+impl Vapi {
+    /// `POST /call` with the WebSocket transport
+    /// (<https://docs.vapi.ai/calls/websocket-transport>): raw 16-bit PCM,
+    /// our webhook and secret on the assistant's `server`.
+    pub async fn create_call(
+        &self,
+        key: &SecretString,
+        call: CallRequest<'_>,
+    ) -> Result<MadeCall, VapiError> {
+        let body = serde_json::json!({
+            "assistantId": call.assistant_id,
+            "assistantOverrides": {
+                "server": { "url": call.webhook_url, "secret": call.webhook_secret },
+                "serverMessages": SERVER_MESSAGES,
+                "maxDurationSeconds": call.max_duration_seconds,
+            },
+            "metadata": call.metadata,
+            "transport": {
+                "provider": "vapi.websocket",
+                "audioFormat": {
+                    "format": "pcm_s16le",
+                    "container": "raw",
+                    "sampleRate": call.sample_rate,
+                },
+            },
+        });
+        let response = self
+            .client
+            .post(format!("{}/call", self.base))
+            .bearer_auth(key.expose_secret())
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| VapiError::Unavailable(without_url(e)))?;
+        match response.status().as_u16() {
+            200..=299 => {}
+            401 | 403 => return Err(VapiError::Rejected),
+            status => return Err(VapiError::Unavailable(format!("Vapi answered {status}"))),
+        }
+        let answer: CallAnswer = response
+            .json()
+            .await
+            .map_err(|e| VapiError::Unavailable(without_url(e)))?;
+        let socket_url = answer
+            .transport
+            .and_then(|t| t.websocket_call_url)
+            .ok_or_else(|| VapiError::Unavailable("Vapi named no call socket".into()))?;
+        Ok(MadeCall {
+            id: answer.id,
+            socket_url,
+            control_url: answer.monitor.and_then(|m| m.control_url),
+        })
+    }
+
+    /// Ends a live call through its control URL
+    /// (<https://docs.vapi.ai/calls/call-features>: `{"type": "end-call"}`).
+    pub async fn end_call(&self, control_url: &str) -> Result<(), VapiError> {
+        let response = self
+            .client
+            .post(control_url)
+            .json(&serde_json::json!({ "type": "end-call" }))
+            .send()
+            .await
+            .map_err(|e| VapiError::Unavailable(without_url(e)))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(VapiError::Unavailable(format!(
+                "Vapi answered {}",
+                response.status().as_u16()
+            )))
+        }
+    }
+
+    /// The origin (`wss://host[:port]`) of call sockets at this Vapi: the
+    /// base URL's host, `https` as `wss` (`http` as `ws` for a local
+    /// stand-in).
+    pub fn socket_origin(&self) -> String {
+        socket_origin_of(&self.base)
+    }
+}
+
+/// See [`Vapi::socket_origin`].
+pub fn socket_origin_of(base: &str) -> String {
+    let (scheme, rest) = match base.split_once("://") {
+        Some(("http", rest)) => ("ws", rest),
+        Some((_, rest)) => ("wss", rest),
+        None => ("wss", base),
+    };
+    let host = rest.split('/').next().unwrap_or(rest);
+    format!("{scheme}://{host}")
+}
+
 /// A request error's words without its URL (which holds nothing secret,
 /// but the key is never in it either way: it is a header).
 fn without_url(error: reqwest::Error) -> String {

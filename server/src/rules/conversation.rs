@@ -14,7 +14,10 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
     let mut effects = Vec::new();
     match command {
         Command::Open => effects.push(Effect::AddMessage),
-        Command::VisitorMessage => {
+        Command::VisitorMessage
+        | Command::VoiceLine {
+            role: MessageRole::Visitor,
+        } => {
             refuse_resolved(state)?;
             effects.push(Effect::AddMessage);
             if !state.progress.asked {
@@ -59,6 +62,11 @@ pub fn decide(state: State, command: Command, notices: bool) -> Result<Vec<Effec
             if let Some(next) = then.filter(|next| *next != state.status) {
                 effects.push(Effect::SetStatus(next));
             }
+        }
+        Command::VoiceLine { role } => {
+            refuse_resolved(state)?;
+            effects.push(Effect::AddMessage);
+            mark_reply(state, role, &mut effects);
         }
         // An automatic notice, not an answer: the conversation's figures
         // still wait for one.

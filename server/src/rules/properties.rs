@@ -38,6 +38,13 @@ fn command() -> impl Strategy<Value = Command> {
         proptest::option::of(status()).prop_map(|then| Command::AssistantMessage { then }),
         any::<bool>().prop_map(|mentions| Command::Note { mentions }),
         Just(Command::AwayReply),
+        any::<bool>().prop_map(|visitor| Command::VoiceLine {
+            role: if visitor {
+                MessageRole::Visitor
+            } else {
+                MessageRole::Assistant
+            }
+        }),
         status().prop_map(Command::SetStatus),
         proptest::option::of(0u8..3).prop_map(|a| Command::Assign(a.map(operator))),
     ]
@@ -56,7 +63,7 @@ fn role_of(command: Command) -> MessageRole {
         Command::VisitorMessage => MessageRole::Visitor,
         // Written as the assistant's, but it answers nothing.
         Command::AwayReply => MessageRole::Note,
-        Command::TeamMessage { role, .. } => role,
+        Command::TeamMessage { role, .. } | Command::VoiceLine { role } => role,
         Command::Note { .. } => MessageRole::Note,
         _ => MessageRole::Assistant,
     }

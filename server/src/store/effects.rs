@@ -135,6 +135,10 @@ pub enum Command {
     /// The automatic away reply (the assistant's role): no reply of
     /// anyone's, so it passes no milestone.
     AwayReply,
+    /// A final line of a voice call's transcript: the visitor's (as their
+    /// message) or the voice assistant's (an answer, whoever else handles
+    /// the conversation: the call goes on).
+    VoiceLine { role: MessageRole },
 }
 
 /// What to write. Each effect that changes the conversation is also an
@@ -268,6 +272,15 @@ impl<'m> NewMessage<'m> {
             message,
             uploader,
             client_id,
+        }
+    }
+
+    /// A voice call's transcript line, under its idempotency key: no files.
+    pub fn voice(message: &'m mut Message, key: &'m str) -> Self {
+        Self {
+            message,
+            uploader: TEAM_PARTY,
+            client_id: Some(key),
         }
     }
 

@@ -41,6 +41,7 @@ pub mod reports;
 mod rows;
 pub mod sqlite;
 pub mod trust;
+pub mod voice;
 
 use std::sync::Arc;
 
@@ -408,14 +409,26 @@ pub trait TeamStore: Send + Sync {
 /// The event log behind the push channel.
 #[async_trait]
 pub trait EventStore: Send + Sync {
-    /// Tells the conversation's live streams, on every replica, that
-    /// someone started or stopped writing. Not stored; best effort.
+    /// Tells the conversation's live streams, on every replica, of a
+    /// live-only change (`Change::is_ephemeral`: typing, a partial voice
+    /// transcript). Not stored; best effort.
+    async fn ephemeral(
+        &self,
+        organization: OrganizationId,
+        conversation: ConversationId,
+        change: echo_protocol::events::Change,
+    );
+
+    /// Someone started or stopped writing (see [`EventStore::ephemeral`]).
     async fn typing(
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
         typing: crate::live::Typing,
-    );
+    ) {
+        self.ephemeral(organization, conversation, typing.change())
+            .await;
+    }
 
     /// Ends the open streams of a credential that just ended, on every
     /// replica. Not stored: called after the write that ended it commits,
@@ -463,6 +476,7 @@ pub trait Store:
     + ratings::RatingStore
     + reports::ReportStore
     + plugins::PluginStore
+    + voice::VoiceStore
     + 'static
 {
     /// Whether the database answers (readiness checks).

@@ -87,7 +87,8 @@ pub(crate) struct InboxParams {
 /// The columns [`conversation`] reads, for a `conversations c` table.
 pub(crate) const CONVERSATION: &str = "c.id, c.organization_id, c.status, c.created_at";
 /// The columns [`message`] reads.
-pub(crate) const MESSAGE: &str = "id, role, text, created_at, author_id, author_name, mentions";
+pub(crate) const MESSAGE: &str =
+    "id, role, text, created_at, author_id, author_name, mentions, voice";
 /// The columns [`organization`] reads.
 pub(crate) const ORGANIZATION: &str =
     "id, name, greet_message, suggestions, subscription_status, accent_color, theme, allowed_origins,
@@ -165,6 +166,7 @@ pub(crate) fn message(row: &impl Row, at: usize) -> StoreResult<Message> {
         author,
         mentions,
         attachments: Vec::new(),
+        voice: row.col(at + 7)?,
     })
 }
 

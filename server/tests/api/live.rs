@@ -48,6 +48,8 @@ async fn events_arrive_in_order() {
             Change::Assignment { .. } => "assignment".into(),
             Change::Labels { .. } => "labels".into(),
             Change::Rating { .. } => "rating".into(),
+            Change::VoiceCall { .. } => "voiceCall".into(),
+            Change::VoiceTranscript { .. } => "voiceTranscript".into(),
         })
         .collect();
     assert_eq!(
@@ -99,6 +101,8 @@ async fn resume_after_a_disconnect_returns_exactly_the_missed_events() {
             Change::Assignment { .. } => "assignment".into(),
             Change::Labels { .. } => "labels".into(),
             Change::Rating { .. } => "rating".into(),
+            Change::VoiceCall { .. } => "voiceCall".into(),
+            Change::VoiceTranscript { .. } => "voiceTranscript".into(),
         })
         .collect();
     assert_eq!(described, ["escalated", "missed 1", "missed 2", "missed 3"]);

@@ -58,5 +58,6 @@ mod sse;
 mod team;
 mod two_factor;
 mod upload_limits;
+mod voice_calls;
 mod widget;
 mod widget_page;

@@ -16,11 +16,22 @@ use serde_json::json;
 use crate::helpers::{assert_error, json, spawn_app_with, TestApp};
 use crate::vapi_standin::{VapiStandIn, ASSISTANTS, GOOD_KEY, PUBLIC_KEY};
 
-async fn app_with(key: Option<&str>, vapi: &str) -> TestApp {
-    let settings = PluginSettings {
+pub(crate) async fn app_with(key: Option<&str>, vapi: &str) -> TestApp {
+    app_with_settings(key, vapi, |_| {}).await
+}
+
+/// As [`app_with`], the plugin settings adjusted first.
+pub(crate) async fn app_with_settings(
+    key: Option<&str>,
+    vapi: &str,
+    adjust: impl FnOnce(&mut PluginSettings),
+) -> TestApp {
+    let mut settings = PluginSettings {
         vault: key.map(|k| Vault::new(&k.to_owned().into(), None).unwrap()),
         vapi_base_url: vapi.to_owned(),
+        ..Default::default()
     };
+    adjust(&mut settings);
     let app = spawn_app_with(move |c| c.plugins = settings).await;
     app.store
         .set_subscription(app.org.organization_id, SubscriptionStatus::Active)
@@ -29,7 +40,7 @@ async fn app_with(key: Option<&str>, vapi: &str) -> TestApp {
     app
 }
 
-async fn connect(app: &TestApp, private: &str) -> reqwest::Response {
+pub(crate) async fn connect(app: &TestApp, private: &str) -> reqwest::Response {
     app.client
         .put(app.url("/v1/operator/plugins/vapi"))
         .bearer_auth(&app.org.operator_key)
@@ -260,7 +271,7 @@ async fn sealed_keys_open_only_for_their_organization_and_move_to_a_new_key() {
     assert!(again.is_err(), "the stolen copy still cannot be opened");
 }
 
-async fn put_voice(app: &TestApp, voice: serde_json::Value) -> reqwest::Response {
+pub(crate) async fn put_voice(app: &TestApp, voice: serde_json::Value) -> reqwest::Response {
     app.client
         .put(app.url("/v1/operator/widget-settings"))
         .bearer_auth(&app.org.operator_key)

@@ -105,6 +105,8 @@ fn text_of(frame: &crate::helpers::SseFrame) -> String {
         Change::Assignment { .. } => "assignment".into(),
         Change::Labels { .. } => "labels".into(),
         Change::Rating { .. } => "rating".into(),
+        Change::VoiceCall { .. } => "voiceCall".into(),
+        Change::VoiceTranscript { .. } => "voiceTranscript".into(),
     }
 }
 

@@ -130,8 +130,8 @@ async fn insert_message(
         "WITH stored AS (
              INSERT INTO messages
              (id, conversation_id, role, text, created_at, client_id, author_id, author_name,
-              mentions, search)
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12))
+              mentions, search, voice)
+             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12), $14)
              ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
              RETURNING id
          ), touched AS (
@@ -157,6 +157,7 @@ async fn insert_message(
     .bind(i64::from(
         message.role != echo_protocol::messages::MessageRole::Note,
     ))
+    .bind(message.voice)
     .execute(&mut **tx)
     .await?
     .rows_affected();

@@ -37,13 +37,13 @@ pub(super) async fn record_event(
 
 #[async_trait]
 impl EventStore for PostgresStore {
-    async fn typing(
+    async fn ephemeral(
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
-        typing: crate::live::Typing,
+        change: Change,
     ) {
-        let Ok(json) = serde_json::to_string(&typing) else {
+        let Ok(json) = serde_json::to_string(&change) else {
             return;
         };
         let result = sqlx::query("SELECT pg_notify($1, $2)")
@@ -52,7 +52,7 @@ impl EventStore for PostgresStore {
             .execute(&self.pool)
             .await;
         if let Err(error) = result {
-            tracing::warn!(error = %error, "typing notification failed");
+            tracing::warn!(error = %error, "live-only notification failed");
         }
     }
 

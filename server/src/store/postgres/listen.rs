@@ -67,8 +67,8 @@ fn publish_typing(hub: &Hub, payload: &str) -> anyhow::Result<()> {
     let conversation = conversation
         .parse::<ConversationId>()
         .context("typing conversation")?;
-    let typing = serde_json::from_str(typing).context("typing payload")?;
-    hub.typing(org, conversation, typing);
+    let change = serde_json::from_str(typing).context("live-only payload")?;
+    hub.ephemeral(org, conversation, change);
     Ok(())
 }
 

@@ -40,6 +40,7 @@ mod search;
 mod sessions;
 mod team;
 mod trust;
+mod voice;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -110,8 +110,9 @@ fn insert_message(
     let mentions = mentions_json(message)?;
     conn.prepare_cached(
         "INSERT INTO messages
-         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+         (id, conversation_id, role, text, created_at, client_id, author_id, author_name, mentions,
+          voice)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         message.id,
@@ -122,7 +123,8 @@ fn insert_message(
         client_id,
         message.author.as_ref().and_then(|a| a.operator_id),
         message.author_name,
-        mentions
+        mentions,
+        message.voice
     ])?;
     let seq = conn.last_insert_rowid();
     let scope = crate::search::scope_token(target.organization);

@@ -34,13 +34,13 @@ pub(super) fn record_event(
 
 #[async_trait]
 impl EventStore for SqliteStore {
-    async fn typing(
+    async fn ephemeral(
         &self,
         organization: OrganizationId,
         conversation: ConversationId,
-        typing: crate::live::Typing,
+        change: Change,
     ) {
-        self.hub.typing(organization, conversation, typing);
+        self.hub.ephemeral(organization, conversation, change);
     }
 
     async fn revoke(&self, revoked: crate::revocations::Revoked) {

@@ -32,6 +32,7 @@ mod search;
 mod sessions;
 mod team;
 mod trust;
+mod voice;
 
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -69,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0016_service_levels.sql"),
     include_str!("../../../migrations/sqlite/0017_ratings_reports.sql"),
     include_str!("../../../migrations/sqlite/0018_plugins.sql"),
+    include_str!("../../../migrations/sqlite/0019_voice_calls.sql"),
 ];
 
 /// An event written by a job, published to the hub once its commit succeeds.
