@@ -1,10 +1,8 @@
 /* Echo loader: see README.md, "Embedding". */
 (() => {
   const s = document.currentScript, d = s?.dataset;
-  if (!d?.organizationId) {
-    console.error("Echo: no data-organization-id");
-    return;
-  }
+  // Thrown, so the console shows it as the page's error.
+  if (!d?.organizationId) throw "Echo: no data-organization-id";
   const base = new URL("./", s.src), url = new URL(base), origin = base.origin;
   const side = d.position == "bottom-left" ? "left" : "right";
   // The visitor's language: data-locale, else the browser's; the widget
@@ -30,9 +28,9 @@
   const host = document.createElement("div"), root = host.attachShadow({ mode: "open" }), sheet = new CSSStyleSheet();
   // A constructed stylesheet, not a <style> element: a host page's strict
   // CSP (no 'unsafe-inline' styles) blocks the one and allows the other.
-  sheet.replaceSync(`:host{all:initial}.l,.p,.b{position:fixed;${side}:20px;z-index:2147483647}` +
-    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:var(--a,#4f46e5);color:var(--t,#fff);font:24px sans-serif;cursor:pointer;display:grid;place-items:center;box-shadow:0 4px 14px #0004}" +
-    ".p{bottom:88px;width:380px;height:min(600px,100vh - 108px);border-radius:16px;overflow:hidden;box-shadow:0 4px 14px #0004;background:#fff}" +
+  sheet.replaceSync(`:host{all:initial}.l,.p,.b{position:fixed;${side}:20px;z-index:2147483647}.l,.p{box-shadow:0 4px 14px #0004}` +
+    ".l{bottom:20px;width:56px;height:56px;border:0;border-radius:50%;background:var(--a,#4f46e5);color:var(--t,#fff);font:24px sans-serif;cursor:pointer;display:grid;place-items:center}" +
+    ".p{bottom:88px;width:380px;height:min(600px,100vh - 108px);border-radius:16px;overflow:hidden;background:#fff}" +
     "svg{width:26px}iframe{border:0;width:100%;height:100%}" +
     `.b{${side}:14px;bottom:60px;min-width:10px;height:20px;padding:0 5px;border-radius:10px;background:#d92d20;color:#fff;font:700 12px/20px sans-serif;text-align:center}` +
     // Full screen on a phone, over the launcher (later on the page).
@@ -43,7 +41,7 @@
   // The launcher waits for the settings: the brand, and the sites the
   // organization allows (on another site the loader does nothing).
   const config = new Promise((ok) => get(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget`, ok).then(ok));
-  root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true"></span><div class="p"></div>';
+  root.innerHTML = "<button class=l></button><span class=b aria-hidden=true></span><div class=p></div>";
   const [button, badge, panel] = root.children, handlers = {};
   let frame, open = false, unread = 0, ready;
 
@@ -72,6 +70,8 @@
   function openWidget() {
     if (!frame) {
       frame = document.createElement("iframe");
+      // Voice calls with the assistant ask for the microphone.
+      frame.allow = "microphone";
       frame.src = url;
       panel.appendChild(frame);
     }

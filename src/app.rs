@@ -38,6 +38,7 @@ pub fn App() -> impl IntoView {
                 Screen::Selection => later::selection(),
                 Screen::Chat(id) => later::chat(id),
                 Screen::Inbox => later::inbox(),
+                Screen::CallUs => later::call_us(),
             }}
         </main>
     }

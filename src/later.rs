@@ -8,7 +8,9 @@ use echo_protocol::ConversationId;
 use leptos::prelude::*;
 
 #[cfg(feature = "split")]
-pub use split::{chat, inbox, prefetch, selection};
+pub use split::{call_us, chat, inbox, prefetch, selection, voice_panel};
+
+use crate::voice::LiveLine;
 
 #[cfg(not(feature = "split"))]
 pub fn selection() -> AnyView {
@@ -23,6 +25,16 @@ pub fn chat(id: ConversationId) -> AnyView {
 #[cfg(not(feature = "split"))]
 pub fn inbox() -> AnyView {
     view! { <crate::screens::InboxScreen/> }.into_any()
+}
+
+#[cfg(not(feature = "split"))]
+pub fn call_us() -> AnyView {
+    view! { <crate::voice::CallUsScreen/> }.into_any()
+}
+
+#[cfg(not(feature = "split"))]
+pub fn voice_panel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> AnyView {
+    view! { <crate::voice::VoicePanel id line/> }.into_any()
 }
 
 #[cfg(feature = "split")]
@@ -56,6 +68,47 @@ mod split {
     #[wasm_split(echo_later, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_inbox))]
     fn inbox_screen() -> Result<AnyView, SplitLoaderError> {
         Ok(view! { <InboxScreen/> }.into_any())
+    }
+
+    // Voice is a module of its own (`echo_voice`): only a visitor who
+    // opens "Call us" or starts a call fetches it.
+    #[wasm_split(echo_voice, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_call_us))]
+    fn call_us_screen() -> Result<AnyView, SplitLoaderError> {
+        Ok(view! { <crate::voice::CallUsScreen/> }.into_any())
+    }
+
+    #[wasm_split(echo_voice, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_voice))]
+    fn voice_panel_view(
+        id: ConversationId,
+        line: RwSignal<Option<LiveLine>>,
+    ) -> Result<AnyView, SplitLoaderError> {
+        Ok(view! { <crate::voice::VoicePanel id line/> }.into_any())
+    }
+
+    pub fn call_us() -> AnyView {
+        later(preload_call_us, call_us_screen)
+    }
+
+    /// The call's panel once the voice module has arrived (nothing before:
+    /// the chat under it is already on screen).
+    pub fn voice_panel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> AnyView {
+        let state = WidgetState::get();
+        let ready = RwSignal::new(false);
+        spawn_local(async move {
+            match preload_voice().await {
+                Ok(()) => drop(ready.try_set(true)),
+                Err(_) => {
+                    state.calling.try_set(false);
+                }
+            }
+        });
+        (move || {
+            ready
+                .get()
+                .then(|| voice_panel_view(id, line).now_or_never()?.ok())
+                .flatten()
+        })
+        .into_any()
     }
 
     pub fn selection() -> AnyView {

@@ -29,6 +29,7 @@ mod screens;
 mod state;
 mod storage;
 mod time_ago;
+mod voice;
 
 // Single-threaded wasm: no other thread can race the allocator.
 #[cfg(target_arch = "wasm32")]

@@ -18,6 +18,8 @@ pub enum Screen {
     /// without one.
     Chat(ConversationId),
     Inbox,
+    /// "Call us": the organization's number.
+    CallUs,
 }
 
 #[derive(Clone, Copy)]
@@ -30,6 +32,9 @@ pub struct WidgetState {
     pub loading_message: RwSignal<Option<String>>,
     /// The organization's public settings, once verified.
     pub config: RwSignal<Option<WidgetConfig>>,
+    /// A voice call is wanted on the chat shown (set by "Start voice call",
+    /// cleared when the call ends).
+    pub calling: RwSignal<bool>,
 }
 
 impl WidgetState {
@@ -41,6 +46,7 @@ impl WidgetState {
             error_message: RwSignal::new(None),
             loading_message: RwSignal::new(None),
             config: RwSignal::new(None),
+            calling: RwSignal::new(false),
         };
         provide_context(state);
         state

@@ -28,9 +28,10 @@ fn message_view(console: Console, m: Message) -> impl IntoView {
         Some(a) => a.name.clone(),
         None => fallback.to_owned(),
     };
+    let said = if m.voice { " (voice call)" } else { "" };
     let who = match m.role {
-        MessageRole::Visitor => "Visitor".to_owned(),
-        MessageRole::Assistant => "Assistant".to_owned(),
+        MessageRole::Visitor => format!("Visitor{said}"),
+        MessageRole::Assistant => format!("Assistant{said}"),
         MessageRole::Operator => author("Operator"),
         MessageRole::Note => format!("Private note by {}", author("the team")),
     };
@@ -48,7 +49,7 @@ fn message_view(console: Console, m: Message) -> impl IntoView {
         }
     });
     view! {
-        <li class=format!("msg {}", m.role.as_str()) class:mentions-me=mentions_me>
+        <li class=format!("msg {}", m.role.as_str()) class:mentions-me=mentions_me class:voice=m.voice>
             <span class="who">{who}</span>
             {body}
             {attached}
@@ -167,6 +168,7 @@ pub fn ConversationView(console: Console, id: ConversationId) -> impl IntoView {
                         children=move |m| message_view(console, m)
                     />
                 </ol>
+                <crate::voice::VoiceCalls console/>
                 <Show when=typing(|o| o.assistant_typing)>
                     <p class="muted typing-note" role="status">"The assistant is writing a reply..."</p>
                 </Show>

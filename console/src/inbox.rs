@@ -52,6 +52,9 @@ fn Rows(console: Console) -> impl IntoView {
                                 <span class="item-top">
                                     <strong>{c.visitor_name.clone()}</strong>
                                     <span class=format!("badge {}", c.status.as_str())>{c.status.as_str()}</span>
+                                    <Show when=move || console.live_calls.with(|ids| ids.contains(&id))>
+                                        <span class="badge on-call">"On a call"</span>
+                                    </Show>
                                     {c.rating.as_ref().map(|r| view! {
                                         <span class="rating-badge" title=crate::ratings::words(r.score)>
                                             {crate::ratings::stars(r.score)}
@@ -83,6 +86,7 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
         let filter = inbox.filter();
         inbox.version.track();
         let Some(api) = console.api() else { return };
+        crate::voice::refresh_live(console);
         spawn_local(async move {
             match api.conversations(filter).await {
                 Ok(page) if inbox.filter_untracked() == filter => {

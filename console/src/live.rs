@@ -60,7 +60,19 @@ fn apply(console: Console, event: LiveEvent) {
             }
             return;
         }
+        Change::VoiceTranscript {
+            role, transcript, ..
+        } => {
+            if open {
+                crate::voice::line_heard(console, id, *role, transcript);
+            }
+            return;
+        }
+        Change::VoiceCall { call } => crate::voice::call_changed(console, id, call),
         Change::Message { message } if open => console.update_open(id, |o| {
+            if message.voice {
+                o.voice_line = None;
+            }
             match message.role {
                 MessageRole::Assistant => o.assistant_typing = false,
                 MessageRole::Visitor => o.visitor_typing = false,

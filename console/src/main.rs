@@ -80,6 +80,7 @@ mod time;
 mod topbar;
 mod trust_api;
 mod two_factor;
+mod voice;
 
 use leptos::prelude::*;
 

@@ -180,7 +180,7 @@ pub fn apply(rows: &mut Vec<OperatorConversationItem>, filter: Filter, event: &L
             }
         }
         Change::Rating { rating } => rows[index].rating = Some(rating.clone()),
-        Change::Typing { .. } => {}
+        Change::Typing { .. } | Change::VoiceCall { .. } | Change::VoiceTranscript { .. } => {}
     }
     true
 }

@@ -81,6 +81,10 @@ pub struct Open {
     pub visitor_typing: bool,
     /// Who the visitor is, read by the server.
     pub context: Option<VisitorContext>,
+    /// Its voice calls, oldest first.
+    pub calls: Vec<echo_protocol::voice::VoiceCall>,
+    /// What is being said on its call now, before it is final.
+    pub voice_line: Option<(echo_protocol::messages::MessageRole, String)>,
 }
 
 impl Open {
@@ -92,6 +96,8 @@ impl Open {
             assistant_typing: false,
             visitor_typing: false,
             context: None,
+            calls: Vec::new(),
+            voice_line: None,
         }
     }
 }
@@ -112,6 +118,8 @@ pub struct Console {
     /// The desk: labels, members, saved replies, mentions, selection,
     /// search.
     pub desk: Desk,
+    /// The conversations on a voice call now.
+    pub live_calls: RwSignal<Vec<ConversationId>>,
 }
 
 impl Console {
@@ -133,6 +141,7 @@ impl Console {
             live: RwSignal::new(false),
             toasts: RwSignal::new(Vec::new()),
             desk: Desk::new(),
+            live_calls: RwSignal::new(Vec::new()),
         }
     }
 
@@ -329,6 +338,7 @@ impl Console {
                 }),
                 (Err(e), _) | (_, Err(e)) => return console.fail(e),
             }
+            crate::voice::load_calls(console, id);
             let context = api.visitor_context(id).await.ok();
             console.update_open(id, |open| open.context = context);
         });

@@ -131,10 +131,7 @@ impl Change {
 
     /// Whether the event is live-only (not in the event log, no position).
     pub fn is_ephemeral(&self) -> bool {
-        matches!(
-            self,
-            Change::Typing { .. } | Change::VoiceTranscript { .. }
-        )
+        matches!(self, Change::Typing { .. } | Change::VoiceTranscript { .. })
     }
 }
 

@@ -61,9 +61,7 @@ pub struct WidgetConfig {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
     /// Voice, when the organization's Vapi plugin is connected, its
-    /// subscription active and an assistant or a number chosen. The widget
-    /// does not offer voice yet, so its wasm build leaves the field out.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// subscription active and an assistant or a number chosen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub voice: Option<VoiceConfig>,
 }

@@ -12,7 +12,6 @@ mod selection;
 pub use auth::AuthScreen;
 pub use chat::ChatScreen;
 pub use error::ErrorScreen;
-#[cfg(feature = "split")]
 pub use header::Header;
 pub use inbox::InboxScreen;
 pub use loading::LoadingScreen;

@@ -16,7 +16,13 @@ pub fn SelectionScreen() -> impl IntoView {
     let pending = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
 
-    let start = move |_| {
+    let voice = state
+        .config
+        .with_untracked(|c| c.as_ref().and_then(|c| c.voice.clone()));
+    let (call, phone) = voice.map_or((false, false), |v| (v.call, v.phone_number.is_some()));
+    let api = StoredValue::new(api);
+    let start = move |by_voice: bool| {
+        let api = api.get_value();
         if pending.get_untracked() {
             return;
         }
@@ -28,10 +34,10 @@ pub fn SelectionScreen() -> impl IntoView {
         };
         pending.set(true);
         error.set(None);
-        let api = api.clone();
         spawn_local(async move {
             match api.create_conversation(&session, org).await {
                 Ok(created) => {
+                    state.calling.try_set(by_voice);
                     state.screen.try_set(Screen::Chat(created.conversation_id));
                 }
                 Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::Forbidden) => {
@@ -54,9 +60,19 @@ pub fn SelectionScreen() -> impl IntoView {
                 <p class="muted">{t(Msg::StartPrompt)}</p>
             </div>
             <div class="actions">
-                <button class="btn primary" on:click=start disabled=move || pending.get()>
+                <button class="btn primary" on:click=move |_| start(false) disabled=move || pending.get()>
                     {move || t(if pending.get() { Msg::Starting } else { Msg::StartChat })}
                 </button>
+                {call.then(|| view! {
+                    <button class="btn secondary" on:click=move |_| start(true) disabled=move || pending.get()>
+                        {t(Msg::StartVoiceCall)}
+                    </button>
+                })}
+                {phone.then(|| view! {
+                    <button class="btn secondary" on:click=move |_| state.screen.set(Screen::CallUs)>
+                        {t(Msg::CallUs)}
+                    </button>
+                })}
                 <button class="btn secondary" on:click=move |_| state.screen.set(Screen::Inbox)>
                     {t(Msg::MyConversations)}
                 </button>

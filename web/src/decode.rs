@@ -90,6 +90,7 @@ impl FromJs for Message {
         );
         message.author_name = optional(v, "authorName")?;
         message.attachments = list(v, "attachments")?;
+        message.voice = field(v, "voice").is_truthy();
         Some(message)
     }
 }
@@ -184,6 +185,15 @@ impl FromJs for CurrentContactSession {
     }
 }
 
+impl FromJs for echo_protocol::widget::VoiceConfig {
+    fn from_js(v: &JsValue) -> Option<Self> {
+        Some(Self {
+            call: field(v, "call").is_truthy(),
+            phone_number: string(v, "phoneNumber"),
+        })
+    }
+}
+
 impl FromJs for WidgetConfig {
     fn from_js(v: &JsValue) -> Option<Self> {
         Some(WidgetConfig {
@@ -199,8 +209,7 @@ impl FromJs for WidgetConfig {
             // The loader's, not the widget's (absent from its wasm build).
             #[cfg(not(target_arch = "wasm32"))]
             allowed_origins: Vec::new(),
-            #[cfg(not(target_arch = "wasm32"))]
-            voice: None,
+            voice: optional(v, "voice")?,
         })
     }
 }

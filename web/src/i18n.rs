@@ -122,6 +122,23 @@ messages! {
     RateComment = "Anything to add? (optional)",
     RateSend = "Send rating",
     RateThanks = "Thanks for your rating!",
+    // Voice: "Call us" and calls with the assistant.
+    StartVoiceCall = "Start voice call",
+    CallUs = "Call us",
+    CallUsPrompt = "Call us at this number:",
+    CopyNumber = "Copy number",
+    Copied = "Copied",
+    VoiceCall = "Voice call",
+    MicAsking = "Allow the microphone to talk with the assistant.",
+    MicBlocked = "The microphone is blocked. Allow it for this site in your browser's settings (the icon beside the address), then try again.",
+    VoiceConnecting = "Connecting...",
+    VoiceListening = "Listening...",
+    VoiceSpeaking = "The assistant is speaking",
+    Mute = "Mute",
+    Unmute = "Unmute",
+    EndCall = "End call",
+    CallEnded = "The call has ended.",
+    VoiceUnavailable = "Voice calls are unavailable right now. Please try again later.",
 }
 
 /// The languages with a catalogue, English first.

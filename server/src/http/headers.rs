@@ -171,7 +171,10 @@ mod tests {
         assert!(widget.contains("frame-ancestors *") && widget.contains(&hashes[0]));
         assert!(widget.contains("connect-src 'self';"));
         let voice = widget_csp(&hashes, Some("wss://api.vapi.ai"));
-        assert!(voice.contains("connect-src 'self' wss://api.vapi.ai;"), "{voice}");
+        assert!(
+            voice.contains("connect-src 'self' wss://api.vapi.ai;"),
+            "{voice}"
+        );
         assert!(!widget.contains("unsafe-inline") && !widget.contains("'unsafe-eval'"));
         assert!(inline_script_hashes("<script").is_empty());
         assert!(inline_script_hashes("<script>never closed").is_empty());

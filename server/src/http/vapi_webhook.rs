@@ -63,10 +63,8 @@ pub async fn vapi_webhook(
     let body: Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::validation("message", "must be a JSON server message"))?;
     let message = &body["message"];
-    let (Some(kind), Some(call_id)) = (
-        message["type"].as_str(),
-        message["call"]["id"].as_str(),
-    ) else {
+    let (Some(kind), Some(call_id)) = (message["type"].as_str(), message["call"]["id"].as_str())
+    else {
         return Err(ApiError::validation(
             "message",
             "must have a type and the call's id",
@@ -103,9 +101,9 @@ fn check_secret(ctx: &ApiContext, call: &StoredVoiceCall, headers: &HeaderMap) -
         .unwrap_or_default();
     // Every candidate is compared in full, so the time says nothing of
     // which one (or which byte) differed.
-    let matched = expected
-        .iter()
-        .fold(false, |found, secret| found | same(secret.as_bytes(), given));
+    let matched = expected.iter().fold(false, |found, secret| {
+        found | same(secret.as_bytes(), given)
+    });
     if matched {
         Ok(())
     } else {
@@ -118,7 +116,10 @@ fn check_secret(ctx: &ApiContext, call: &StoredVoiceCall, headers: &HeaderMap) -
 
 fn same(a: &[u8], b: &[u8]) -> bool {
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 /// Who said a line: Vapi's `user` is the visitor.
@@ -134,12 +135,16 @@ fn role(message: &Value) -> Option<MessageRole> {
 /// characters); `None` for nothing visible.
 fn clean(raw: &str) -> Option<String> {
     let bounded: String = raw.chars().take(4000).collect();
-    MessageText::parse(&bounded).ok().map(MessageText::into_inner)
+    MessageText::parse(&bounded)
+        .ok()
+        .map(MessageText::into_inner)
 }
 
 async fn transcript(ctx: &ApiContext, call: &StoredVoiceCall, message: &Value) -> ApiResult<()> {
-    let (Some(role), Some(text)) = (role(message), message["transcript"].as_str().and_then(clean))
-    else {
+    let (Some(role), Some(text)) = (
+        role(message),
+        message["transcript"].as_str().and_then(clean),
+    ) else {
         return Ok(());
     };
     let call_id = call.vapi_call_id.clone().unwrap_or_default();
@@ -197,7 +202,12 @@ async fn report(ctx: &ApiContext, call: &StoredVoiceCall, message: &Value) -> Ap
         reason,
         duration_seconds: duration,
     };
-    if ctx.store.report_voice_call(&call.id, report).await?.is_some() {
+    if ctx
+        .store
+        .report_voice_call(&call.id, report)
+        .await?
+        .is_some()
+    {
         tracing::info!(duration, "voice call ended");
     }
     Ok(())

@@ -138,7 +138,9 @@ pub enum Command {
     /// A final line of a voice call's transcript: the visitor's (as their
     /// message) or the voice assistant's (an answer, whoever else handles
     /// the conversation: the call goes on).
-    VoiceLine { role: MessageRole },
+    VoiceLine {
+        role: MessageRole,
+    },
 }
 
 /// What to write. Each effect that changes the conversation is also an

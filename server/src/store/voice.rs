@@ -122,8 +122,7 @@ pub trait VoiceStore: Send + Sync {
     async fn forget_voice_call(&self, id: &str) -> StoreResult<()>;
 
     /// The call Vapi knows as `vapi_call_id`.
-    async fn voice_call_by_vapi(&self, vapi_call_id: &str)
-        -> StoreResult<Option<StoredVoiceCall>>;
+    async fn voice_call_by_vapi(&self, vapi_call_id: &str) -> StoreResult<Option<StoredVoiceCall>>;
 
     /// Marks the call ended at `now` unless it already was; `false` then.
     async fn end_voice_call(&self, id: &str, now: Timestamp) -> StoreResult<bool>;
@@ -146,8 +145,10 @@ pub trait VoiceStore: Send + Sync {
     ) -> StoreResult<Vec<StoredVoiceCall>>;
 
     /// A conversation's calls, oldest first.
-    async fn voice_calls_of(&self, conversation: ConversationId)
-        -> StoreResult<Vec<StoredVoiceCall>>;
+    async fn voice_calls_of(
+        &self,
+        conversation: ConversationId,
+    ) -> StoreResult<Vec<StoredVoiceCall>>;
 
     /// Stores a final transcript line (`message`, marked voice, the
     /// visitor's or the assistant's) under `key`: `None` when a line was

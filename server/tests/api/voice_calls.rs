@@ -77,10 +77,14 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
     let visitor = app.visitor().await;
     let id = app.start_conversation(&visitor).await;
 
-    let started: VoiceCallStarted = json(start(&app, &visitor, id).await, StatusCode::CREATED).await;
+    let started: VoiceCallStarted =
+        json(start(&app, &visitor, id).await, StatusCode::CREATED).await;
     assert_eq!(started.sample_rate, 16_000);
     let socket = vapi.url.replacen("http://", "ws://", 1);
-    assert_eq!(started.socket_url, format!("{socket}/{}/transport", started.call_id));
+    assert_eq!(
+        started.socket_url,
+        format!("{socket}/{}/transport", started.call_id)
+    );
     // What Vapi was asked: the WebSocket transport with raw 16-bit PCM, the
     // chosen assistant, our webhook with a secret, the conversation.
     let asked = &vapi.calls()[0];
@@ -96,7 +100,10 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
     assert_eq!(asked["assistantOverrides"]["maxDurationSeconds"], 900);
     assert_eq!(asked["metadata"]["echoConversationId"], id.to_string());
     let text = asked.to_string();
-    assert!(!text.contains(GOOD_KEY), "the key is a header, never the body");
+    assert!(
+        !text.contains(GOOD_KEY),
+        "the key is a header, never the body"
+    );
 
     let live: LiveVoiceCalls = json(
         app.operator_get(&app.org.operator_key, "/v1/operator/voice-calls")
@@ -111,7 +118,12 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
     let said = [
         line("user", "partial", "I need", 1),
         line("user", "final", "I need help with my order.", 2),
-        line("assistant", "final", "Of course, what is the order number?", 3),
+        line(
+            "assistant",
+            "final",
+            "Of course, what is the order number?",
+            3,
+        ),
         // Vapi delivering the same line again.
         line("user", "final", "I need help with my order.", 2),
         line("user", "final", "  \u{200b} ", 4),
@@ -132,13 +144,19 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
     assert!(page.messages.iter().all(|m| m.voice || m.text != "I need"));
 
     // The visitor hangs up: Vapi is told, then reports the end (twice).
-    assert_eq!(hang_up(&app, &visitor, id, call).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        hang_up(&app, &visitor, id, call).await.status(),
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(vapi.ended(), [call.clone()]);
     let path = format!("/v1/operator/conversations/{id}/voice-calls");
     let ended = eventually(
         || async {
-            let list: VoiceCallList =
-                json(app.operator_get(&app.org.operator_key, &path).await, StatusCode::OK).await;
+            let list: VoiceCallList = json(
+                app.operator_get(&app.org.operator_key, &path).await,
+                StatusCode::OK,
+            )
+            .await;
             list.calls
                 .into_iter()
                 .next()
@@ -151,9 +169,15 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
     assert_eq!(ended.duration_seconds, Some(42));
     assert_eq!(ended.ended_reason.as_deref(), Some("call.ended-by-api"));
     let again = json!({"type": "end-of-call-report", "endedReason": "other", "durationSeconds": 7});
-    assert_eq!(vapi.post(call, again, None).await.status(), StatusCode::NO_CONTENT);
-    let list: VoiceCallList =
-        json(app.operator_get(&app.org.operator_key, &path).await, StatusCode::OK).await;
+    assert_eq!(
+        vapi.post(call, again, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let list: VoiceCallList = json(
+        app.operator_get(&app.org.operator_key, &path).await,
+        StatusCode::OK,
+    )
+    .await;
     assert_eq!(list.calls, [ended], "a repeated report changes nothing");
     let live: LiveVoiceCalls = json(
         app.operator_get(&app.org.operator_key, "/v1/operator/voice-calls")
@@ -163,7 +187,10 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
     .await;
     assert!(live.calls.is_empty());
     // Hanging up again is no error.
-    assert_eq!(hang_up(&app, &visitor, id, call).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        hang_up(&app, &visitor, id, call).await.status(),
+        StatusCode::NO_CONTENT
+    );
 }
 
 #[tokio::test]
@@ -172,7 +199,8 @@ async fn the_webhook_takes_only_the_organizations_secret_for_its_own_calls() {
     let app = voice_app(&vapi, |_| {}).await;
     let visitor = app.visitor().await;
     let id = app.start_conversation(&visitor).await;
-    let started: VoiceCallStarted = json(start(&app, &visitor, id).await, StatusCode::CREATED).await;
+    let started: VoiceCallStarted =
+        json(start(&app, &visitor, id).await, StatusCode::CREATED).await;
     let call = &started.call_id;
     let said = line("user", "final", "Let me in", 1);
     for secret in ["", "wrong", &"0".repeat(64)] {
@@ -246,7 +274,10 @@ async fn calls_are_limited_and_gated() {
     for _ in 0..2 {
         let caller = app.visitor().await;
         let conversation = app.start_conversation(&caller).await;
-        assert_eq!(start(&app, &caller, conversation).await.status(), StatusCode::CREATED);
+        assert_eq!(
+            start(&app, &caller, conversation).await.status(),
+            StatusCode::CREATED
+        );
         callers.push(caller);
     }
     let third = app.visitor().await;
@@ -271,7 +302,12 @@ async fn a_refused_key_makes_no_call_and_marks_the_plugin_broken() {
     let id = app.start_conversation(&visitor).await;
     vapi.revoke();
     let refused = start(&app, &visitor, id).await;
-    assert_error(refused, StatusCode::BAD_GATEWAY, ErrorCode::UpstreamUnavailable).await;
+    assert_error(
+        refused,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamUnavailable,
+    )
+    .await;
     let plugins: serde_json::Value = json(
         app.operator_get(&app.org.operator_key, "/v1/operator/plugins")
             .await,
@@ -288,8 +324,12 @@ async fn the_server_ends_a_call_past_its_maximum_duration() {
     let app = voice_app(&vapi, |s| s.voice.max_duration = Duration::from_secs(60)).await;
     let visitor = app.visitor().await;
     let id = app.start_conversation(&visitor).await;
-    let started: VoiceCallStarted = json(start(&app, &visitor, id).await, StatusCode::CREATED).await;
-    assert_eq!(vapi.calls()[0]["assistantOverrides"]["maxDurationSeconds"], 60);
+    let started: VoiceCallStarted =
+        json(start(&app, &visitor, id).await, StatusCode::CREATED).await;
+    assert_eq!(
+        vapi.calls()[0]["assistantOverrides"]["maxDurationSeconds"],
+        60
+    );
     app.clock.advance_secs(61);
     let ended = eventually(
         || async { (!vapi.ended().is_empty()).then(|| vapi.ended()) },

@@ -67,6 +67,8 @@ pub struct Chat {
     pub can_rate: RwSignal<bool>,
     /// The visitor rated it on this screen.
     pub rated: RwSignal<bool>,
+    /// What is being said in a voice call, before it is final.
+    pub voice_line: RwSignal<Option<crate::voice::LiveLine>>,
 }
 
 impl Chat {
@@ -104,6 +106,7 @@ impl Chat {
             list: NodeRef::new(),
             can_rate: RwSignal::new(false),
             rated: RwSignal::new(false),
+            voice_line: RwSignal::new(None),
         }
     }
 
@@ -322,6 +325,9 @@ impl Chat {
             if message.role != MessageRole::Visitor {
                 self.typing.set(false);
             }
+            if message.voice {
+                self.voice_line.set(None);
+            }
             let pinned = self.near_bottom();
             self.messages.update(|list| merge(list, vec![message]));
             if pinned {
@@ -336,6 +342,8 @@ impl Chat {
             }
         } else if let Some(active) = event.active {
             self.set_typing(active, event.name);
+        } else if let Some(line) = event.transcript {
+            self.voice_line.set(Some(line));
         }
     }
 

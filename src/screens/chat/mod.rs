@@ -54,7 +54,11 @@ fn sender(role: MessageRole, author: Option<String>) -> (String, Option<String>)
 
 fn message_view(message: Message) -> impl IntoView {
     let role = message.role;
-    let class = format!("msg {}", role.as_str());
+    let class = format!(
+        "msg {}{}",
+        role.as_str(),
+        if message.voice { " voice" } else { "" }
+    );
     let (sender, initial) = sender(role, message.author_name);
     let body = if message.text.is_empty() {
         ().into_any()
@@ -175,11 +179,15 @@ pub fn ChatScreen(id: ConversationId) -> impl IntoView {
     let chip_chat = chat.clone();
     let back_chat = chat.clone();
     let rating_chat = chat.clone();
+    let voice_line = chat.voice_line;
 
     view! {
         <Header
             on_back=Callback::new(move |()| back_chat.leave())
         />
+        <Show when=move || state.calling.get()>
+            {crate::later::voice_panel(id, voice_line)}
+        </Show>
         <div class="chat" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=on_drop>
             // Focusable, so the keyboard can scroll it (axe: scrollable-region-focusable).
             <div class="messages" tabindex="0" node_ref=chat.list on:scroll=on_scroll>

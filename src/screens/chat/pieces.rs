@@ -29,6 +29,8 @@ pub(super) struct Push {
     pub active: Option<bool>,
     /// Who is typing, for an operator (the assistant has no name).
     pub name: Option<String>,
+    /// A voice call's line being said (`voiceTranscript`).
+    pub transcript: Option<crate::voice::LiveLine>,
 }
 
 impl PushEvent for Push {
@@ -40,6 +42,12 @@ impl PushEvent for Push {
             status: optional(&v, "status")?,
             active: field(&v, "active").as_bool(),
             name: field(&v, "name").as_string(),
+            transcript: field(&v, "transcript")
+                .as_string()
+                .map(|text| crate::voice::LiveLine {
+                    assistant: field(&v, "role").as_string().as_deref() == Some("assistant"),
+                    text,
+                }),
         })
     }
 

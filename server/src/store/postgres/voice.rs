@@ -45,10 +45,13 @@ async fn count(tx: &mut Tx, sql: &'static str, a: &str, b: Option<i64>) -> Store
 }
 
 impl PostgresStore {
-    async fn calls_where(&self, condition: &str, value: String) -> StoreResult<Vec<StoredVoiceCall>> {
-        let sql = format!(
-            "SELECT {VOICE_CALL} FROM voice_calls WHERE {condition} ORDER BY started_at"
-        );
+    async fn calls_where(
+        &self,
+        condition: &str,
+        value: String,
+    ) -> StoreResult<Vec<StoredVoiceCall>> {
+        let sql =
+            format!("SELECT {VOICE_CALL} FROM voice_calls WHERE {condition} ORDER BY started_at");
         sqlx::query(AssertSqlSafe(sql))
             .bind(value)
             .fetch_all(&self.pool)
@@ -159,10 +162,7 @@ impl VoiceStore for PostgresStore {
         Ok(())
     }
 
-    async fn voice_call_by_vapi(
-        &self,
-        vapi_call_id: &str,
-    ) -> StoreResult<Option<StoredVoiceCall>> {
+    async fn voice_call_by_vapi(&self, vapi_call_id: &str) -> StoreResult<Option<StoredVoiceCall>> {
         Ok(self
             .calls_where("vapi_call_id = $1", vapi_call_id.to_owned())
             .await?
@@ -170,14 +170,13 @@ impl VoiceStore for PostgresStore {
     }
 
     async fn end_voice_call(&self, id: &str, now: Timestamp) -> StoreResult<bool> {
-        let ended = sqlx::query(
-            "UPDATE voice_calls SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let ended =
+            sqlx::query("UPDATE voice_calls SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL")
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
         Ok(ended > 0)
     }
 
@@ -253,9 +252,8 @@ impl VoiceStore for PostgresStore {
     ) -> StoreResult<Option<Message>> {
         let mut tx = self.begin().await?;
         let read = state_in(&mut tx, organization, conversation).await?;
-        let sql = format!(
-            "SELECT {MESSAGE} FROM messages WHERE conversation_id = $1 AND client_id = $2"
-        );
+        let sql =
+            format!("SELECT {MESSAGE} FROM messages WHERE conversation_id = $1 AND client_id = $2");
         let earlier = sqlx::query(AssertSqlSafe(sql))
             .bind(conversation)
             .bind(&key)

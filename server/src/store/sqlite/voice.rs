@@ -125,10 +125,7 @@ impl VoiceStore for SqliteStore {
         .await
     }
 
-    async fn voice_call_by_vapi(
-        &self,
-        vapi_call_id: &str,
-    ) -> StoreResult<Option<StoredVoiceCall>> {
+    async fn voice_call_by_vapi(&self, vapi_call_id: &str) -> StoreResult<Option<StoredVoiceCall>> {
         let vapi_call_id = vapi_call_id.to_owned();
         self.read(move |conn| call_by(conn, "vapi_call_id", &vapi_call_id))
             .await
@@ -248,7 +245,9 @@ impl VoiceStore for SqliteStore {
             let read = state_in(conn, organization, conversation)?;
             let earlier = query_first(
                 conn,
-                &format!("SELECT {MESSAGE} FROM messages WHERE conversation_id = ?1 AND client_id = ?2"),
+                &format!(
+                    "SELECT {MESSAGE} FROM messages WHERE conversation_id = ?1 AND client_id = ?2"
+                ),
                 params![conversation, key],
                 |row| rows::message(row, 0),
             )?;
@@ -258,7 +257,10 @@ impl VoiceStore for SqliteStore {
             let mut message = message;
             let command = Command::VoiceLine { role: message.role };
             let new = NewMessage::voice(&mut message, &key);
-            let events = apply(conn, Decided::message(rules.as_ref(), notices, read, command, new)?)?;
+            let events = apply(
+                conn,
+                Decided::message(rules.as_ref(), notices, read, command, new)?,
+            )?;
             Ok((Some(message), events))
         })
         .await

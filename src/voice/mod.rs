@@ -1,0 +1,18 @@
+//! Voice with the organization's Vapi assistant and number: "Call us" and
+//! calls in the browser. With the `split` feature this is a wasm module of
+//! its own (`echo_voice`, see `later.rs`), fetched only by a visitor who
+//! opens one of them.
+
+mod audio;
+mod call_us;
+mod panel;
+
+pub use call_us::CallUsScreen;
+pub use panel::VoicePanel;
+
+/// What is being said in the call, before it is final.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveLine {
+    pub assistant: bool,
+    pub text: String,
+}
