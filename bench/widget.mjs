@@ -54,8 +54,16 @@ const parts = [
   ["page", "index.html inline scripts", Buffer.from(inline)],
 ];
 // The split build's later screens (scripts/split-widget.mjs): fetched
-// after the first screen, so counted apart, with a budget of their own.
-const later = files.filter((f) => unpacked(f) && f.endsWith(".wasm") && !f.endsWith("_bg.wasm")).sort().map((f) => ["later", ...file(f)]);
+// after the first screen, so counted apart, with a budget of their own;
+// with them the chunks of code they share with voice. Voice (echo-voice,
+// with its audio worklet) is fetched only by a visitor who opens "Call us"
+// or starts a call, after the later screens: a budget of its own.
+const lazy = files.filter((f) => unpacked(f) && f.endsWith(".wasm") && !f.endsWith("_bg.wasm")).sort();
+const later = lazy.filter((f) => !f.startsWith("echo-voice-")).map((f) => ["later", ...file(f)]);
+const voice = [
+  ...lazy.filter((f) => f.startsWith("echo-voice-")).map((f) => ["voice", ...file(f)]),
+  ...files.filter((f) => f === "voice-worklet.js").map((f) => ["voice", ...file(f)]),
+];
 console.log("Widget transfer size (KiB)        raw     gzip -9  brotli -11");
 const add = (rows) => {
   const sum = { raw: 0, gzip: 0, brotli: 0 };
@@ -73,11 +81,16 @@ if (later.length) {
   console.log(`  later screens${" ".repeat(28)}${kb(rest.raw)}  ${kb(rest.gzip)}  ${kb(rest.brotli)}   (${rest.brotli} bytes; budget ${BUDGET.laterScreensBrotliBytes})`);
   console.log(`  every screen${" ".repeat(29)}${kb(total.raw + rest.raw)}  ${kb(total.gzip + rest.gzip)}  ${kb(total.brotli + rest.brotli)}   (${total.brotli + rest.brotli} bytes)`);
 }
+const spoken = add(voice);
+if (voice.length) {
+  console.log(`  voice${" ".repeat(36)}${kb(spoken.raw)}  ${kb(spoken.gzip)}  ${kb(spoken.brotli)}   (${spoken.brotli} bytes; budget ${BUDGET.voiceBrotliBytes})`);
+}
 const loader = sizes(readFileSync(join(DIST, "embed.js")));
 console.log(`  loader embed.js${" ".repeat(26)}${kb(loader.raw)}  ${kb(loader.gzip)}  ${kb(loader.brotli)}   (${loader.brotli} bytes; budget ${BUDGET.loaderBrotliBytes})`);
 const over = [];
 if (total.brotli > WIDGET_BUDGET) over.push(`the widget (${TOOLCHAIN}) is ${total.brotli} bytes brotli, over its budget of ${WIDGET_BUDGET}`);
 if (rest.brotli > BUDGET.laterScreensBrotliBytes) over.push(`the later screens are ${rest.brotli} bytes brotli, over their budget of ${BUDGET.laterScreensBrotliBytes}`);
+if (spoken.brotli > BUDGET.voiceBrotliBytes) over.push(`voice is ${spoken.brotli} bytes brotli, over its budget of ${BUDGET.voiceBrotliBytes}`);
 if (loader.brotli > BUDGET.loaderBrotliBytes) over.push(`the loader is ${loader.brotli} bytes brotli, over its budget of ${BUDGET.loaderBrotliBytes}`);
 // Each language's catalogue: fetched only by its readers, so counted apart.
 for (const file of readdirSync(join(DIST, "locales")).filter((f) => f.endsWith(".json")).sort()) {

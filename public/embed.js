@@ -1,8 +1,10 @@
 /* Echo loader: see README.md, "Embedding". */
 (() => {
   const s = document.currentScript, d = s?.dataset;
-  // Thrown, so the console shows it as the page's error.
-  if (!d?.organizationId) throw "Echo: no data-organization-id";
+  if (!d?.organizationId) {
+    console.error("Echo: no data-organization-id");
+    return;
+  }
   const base = new URL("./", s.src), url = new URL(base), origin = base.origin;
   const side = d.position == "bottom-left" ? "left" : "right";
   // The visitor's language: data-locale, else the browser's; the widget
@@ -41,7 +43,7 @@
   // The launcher waits for the settings: the brand, and the sites the
   // organization allows (on another site the loader does nothing).
   const config = new Promise((ok) => get(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget`, ok).then(ok));
-  root.innerHTML = "<button class=l></button><span class=b aria-hidden=true></span><div class=p></div>";
+  root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true"></span><div class="p"></div>';
   const [button, badge, panel] = root.children, handlers = {};
   let frame, open = false, unread = 0, ready;
 

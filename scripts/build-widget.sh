@@ -28,8 +28,10 @@ fi
 # Which toolchain built it: the size check holds each to its own budget.
 mkdir -p target && echo "$toolchain" > target/widget-built-with
 node scripts/minify-glue.mjs dist
-# The loader, minified in place (public/embed.js stays the readable source).
+# The loader and the voice worklet, minified in place (public/ keeps the
+# readable sources).
 terser dist/embed.js --compress --mangle --output dist/embed.js
+terser dist/voice-worklet.js --compress --mangle --output dist/voice-worklet.js
 # After the widget: Trunk replaces its whole dist/ on each build.
 (cd console && trunk build --release --dist ../dist/console >&2)
 node scripts/minify-glue.mjs dist/console

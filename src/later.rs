@@ -10,8 +10,6 @@ use leptos::prelude::*;
 #[cfg(feature = "split")]
 pub use split::{call_us, chat, inbox, prefetch, selection, voice_panel};
 
-use crate::voice::LiveLine;
-
 #[cfg(not(feature = "split"))]
 pub fn selection() -> AnyView {
     view! { <crate::screens::SelectionScreen/> }.into_any()
@@ -33,13 +31,14 @@ pub fn call_us() -> AnyView {
 }
 
 #[cfg(not(feature = "split"))]
-pub fn voice_panel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> AnyView {
+pub fn voice_panel(id: ConversationId, line: RwSignal<Option<String>>) -> AnyView {
     view! { <crate::voice::VoicePanel id line/> }.into_any()
 }
 
 #[cfg(feature = "split")]
 mod split {
     use std::future::Future;
+    use std::pin::Pin;
 
     use echo_web::i18n::{t, Msg};
     use futures::FutureExt;
@@ -80,18 +79,21 @@ mod split {
     #[wasm_split(echo_voice, wasm_split_path = ::leptos::wasm_split, fallible, preload(preload_voice))]
     fn voice_panel_view(
         id: ConversationId,
-        line: RwSignal<Option<LiveLine>>,
+        line: RwSignal<Option<String>>,
     ) -> Result<AnyView, SplitLoaderError> {
         Ok(view! { <crate::voice::VoicePanel id line/> }.into_any())
     }
 
     pub fn call_us() -> AnyView {
-        later(preload_call_us, call_us_screen)
+        later(
+            Box::pin(preload_call_us()),
+            Box::new(|| now(call_us_screen())),
+        )
     }
 
     /// The call's panel once the voice module has arrived (nothing before:
     /// the chat under it is already on screen).
-    pub fn voice_panel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> AnyView {
+    pub fn voice_panel(id: ConversationId, line: RwSignal<Option<String>>) -> AnyView {
         let state = WidgetState::get();
         let ready = RwSignal::new(false);
         spawn_local(async move {
@@ -105,22 +107,34 @@ mod split {
         (move || {
             ready
                 .get()
-                .then(|| voice_panel_view(id, line).now_or_never()?.ok())
+                .then(|| now(voice_panel_view(id, line)))
                 .flatten()
         })
         .into_any()
     }
 
+    /// The screen once its module is here (its future is then ready on
+    /// its first poll).
+    fn now(screen: impl Future<Output = Result<AnyView, SplitLoaderError>>) -> Option<AnyView> {
+        screen.now_or_never()?.ok()
+    }
+
     pub fn selection() -> AnyView {
-        later(preload_selection, selection_screen)
+        later(
+            Box::pin(preload_selection()),
+            Box::new(|| now(selection_screen())),
+        )
     }
 
     pub fn chat(id: ConversationId) -> AnyView {
-        later(preload_chat, move || chat_screen(id))
+        later(
+            Box::pin(preload_chat()),
+            Box::new(move || now(chat_screen(id))),
+        )
     }
 
     pub fn inbox() -> AnyView {
-        later(preload_inbox, inbox_screen)
+        later(Box::pin(preload_inbox()), Box::new(|| now(inbox_screen())))
     }
 
     /// Starts fetching the later screens' module (a screen shown before it
@@ -137,18 +151,17 @@ mod split {
     /// (Not as a `Suspend`, which builds its view in a task: the view's
     /// effects then outlived the screen's signals when the screen changed,
     /// and read them disposed.)
-    fn later<Load, Screen>(
-        load: impl FnOnce() -> Load + 'static,
-        screen: impl Fn() -> Screen + Send + Sync + 'static,
-    ) -> AnyView
-    where
-        Load: Future<Output = Result<(), SplitLoaderError>> + 'static,
-        Screen: Future<Output = Result<AnyView, SplitLoaderError>>,
-    {
+    ///
+    /// Its arguments are boxed: one body for every screen instead of one
+    /// per screen (the initial download carries it).
+    fn later(
+        load: Pin<Box<dyn Future<Output = Result<(), SplitLoaderError>>>>,
+        screen: Box<dyn Fn() -> Option<AnyView> + Send + Sync>,
+    ) -> AnyView {
         let state = WidgetState::get();
         let ready = RwSignal::new(false);
         spawn_local(async move {
-            match load().await {
+            match load.await {
                 Ok(()) => drop(ready.try_set(true)),
                 // Only while the screen is still the one shown.
                 Err(_) if ready.try_get_untracked().is_some() => state.fail(t(Msg::NetworkError)),
@@ -156,7 +169,7 @@ mod split {
             }
         });
         // Loaded, the screen's future is ready on its first poll.
-        (move || match ready.get().then(|| screen().now_or_never()?.ok()).flatten() {
+        (move || match ready.get().then(&screen).flatten() {
             Some(view) => view,
             None => view! {
                 <Header/>

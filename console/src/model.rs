@@ -245,6 +245,7 @@ mod tests {
             author: None,
             mentions: Vec::new(),
             attachments: Vec::new(),
+            voice: false,
         };
         assert!(apply(
             &mut rows,

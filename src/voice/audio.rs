@@ -3,9 +3,6 @@
 //! Vapi's call socket; what the socket sends back, played by the same
 //! worklet. No third-party script: a socket and the browser's audio.
 
-use std::cell::Cell;
-use std::rc::Rc;
-
 use js_sys::{ArrayBuffer, Int16Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -42,7 +39,6 @@ pub struct Call {
     context: AudioContext,
     socket: WebSocket,
     stream: MediaStream,
-    muted: Rc<Cell<bool>>,
     // Kept alive for as long as the call.
     _handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
     _closed: Closure<dyn FnMut()>,
@@ -81,15 +77,14 @@ impl Call {
         let socket = WebSocket::new(socket_url)?;
         socket.set_binary_type(BinaryType::Arraybuffer);
         let port = node.port()?;
-        let muted = Rc::new(Cell::new(false));
 
-        // Microphone frames out (unless muted); the assistant heard or not.
+        // Microphone frames out; the assistant heard or not.
         let out = {
-            let (socket, muted) = (socket.clone(), muted.clone());
+            let socket = socket.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
                 let data = e.data();
                 if let Some(frame) = data.dyn_ref::<ArrayBuffer>() {
-                    if !muted.get() && socket.ready_state() == WebSocket::OPEN {
+                    if socket.ready_state() == WebSocket::OPEN {
                         let _ = socket.send_with_array_buffer(frame);
                     }
                 } else if let Some(heard) = data.as_bool() {
@@ -112,14 +107,18 @@ impl Call {
             context,
             socket,
             stream,
-            muted,
             _handlers: vec![out, incoming],
             _closed: closed,
         })
     }
 
+    /// A muted microphone sends silence (the call goes on).
     pub fn set_muted(&self, muted: bool) {
-        self.muted.set(muted);
+        for track in self.stream.get_audio_tracks() {
+            if let Ok(track) = track.dyn_into::<web_sys::MediaStreamTrack>() {
+                track.set_enabled(!muted);
+            }
+        }
     }
 
     /// Hangs up (Vapi's `hangup` control message) and stops everything.

@@ -9,25 +9,42 @@ use crate::screens::Header;
 use crate::state::{Screen, WidgetState};
 
 /// An E.164 number in groups a person reads aloud: `+1 415 555 0100`,
-/// `+44 20 7946 0958` (a two-digit country code assumed outside +1 and +7:
+/// `+44 207 946 0958` (a two-digit country code assumed outside +1 and +7:
 /// the commonest; the digits are the same either way).
 pub fn readable(number: &str) -> String {
-    let digits: String = number.chars().filter(char::is_ascii_digit).collect();
-    let code = match digits.as_bytes().first() {
-        Some(b'1' | b'7') => 1,
-        _ => 2.min(digits.len()),
+    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
+    let code = match digits.first() {
+        Some('1' | '7') => 1,
+        _ => 2,
     };
-    let (country, rest) = digits.split_at(code);
-    let mut groups = vec![format!("+{country}")];
-    let mut rest = rest;
-    while rest.len() > 4 {
-        groups.push(rest[..3].to_owned());
-        rest = &rest[3..];
+    let mut out = String::from("+");
+    for (i, digit) in digits.iter().enumerate() {
+        // After the country code, groups of three; never a last group of one.
+        let j = i.wrapping_sub(code);
+        if i == code || (i > code && j % 3 == 0 && digits.len() - i >= 2) {
+            out.push(' ');
+        }
+        out.push(*digit);
     }
-    if !rest.is_empty() {
-        groups.push(rest.to_owned());
-    }
-    groups.join(" ")
+    out
+}
+
+/// Selects the number and copies it: the document's copy command, since
+/// the Clipboard API needs the host page's permission in a cross-origin
+/// frame.
+fn copy_number() -> Option<bool> {
+    let document = web_sys::window()?.document()?;
+    let number = document.get_element_by_id("echo-number")?;
+    web_sys::window()?
+        .get_selection()
+        .ok()??
+        .select_all_children(&number)
+        .ok()?;
+    document
+        .dyn_into::<web_sys::HtmlDocument>()
+        .ok()?
+        .exec_command("copy")
+        .ok()
 }
 
 #[component]
@@ -40,38 +57,22 @@ pub fn CallUsScreen() -> impl IntoView {
                 .and_then(|c| c.voice.as_ref()?.phone_number.clone())
         })
         .unwrap_or_default();
-    let shown = readable(&number);
     let copied = RwSignal::new(false);
-    let field = NodeRef::<leptos::html::Input>::new();
-    // The selection and the document's copy command: the Clipboard API
-    // needs the host page's permission in a cross-origin frame.
-    let copy = move |_| {
-        if let Some(input) = field.get_untracked() {
-            input.select();
-            let copied_now = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
-                .is_some_and(|d| d.exec_command("copy").unwrap_or(false));
-            copied.set(copied_now);
-        }
-    };
+    let back = move |_| state.screen.set(Screen::Selection);
     view! {
-        <Header on_back=Callback::new(move |()| state.screen.set(Screen::Selection))/>
-        <div class="screen call-us">
+        // No arrow: the Back button below is the way back.
+        <Header/>
+        <div class="screen">
             <p class="intro-title">{t(Msg::CallUs)}</p>
             <p class="muted">{t(Msg::CallUsPrompt)}</p>
-            <a class="phone" href=format!("tel:{number}") dir="ltr">{shown.clone()}</a>
-            <label class="sr-only" for="echo-number">{t(Msg::CallUs)}</label>
-            <input id="echo-number" class="number-copy" readonly dir="ltr" node_ref=field prop:value=number.clone()/>
+            <a id="echo-number" class="phone" href=format!("tel:{number}") dir="ltr">{readable(&number)}</a>
             <div class="actions">
-                <button class="btn secondary" on:click=copy>
+                <button class="btn secondary" on:click=move |_| copied.set(copy_number() == Some(true))>
+                    // A button whose name changes is announced where it has focus.
                     {move || t(if copied.get() { Msg::Copied } else { Msg::CopyNumber })}
                 </button>
-                <button class="btn secondary" on:click=move |_| state.screen.set(Screen::Selection)>
-                    {t(Msg::Back)}
-                </button>
+                <button class="btn secondary" on:click=back>{t(Msg::Back)}</button>
             </div>
-            <p class="sr-only" role="status">{move || copied.get().then(|| t(Msg::Copied))}</p>
         </div>
     }
 }

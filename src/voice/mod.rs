@@ -9,10 +9,3 @@ mod panel;
 
 pub use call_us::CallUsScreen;
 pub use panel::VoicePanel;
-
-/// What is being said in the call, before it is final.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveLine {
-    pub assistant: bool,
-    pub text: String,
-}

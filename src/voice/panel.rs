@@ -12,60 +12,35 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::audio::{self, Call};
-use super::LiveLine;
-use crate::api::{Api, Describe};
+use crate::api::Api;
 use crate::state::WidgetState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Asking,
-    Blocked,
-    Connecting,
-    Live,
-    Failed,
-}
-
-/// What the server answered for a new call.
-struct Started {
-    call_id: String,
-    socket_url: String,
-    sample_rate: u32,
-}
-
-async fn start_call(
-    api: &Api,
-    session: &str,
-    id: ConversationId,
-) -> Result<Started, http::ApiError> {
-    let call = Request::new(
-        "POST",
-        format!("{}/v1/conversations/{id}/voice-calls", api.base()),
-    )
-    .bearer(Some(session))
-    .body(Body::Empty);
-    let text = http::fetch_text(call).await?;
-    let v = js_sys::JSON::parse(&text).map_err(|_| http::ApiError::unexpected())?;
-    let started = || {
-        Some(Started {
-            call_id: string(&v, "callId")?,
-            socket_url: string(&v, "socketUrl")?,
-            sample_rate: integer(&v, "sampleRate").filter(|r| *r > 0)? as u32,
-        })
-    };
-    started().ok_or_else(http::ApiError::unexpected)
+/// The call's socket and audio rate, as the server answered.
+async fn start_call(api: &Api, session: &str, id: ConversationId) -> Option<(String, String, u32)> {
+    let url = format!("{}/v1/conversations/{id}/voice-calls", api.base());
+    let call = Request::new("POST", url)
+        .bearer(Some(session))
+        .body(Body::Empty);
+    let v = js_sys::JSON::parse(&http::fetch_text(call).await.ok()?).ok()?;
+    let rate = integer(&v, "sampleRate").filter(|r| *r > 0)?;
+    Some((string(&v, "callId")?, string(&v, "socketUrl")?, rate as u32))
 }
 
 #[component]
-pub fn VoicePanel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> impl IntoView {
+pub fn VoicePanel(id: ConversationId, line: RwSignal<Option<String>>) -> impl IntoView {
     let state = WidgetState::get();
     let api = expect_context::<Api>();
-    let phase = RwSignal::new(Phase::Asking);
-    let speaking = RwSignal::new(false);
+    // What the panel says (the phase of the call, or what went wrong), and
+    // which buttons it offers. (Signals of types the widget already has:
+    // each new type's code would weigh on the module.)
+    let status = RwSignal::new(None::<String>);
+    let say = move |msg: Msg| drop(status.try_set(Some(t(msg).to_owned())));
+    let live = RwSignal::new(false);
+    let blocked = RwSignal::new(false);
     let muted = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
     let call = StoredValue::new_local(None::<Call>);
-    let call_id = StoredValue::new(None::<String>);
     let session = state.contact_session.get_untracked();
+    let call_id = StoredValue::new(None::<String>);
 
     // Ends the call here and on the server; the panel goes.
     let finish = {
@@ -76,13 +51,10 @@ pub fn VoicePanel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> impl 
                 call.end();
             }
             line.try_set(None);
-            if let (Some(call_id), Some(session)) = (
-                call_id.try_update_value(Option::take).flatten(),
-                session.clone(),
-            ) {
-                let api = api.clone();
+            let ended = call_id.try_update_value(Option::take).flatten();
+            if let (Some(call_id), Some(session)) = (ended, session.clone()) {
+                let url = format!("{}/v1/conversations/{id}/voice-calls/{call_id}", api.base());
                 spawn_local(async move {
-                    let url = format!("{}/v1/conversations/{id}/voice-calls/{call_id}", api.base());
                     let request = Request::new("DELETE", url).bearer(Some(session.expose_secret()));
                     let _ = http::send(request).await;
                 });
@@ -94,53 +66,41 @@ pub fn VoicePanel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> impl 
     let begin = {
         let finish = finish.clone();
         move || {
-            let Some(session) = session.clone() else {
-                return;
-            };
-            let api = api.clone();
-            let finish = finish.clone();
-            phase.set(Phase::Asking);
-            error.set(None);
+            let (api, finish, session) = (api.clone(), finish.clone(), session.clone());
+            say(Msg::MicAsking);
+            blocked.set(false);
             spawn_local(async move {
                 let Ok(stream) = audio::microphone().await else {
-                    phase.try_set(Phase::Blocked);
+                    say(Msg::MicBlocked);
+                    blocked.try_set(true);
                     return;
                 };
-                phase.try_set(Phase::Connecting);
-                let started = match start_call(&api, session.expose_secret(), id).await {
-                    Ok(started) => started,
-                    Err(e) => {
-                        audio::release(&stream);
-                        error.try_set(Some(e.describe()));
-                        phase.try_set(Phase::Failed);
-                        return;
-                    }
+                say(Msg::VoiceConnecting);
+                let secret = session.as_ref().map(|s| s.expose_secret().to_owned());
+                let Some((call_id_now, socket, rate)) =
+                    start_call(&api, &secret.unwrap_or_default(), id).await
+                else {
+                    audio::release(&stream);
+                    say(Msg::VoiceUnavailable);
+                    return;
                 };
-                call_id.try_set_value(Some(started.call_id));
+                call_id.try_set_value(Some(call_id_now));
                 let heard = move |on: bool| {
-                    speaking.try_set(on);
+                    say(if on {
+                        Msg::VoiceSpeaking
+                    } else {
+                        Msg::VoiceListening
+                    })
                 };
-                let ended = {
-                    let finish = finish.clone();
-                    move || finish()
-                };
-                match Call::start(
-                    stream,
-                    &started.socket_url,
-                    started.sample_rate,
-                    heard,
-                    ended,
-                )
-                .await
-                {
-                    Ok(live) => {
-                        if call.try_set_value(Some(live)).is_none() {
-                            phase.try_set(Phase::Live);
+                let ended = finish.clone();
+                match Call::start(stream, &socket, rate, heard, ended).await {
+                    Ok(started) => {
+                        if call.try_set_value(Some(started)).is_none() {
+                            say(Msg::VoiceListening);
+                            live.try_set(true);
                         }
                     }
                     Err(_) => {
-                        error.try_set(Some(t(Msg::VoiceUnavailable).to_owned()));
-                        phase.try_set(Phase::Failed);
                         finish();
                     }
                 }
@@ -154,51 +114,30 @@ pub fn VoicePanel(id: ConversationId, line: RwSignal<Option<LiveLine>>) -> impl 
         move || finish()
     });
 
-    let status = move || {
-        t(match phase.get() {
-            Phase::Asking => Msg::MicAsking,
-            Phase::Blocked => Msg::MicBlocked,
-            Phase::Connecting => Msg::VoiceConnecting,
-            Phase::Live if speaking.get() => Msg::VoiceSpeaking,
-            Phase::Live => Msg::VoiceListening,
-            Phase::Failed => Msg::VoiceUnavailable,
-        })
-    };
     let toggle_mute = move |_| {
-        let now = !muted.get_untracked();
-        muted.set(now);
-        call.with_value(|c| {
-            if let Some(c) = c {
-                c.set_muted(now);
-            }
-        });
+        muted.update(|m| *m = !*m);
+        call.with_value(|c| c.as_ref().map(|c| c.set_muted(muted.get_untracked())));
     };
-    let retry = begin.clone();
-    let end = finish.clone();
+    let end = move |_| finish();
     view! {
-        <section class="voice-call" aria-label=t(Msg::VoiceCall) class:speaking=move || speaking.get()>
+        <section class="voice-call" aria-label=t(Msg::VoiceCall)>
             <span class="voice-dot" aria-hidden="true"></span>
-            <p class="voice-status" role="status">{status}</p>
-            <Show when=move || error.get().is_some()>
-                <p class="form-error" role="alert">{move || error.get()}</p>
-            </Show>
-            <p class="voice-line" dir="auto">{move || line.get().map(|l| l.text)}</p>
+            <p class="voice-status" role="status">{move || status.get()}</p>
+            <p class="voice-line" dir="auto">{move || line.get()}</p>
             <div class="voice-actions">
-                <Show when=move || phase.get() == Phase::Blocked>
-                    <button class="btn secondary" on:click={
-                        let retry = retry.clone();
-                        move |_| retry()
-                    }>{t(Msg::TryAgain)}</button>
-                </Show>
-                <Show when=move || phase.get() == Phase::Live>
-                    <button class="btn secondary" aria-pressed=move || muted.get().to_string() on:click=toggle_mute>
-                        {move || t(if muted.get() { Msg::Unmute } else { Msg::Mute })}
-                    </button>
-                </Show>
-                <button class="btn danger" on:click={
-                    let end = end.clone();
-                    move |_| end()
-                }>{t(Msg::EndCall)}</button>
+                {move || if blocked.get() {
+                    let begin = begin.clone();
+                    view! { <button class="btn secondary" on:click=move |_| begin()>{t(Msg::TryAgain)}</button> }.into_any()
+                } else if live.get() {
+                    view! {
+                        <button class="btn secondary" on:click=toggle_mute>
+                            {move || t(if muted.get() { Msg::Unmute } else { Msg::Mute })}
+                        </button>
+                    }.into_any()
+                } else {
+                    ().into_any()
+                }}
+                <button class="btn danger" on:click=end>{t(Msg::EndCall)}</button>
             </div>
         </section>
     }

@@ -44,7 +44,7 @@ pub fn router() -> Router<ApiContext> {
 #[utoipa::path(
     post,
     path = "/v1/webhooks/vapi",
-    tag = "billing",
+    tag = "voice",
     params(("X-Vapi-Secret" = String, Header, description = "The organization's webhook secret")),
     request_body(content = Object, description = "`{\"message\": {\"type\", \"call\": {\"id\"}, ...}}`"),
     responses(

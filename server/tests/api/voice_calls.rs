@@ -148,7 +148,7 @@ async fn a_visitors_call_lands_in_the_conversation_once() {
         hang_up(&app, &visitor, id, call).await.status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(vapi.ended(), [call.clone()]);
+    assert_eq!(vapi.ended(), std::slice::from_ref(call));
     let path = format!("/v1/operator/conversations/{id}/voice-calls");
     let ended = eventually(
         || async {

@@ -68,7 +68,7 @@ pub struct Chat {
     /// The visitor rated it on this screen.
     pub rated: RwSignal<bool>,
     /// What is being said in a voice call, before it is final.
-    pub voice_line: RwSignal<Option<crate::voice::LiveLine>>,
+    pub voice_line: RwSignal<Option<String>>,
 }
 
 impl Chat {

@@ -30,7 +30,7 @@ pub(super) struct Push {
     /// Who is typing, for an operator (the assistant has no name).
     pub name: Option<String>,
     /// A voice call's line being said (`voiceTranscript`).
-    pub transcript: Option<crate::voice::LiveLine>,
+    pub transcript: Option<String>,
 }
 
 impl PushEvent for Push {
@@ -42,12 +42,7 @@ impl PushEvent for Push {
             status: optional(&v, "status")?,
             active: field(&v, "active").as_bool(),
             name: field(&v, "name").as_string(),
-            transcript: field(&v, "transcript")
-                .as_string()
-                .map(|text| crate::voice::LiveLine {
-                    assistant: field(&v, "role").as_string().as_deref() == Some("assistant"),
-                    text,
-                }),
+            transcript: field(&v, "transcript").as_string(),
         })
     }
 
