@@ -179,6 +179,24 @@ mod tests {
     }
 
     #[test]
+    fn derived_secrets_are_per_organization_and_survive_a_rotation() {
+        let (old, new) = (Vault::generate_key(), Vault::generate_key());
+        let before = vault(&old, &[]);
+        let secret = before.derive(org(1), "vapi.webhook").remove(0);
+        assert_eq!(secret.len(), 64);
+        assert_eq!(before.derive(org(1), "vapi.webhook")[0], secret, "stable");
+        assert_ne!(before.derive(org(2), "vapi.webhook")[0], secret);
+        assert_ne!(before.derive(org(1), "other")[0], secret);
+        let rotated = vault(&new, &[&old]);
+        let after = rotated.derive(org(1), "vapi.webhook");
+        assert_ne!(after[0], secret, "the new key derives anew");
+        assert!(after.contains(&secret), "the old key's still verifies");
+        assert!(!vault(&new, &[])
+            .derive(org(1), "vapi.webhook")
+            .contains(&secret));
+    }
+
+    #[test]
     fn a_sealed_value_opens_only_for_its_organization_and_purpose() {
         let key = Vault::generate_key();
         let v = vault(&key, &[]);

@@ -262,6 +262,40 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(listed.status(), 200);
+    // A voice call: Vapi is given the organization's webhook secret, which
+    // comes back with a transcript line; then the visitor hangs up.
+    let voice = client
+        .put(format!("{base}/v1/operator/widget-settings"))
+        .bearer_auth(&operator_key)
+        .json(&serde_json::json!({"greetMessage": "Hi", "suggestions": [], "voice": {"assistantId": "asst-0001"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(voice.status(), 200);
+    let calls = format!("{base}/v1/conversations/{conversation}/voice-calls");
+    let started = client
+        .post(&calls)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 201);
+    let started: serde_json::Value = started.json().await.unwrap();
+    let call_id = started["callId"].as_str().unwrap().to_owned();
+    let line = serde_json::json!({"type": "transcript", "role": "user", "transcriptType": "final",
+                                  "transcript": "hello by voice", "timestamp": 1});
+    assert_eq!(vapi.post(&call_id, line, None).await.status(), 204);
+    let hung_up = client
+        .delete(format!("{calls}/{call_id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hung_up.status(), 204);
+    let webhook_secret = vapi.calls()[0]["assistantOverrides"]["server"]["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let sealed = {
         let conn = rusqlite::Connection::open(dir.path().join("echo.db")).unwrap();
         conn.query_row("SELECT private_key, public_key FROM plugins", [], |r| {
@@ -317,6 +351,7 @@ async fn secrets_never_reach_the_log_and_sigterm_stops_cleanly() {
         crate::vapi_standin::GOOD_KEY.to_owned(),
         crate::vapi_standin::PUBLIC_KEY.to_owned(),
         secrets_key.clone(),
+        webhook_secret.clone(),
         sealed.0.clone(),
         sealed.1.clone(),
     ]

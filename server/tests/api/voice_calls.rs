@@ -339,3 +339,29 @@ async fn the_server_ends_a_call_past_its_maximum_duration() {
     .expect("the server ends the call");
     assert_eq!(ended, [started.call_id]);
 }
+
+#[tokio::test]
+async fn vapi_down_makes_no_call_and_no_live_one_is_left() {
+    let vapi = VapiStandIn::start().await;
+    let app = voice_app(&vapi, |_| {}).await;
+    let visitor = app.visitor().await;
+    let id = app.start_conversation(&visitor).await;
+    vapi.go_slow();
+    let down = start(&app, &visitor, id).await;
+    let body = assert_error(
+        down,
+        StatusCode::BAD_GATEWAY,
+        ErrorCode::UpstreamUnavailable,
+    )
+    .await;
+    assert!(
+        body.error.message.contains("5 seconds"),
+        "{}",
+        body.error.message
+    );
+    assert_eq!(
+        app.count("voice_calls").await,
+        0,
+        "the session may call again"
+    );
+}
