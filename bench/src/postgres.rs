@@ -116,3 +116,68 @@ impl Drop for Cluster {
         let _ = self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]);
     }
 }
+
+/// The anchor for the server's PostgreSQL figures: what the cluster itself
+/// commits, `clients` connections each inserting one message-sized row
+/// per transaction into an indexed table (pgbench's shape, from Rust):
+/// rows/s over `phase`, after a second of warm-up.
+pub async fn raw_inserts(
+    url: &str,
+    clients: usize,
+    phase: std::time::Duration,
+) -> anyhow::Result<f64> {
+    use std::time::{Duration, Instant};
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(clients as u32)
+        .min_connections(clients as u32)
+        .connect(url)
+        .await?;
+    sqlx::raw_sql(
+        "CREATE TABLE raw_messages (
+             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             id TEXT NOT NULL,
+             conversation_id TEXT NOT NULL,
+             text TEXT NOT NULL,
+             created_at BIGINT NOT NULL);
+         CREATE INDEX raw_messages_by_conversation ON raw_messages (conversation_id, seq);",
+    )
+    .execute(&pool)
+    .await?;
+    let start = Instant::now() + Duration::from_secs(1);
+    let end = start + phase;
+    let tasks: Vec<_> = (0..clients)
+        .map(|client| {
+            let pool = pool.clone();
+            tokio::spawn(async move {
+                let conversation = format!("{client:032x}");
+                let mut rows = 0u64;
+                loop {
+                    let now = Instant::now();
+                    if now >= end {
+                        break;
+                    }
+                    sqlx::query(
+                        "INSERT INTO raw_messages (id, conversation_id, text, created_at)
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(uuid::Uuid::new_v4().to_string())
+                    .bind(&conversation)
+                    .bind("Hello, I have a question about my order")
+                    .bind(crate::now_ms())
+                    .execute(&pool)
+                    .await?;
+                    if now >= start {
+                        rows += 1;
+                    }
+                }
+                anyhow::Ok(rows)
+            })
+        })
+        .collect();
+    let mut rows = 0;
+    for task in tasks {
+        rows += task.await??;
+    }
+    pool.close().await;
+    Ok(rows as f64 / phase.as_secs_f64())
+}
