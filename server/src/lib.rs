@@ -54,6 +54,7 @@ pub mod lockout;
 pub mod mail;
 pub mod metrics;
 pub mod onboarding;
+pub mod open_files;
 pub mod overload;
 pub mod passwords;
 pub mod plugins;

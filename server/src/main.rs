@@ -41,6 +41,14 @@ fn main() -> anyhow::Result<()> {
     // no runtime, no logging set-up, nothing but the job.
     echo_server::sandbox::child::run_if_asked();
     init_tracing();
+    match echo_server::open_files::raise_to_hard_limit() {
+        Ok((before, after)) => tracing::info!(
+            before,
+            after,
+            "open files: the soft limit is the hard limit"
+        ),
+        Err(error) => tracing::warn!(%error, "open files: the limit could not be read or raised"),
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
