@@ -84,7 +84,11 @@ pub struct VapiAssistant {
 /// out: none.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase", deny_unknown_fields, try_from = "VoiceFields")]
+#[serde(
+    rename_all = "camelCase",
+    deny_unknown_fields,
+    try_from = "VoiceFields"
+)]
 pub struct VoiceSettings {
     #[serde(default)]
     pub assistant_id: Option<String>,
