@@ -326,3 +326,54 @@ async fn an_erasure_through_one_replica_leaves_nothing_on_the_other() {
             .unwrap();
     assert_eq!(export["conversations"].as_array().unwrap().len(), 0);
 }
+
+/// An event committed without a notification and never announced (its
+/// server killed between the commit and the announcement) still reaches
+/// the open streams: each replica's follower sweeps for such events.
+#[tokio::test]
+async fn an_event_whose_announcement_was_lost_still_reaches_open_streams() {
+    let Some(server) = postgres_server() else {
+        eprintln!("replicas: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return;
+    };
+    let database = ThrowawayDatabase::create(&server).await;
+    let url = database.url.clone();
+    let created = cli(&url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let a = start_server(&url, &[]);
+    let client = reqwest::Client::new();
+    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
+    let id = conversation.to_string();
+    let path = format!("/v1/conversations/{id}/events");
+    let mut on_a = events(&client, &a.base, &token, &path, None).await;
+    assert_eq!(on_a.next().await.event, "ready");
+
+    // Committed as a visitor's message is, minus the announcement.
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('echo.announced_later', 'on', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let change = Change::Status {
+        status: echo_protocol::conversations::ConversationStatus::Escalated,
+    };
+    sqlx::query(
+        "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+         VALUES ($1, $2, $3, 0)",
+    )
+    .bind(org_id.to_string())
+    .bind(&id)
+    .bind(serde_json::to_string(&change).unwrap())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let frame = on_a
+        .next_within(Duration::from_secs(6))
+        .await
+        .expect("the sweep publishes it within a few seconds");
+    assert_eq!(text_of(&frame), "status:escalated");
+    pool.close().await;
+}

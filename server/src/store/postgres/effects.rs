@@ -3,7 +3,6 @@
 //! notice, each with its event. The conversation's state is read (and
 //! locked) here too, for the rules to decide on.
 
-use anyhow::Context;
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 use echo_protocol::messages::Message;
@@ -13,11 +12,11 @@ use echo_protocol::{ConversationId, OperatorId, OrganizationId};
 use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
+use super::message_sql::{write_message, Also};
 use super::Tx;
 use crate::store::effects::{
     no_message, Decided, Effect, Milestone, Progress, Read, State, Target, PROGRESS,
 };
-use crate::store::rows::mentions_json;
 use crate::store::{StoreError, StoreResult};
 
 /// The conversation's organization and state, locked for this transaction
@@ -111,10 +110,8 @@ pub(super) async fn apply(tx: &mut Tx, decided: Decided<'_>) -> StoreResult<bool
     Ok(true)
 }
 
-/// Stores the message (folded into its search vector), marks the
-/// conversation's activity and logs the event, in one round trip (the
-/// event's position is set at commit, see `record_event`); then the
-/// operators a note mentions. A used idempotency key stores nothing:
+/// Stores the message, its activity and its event (`message_sql`), then
+/// the operators a note mentions. A used idempotency key stores nothing:
 /// `false`.
 async fn insert_message(
     tx: &mut Tx,
@@ -122,46 +119,8 @@ async fn insert_message(
     message: &Message,
     client_id: Option<&str>,
 ) -> StoreResult<bool> {
-    let change = Change::Message {
-        message: message.clone(),
-    };
-    let payload = serde_json::to_string(&change).context("encoding an event")?;
-    let stored = sqlx::query(
-        "WITH stored AS (
-             INSERT INTO messages
-             (id, conversation_id, role, text, created_at, client_id, author_id, author_name,
-              mentions, search, voice)
-             VALUES ($1, $2, $3, $4, $5, $6, $9, $10, $11, to_tsvector('simple', $12), $14)
-             ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-             RETURNING id
-         ), touched AS (
-             UPDATE conversations SET last_activity_at = $5, message_count = message_count + $13
-             WHERE id = $2 AND EXISTS (SELECT 1 FROM stored)
-         )
-         INSERT INTO events (organization_id, conversation_id, payload, created_at)
-         SELECT $7, $2, $8, $5 FROM stored",
-    )
-    .bind(message.id)
-    .bind(target.conversation)
-    .bind(message.role)
-    .bind(&message.text)
-    .bind(message.created_at)
-    .bind(client_id)
-    .bind(target.organization)
-    .bind(payload)
-    .bind(message.author.as_ref().and_then(|a| a.operator_id))
-    .bind(&message.author_name)
-    .bind(mentions_json(message)?)
-    .bind(crate::search::index_text(&message.text))
-    // Reports sum each conversation's messages (not notes).
-    .bind(i64::from(
-        message.role != echo_protocol::messages::MessageRole::Note,
-    ))
-    .bind(message.voice)
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
-    if stored == 1 && !message.mentions.is_empty() {
+    let stored = write_message(&mut **tx, target, message, client_id, &Also::default()).await?;
+    if stored && !message.mentions.is_empty() {
         sqlx::query(
             "INSERT INTO mentions
              (message_id, operator_id, organization_id, conversation_id, created_at)
@@ -182,7 +141,7 @@ async fn insert_message(
         .execute(&mut **tx)
         .await?;
     }
-    Ok(stored == 1)
+    Ok(stored)
 }
 
 async fn set_status(tx: &mut Tx, target: &Target, status: ConversationStatus) -> StoreResult<()> {

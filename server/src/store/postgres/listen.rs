@@ -11,15 +11,28 @@ use echo_protocol::events::LiveEvent;
 use echo_protocol::{ConversationId, OrganizationId};
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
+use tokio::sync::Mutex;
 
 use super::{REVOKED_CHANNEL, TYPING_CHANNEL};
 use crate::live::Hub;
 use crate::store::rows;
 
+/// How often the follower looks for committed events it was not told of:
+/// an announcement lost with its server (killed between a commit and the
+/// announcement, see `announce.rs`) delays its events by about this.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+
 /// Publishes every committed event to the hub, in position order per
 /// organization.
 pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>) {
-    let mut published: HashMap<OrganizationId, i64> = HashMap::new();
+    let follower = Arc::new(Mutex::new(Follower {
+        pool,
+        hub: hub.clone(),
+        published: HashMap::new(),
+        start: None,
+        swept: (0, 0),
+    }));
+    tokio::spawn(sweep(Arc::downgrade(&follower)));
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
@@ -31,27 +44,185 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
                         .map(|revoked| hub.revocations.revoke(&revoked))
                         .ok_or_else(|| anyhow!("malformed revocation {payload:?}"))
                 } else {
-                    publish_events(&pool, &hub, &mut published, payload).await
+                    follower.lock().await.notice(payload).await
                 };
                 if let Err(error) = result {
                     tracing::error!(error = %error, "following events failed; streams resume from the log");
-                    published.clear();
-                    hub.disconnect_all();
+                    follower.lock().await.reset();
                 }
             }
             Ok(None) => {
                 tracing::warn!("the LISTEN connection dropped; streams resume from the log");
-                published.clear();
-                hub.disconnect_all();
+                follower.lock().await.reset();
             }
             Err(sqlx::Error::PoolClosed) => return,
             Err(error) => {
                 tracing::error!(error = %error, "LISTEN failed; retrying");
-                published.clear();
-                hub.disconnect_all();
+                follower.lock().await.reset();
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+}
+
+/// Every `SWEEP_EVERY`, the organizations with recent events the follower
+/// has not published, caught up; ends with the follower.
+async fn sweep(follower: std::sync::Weak<Mutex<Follower>>) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        let Some(follower) = follower.upgrade() else {
+            return;
+        };
+        let mut follower = follower.lock().await;
+        if let Err(error) = follower.sweep().await {
+            tracing::error!(error = %error, "the event sweep failed; streams resume from the log");
+            follower.reset();
+        }
+    }
+}
+
+/// What this replica published of each organization's events.
+struct Follower {
+    pool: PgPool,
+    hub: Arc<Hub>,
+    published: HashMap<OrganizationId, i64>,
+    /// The last event inserted when following (re)started: no stream
+    /// wants an earlier one live (they started from the log after it).
+    start: Option<i64>,
+    /// The sweep's last two highs (event IDs): it reads from the older,
+    /// so an event inserted before one sweep and committed after it is
+    /// seen by the next.
+    swept: (i64, i64),
+}
+
+impl Follower {
+    /// Nothing is known to be published: every stream resumes from the log.
+    fn reset(&mut self) {
+        self.published.clear();
+        self.start = None;
+        self.hub.disconnect_all();
+    }
+
+    /// `start`, read when following (re)starts.
+    async fn start(&mut self) -> anyhow::Result<i64> {
+        if let Some(start) = self.start {
+            return Ok(start);
+        }
+        let start: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) FROM events")
+            .fetch_one(&self.pool)
+            .await?;
+        self.start = Some(start);
+        self.swept = (start, start);
+        Ok(start)
+    }
+
+    /// A notification on the events channel: `<org>` (announced: its new
+    /// events are in the table) or `<org>:<position>[:<conversation>:<event>]`
+    /// (the commit-time trigger's, with the event when it fits).
+    async fn notice(&mut self, payload: &str) -> anyhow::Result<()> {
+        let mut parts = payload.splitn(3, ':');
+        let org = parts
+            .next()
+            .unwrap_or_default()
+            .parse::<OrganizationId>()
+            .context("event organization")?;
+        let Some(position) = parts.next() else {
+            return self.catch_up(org, None).await;
+        };
+        let position: i64 = position.parse().context("event position")?;
+        let inline = parts.next();
+        let after = self.published_of(org, Some(position)).await?;
+        if position <= after {
+            return Ok(());
+        }
+        if let (true, Some(inline)) = (position == after + 1, inline) {
+            let (conversation, change) = inline
+                .split_once(':')
+                .ok_or_else(|| anyhow!("malformed inline event"))?;
+            let event = LiveEvent {
+                position,
+                conversation_id: conversation.parse().context("event conversation")?,
+                change: serde_json::from_str(change).context("inline event is not JSON")?,
+            };
+            self.hub.publish(org, event);
+            self.published.insert(org, position);
+            return Ok(());
+        }
+        self.catch_up(org, Some(position)).await
+    }
+
+    /// The last position published of `org`; when it is first heard of,
+    /// its last event from before `start` (and `through`): announcements
+    /// and notifications from several servers may come in any order.
+    async fn published_of(
+        &mut self,
+        org: OrganizationId,
+        through: Option<i64>,
+    ) -> anyhow::Result<i64> {
+        if let Some(after) = self.published.get(&org) {
+            return Ok(*after);
+        }
+        let start = self.start().await?;
+        let after: i64 = sqlx::query_scalar(
+            "SELECT coalesce(max(position), 0) FROM events
+             WHERE organization_id = $1 AND position <= coalesce($2, position) AND id <= $3",
+        )
+        .bind(org)
+        .bind(through)
+        .bind(start)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(after)
+    }
+
+    /// Publishes `org`'s events after the last published, through
+    /// `through` or all that are committed.
+    async fn catch_up(&mut self, org: OrganizationId, through: Option<i64>) -> anyhow::Result<()> {
+        let after = self.published_of(org, through).await?;
+        let rows = sqlx::query(
+            "SELECT position, conversation_id, payload FROM events
+             WHERE organization_id = $1 AND position > $2
+               AND position <= coalesce($3, position)
+             ORDER BY position",
+        )
+        .bind(org)
+        .bind(after)
+        .bind(through)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut last = after;
+        for row in &rows {
+            let event = rows::event(row)?;
+            last = event.position;
+            self.hub.publish(org, event);
+        }
+        self.published
+            .insert(org, last.max(through.unwrap_or(last)));
+        Ok(())
+    }
+
+    /// Catches up the organizations whose recent events are not all
+    /// published.
+    async fn sweep(&mut self) -> anyhow::Result<()> {
+        self.start().await?;
+        let from = self.swept.0;
+        let heads: Vec<(OrganizationId, i64, i64)> = sqlx::query_as(
+            "SELECT organization_id, max(position), max(id) FROM events
+             WHERE id > $1 AND position IS NOT NULL GROUP BY organization_id",
+        )
+        .bind(from)
+        .fetch_all(&self.pool)
+        .await?;
+        let high = heads.iter().map(|h| h.2).max().unwrap_or(self.swept.1);
+        self.swept = (self.swept.1, high);
+        for (org, head, _) in heads {
+            if self.published.get(&org).is_none_or(|after| *after < head) {
+                self.catch_up(org, Some(head)).await?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -69,53 +240,5 @@ fn publish_typing(hub: &Hub, payload: &str) -> anyhow::Result<()> {
         .context("typing conversation")?;
     let change = serde_json::from_str(typing).context("live-only payload")?;
     hub.ephemeral(org, conversation, change);
-    Ok(())
-}
-
-async fn publish_events(
-    pool: &PgPool,
-    hub: &Hub,
-    published: &mut HashMap<OrganizationId, i64>,
-    payload: &str,
-) -> anyhow::Result<()> {
-    let mut parts = payload.splitn(3, ':');
-    let (Some(org), Some(position)) = (parts.next(), parts.next()) else {
-        anyhow::bail!("malformed event notification {payload:?}");
-    };
-    let inline = parts.next();
-    let org = org
-        .parse::<OrganizationId>()
-        .context("event organization")?;
-    let position: i64 = position.parse().context("event position")?;
-    let after = published.get(&org).copied().unwrap_or(position - 1);
-    if position <= after {
-        return Ok(());
-    }
-    if let (true, Some(inline)) = (position == after + 1, inline) {
-        let (conversation, change) = inline
-            .split_once(':')
-            .ok_or_else(|| anyhow!("malformed inline event"))?;
-        let event = LiveEvent {
-            position,
-            conversation_id: conversation.parse().context("event conversation")?,
-            change: serde_json::from_str(change).context("inline event is not JSON")?,
-        };
-        hub.publish(org, event);
-        published.insert(org, position);
-        return Ok(());
-    }
-    let rows = sqlx::query(
-        "SELECT position, conversation_id, payload FROM events
-         WHERE organization_id = $1 AND position > $2 AND position <= $3 ORDER BY position",
-    )
-    .bind(org)
-    .bind(after)
-    .bind(position)
-    .fetch_all(pool)
-    .await?;
-    for row in &rows {
-        hub.publish(org, rows::event(row)?);
-    }
-    published.insert(org, position);
     Ok(())
 }

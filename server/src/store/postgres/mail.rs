@@ -19,6 +19,20 @@ use crate::store::mail_rows::{self, MAX_QUOTED, NOTICE_HEADER, OUTGOING, RECIPIE
 use crate::store::rows::{self, Row};
 use crate::store::StoreResult;
 
+/// What a notice already queued for the conversation and audience
+/// becomes: kept as it is (`only_first`), or re-armed (still due when it
+/// was pending, due now when it was sent).
+pub(super) fn notice_conflict(only_first: bool) -> &'static str {
+    if only_first {
+        "ON CONFLICT (conversation_id, audience) DO NOTHING"
+    } else {
+        "ON CONFLICT (conversation_id, audience) DO UPDATE SET
+             due_at = CASE WHEN mail_notices.pending THEN mail_notices.due_at
+                           ELSE excluded.due_at END,
+             pending = TRUE, version = mail_notices.version + 1"
+    }
+}
+
 /// As the SQLite `queue_notice`: in the transaction of the message.
 pub(super) async fn queue_notice(
     tx: &mut Tx,
@@ -27,17 +41,11 @@ pub(super) async fn queue_notice(
     now: Timestamp,
     only_first: bool,
 ) -> StoreResult<()> {
-    let sql = if only_first {
-        "INSERT INTO mail_notices (conversation_id, audience, due_at) VALUES ($1, $2, $3)
-         ON CONFLICT (conversation_id, audience) DO NOTHING"
-    } else {
-        "INSERT INTO mail_notices (conversation_id, audience, due_at) VALUES ($1, $2, $3)
-         ON CONFLICT (conversation_id, audience) DO UPDATE SET
-             due_at = CASE WHEN mail_notices.pending THEN mail_notices.due_at
-                           ELSE excluded.due_at END,
-             pending = TRUE, version = mail_notices.version + 1"
-    };
-    sqlx::query(sql)
+    let sql = format!(
+        "INSERT INTO mail_notices (conversation_id, audience, due_at) VALUES ($1, $2, $3) {}",
+        notice_conflict(only_first)
+    );
+    sqlx::query(AssertSqlSafe(sql))
         .bind(conversation)
         .bind(audience.as_str())
         .bind(now)

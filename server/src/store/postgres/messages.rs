@@ -66,6 +66,14 @@ impl MessageStore for PostgresStore {
         activity: VisitorActivity,
         idempotency_key: Option<String>,
     ) -> StoreResult<(Message, OrganizationId)> {
+        let mut message = message;
+        let key = idempotency_key.as_deref();
+        if let Some(organization) = self
+            .visitor_message_unlocked(conversation, &mut message, &activity, key)
+            .await?
+        {
+            return Ok((message, organization));
+        }
         let mut tx = self.begin().await?;
         // The session and the conversation, checked and locked together:
         // the session that started it first (most messages), then another
@@ -132,7 +140,6 @@ impl MessageStore for PostgresStore {
         );
         let read = read_of(state, conversation);
         let notices = self.notices.load(Ordering::Relaxed);
-        let mut message = message;
         let uploader = visitor_party(&activity.session);
         let new = NewMessage::visitor(&mut message, &uploader, idempotency_key.as_deref());
         let command = Command::VisitorMessage;

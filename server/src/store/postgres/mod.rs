@@ -10,7 +10,11 @@
 //! PostgreSQL delivers after the commit, in commit order. Every replica (including the
 //! writer's) listens and publishes the event to its in-process hub: from the
 //! notification when it carries the event and follows the last one
-//! published, otherwise read from the table (large events, gaps). If the listening connection drops,
+//! published, otherwise read from the table (large events, gaps). A
+//! visitor's message, the busiest write, is not notified at commit (each
+//! `NOTIFY` waits on one cluster-wide lock): its server announces the
+//! organizations written to, several at once (`announce.rs`), and the
+//! followers read those events from the table. If the listening connection drops,
 //! notifications may be lost, so the hub disconnects every stream and the
 //! clients resume from the event log. Typing events, which are not stored,
 //! travel as `NOTIFY echo_typing`, and ended credentials (whose open
@@ -19,6 +23,7 @@
 //! This file holds the pool and the migrations, `listen.rs` the follower;
 //! each store trait is implemented in the file named after its domain.
 
+mod announce;
 mod attachments;
 mod backfill;
 mod conversations;
@@ -29,6 +34,7 @@ mod events;
 mod knowledge;
 mod listen;
 mod mail;
+mod message_sql;
 mod messages;
 mod onboarding;
 mod organizations;
@@ -40,6 +46,7 @@ mod search;
 mod sessions;
 mod team;
 mod trust;
+mod unlocked;
 mod voice;
 
 use std::sync::Arc;
@@ -75,6 +82,8 @@ pub struct PostgresStore {
     notices: std::sync::atomic::AtomicBool,
     /// How long the latest transaction waited for a connection.
     pool_wait: crate::store::pressure::WaitGauge,
+    /// Tells every replica of events committed without a notification.
+    announcer: announce::Announcer,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -123,6 +132,7 @@ impl PostgresStore {
         tokio::spawn(listen::follow(pool.clone(), listener, hub.clone()));
         tokio::spawn(backfill::search_index(pool.clone()));
         Ok(Self {
+            announcer: announce::Announcer::start(pool.clone()),
             pool,
             hub,
             rules,
