@@ -147,6 +147,15 @@ impl PostgresStore {
         self.pool_wait.record(asked.elapsed());
         Ok(tx)
     }
+
+    /// A connection for statements that are each a transaction of their
+    /// own; its wait is recorded as `begin`'s (the overload guard reads it).
+    async fn connection(&self) -> StoreResult<sqlx::pool::PoolConnection<Postgres>> {
+        let asked = std::time::Instant::now();
+        let connection = self.pool.acquire().await?;
+        self.pool_wait.record(asked.elapsed());
+        Ok(connection)
+    }
 }
 
 /// Fails with `NotFound` when a statement changed no row.

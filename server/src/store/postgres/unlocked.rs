@@ -52,11 +52,12 @@ impl PostgresStore {
              WHERE s.id_hash = $1 AND c.id = $2"
         );
         let session = activity.session.as_str();
+        let mut connection = self.connection().await?;
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(session)
             .bind(conversation)
             .bind(idempotency_key)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *connection)
             .await?;
         let Some((expires_at, organization, status, assignee, asked, replied, human, used)) = row
         else {
@@ -88,7 +89,7 @@ impl PostgresStore {
             return Ok(None);
         };
         let stored = write_message(
-            &self.pool,
+            &mut *connection,
             &decided.target,
             new.message,
             new.client_id,
