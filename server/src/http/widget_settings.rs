@@ -84,7 +84,10 @@ const MAX_ALLOWED_ORIGINS: usize = 20;
     request_body = WidgetSettings,
     responses(
         (status = 200, body = WidgetSettings),
-        (status = 400, description = "`VALIDATION`", body = echo_protocol::ErrorBody),
+        (status = 400, description = "`VALIDATION` (a voice choice not in the Vapi account's lists names its field)", body = echo_protocol::ErrorBody),
+        (status = 409, description = "A voice choice without Vapi connected (`CONFLICT`)", body = echo_protocol::ErrorBody),
+        (status = 502, description = "Vapi did not answer the check of a voice choice (`UPSTREAM_UNAVAILABLE`)", body = echo_protocol::ErrorBody),
+        (status = 503, description = "No secrets key opens the Vapi key (`SECRETS_UNAVAILABLE`)", body = echo_protocol::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(organization_id = %operator.organization))]
