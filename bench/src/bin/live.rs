@@ -5,7 +5,9 @@
 //! visitors (default 10,000) each with a conversation, and then, in one run:
 //!
 //! 1. push: every visitor holds the widget's event stream open; prints the
-//!    connections held, the server's RSS per connection, and the latency
+//!    connections held, the server's RSS per connection, its CPU while the
+//!    streams are held idle (`ECHO_BENCH_IDLE_SECS`, default 30: the
+//!    heartbeats, one per stream every 15 s), and the latency
 //!    from an operator reply to its arrival at the visitor (p50, p99) while
 //!    replies go out at `ECHO_BENCH_REPLY_RATE` per second (default 100);
 //! 2. polling baseline: the same visitors poll for new messages every 2 s,
@@ -51,6 +53,23 @@ fn rss_kib(pid: u32) -> anyhow::Result<u64> {
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
         .context("no VmRSS")
+}
+
+/// The process's CPU time so far (user and system), in seconds.
+fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command name, which may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("no command name")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields.get(11).context("utime")?.parse::<f64>()?
+        + fields.get(12).context("stime")?.parse::<f64>()?;
+    // SAFETY: sysconf only reads a constant of the system.
+    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Ok(ticks / per_sec)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -266,6 +285,11 @@ async fn main() -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_secs(1)).await; // let allocations settle
     let rss_push = rss_kib(pid)?;
+    // Held and idle: what the heartbeats (one every 15 s per stream) cost.
+    let idle = Duration::from_secs(env_or("ECHO_BENCH_IDLE_SECS", 30));
+    let cpu_before = cpu_secs(pid)?;
+    tokio::time::sleep(idle).await;
+    let idle_cpu = (cpu_secs(pid)? - cpu_before) / idle.as_secs_f64() * 100.0;
 
     let push_latencies = send_replies(
         OperatorApi {
@@ -382,6 +406,11 @@ async fn main() -> anyhow::Result<()> {
         "0 (idle)", polls_per_sec
     );
     println!("server RSS, idle               {:>7} KiB", rss_idle);
+    println!(
+        "server CPU, streams held idle  {:>7.1} % of one core over {} s (target < 10 %)",
+        idle_cpu,
+        idle.as_secs()
+    );
     println!(
         "server RSS per visitor         {:>7.1} KiB         {:>7.1} KiB   (target <= 16 KiB)",
         per(rss_push),
