@@ -78,22 +78,7 @@ impl Vapi {
             url.push_str("&createdAtLt=");
             url.push_str(&urlencoding(before));
         }
-        let response = self
-            .client
-            .get(&url)
-            .bearer_auth(key.expose_secret())
-            .send()
-            .await
-            .map_err(|e| VapiError::Unavailable(without_url(e)))?;
-        match response.status().as_u16() {
-            200..=299 => {}
-            401 | 403 => return Err(VapiError::Rejected),
-            status => return Err(VapiError::Unavailable(format!("Vapi answered {status}"))),
-        }
-        response
-            .json::<Vec<Item>>()
-            .await
-            .map_err(|e| VapiError::Unavailable(without_url(e)))
+        json_answer(self.client.get(&url).bearer_auth(key.expose_secret())).await
     }
 
     /// Every item of `path`, page by page.
@@ -234,23 +219,12 @@ impl Vapi {
                 },
             },
         });
-        let response = self
+        let request = self
             .client
             .post(format!("{}/call", self.base))
             .bearer_auth(key.expose_secret())
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| VapiError::Unavailable(without_url(e)))?;
-        match response.status().as_u16() {
-            200..=299 => {}
-            401 | 403 => return Err(VapiError::Rejected),
-            status => return Err(VapiError::Unavailable(format!("Vapi answered {status}"))),
-        }
-        let answer: CallAnswer = response
-            .json()
-            .await
-            .map_err(|e| VapiError::Unavailable(without_url(e)))?;
+            .json(&body);
+        let answer: CallAnswer = json_answer(request).await?;
         let socket_url = answer
             .transport
             .and_then(|t| t.websocket_call_url)
@@ -288,6 +262,27 @@ impl Vapi {
     pub fn socket_origin(&self) -> String {
         socket_origin_of(&self.base)
     }
+}
+
+/// Sends a request made with the organization's key and reads its JSON
+/// answer: a refused key is `Rejected`, anything else that is not a
+/// success `Unavailable`.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<T, VapiError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| VapiError::Unavailable(without_url(e)))?;
+    match response.status().as_u16() {
+        200..=299 => {}
+        401 | 403 => return Err(VapiError::Rejected),
+        status => return Err(VapiError::Unavailable(format!("Vapi answered {status}"))),
+    }
+    response
+        .json()
+        .await
+        .map_err(|e| VapiError::Unavailable(without_url(e)))
 }
 
 /// See [`Vapi::socket_origin`].
