@@ -18,8 +18,9 @@ use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, Reader, StoreError, StoreResult, VisitorActivity};
 
-/// The message stored under a visitor's idempotency key, if any.
-async fn message_by_key(
+/// The message stored under a visitor's (or a voice line's) idempotency
+/// key, if any.
+pub(super) async fn message_by_key(
     tx: &mut Tx,
     conversation: ConversationId,
     key: &str,

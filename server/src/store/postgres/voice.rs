@@ -13,9 +13,9 @@ use sqlx::AssertSqlSafe;
 
 use super::effects::{apply, state_in};
 use super::events::record_event;
+use super::messages::message_by_key;
 use super::{PostgresStore, Tx};
 use crate::store::effects::{Command, Decided, NewMessage};
-use crate::store::rows::MESSAGE;
 use crate::store::voice::{
     stored_voice_call, NewVoiceCall, StoredVoiceCall, VoiceLimits, VoiceRefusal, VoiceReport,
     VoiceStore, VOICE_CALL,
@@ -45,10 +45,10 @@ async fn count(tx: &mut Tx, sql: &'static str, a: &str, b: Option<i64>) -> Store
 }
 
 impl PostgresStore {
-    async fn calls_where(
+    async fn calls_where<'q>(
         &self,
         condition: &str,
-        value: String,
+        value: impl sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + 'q,
     ) -> StoreResult<Vec<StoredVoiceCall>> {
         let sql =
             format!("SELECT {VOICE_CALL} FROM voice_calls WHERE {condition} ORDER BY started_at");
@@ -164,7 +164,7 @@ impl VoiceStore for PostgresStore {
 
     async fn voice_call_by_vapi(&self, vapi_call_id: &str) -> StoreResult<Option<StoredVoiceCall>> {
         Ok(self
-            .calls_where("vapi_call_id = $1", vapi_call_id.to_owned())
+            .calls_where("vapi_call_id = $1", vapi_call_id)
             .await?
             .pop())
     }
@@ -209,16 +209,8 @@ impl VoiceStore for PostgresStore {
     }
 
     async fn overdue_voice_calls(&self, now: Timestamp) -> StoreResult<Vec<StoredVoiceCall>> {
-        let sql = format!(
-            "SELECT {VOICE_CALL} FROM voice_calls WHERE ended_at IS NULL AND deadline < $1"
-        );
-        sqlx::query(AssertSqlSafe(sql))
-            .bind(now)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(stored_voice_call)
-            .collect()
+        self.calls_where("ended_at IS NULL AND deadline < $1", now)
+            .await
     }
 
     async fn live_voice_calls(
@@ -227,7 +219,7 @@ impl VoiceStore for PostgresStore {
     ) -> StoreResult<Vec<StoredVoiceCall>> {
         self.calls_where(
             "organization_id = $1 AND ended_at IS NULL AND vapi_call_id IS NOT NULL",
-            organization.to_string(),
+            organization,
         )
         .await
     }
@@ -238,7 +230,7 @@ impl VoiceStore for PostgresStore {
     ) -> StoreResult<Vec<StoredVoiceCall>> {
         self.calls_where(
             "conversation_id = $1 AND vapi_call_id IS NOT NULL",
-            conversation.to_string(),
+            conversation,
         )
         .await
     }
@@ -252,14 +244,7 @@ impl VoiceStore for PostgresStore {
     ) -> StoreResult<Option<Message>> {
         let mut tx = self.begin().await?;
         let read = state_in(&mut tx, organization, conversation).await?;
-        let sql =
-            format!("SELECT {MESSAGE} FROM messages WHERE conversation_id = $1 AND client_id = $2");
-        let earlier = sqlx::query(AssertSqlSafe(sql))
-            .bind(conversation)
-            .bind(&key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if earlier.is_some() {
+        if message_by_key(&mut tx, conversation, &key).await?.is_some() {
             return Ok(None);
         }
         let notices = self.notices.load(Ordering::Relaxed);

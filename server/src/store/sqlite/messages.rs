@@ -34,6 +34,21 @@ fn team_message(
     Ok((message, events))
 }
 
+/// The message stored under a visitor's (or a voice line's) idempotency
+/// key, if any.
+pub(super) fn message_by_key(
+    conn: &Connection,
+    conversation: ConversationId,
+    key: &str,
+) -> StoreResult<Option<Message>> {
+    query_first(
+        conn,
+        &format!("SELECT {MESSAGE} FROM messages WHERE conversation_id = ?1 AND client_id = ?2"),
+        params![conversation, key],
+        |row| rows::message(row, 0),
+    )
+}
+
 #[async_trait]
 impl MessageStore for SqliteStore {
     async fn add_visitor_message(
@@ -72,16 +87,7 @@ impl MessageStore for SqliteStore {
                 .ok_or(StoreError::NotFound)?,
             };
             if let Some(key) = &idempotency_key {
-                let earlier = query_first(
-                    conn,
-                    &format!(
-                        "SELECT {MESSAGE} FROM messages
-                         WHERE conversation_id = ?1 AND client_id = ?2"
-                    ),
-                    params![conversation, key],
-                    |row| rows::message(row, 0),
-                )?;
-                if let Some(mut earlier) = earlier {
+                if let Some(mut earlier) = message_by_key(conn, conversation, key)? {
                     fill_attachments(conn, conversation, std::slice::from_mut(&mut earlier))?;
                     return Ok(((earlier, read.organization), Vec::new()));
                 }

@@ -11,9 +11,10 @@ use rusqlite::{params, Connection};
 
 use super::effects::{apply, state_in};
 use super::events::record_event;
+use super::messages::message_by_key;
 use super::{query_all, query_first, SqliteStore};
 use crate::store::effects::{Command, Decided, NewMessage};
-use crate::store::rows::{self, Row, MESSAGE};
+use crate::store::rows::Row;
 use crate::store::voice::{
     stored_voice_call, NewVoiceCall, StoredVoiceCall, VoiceLimits, VoiceRefusal, VoiceReport,
     VoiceStore, VOICE_CALL,
@@ -34,6 +35,28 @@ fn call_by(conn: &Connection, column: &str, value: &str) -> StoreResult<Option<S
 
 fn count(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> StoreResult<u32> {
     Ok(query_first(conn, sql, params, |row| row.col::<i64>(0))?.unwrap_or(0) as u32)
+}
+
+impl SqliteStore {
+    /// The calls that meet `condition` (its one parameter `?1`), oldest
+    /// first.
+    async fn calls_where(
+        &self,
+        condition: &'static str,
+        value: impl rusqlite::ToSql + Send + 'static,
+    ) -> StoreResult<Vec<StoredVoiceCall>> {
+        self.read(move |conn| {
+            query_all(
+                conn,
+                &format!(
+                    "SELECT {VOICE_CALL} FROM voice_calls WHERE {condition} ORDER BY started_at"
+                ),
+                [value],
+                |row| stored_voice_call(row),
+            )
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -183,34 +206,18 @@ impl VoiceStore for SqliteStore {
     }
 
     async fn overdue_voice_calls(&self, now: Timestamp) -> StoreResult<Vec<StoredVoiceCall>> {
-        self.read(move |conn| {
-            query_all(
-                conn,
-                &format!(
-                    "SELECT {VOICE_CALL} FROM voice_calls WHERE ended_at IS NULL AND deadline < ?1"
-                ),
-                [now],
-                |row| stored_voice_call(row),
-            )
-        })
-        .await
+        self.calls_where("ended_at IS NULL AND deadline < ?1", now)
+            .await
     }
 
     async fn live_voice_calls(
         &self,
         organization: OrganizationId,
     ) -> StoreResult<Vec<StoredVoiceCall>> {
-        self.read(move |conn| {
-            query_all(
-                conn,
-                &format!(
-                    "SELECT {VOICE_CALL} FROM voice_calls WHERE organization_id = ?1
-                     AND ended_at IS NULL AND vapi_call_id IS NOT NULL ORDER BY started_at"
-                ),
-                [organization],
-                |row| stored_voice_call(row),
-            )
-        })
+        self.calls_where(
+            "organization_id = ?1 AND ended_at IS NULL AND vapi_call_id IS NOT NULL",
+            organization,
+        )
         .await
     }
 
@@ -218,17 +225,10 @@ impl VoiceStore for SqliteStore {
         &self,
         conversation: ConversationId,
     ) -> StoreResult<Vec<StoredVoiceCall>> {
-        self.read(move |conn| {
-            query_all(
-                conn,
-                &format!(
-                    "SELECT {VOICE_CALL} FROM voice_calls WHERE conversation_id = ?1
-                     AND vapi_call_id IS NOT NULL ORDER BY started_at"
-                ),
-                [conversation],
-                |row| stored_voice_call(row),
-            )
-        })
+        self.calls_where(
+            "conversation_id = ?1 AND vapi_call_id IS NOT NULL",
+            conversation,
+        )
         .await
     }
 
@@ -243,15 +243,7 @@ impl VoiceStore for SqliteStore {
         let rules = self.rules.clone();
         self.write_publishing(move |conn| {
             let read = state_in(conn, organization, conversation)?;
-            let earlier = query_first(
-                conn,
-                &format!(
-                    "SELECT {MESSAGE} FROM messages WHERE conversation_id = ?1 AND client_id = ?2"
-                ),
-                params![conversation, key],
-                |row| rows::message(row, 0),
-            )?;
-            if earlier.is_some() {
+            if message_by_key(conn, conversation, &key)?.is_some() {
                 return Ok((None, Vec::new()));
             }
             let mut message = message;
