@@ -134,8 +134,18 @@ impl ErasureStore for PostgresStore {
         .fetch_all(&mut *tx)
         .await?;
         let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
-        let deleted = delete_conversations(&mut tx, &ids).await?;
         let sessions: Vec<String> = due.into_iter().map(|(_, session)| session).collect();
+        // Two batches (two replicas) can hold one session's conversations
+        // between them: each would see the other's still there and keep the
+        // session. Its row locked first, the second batch waits for the
+        // first to commit and then sees what is left.
+        sqlx::query(
+            "SELECT 1 FROM contact_sessions WHERE id_hash = ANY($1) ORDER BY id_hash FOR UPDATE",
+        )
+        .bind(&sessions)
+        .execute(&mut *tx)
+        .await?;
+        let deleted = delete_conversations(&mut tx, &ids).await?;
         sqlx::query(
             "DELETE FROM contact_sessions s WHERE s.id_hash = ANY($1) AND s.expires_at < $2
              AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.contact_session_hash = s.id_hash)",
