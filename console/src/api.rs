@@ -15,6 +15,7 @@ use echo_protocol::team::{
     CreateInvitation, InvitationCreated, OperatorRole, Team, TeamMember, UpdateMember,
 };
 use echo_protocol::team::{Account, NotificationSettings};
+use echo_protocol::voice::{LiveVoiceCalls, VoiceCallList};
 use echo_protocol::{ApiKeyId, AttachmentId, ConversationId, FileId, OperatorId, OrganizationId};
 use echo_web::http::{self, ApiError, Body, Call};
 use echo_web::ReadableStreamDefaultReader;
@@ -255,6 +256,18 @@ impl OperatorApi {
             Body::Empty,
         )
         .await
+    }
+
+    /// The organization's calls in progress.
+    pub async fn live_voice_calls(&self) -> Result<LiveVoiceCalls, ApiError> {
+        self.call("GET", "/v1/operator/voice-calls", Body::Empty)
+            .await
+    }
+
+    /// A conversation's voice calls, in progress or ended.
+    pub async fn voice_calls(&self, id: ConversationId) -> Result<VoiceCallList, ApiError> {
+        let path = format!("/v1/operator/conversations/{id}/voice-calls");
+        self.call("GET", &path, Body::Empty).await
     }
 
     pub async fn messages(&self, id: ConversationId) -> Result<MessagePage, ApiError> {

@@ -338,9 +338,14 @@ impl Console {
                 }),
                 (Err(e), _) | (_, Err(e)) => return console.fail(e),
             }
-            crate::voice::load_calls(console, id);
+            let calls = api.voice_calls(id).await.map(|list| list.calls);
             let context = api.visitor_context(id).await.ok();
-            console.update_open(id, |open| open.context = context);
+            console.update_open(id, |open| {
+                if let Ok(calls) = calls {
+                    open.calls = calls;
+                }
+                open.context = context;
+            });
         });
         // Meanwhile the assignee picker and mentions list learn whoever
         // joined since the last look.

@@ -4,9 +4,8 @@
 //! lines said arrive as the conversation's messages, marked as voice.
 
 use echo_protocol::messages::MessageRole;
-use echo_protocol::voice::{LiveVoiceCalls, VoiceCall, VoiceCallList};
+use echo_protocol::voice::VoiceCall;
 use echo_protocol::ConversationId;
-use echo_web::http::Body;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -26,25 +25,10 @@ pub fn duration(seconds: i64) -> String {
 pub fn refresh_live(console: Console) {
     let Some(api) = console.api() else { return };
     spawn_local(async move {
-        let live: Result<LiveVoiceCalls, _> = api
-            .call("GET", "/v1/operator/voice-calls", Body::Empty)
-            .await;
-        if let Ok(live) = live {
+        if let Ok(live) = api.live_voice_calls().await {
             console
                 .live_calls
                 .set(live.calls.iter().map(|c| c.conversation_id).collect());
-        }
-    });
-}
-
-/// Fetches the open conversation's calls.
-pub fn load_calls(console: Console, id: ConversationId) {
-    let Some(api) = console.api() else { return };
-    spawn_local(async move {
-        let path = format!("/v1/operator/conversations/{id}/voice-calls");
-        let list: Result<VoiceCallList, _> = api.call("GET", &path, Body::Empty).await;
-        if let Ok(list) = list {
-            console.update_open(id, |o| o.calls = list.calls);
         }
     });
 }

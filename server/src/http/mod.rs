@@ -154,6 +154,7 @@ pub fn router(ctx: ApiContext, widget_dir: Option<PathBuf>) -> Router {
         .merge(reports::router())
         .merge(plugins::router())
         .merge(voice_calls::router())
+        .merge(vapi_webhook::router())
         .merge(knowledge::router())
         .merge(mail::router())
         .merge(health::router())

@@ -20,7 +20,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::error::{ApiError, ApiResult};
-use super::voice_calls::WEBHOOK_PURPOSE;
 use super::ApiContext;
 use crate::store::model::new_message;
 use crate::store::voice::{StoredVoiceCall, VoiceReport};
@@ -29,6 +28,10 @@ use crate::store::StoreError;
 /// An end-of-call report carries the whole transcript: more than the
 /// API's usual 64 KiB.
 const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
+
+/// What the webhook secret is derived for (`Vault::derive`): the calls
+/// are created with it (`voice_calls.rs`), the webhook checks it.
+pub(super) const WEBHOOK_PURPOSE: &str = "vapi.webhook";
 
 pub fn router() -> Router<ApiContext> {
     Router::new().route(

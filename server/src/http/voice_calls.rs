@@ -18,12 +18,10 @@ use super::auth::{Operator, Visitor};
 use super::error::{ApiError, ApiResult};
 use super::extract::{conversation_not_found, ApiPath};
 use super::plugins::{noted, private_key, vapi_plugin};
+use super::vapi_webhook::WEBHOOK_PURPOSE;
 use super::ApiContext;
 use crate::plugins::vapi::CallRequest;
 use crate::store::voice::{NewVoiceCall, VoiceLimits, VoiceRefusal};
-
-/// What the webhook secret is derived for (`Vault::derive`).
-pub(super) const WEBHOOK_PURPOSE: &str = "vapi.webhook";
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -40,7 +38,6 @@ pub fn router() -> Router<ApiContext> {
             "/v1/operator/conversations/{conversation_id}/voice-calls",
             get(conversation_calls),
         )
-        .merge(super::vapi_webhook::router())
 }
 
 fn not_offered() -> ApiError {
