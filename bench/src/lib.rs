@@ -2,6 +2,7 @@
 //! message load they drive, and a throwaway PostgreSQL cluster.
 
 pub mod postgres;
+pub mod process;
 pub mod uploads;
 
 use std::sync::Arc;

@@ -24,19 +24,6 @@ pub struct UploadFigures {
     pub rss_rise_mib: f64,
 }
 
-/// The process's resident set, in bytes (Linux).
-fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 /// A 2 MiB PDF-typed file of random bytes (incompressible, like a scan).
 fn file() -> Vec<u8> {
     let mut bytes = b"%PDF-1.4\n".to_vec();
@@ -75,14 +62,14 @@ pub async fn upload_load(db: &Path, phase: Duration) -> anyhow::Result<UploadFig
         targets.push((visitor.token, url));
     }
 
-    let baseline = rss_bytes();
+    let baseline = crate::process::rss_bytes("self");
     let sampling = Arc::new(AtomicBool::new(true));
     let sampler = {
         let sampling = sampling.clone();
         tokio::spawn(async move {
             let mut peak = 0;
             while sampling.load(Ordering::Relaxed) {
-                peak = peak.max(rss_bytes());
+                peak = peak.max(crate::process::rss_bytes("self"));
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
             peak

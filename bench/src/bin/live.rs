@@ -45,33 +45,6 @@ fn raise_fd_limit() {
     }
 }
 
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("no VmRSS")
-}
-
-/// The process's CPU time so far (user and system), in seconds.
-fn cpu_secs(pid: u32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The fields after the command name, which may hold spaces.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .context("no command name")?
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: f64 = fields.get(11).context("utime")?.parse::<f64>()?
-        + fields.get(12).context("stime")?.parse::<f64>()?;
-    // SAFETY: sysconf only reads a constant of the system.
-    let per_sec = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    Ok(ticks / per_sec)
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -242,7 +215,7 @@ async fn main() -> anyhow::Result<()> {
         visitors.len(),
         setup.elapsed().as_secs_f64()
     );
-    let rss_idle = rss_kib(pid)?;
+    let rss_idle = echo_bench::process::rss_bytes(pid) / 1024;
 
     // Phase 1: push.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -284,12 +257,12 @@ async fn main() -> anyhow::Result<()> {
         connecting.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(1)).await; // let allocations settle
-    let rss_push = rss_kib(pid)?;
+    let rss_push = echo_bench::process::rss_bytes(pid) / 1024;
     // Held and idle: what the heartbeats (one every 15 s per stream) cost.
     let idle = Duration::from_secs(env_or("ECHO_BENCH_IDLE_SECS", 30));
-    let cpu_before = cpu_secs(pid)?;
+    let cpu_before = echo_bench::process::cpu_secs(pid)?;
     tokio::time::sleep(idle).await;
-    let idle_cpu = (cpu_secs(pid)? - cpu_before) / idle.as_secs_f64() * 100.0;
+    let idle_cpu = (echo_bench::process::cpu_secs(pid)? - cpu_before) / idle.as_secs_f64() * 100.0;
 
     let push_latencies = send_replies(
         OperatorApi {
@@ -364,7 +337,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(POLL_EVERY * 2).await; // every poller connected and polling
     let polls_before = polls.load(std::sync::atomic::Ordering::Relaxed);
     let polling_started = Instant::now();
-    let rss_poll = rss_kib(pid)?;
+    let rss_poll = echo_bench::process::rss_bytes(pid) / 1024;
     let poll_latencies = send_replies(
         OperatorApi {
             client: &poll_client,

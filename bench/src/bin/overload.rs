@@ -93,18 +93,6 @@ fn start_server(url: &str) -> anyhow::Result<Server> {
     })
 }
 
-fn rss_of(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 /// The answers so far: the accepted writes' times, and how many were shed
 /// or failed otherwise.
 #[derive(Default)]
@@ -160,14 +148,14 @@ async fn overload(
     let targets = Arc::new(targets);
     let before_count = stored()?;
     let pid = server.child.id();
-    let rss_before = rss_of(pid);
+    let rss_before = echo_bench::process::rss_bytes(pid);
     let peak = Arc::new(AtomicU64::new(rss_before));
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = {
         let (peak, sampling) = (peak.clone(), sampling.clone());
         std::thread::spawn(move || {
             while sampling.load(Ordering::Relaxed) {
-                peak.fetch_max(rss_of(pid), Ordering::Relaxed);
+                peak.fetch_max(echo_bench::process::rss_bytes(pid), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(50));
             }
         })
@@ -222,7 +210,7 @@ async fn overload(
     tokio::time::sleep(Duration::from_secs(3)).await;
     sampling.store(false, Ordering::Relaxed);
     let _ = sampler.join();
-    let rss_after = rss_of(pid);
+    let rss_after = echo_bench::process::rss_bytes(pid);
     accepted.sort();
     let pct = |p: f64| {
         accepted

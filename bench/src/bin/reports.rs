@@ -174,18 +174,6 @@ async fn seed_postgres(url: &str, org: OrganizationId, count: i64) -> anyhow::Re
     Ok(())
 }
 
-/// The process's resident memory, in bytes (Linux).
-fn resident() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 fn date(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
@@ -240,14 +228,14 @@ async fn measure(running: &Running) -> anyhow::Result<Figures> {
         "{}/v1/operator/conversations/export.csv?from={half}&to={to}",
         running.base
     );
-    let before = resident();
+    let before = echo_bench::process::rss_bytes("self");
     let peak = Arc::new(AtomicU64::new(before));
     let done = Arc::new(AtomicBool::new(false));
     let sampler = {
         let (peak, done) = (peak.clone(), done.clone());
         std::thread::spawn(move || {
             while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(resident(), Ordering::Relaxed);
+                peak.fetch_max(echo_bench::process::rss_bytes("self"), Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(5));
             }
         })
