@@ -19,7 +19,8 @@
 //! - [`sqlite`]: embedded SQLite (one writer thread, group commit).
 //! - [`postgres`]: PostgreSQL (a pool; live events across replicas by LISTEN).
 //!
-//! Each backend has one file per trait below. Callers hold an
+//! Each backend has one file per trait (those below, the event log's in
+//! `events.rs`, and each domain module's). Callers hold an
 //! `Arc<dyn Store>`, on which every domain's methods are callable.
 
 pub mod attachments;
@@ -28,6 +29,7 @@ mod desk_rows;
 pub mod effects;
 pub mod erasure;
 mod error;
+mod events;
 pub mod mail;
 mod mail_rows;
 pub mod model;
@@ -47,7 +49,6 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use echo_protocol::conversations::ConversationStatus;
-use echo_protocol::events::LiveEvent;
 use echo_protocol::knowledge::KnowledgeFile;
 use echo_protocol::messages::Message;
 use echo_protocol::operator::OperatorConversation;
@@ -60,6 +61,7 @@ use crate::live::Hub;
 use crate::secrets::SecretHash;
 
 pub use error::{StoreError, StoreResult};
+pub use events::EventStore;
 pub use model::{
     authored_message, new_message, AssigneeFilter, ContactSession, Conversation,
     ConversationSummary, EventScope, InboxFilter, Invitation, Joiner, KnowledgeText, NewApiKey,
@@ -404,57 +406,6 @@ pub trait TeamStore: Send + Sync {
         &self,
         key: &SecretHash,
     ) -> StoreResult<Option<(OrganizationId, ApiKeyId)>>;
-}
-
-/// The event log behind the push channel.
-#[async_trait]
-pub trait EventStore: Send + Sync {
-    /// Tells the conversation's live streams, on every replica, of a
-    /// live-only change (`Change::is_ephemeral`: typing, a partial voice
-    /// transcript). Not stored; best effort.
-    async fn ephemeral(
-        &self,
-        organization: OrganizationId,
-        conversation: ConversationId,
-        change: echo_protocol::events::Change,
-    );
-
-    /// Someone started or stopped writing (see [`EventStore::ephemeral`]).
-    async fn typing(
-        &self,
-        organization: OrganizationId,
-        conversation: ConversationId,
-        typing: crate::live::Typing,
-    ) {
-        self.ephemeral(organization, conversation, typing.change())
-            .await;
-    }
-
-    /// Ends the open streams of a credential that just ended, on every
-    /// replica. Not stored: called after the write that ended it commits,
-    /// and a stream that misses it still fails its next check.
-    async fn revoke(&self, revoked: crate::revocations::Revoked);
-
-    /// Deletes events created before `before`; returns how many. Each
-    /// organization records the highest position it lost.
-    async fn prune_events(&self, before: Timestamp) -> StoreResult<u64>;
-
-    /// The highest position pruned from the scope's organization (0 when
-    /// none): a resume from before it cannot be exact.
-    async fn pruned_through(&self, scope: EventScope) -> StoreResult<i64>;
-
-    /// Where a new follower of the scope starts: the newest event's position,
-    /// or the highest pruned one if that is greater (0 when there is none),
-    /// so a later resume from it is exact.
-    async fn head_position(&self, scope: EventScope) -> StoreResult<i64>;
-
-    /// Events after `after` in the scope, oldest first.
-    async fn events_after(
-        &self,
-        scope: EventScope,
-        after: i64,
-        limit: u32,
-    ) -> StoreResult<Vec<LiveEvent>>;
 }
 
 /// Everything the server stores: one backend implements every domain.
