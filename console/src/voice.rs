@@ -21,20 +21,46 @@ pub fn duration(seconds: i64) -> String {
     }
 }
 
+thread_local! {
+    /// The latest live-calls request, and the call changes seen so far: a
+    /// list fetched before a change is older than the change (and answers
+    /// can arrive out of order), so it is not laid over it.
+    static LIVE_FETCH: std::cell::Cell<(u32, u32)> = const { std::cell::Cell::new((0, 0)) };
+}
+
 /// Fetches the organization's live calls (for the inbox's badges).
 pub fn refresh_live(console: Console) {
     let Some(api) = console.api() else { return };
+    let (request, changes) = LIVE_FETCH.with(|f| {
+        let (request, changes) = f.get();
+        f.set((request + 1, changes));
+        (request + 1, changes)
+    });
     spawn_local(async move {
-        if let Ok(live) = api.live_voice_calls().await {
-            console
-                .live_calls
-                .set(live.calls.iter().map(|c| c.conversation_id).collect());
+        let Ok(live) = api.live_voice_calls().await else {
+            return;
+        };
+        let (latest, changes_now) = LIVE_FETCH.with(|f| f.get());
+        if latest != request {
+            return;
         }
+        if changes_now != changes {
+            // A call started or ended while this list was on its way.
+            refresh_live(console);
+            return;
+        }
+        console
+            .live_calls
+            .set(live.calls.iter().map(|c| c.conversation_id).collect());
     });
 }
 
 /// A call started or ended: the badges, and the open conversation's list.
 pub fn call_changed(console: Console, id: ConversationId, call: &VoiceCall) {
+    LIVE_FETCH.with(|f| {
+        let (request, changes) = f.get();
+        f.set((request, changes + 1));
+    });
     let live = call.ended_at.is_none();
     console.live_calls.update(|ids| {
         ids.retain(|c| *c != id);

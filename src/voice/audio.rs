@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     AudioContext, AudioContextOptions, AudioWorkletNode, BinaryType, MediaStream,
-    MediaStreamConstraints, MessageEvent, WebSocket,
+    MediaStreamConstraints, MessageEvent, MessagePort, WebSocket,
 };
 
 /// Asks for the microphone (the browser may ask the visitor).
@@ -38,6 +38,7 @@ pub fn release(stream: &MediaStream) {
 pub struct Call {
     context: AudioContext,
     socket: WebSocket,
+    port: MessagePort,
     stream: MediaStream,
     // Kept alive for as long as the call.
     _handlers: Vec<Closure<dyn FnMut(MessageEvent)>>,
@@ -94,11 +95,14 @@ impl Call {
         };
         port.set_onmessage(Some(out.as_ref().unchecked_ref()));
         // The assistant's audio in, to be played; control messages ignored.
-        let incoming = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            if let Some(audio) = e.data().dyn_ref::<ArrayBuffer>() {
-                let _ = port.post_message(&Int16Array::new(audio));
-            }
-        });
+        let incoming = {
+            let port = port.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                if let Some(audio) = e.data().dyn_ref::<ArrayBuffer>() {
+                    let _ = port.post_message(&Int16Array::new(audio));
+                }
+            })
+        };
         socket.set_onmessage(Some(incoming.as_ref().unchecked_ref()));
         let closed = Closure::<dyn FnMut()>::new(closed);
         socket.set_onclose(Some(closed.as_ref().unchecked_ref()));
@@ -106,6 +110,7 @@ impl Call {
         Ok(Self {
             context,
             socket,
+            port,
             stream,
             _handlers: vec![out, incoming],
             _closed: closed,
@@ -122,7 +127,12 @@ impl Call {
     }
 
     /// Hangs up (Vapi's `hangup` control message) and stops everything.
+    /// The handlers are unhooked first: frames the worklet or the socket
+    /// had already queued would otherwise reach closures dropped with the
+    /// call.
     pub fn end(&self) {
+        self.port.set_onmessage(None);
+        self.socket.set_onmessage(None);
         self.socket.set_onclose(None);
         self.socket.set_onerror(None);
         if self.socket.ready_state() == WebSocket::OPEN {
