@@ -8,18 +8,15 @@
   const base = new URL("./", s.src), url = new URL(base), origin = base.origin;
   const side = d.position == "bottom-left" ? "left" : "right";
   // The visitor's language: data-locale, else the browser's; the widget
-  // gets it too. Words other than English come from the widget's own
-  // catalogue (its first four entries are the loader's).
+  // gets it too, and the server the launcher's words in it.
   const lang = (d.locale ? [d.locale] : navigator.languages)
     .map((l) => l.split("-")[0].toLowerCase())
     .find((l) => "en es fr de pt ja ar".split(" ").includes(l)) || "en";
-  let words = ["Open chat", "Close chat", "Open chat, {} unread", "Chat"];
+  let words = [];
   const query = url.searchParams;
   query.set("organizationId", d.organizationId);
   query.set("locale", lang);
   if (d.server) query.set("server", d.server);
-  const get = (url, then) => fetch(url).then((r) => r.json()).then(then, () => {});
-  if (lang != "en") get(`${base}locales/${lang}.json`, (w) => label(words = w));
   // The host's signed-in user (data-user-* or identify()), told to the
   // widget when it says hello. (A reset() before the widget first opens
   // needs no word: a widget that hears of no user forgets a verified one.)
@@ -38,11 +35,12 @@
     // Full screen on a phone, over the launcher (later on the page).
     "@media(max-width:639px){.p{inset:0;width:auto;height:auto;border-radius:0}}");
   root.adoptedStyleSheets = [sheet];
-  // The organization's brand on the launcher, as custom properties (CSSOM,
-  // which a strict CSP allows).
-  // The launcher waits for the settings: the brand, and the sites the
-  // organization allows (on another site the loader does nothing).
-  const config = new Promise((ok) => get(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget`, ok).then(ok));
+  // The launcher waits for the settings: the brand (custom properties set
+  // through the CSSOM, which a strict CSP allows) and the launcher's words.
+  // The server refuses them to a site the organization does not allow, and
+  // there the loader does nothing.
+  const config = fetch(`${d.server || base.origin}/v1/organizations/${d.organizationId}/widget?locale=${lang}`)
+    .then((r) => r.json()).catch(() => {});
   root.innerHTML = '<button class="l"></button><span class="b" aria-hidden="true"></span><div class="p"></div>';
   const [button, badge, panel] = root.children, handlers = {};
   let frame, open = false, unread = 0, ready;
@@ -127,12 +125,13 @@
   };
   // Resolves once the launcher is on the page (the body may not exist yet).
   api.ready = Promise.all([config, new Promise((ok) => document.body ? ok() : document.addEventListener("DOMContentLoaded", ok))])
-    .then(([c = {}]) => {
-      // No list (absent when empty): anywhere; a list without this site: stop.
-      if (c.allowedOrigins?.includes(location.origin) == 0) {
-        console.warn("Echo: not allowed on " + location.origin);
+    .then(([c]) => {
+      // Refused (or no server): no launcher, and the refusal's reason.
+      if (!c?.launcher) {
+        c && console.warn("Echo:", c.error?.message);
         return api.destroy();
       }
+      label(words = c.launcher);
       host.style.cssText = `--a:${c.accentColor};--t:${c.accentTextColor}`;
       document.body.appendChild(host);
       return api;

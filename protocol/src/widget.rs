@@ -53,13 +53,20 @@ pub struct WidgetConfig {
     /// Whether the desk is open now, and how soon it answers.
     #[serde(default)]
     pub availability: crate::hours::Availability,
-    /// The only sites the widget works on (`scheme://host[:port]`); empty
-    /// or absent: anywhere. The loader does nothing on another site. The
-    /// widget never reads it, so its wasm build leaves the field out (67
-    /// bytes).
+    /// The only sites the widget works on (`scheme://host[:port]`); empty:
+    /// anywhere. Not published: the server itself refuses this answer to
+    /// another site's page (`ORIGIN_NOT_ALLOWED`), and the widget's page
+    /// to its frames. (The wasm build has no such field.)
+    #[cfg(not(target_arch = "wasm32"))]
+    #[serde(skip)]
+    pub allowed_origins: Vec<String>,
+    /// The loader's four words in the language asked for (`?locale=`,
+    /// else English), in this order: the launcher's label when closed,
+    /// when open, when closed with `{}` unread messages, and the widget
+    /// frame's title. Only in this answer, which is the loader's.
     #[cfg(not(target_arch = "wasm32"))]
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub allowed_origins: Vec<String>,
+    pub launcher: Vec<String>,
     /// Voice, when the organization's Vapi plugin is connected, its
     /// subscription active and an assistant or a number chosen.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -134,7 +134,7 @@ test("with an allowed site the widget works there; on another origin the loader 
   const warnings = [];
   bad.on("console", (m) => m.type() === "warning" && warnings.push(m.text()));
   await bad.goto(other + path);
-  await eventually(() => warnings.find((w) => w.includes("Echo: not allowed on")), { what: "the loader's warning" });
+  await eventually(() => warnings.find((w) => w.includes("Echo: This organization's chat is not available on this site")), { what: "the loader's warning" });
   assert.equal(await bad.getByRole("button", { name: "Open chat" }).count(), 0, "no launcher");
   assert.equal(await bad.evaluate(() => typeof window.EchoWidget), "undefined");
   // A script on that site calling the API itself is refused too.

@@ -206,9 +206,12 @@ impl FromJs for WidgetConfig {
             theme: optional(v, "theme")?.unwrap_or_default(),
             transcripts: field(v, "transcripts").as_bool().unwrap_or(false),
             availability: optional(v, "availability")?.unwrap_or_default(),
-            // The loader's, not the widget's (absent from its wasm build).
+            // The server's and the loader's, not the widget's (absent
+            // from its wasm build).
             #[cfg(not(target_arch = "wasm32"))]
             allowed_origins: Vec::new(),
+            #[cfg(not(target_arch = "wasm32"))]
+            launcher: Vec::new(),
             voice: optional(v, "voice")?,
         })
     }

@@ -2,7 +2,8 @@
 //! by default. Another language's catalogue (`public/locales/<lang>.json`,
 //! a JSON array in [`Msg`] order) is fetched only for a visitor who reads
 //! it, so English visitors download none. The loader (`public/embed.js`)
-//! reads the same files: its words are the first four entries.
+//! gets the first four entries from the server (built into it) with the
+//! organization's settings.
 //!
 //! The console does not load a catalogue, so the shared file views it
 //! uses stay English there.
@@ -21,7 +22,7 @@ macro_rules! messages {
 }
 
 messages! {
-    // The loader's words first: it reads entries 0-3 of the same file.
+    // The loader's words first: the server gives it entries 0-3.
     OpenChat = "Open chat",
     CloseChat = "Close chat",
     OpenChatUnread = "Open chat, {} unread",

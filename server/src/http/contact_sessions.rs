@@ -1,7 +1,6 @@
 //! `/v1/contact-sessions`: a visitor identifies themselves.
 
 use axum::extract::State;
-use axum::http::header::ORIGIN;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -14,7 +13,7 @@ use echo_protocol::ErrorCode;
 use super::auth::Visitor;
 use super::error::{ApiError, ApiResult};
 use super::extract::{organization_not_found, ApiJson, ClientAddress};
-use super::ApiContext;
+use super::{sites, ApiContext};
 use crate::revocations::Revoked;
 use crate::secrets::{new_contact_session_id, SecretHash};
 use crate::store::{NewContactSession, StoreError};
@@ -40,26 +39,16 @@ fn refuse_other_sites(
     headers: &HeaderMap,
     request: &CreateContactSession,
 ) -> ApiResult<()> {
-    if allowed.is_empty() {
-        return Ok(());
-    }
-    let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
+    sites::refuse_origin(ctx, allowed, headers)?;
     let host_page = request
         .metadata
         .current_url
         .as_deref()
         .map(|url| echo_protocol::origin::origin_of(url).unwrap_or_default());
-    let refused = [origin.map(str::to_owned), host_page]
-        .into_iter()
-        .flatten()
-        .any(|site| site != ctx.public.origin() && !allowed.contains(&site));
-    if refused {
-        return Err(ApiError::new(
-            ErrorCode::OriginNotAllowed,
-            "This organization's chat is not available on this site",
-        ));
+    match host_page {
+        Some(site) if !sites::allows(ctx, allowed, &site) => Err(sites::not_allowed()),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Creates a contact session; its ID is the visitor's bearer credential.

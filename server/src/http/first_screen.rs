@@ -118,6 +118,7 @@ mod tests {
             transcripts: false,
             availability: Default::default(),
             allowed_origins: Vec::new(),
+            launcher: Vec::new(),
             voice: None,
         }
     }

@@ -38,6 +38,7 @@ mod ratings;
 mod reports;
 mod security;
 mod session_start;
+mod sites;
 mod static_files;
 mod team;
 mod two_factor;

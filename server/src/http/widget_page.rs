@@ -191,9 +191,8 @@ fn seen_on(ctx: &ApiContext, config: &WidgetConfig, headers: &HeaderMap) {
     else {
         return;
     };
-    let allowed = config.allowed_origins.is_empty() || config.allowed_origins.contains(&origin);
     if origin == ctx.public.origin()
-        || !allowed
+        || !super::sites::allows(ctx, &config.allowed_origins, &origin)
         || !ctx
             .onboarding
             .should_record(config.organization_id, &origin)

@@ -86,20 +86,32 @@ async fn anywhere_until_sites_are_set_then_only_those() {
             || csp.ends_with("frame-ancestors https://shop.example.com http://localhost:8080"),
         "{csp}"
     );
-    let config: WidgetConfig = json(
-        app.get(
-            &format!("/v1/organizations/{}/widget", app.org.organization_id),
-            None,
-        )
-        .await,
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(
-        config.allowed_origins,
-        [SHOP, "http://localhost:8080"],
-        "the loader's check"
-    );
+    // The loader's settings: refused to a page on another site, so the
+    // launcher does not appear there; the allowed site and this server's
+    // own pages (and a caller that names no site) have them.
+    let config = |origin: Option<&str>| {
+        let url = app.url(&format!(
+            "/v1/organizations/{}/widget?locale=ar",
+            app.org.organization_id
+        ));
+        let mut call = app.client.get(url);
+        if let Some(origin) = origin {
+            call = call.header("origin", origin);
+        }
+        call.send()
+    };
+    let refused = config(Some("https://evil.example")).await.unwrap();
+    assert_error(refused, StatusCode::FORBIDDEN, ErrorCode::OriginNotAllowed).await;
+    for origin in [Some(SHOP), Some(app.address.as_str()), None] {
+        let answer = config(origin).await.unwrap();
+        assert_eq!(answer.headers()["vary"], "Origin");
+        let config: WidgetConfig = json(answer, StatusCode::OK).await;
+        assert_eq!(config.launcher[0], "افتح الدردشة", "{origin:?}");
+        assert!(
+            config.allowed_origins.is_empty(),
+            "the list is not published"
+        );
+    }
 
     for (origin, page) in [
         (Some("https://evil.example"), None),

@@ -20,6 +20,7 @@ async fn widget_config_of_a_known_organization() {
             "accentTextColor",
             "availability",
             "greetMessage",
+            "launcher",
             "name",
             "organizationId",
             "suggestions",
@@ -33,6 +34,11 @@ async fn widget_config_of_a_known_organization() {
     assert_eq!(config.greet_message, DEFAULT_GREET_MESSAGE);
     assert!(!config.transcripts, "this test server has no mail");
     assert!(config.suggestions.is_empty());
+    assert_eq!(
+        config.launcher,
+        ["Open chat", "Close chat", "Open chat, {} unread", "Chat"],
+        "the loader's words, English without a locale"
+    );
 }
 
 #[tokio::test]

@@ -64,7 +64,13 @@ async fn the_page_carries_the_settings_and_the_catalogue_it_needs() {
         .await;
     // The launcher asks on every host page: browsers may keep it a minute.
     assert_eq!(answer.headers()["cache-control"], "public, max-age=60");
-    let api: WidgetConfig = answer.json().await.unwrap();
+    let mut api: WidgetConfig = answer.json().await.unwrap();
+    assert_eq!(api.launcher[0], "Open chat");
+    assert!(
+        config.launcher.is_empty(),
+        "the loader's words are the loader's"
+    );
+    api.launcher.clear();
     assert_eq!(config, api, "the same settings as the API's");
     assert_eq!(
         html.matches("</script>").count(),
