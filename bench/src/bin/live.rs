@@ -7,7 +7,7 @@
 //! 1. push: every visitor holds the widget's event stream open; prints the
 //!    connections held, the server's RSS per connection, its CPU while the
 //!    streams are held idle (`ECHO_BENCH_IDLE_SECS`, default 30: the
-//!    heartbeats, one per stream every 15 s), and the latency
+//!    heartbeats, one per stream every 30 s), and the latency
 //!    from an operator reply to its arrival at the visitor (p50, p99) while
 //!    replies go out at `ECHO_BENCH_REPLY_RATE` per second (default 100);
 //! 2. polling baseline: the same visitors poll for new messages every 2 s,
@@ -258,7 +258,7 @@ async fn main() -> anyhow::Result<()> {
     );
     tokio::time::sleep(Duration::from_secs(1)).await; // let allocations settle
     let rss_push = echo_bench::process::rss_bytes(pid) / 1024;
-    // Held and idle: what the heartbeats (one every 15 s per stream) cost.
+    // Held and idle: what the heartbeats (one every 30 s per stream) cost.
     let idle = Duration::from_secs(env_or("ECHO_BENCH_IDLE_SECS", 30));
     let cpu_before = echo_bench::process::cpu_secs(pid)?;
     tokio::time::sleep(idle).await;

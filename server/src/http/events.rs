@@ -7,8 +7,8 @@
 //! stream subscribes to the hub before reading the log, and skips anything at
 //! or below the last position sent, so nothing is lost or repeated in the
 //! hand-over. The first frame, `event: ready`, tells the client the stream is
-//! live and from which position. A comment every 15 s keeps idle connections
-//! open through proxies; a client that falls behind the hub's bounded
+//! live and from which position. A comment every 30 s keeps idle connections
+//! open through proxies (whose idle timeouts are commonly 60 s); a client that falls behind the hub's bounded
 //! channel is disconnected and resumes from the log.
 //!
 //! The log keeps events for a while (`--event-retention-hours`). A client
@@ -46,7 +46,10 @@ use crate::store::mail::{operator_presence, visitor_presence};
 use crate::store::{EventScope, Store};
 
 const REPLAY_PAGE: u32 = 500;
-const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Every open widget's stream sends one: 100,000 of them at 15 s cost this
+/// machine about a quarter of a core doing nothing; 30 s halves that and
+/// stays within the 60 s idle timeout most proxies default to.
+const HEARTBEAT: Duration = Duration::from_secs(30);
 
 pub fn router() -> Router<ApiContext> {
     Router::new()
@@ -224,12 +227,17 @@ impl Feed {
     }
 }
 
+/// Serves `scope`'s events from `after` (or from now) until `end`'s
+/// future resolves (the credential ended) or its time has passed.
 async fn stream_events(
     ctx: &ApiContext,
     scope: EventScope,
     receiver: Receiver,
     after: Option<i64>,
-    revoked: impl std::future::Future<Output = ()> + Send + 'static,
+    end: (
+        impl std::future::Future<Output = ()> + Send + 'static,
+        Duration,
+    ),
     for_visitor: bool,
     presence: Option<String>,
 ) -> ApiResult<Response> {
@@ -262,15 +270,17 @@ async fn stream_events(
         .chain(stream::unfold(feed, Feed::next));
     // The stream ends when the server shuts down (the client resumes after
     // the restart or on another replica), when the credential ends (the
-    // reconnect then gets its 401 or 403), or at the end of its lifetime.
-    let context = ctx.clone();
-    let lifetime = ctx.stream_lifetime;
+    // reconnect then gets its 401 or 403), or at the end of its lifetime:
+    // recycled now and then, so connections spread again over the replicas
+    // behind a load balancer (the client resumes). One timer, and only
+    // what the end needs (every open widget holds these).
+    let (revoked, credential_lifetime) = end;
+    let mut shutdown = ctx.shutdown.clone();
+    let lifetime = ctx.stream_lifetime.min(credential_lifetime);
     let end = async move {
         tokio::select! {
             _ = revoked => {},
-            _ = context.shutting_down() => {},
-            // Recycled now and then, so connections spread again over the
-            // replicas behind a load balancer (the client resumes).
+            _ = shutdown.wait_for(|stopping| *stopping) => {},
             _ = tokio::time::sleep(lifetime) => {},
         }
     };
@@ -323,6 +333,7 @@ pub async fn visitor_events(
         .limits
         .open_stream(visitor.0.id_hash.as_str(), address)?;
     let receiver = ctx.hub.subscribe_conversation(conversation.id);
+    // The stream ends when the session does, by expiry or revocation.
     let remaining_ms = visitor.0.expires_at.millis() - ctx.clock.now().millis();
     let lifetime = Duration::from_millis(remaining_ms.max(0) as u64);
     // Registered now, before the stream is first polled: an end of the
@@ -330,19 +341,16 @@ pub async fn visitor_events(
     let ended = ctx.hub.revocations.watch(vec![Revoked::ContactSession(
         visitor.0.id_hash.as_str().to_owned(),
     )]);
-    let expiry = async move {
-        tokio::select! {
-            () = tokio::time::sleep(lifetime) => {}
-            () = ended.revoked() => {}
-        }
-        drop(slot);
+    let revoked = async move {
+        let _slot = slot;
+        ended.revoked().await;
     };
     stream_events(
         &ctx,
         EventScope::Conversation(conversation.id),
         receiver,
         after,
-        expiry,
+        (revoked, lifetime),
         true,
         Some(visitor_presence(&visitor.0.id_hash)),
     )
@@ -375,5 +383,6 @@ pub async fn operator_events(
     let scope = EventScope::Organization(operator.organization);
     let presence = operator.operator_id().map(operator_presence);
     let revoked = operator.revoked(ctx.clone());
-    stream_events(&ctx, scope, receiver, after, revoked, false, presence).await
+    let end = (revoked, Duration::MAX);
+    stream_events(&ctx, scope, receiver, after, end, false, presence).await
 }
