@@ -10,6 +10,23 @@ use crate::store::mail::{ConfirmationRequest, NewMail};
 use crate::store::StoreResult;
 
 pub(super) async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> {
+    // Held was decided before this transaction; the address may have
+    // confirmed since, or be confirming now. The confirmation's row, read
+    // locked, settles it: a confirmation committed first is seen here, and
+    // one that comes after waits for this commit and then releases this
+    // mail with the rest (two replicas lost a mail between them otherwise).
+    // An update lock, not a share lock: the same transaction may go on to
+    // renew the request on that row, and two sharing it would deadlock.
+    let held = mail.held
+        && !sqlx::query_scalar::<_, bool>(
+            "SELECT confirmed_at IS NOT NULL FROM mail_confirmations
+             WHERE organization_id = $1 AND email = lower($2) FOR UPDATE",
+        )
+        .bind(mail.organization)
+        .bind(&mail.to)
+        .fetch_optional(&mut **tx)
+        .await?
+        .unwrap_or(false);
     sqlx::query(
         "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
              from_name, subject, text_body, html_body, unsubscribe_url, created_at,
@@ -27,7 +44,7 @@ pub(super) async fn insert_mail(tx: &mut Tx, mail: &NewMail) -> StoreResult<()> 
     .bind(&mail.html)
     .bind(mail.unsubscribe.as_ref().map(|(url, _)| url))
     .bind(mail.created_at)
-    .bind(mail.held)
+    .bind(held)
     .execute(&mut **tx)
     .await?;
     if let Some((_, token)) = &mail.unsubscribe {

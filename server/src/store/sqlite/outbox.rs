@@ -11,6 +11,9 @@ use crate::store::mail::{ConfirmationRequest, NewMail};
 use crate::store::StoreResult;
 
 pub(super) fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> {
+    // Held was decided before this write; the address may have confirmed
+    // since (its confirmation released what was held then, not this).
+    let held = mail.held && !confirmed(conn, mail.organization, &mail.to)?;
     conn.prepare_cached(
         "INSERT INTO mail_outbox (id, organization_id, conversation_id, kind, to_address,
              from_name, subject, text_body, html_body, unsubscribe_url, created_at,
@@ -29,7 +32,7 @@ pub(super) fn insert_mail(conn: &Connection, mail: &NewMail) -> StoreResult<()> 
         mail.html,
         mail.unsubscribe.as_ref().map(|(url, _)| url),
         mail.created_at,
-        mail.held,
+        held,
     ])?;
     if let Some((_, token)) = &mail.unsubscribe {
         conn.prepare_cached(
