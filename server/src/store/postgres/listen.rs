@@ -38,7 +38,7 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
             Ok(Some(notification)) => {
                 let payload = notification.payload();
                 let result = if notification.channel() == TYPING_CHANNEL {
-                    publish_typing(&hub, payload)
+                    follower.lock().await.live_only(payload).await
                 } else if notification.channel() == REVOKED_CHANNEL {
                     crate::revocations::Revoked::decode(payload)
                         .map(|revoked| hub.revocations.revoke(&revoked))
@@ -201,6 +201,21 @@ impl Follower {
         self.published
             .insert(org, last.max(through.unwrap_or(last)));
         Ok(())
+    }
+
+    /// A live-only change (typing, a partial transcript), published after
+    /// the organization's events committed before it: a visitor's message
+    /// is announced a little later (`announce.rs`), and the assistant's
+    /// typing in answer to it must not reach the streams first.
+    async fn live_only(&mut self, payload: &str) -> anyhow::Result<()> {
+        let org = payload
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .parse::<OrganizationId>()
+            .context("typing organization")?;
+        self.catch_up(org, None).await?;
+        publish_typing(&self.hub, payload)
     }
 
     /// Catches up the organizations whose recent events are not all
