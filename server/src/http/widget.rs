@@ -70,10 +70,11 @@ pub async fn widget_config(
         .into_response())
 }
 
-/// The widget's catalogues, built into the server for the loader's words
-/// (their first four entries; the widget's page reads the same files from
-/// the built widget).
-static CATALOGUES: LazyLock<HashMap<&'static str, Vec<String>>> = LazyLock::new(|| {
+/// The loader's four words in each language with a catalogue: the first
+/// entries of the widget's catalogues, built into the server (the widget's
+/// page reads the whole files from the built widget). A catalogue of the
+/// wrong length is left out, as the widget leaves it out: English instead.
+static LAUNCHER_WORDS: LazyLock<HashMap<&'static str, Vec<String>>> = LazyLock::new(|| {
     macro_rules! catalogues {
         ($($language:literal),*) => {
             [$(($language, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/locales/", $language, ".json")))),*]
@@ -81,19 +82,22 @@ static CATALOGUES: LazyLock<HashMap<&'static str, Vec<String>>> = LazyLock::new(
     }
     catalogues!("es", "fr", "de", "pt", "ja", "ar")
         .into_iter()
-        .filter_map(|(language, text)| Some((language, serde_json::from_str(text).ok()?)))
+        .filter_map(|(language, text)| {
+            let mut words: Vec<String> = serde_json::from_str(text).ok()?;
+            (words.len() == ENGLISH.len()).then(|| {
+                words.truncate(4);
+                (language, words)
+            })
+        })
         .collect()
 });
 
 /// The launcher's words in the language of `locale`, else English.
 fn launcher_words(locale: Option<&str>) -> Vec<String> {
-    let language = i18n::choose(locale);
-    let words = CATALOGUES
-        .get(language)
-        .filter(|words| words.len() == ENGLISH.len());
-    (0..4)
-        .map(|i| words.map_or(ENGLISH[i], |w| w[i].as_str()).to_owned())
-        .collect()
+    LAUNCHER_WORDS
+        .get(i18n::choose(locale))
+        .cloned()
+        .unwrap_or_else(|| ENGLISH[..4].iter().map(|w| w.to_string()).collect())
 }
 
 /// The organization's public widget settings (`None`: no such organization),

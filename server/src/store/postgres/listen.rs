@@ -208,14 +208,22 @@ impl Follower {
     /// is announced a little later (`announce.rs`), and the assistant's
     /// typing in answer to it must not reach the streams first.
     async fn live_only(&mut self, payload: &str) -> anyhow::Result<()> {
-        let org = payload
-            .split(':')
-            .next()
-            .unwrap_or_default()
+        let mut parts = payload.splitn(3, ':');
+        let (Some(org), Some(conversation), Some(change)) =
+            (parts.next(), parts.next(), parts.next())
+        else {
+            anyhow::bail!("malformed live-only notification {payload:?}");
+        };
+        let org = org
             .parse::<OrganizationId>()
-            .context("typing organization")?;
+            .context("live-only organization")?;
+        let conversation = conversation
+            .parse::<ConversationId>()
+            .context("live-only conversation")?;
+        let change = serde_json::from_str(change).context("live-only payload")?;
         self.catch_up(org, None).await?;
-        publish_typing(&self.hub, payload)
+        self.hub.ephemeral(org, conversation, change);
+        Ok(())
     }
 
     /// Catches up the organizations whose recent events are not all
@@ -239,21 +247,4 @@ impl Follower {
         }
         Ok(())
     }
-}
-
-fn publish_typing(hub: &Hub, payload: &str) -> anyhow::Result<()> {
-    let mut parts = payload.splitn(3, ':');
-    let (Some(org), Some(conversation), Some(typing)) = (parts.next(), parts.next(), parts.next())
-    else {
-        anyhow::bail!("malformed typing notification {payload:?}");
-    };
-    let org = org
-        .parse::<OrganizationId>()
-        .context("typing organization")?;
-    let conversation = conversation
-        .parse::<ConversationId>()
-        .context("typing conversation")?;
-    let change = serde_json::from_str(typing).context("live-only payload")?;
-    hub.ephemeral(org, conversation, change);
-    Ok(())
 }
