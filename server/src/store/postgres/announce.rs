@@ -1,60 +1,122 @@
-//! Events committed without a `NOTIFY` of their own (a visitor's message,
-//! written in one statement: `unlocked.rs`) are announced to every replica
-//! here, this one included. `NOTIFY` takes a lock that each notifying
-//! commit in the cluster waits on in turn, and one per message capped the
-//! cluster's message rate; the announcer names the organizations written
-//! to while its previous notification was on its way, all in one
-//! transaction (`NOTIFY echo_events '<org>'`), and the followers read
-//! their new events from the table (`listen.rs`).
+//! Events committed without a position (a visitor's message, written in
+//! one statement: `unlocked.rs`) are placed in their organization's order
+//! after the commit, and announced to every replica, this one included.
+//! Placing at the message's own commit held the organization's row lock
+//! through it, so one organization's messages reached the disk one at a
+//! time; and a `NOTIFY` per message waited on a lock every notifying
+//! commit in the cluster takes in turn. The announcer places the events
+//! of every organization written to while its previous round was on its
+//! way, in one transaction (`echo_sequence`, see the migration
+//! `0018_events_sequenced_after_commit.sql`), which notifies
+//! `echo_events '<org>:<head>'`; the followers read the events from the
+//! table (`listen.rs`).
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use echo_protocol::OrganizationId;
 use sqlx::PgPool;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
-use super::EVENTS_CHANNEL;
+use super::{EVENTS_CHANNEL, TYPING_CHANNEL};
 
 pub(super) struct Announcer {
-    written: mpsc::UnboundedSender<OrganizationId>,
+    jobs: mpsc::UnboundedSender<Job>,
+}
+
+enum Job {
+    /// Events of this organization were committed without a position.
+    Written(OrganizationId),
+    /// A live-only change (`<org>:<conversation>:<change>` on the typing
+    /// channel), sent once what this server committed before it is placed
+    /// (the assistant's typing must not reach a stream before the message
+    /// it answers); told when sent.
+    Live(String, oneshot::Sender<()>),
 }
 
 impl Announcer {
     pub(super) fn start(pool: PgPool) -> Self {
-        let (written, organizations) = mpsc::unbounded_channel();
-        tokio::spawn(announce(pool, organizations));
-        Self { written }
+        let (jobs, queue) = mpsc::unbounded_channel();
+        tokio::spawn(announce(pool, queue));
+        Self { jobs }
     }
 
-    /// Events of `organization` were committed without a notification.
+    /// Events of `organization` were committed without a position.
     pub(super) fn committed(&self, organization: OrganizationId) {
-        let _ = self.written.send(organization);
+        let _ = self.jobs.send(Job::Written(organization));
+    }
+
+    /// Sends a live-only notification after the placing of what was
+    /// committed before it; returns when it is sent.
+    pub(super) async fn live(&self, notice: String) {
+        let (sent, done) = oneshot::channel();
+        if self.jobs.send(Job::Live(notice, sent)).is_ok() {
+            let _ = done.await;
+        }
     }
 }
 
-async fn announce(pool: PgPool, mut written: mpsc::UnboundedReceiver<OrganizationId>) {
-    let mut pending: HashSet<OrganizationId> = HashSet::new();
-    while let Some(organization) = written.recv().await {
-        pending.insert(organization);
-        while let Ok(organization) = written.try_recv() {
-            pending.insert(organization);
+async fn announce(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
+    let mut pending = BTreeSet::new();
+    let mut live = Vec::new();
+    while let Some(job) = queue.recv().await {
+        let mut next = Some(job);
+        while let Some(job) = next.take().or_else(|| queue.try_recv().ok()) {
+            match job {
+                Job::Written(organization) => {
+                    pending.insert(organization.to_string());
+                }
+                Job::Live(notice, sent) => live.push((notice, sent)),
+            }
         }
-        let notices: Vec<String> = pending.iter().map(|org| org.to_string()).collect();
-        let sent = sqlx::query("SELECT pg_notify($1, notice) FROM UNNEST($2::text[]) AS notice")
-            .bind(EVENTS_CHANNEL)
+        if !pending.is_empty() {
+            match place(&pool, &pending).await {
+                Ok(()) => pending.clear(),
+                Err(sqlx::Error::PoolClosed) => return,
+                // Kept, with those written meanwhile, for the next try; the
+                // followers' sweep (`listen.rs`) places them if none succeeds.
+                Err(error) => {
+                    tracing::error!(%error, "placing events failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        if !live.is_empty() {
+            let (notices, sent): (Vec<String>, Vec<_>) = live.drain(..).unzip();
+            let result = sqlx::query(
+                "SELECT pg_notify($1, notice) FROM UNNEST($2::text[]) WITH ORDINALITY AS n(notice, i)
+                 ORDER BY i",
+            )
+            .bind(TYPING_CHANNEL)
             .bind(notices)
             .execute(&pool)
             .await;
-        match sent {
-            Ok(_) => pending.clear(),
-            Err(sqlx::Error::PoolClosed) => return,
-            // Kept, with those written meanwhile, for the next try; the
-            // followers' sweep (`listen.rs`) finds them if none succeeds.
-            Err(error) => {
-                tracing::error!(%error, "announcing events failed; retrying");
-                tokio::time::sleep(Duration::from_millis(100)).await;
+            if let Err(error) = result {
+                tracing::warn!(%error, "live-only notification failed");
+            }
+            for sent in sent {
+                let _ = sent.send(());
             }
         }
     }
+}
+
+/// Places the unplaced events of `organizations` and notifies each one's
+/// head, in one transaction. In one order (the IDs' text, sorted), so two
+/// replicas placing the same ones never wait on each other in a circle.
+pub(super) async fn place(
+    pool: &PgPool,
+    organizations: &BTreeSet<String>,
+) -> Result<(), sqlx::Error> {
+    let organizations: Vec<&str> = organizations.iter().map(String::as_str).collect();
+    sqlx::query(
+        "SELECT pg_notify($1, org || ':' || head)
+         FROM (SELECT org, echo_sequence(org) AS head FROM UNNEST($2::text[]) AS org) placed
+         WHERE head IS NOT NULL",
+    )
+    .bind(EVENTS_CHANNEL)
+    .bind(&organizations[..])
+    .execute(pool)
+    .await?;
+    Ok(())
 }

@@ -1,19 +1,20 @@
 //! The event log on PostgreSQL: appended inside writes (positions assigned
-//! at commit), read by push streams; typing by `NOTIFY`.
+//! at commit, or just after it for a visitor's message: `announce.rs`),
+//! read by push streams; typing by `NOTIFY`.
 
 use anyhow::Context;
 use async_trait::async_trait;
 use echo_protocol::events::{Change, LiveEvent};
 use echo_protocol::{ConversationId, OrganizationId, Timestamp};
 
-use super::{PostgresStore, Tx, REVOKED_CHANNEL, TYPING_CHANNEL};
+use super::{PostgresStore, Tx, REVOKED_CHANNEL};
 use crate::store::rows;
 use crate::store::{EventScope, EventStore, StoreResult};
 
 /// Appends to the event log. Its position (and the notification to every
 /// replica) is assigned at commit by the `events_sequence` trigger (see the
-/// migration), which keeps the organization's row locked only for the
-/// commit itself.
+/// migrations 0001 and 0018), which keeps the organization's row locked
+/// only for the commit itself.
 pub(super) async fn record_event(
     tx: &mut Tx,
     organization: OrganizationId,
@@ -46,14 +47,9 @@ impl EventStore for PostgresStore {
         let Ok(json) = serde_json::to_string(&change) else {
             return;
         };
-        let result = sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(TYPING_CHANNEL)
-            .bind(format!("{organization}:{conversation}:{json}"))
-            .execute(&self.pool)
+        self.announcer
+            .live(format!("{organization}:{conversation}:{json}"))
             .await;
-        if let Err(error) = result {
-            tracing::warn!(error = %error, "live-only notification failed");
-        }
     }
 
     async fn revoke(&self, revoked: crate::revocations::Revoked) {

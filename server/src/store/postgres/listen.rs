@@ -2,7 +2,7 @@
 //! `echo_typing` and `echo_revoked`, published to this process's hub
 //! (events in position order).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,8 +18,8 @@ use crate::live::Hub;
 use crate::store::rows;
 
 /// How often the follower looks for committed events it was not told of:
-/// an announcement lost with its server (killed between a commit and the
-/// announcement, see `announce.rs`) delays its events by about this.
+/// events left unplaced by their server (killed between a commit and the
+/// placing, see `announce.rs`) are delayed by about this.
 const SWEEP_EVERY: Duration = Duration::from_secs(2);
 
 /// Publishes every committed event to the hub, in position order per
@@ -118,9 +118,9 @@ impl Follower {
         Ok(start)
     }
 
-    /// A notification on the events channel: `<org>` (announced: its new
-    /// events are in the table) or `<org>:<position>[:<conversation>:<event>]`
-    /// (the commit-time trigger's, with the event when it fits).
+    /// A notification on the events channel, `<org>:<head>[:<conversation>:<event>]`
+    /// (the placing's or the commit-time trigger's, with the event when it
+    /// is the only one placed and fits); `<org>` alone from older servers.
     async fn notice(&mut self, payload: &str) -> anyhow::Result<()> {
         let mut parts = payload.splitn(3, ':');
         let org = parts
@@ -203,10 +203,10 @@ impl Follower {
         Ok(())
     }
 
-    /// A live-only change (typing, a partial transcript), published after
-    /// the organization's events committed before it: a visitor's message
-    /// is announced a little later (`announce.rs`), and the assistant's
-    /// typing in answer to it must not reach the streams first.
+    /// A live-only change (typing, a partial transcript). Its server sent
+    /// it after placing what it had committed before (`announce.rs`), and
+    /// notifications arrive in commit order: the events it follows are
+    /// published first.
     async fn live_only(&mut self, payload: &str) -> anyhow::Result<()> {
         let mut parts = payload.splitn(3, ':');
         let (Some(org), Some(conversation), Some(change)) =
@@ -221,15 +221,25 @@ impl Follower {
             .parse::<ConversationId>()
             .context("live-only conversation")?;
         let change = serde_json::from_str(change).context("live-only payload")?;
-        self.catch_up(org, None).await?;
         self.hub.ephemeral(org, conversation, change);
         Ok(())
     }
 
-    /// Catches up the organizations whose recent events are not all
-    /// published.
+    /// Places the events their servers did not (killed between the
+    /// commit and the placing, see `announce.rs`), then catches up the
+    /// organizations whose recent events are not all published.
     async fn sweep(&mut self) -> anyhow::Result<()> {
         self.start().await?;
+        let unplaced: BTreeSet<String> = sqlx::query_scalar(
+            "SELECT DISTINCT organization_id FROM events WHERE position IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
+        if !unplaced.is_empty() {
+            super::announce::place(&self.pool, &unplaced).await?;
+        }
         let from = self.swept.0;
         let heads: Vec<(OrganizationId, i64, i64)> = sqlx::query_as(
             "SELECT organization_id, max(position), max(id) FROM events

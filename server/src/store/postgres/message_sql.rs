@@ -21,7 +21,7 @@ pub(super) struct Also<'a> {
     /// The state the rules decided on and the visitor's session (its
     /// hash): the statement writes nothing unless the conversation is
     /// still in that state and the session still live, and locks the
-    /// conversation's row while it writes. Its event is announced by the
+    /// conversation's row while it writes. Its event is placed by the
     /// caller after the commit (`announce.rs`), not notified by it.
     pub guard: Option<(State, &'a str)>,
     /// A milestone the message passes (at its time).

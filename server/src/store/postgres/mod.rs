@@ -6,15 +6,18 @@
 //! that wrote events commits, a deferred trigger gives them the
 //! organization's next positions (a row lock held only through the commit,
 //! so an organization's events commit in position order) and sends `NOTIFY
-//! echo_events '<org>:<position>[:<conversation>:<event JSON>]'`, which
+//! echo_events '<org>:<head>[:<conversation>:<event JSON>]'`, which
 //! PostgreSQL delivers after the commit, in commit order. Every replica (including the
 //! writer's) listens and publishes the event to its in-process hub: from the
 //! notification when it carries the event and follows the last one
 //! published, otherwise read from the table (large events, gaps). A
-//! visitor's message, the busiest write, is not notified at commit (each
-//! `NOTIFY` waits on one cluster-wide lock): its server announces the
-//! organizations written to, several at once (`announce.rs`), and the
-//! followers read those events from the table. If the listening connection drops,
+//! visitor's message, the busiest write, commits without a position, so
+//! an organization's messages do not reach the disk one at a time under
+//! its lock: its server places the events of every organization written
+//! to meanwhile in one transaction just after (`announce.rs`), and the
+//! followers read them from the table. Whatever places events places
+//! every committed one before them first, so a reply is never placed
+//! before the message it answers. If the listening connection drops,
 //! notifications may be lost, so the hub disconnects every stream and the
 //! clients resume from the event log. Typing events, which are not stored,
 //! travel as `NOTIFY echo_typing`, and ended credentials (whose open
@@ -82,7 +85,8 @@ pub struct PostgresStore {
     notices: std::sync::atomic::AtomicBool,
     /// How long the latest transaction waited for a connection.
     pool_wait: crate::store::pressure::WaitGauge,
-    /// Tells every replica of events committed without a notification.
+    /// Places the events committed without a position and tells every
+    /// replica; sends live-only changes after them.
     announcer: announce::Announcer,
 }
 
