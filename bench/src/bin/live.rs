@@ -10,6 +10,9 @@
 //!    heartbeats, one per stream every 30 s), and the latency
 //!    from an operator reply to its arrival at the visitor (p50, p99) while
 //!    replies go out at `ECHO_BENCH_REPLY_RATE` per second (default 100);
+//!    `ECHO_BENCH_OPEN_OVER_SECS` spreads the openings over that many
+//!    seconds (default 0: all at once), as real widgets' are, so their
+//!    heartbeats fall due at different times;
 //! 2. polling baseline: the same visitors poll for new messages every 2 s,
 //!    as a widget without push would; prints the requests per second the
 //!    server must then serve, its RSS per visitor and the same latency.
@@ -224,7 +227,10 @@ async fn main() -> anyhow::Result<()> {
     let connecting = Instant::now();
     let connect_gate = Arc::new(Semaphore::new(256));
     let mut streams = Vec::with_capacity(visitors.len());
-    for visitor in &visitors {
+    let open_over = Duration::from_secs(env_or("ECHO_BENCH_OPEN_OVER_SECS", 0));
+    let count = visitors.len() as f64;
+    for (i, visitor) in visitors.iter().enumerate() {
+        let due = connecting + open_over.mul_f64(i as f64 / count);
         let (visitor, ready, arrivals, stop) = (
             visitor.clone(),
             ready_tx.clone(),
@@ -233,6 +239,7 @@ async fn main() -> anyhow::Result<()> {
         );
         let gate = connect_gate.clone();
         streams.push(tokio::spawn(async move {
+            tokio::time::sleep_until(due.into()).await;
             let permit = gate.acquire_owned().await?;
             let (inner_ready, mut became_ready) = mpsc::channel(1);
             let holder = tokio::spawn(hold_stream(port, visitor, inner_ready, arrivals, stop));
