@@ -229,7 +229,11 @@ impl Feed {
             let received = tokio::select! {
                 received = self.receiver.recv() => received,
                 () = tokio::time::sleep_until(self.beat) => {
-                    self.beat = next_beat(self.beat, self.heartbeat);
+                    // From when it was due, unless the stream fell a whole
+                    // period behind (busy with events): no catching up.
+                    let now = tokio::time::Instant::now();
+                    let from = if now > self.beat + self.heartbeat { now } else { self.beat };
+                    self.beat = next_beat(from, self.heartbeat);
                     return Some((Ok(Event::default().comment("")), self));
                 }
             };
@@ -411,4 +415,31 @@ pub async fn operator_events(
     let revoked = operator.revoked(ctx.clone());
     let end = (revoked, Duration::MAX);
     stream_events(&ctx, scope, receiver, after, end, false, presence).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeats_fall_due_together_a_period_later() {
+        let every = Duration::from_secs(30);
+        let slot = Duration::from_secs(1);
+        let start = tokio::time::Instant::now();
+        let beats: Vec<_> = (0..200)
+            .map(|i| start + Duration::from_millis(37 * i))
+            .map(|now| (now, next_beat(now, every)))
+            .collect();
+        for (now, beat) in &beats {
+            assert!(*beat >= *now + every, "not before a period has passed");
+            assert!(*beat <= *now + every + slot, "at most a slot later");
+        }
+        // 200 streams over 7.4 s fall due in 8 or 9 slots, not 200 times.
+        let mut due: Vec<_> = beats.iter().map(|(_, beat)| *beat).collect();
+        due.dedup();
+        assert!(due.len() <= 9, "{} distinct times", due.len());
+        // A stream's next beats stay a period apart.
+        let first = beats[0].1;
+        assert_eq!(next_beat(first, every), first + every);
+    }
 }
