@@ -34,20 +34,6 @@ use tokio::sync::{mpsc, Semaphore};
 
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
-fn raise_fd_limit() {
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -150,7 +136,8 @@ async fn main() -> anyhow::Result<()> {
     if args.get(1).map(String::as_str) == Some("--serve-child") {
         return serve_child(&args[2]).await;
     }
-    raise_fd_limit();
+    // The server child inherits it.
+    echo_server::open_files::raise_to_hard_limit()?;
     let visitors_wanted: usize = env_or("ECHO_BENCH_VISITORS", 10_000);
     let reply_rate: u64 = env_or("ECHO_BENCH_REPLY_RATE", 100);
     let replies: u64 = env_or("ECHO_BENCH_REPLIES", 1000);

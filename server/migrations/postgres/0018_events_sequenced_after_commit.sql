@@ -51,18 +51,16 @@ BEGIN
 END
 $$;
 
--- The commit-time trigger of every other write: places what is unplaced
--- (its own events and any committed before it) and notifies, with the
--- event inline when it placed just its own one and it fits.
+-- The commit-time trigger of every other write (a visitor's message does
+-- not queue it: see its WHEN below): places what is unplaced (its own
+-- events and any committed before it) and notifies, with the event inline
+-- when it placed just its own one and it fits.
 CREATE OR REPLACE FUNCTION echo_sequence_event() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     before BIGINT;
     head BIGINT;
     mine BIGINT;
 BEGIN
-    IF coalesce(current_setting('echo.announced_later', true), '') = 'on' THEN
-        RETURN NULL;
-    END IF;
     SELECT event_position INTO before FROM organizations
         WHERE id = NEW.organization_id FOR NO KEY UPDATE;
     head := echo_sequence(NEW.organization_id);
@@ -77,7 +75,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-
 
 -- A visitor's message does not even queue the trigger.
 DROP TRIGGER events_sequence ON events;

@@ -59,9 +59,10 @@ impl Announcer {
 async fn announce(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut pending = BTreeSet::new();
     let mut live = Vec::new();
-    while let Some(job) = queue.recv().await {
-        let mut next = Some(job);
-        while let Some(job) = next.take().or_else(|| queue.try_recv().ok()) {
+    let mut jobs = Vec::new();
+    // Everything queued while the previous round was on its way.
+    while queue.recv_many(&mut jobs, usize::MAX).await > 0 {
+        for job in jobs.drain(..) {
             match job {
                 Job::Written(organization) => {
                     pending.insert(organization.to_string());
