@@ -10,7 +10,7 @@ use super::effects::{apply, conversation_state, state_in};
 use super::sessions::touch_session;
 use super::{PostgresStore, Tx};
 use crate::secrets::SecretHash;
-use crate::store::effects::{Command, Decided, NewMessage, Read, Rules, State};
+use crate::store::effects::{Command, Decided, NewMessage, Read, State};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, ASSIGNEE_JOIN, CONVERSATION, OPERATOR_CONVERSATION};
 use crate::store::{
@@ -21,20 +21,20 @@ use crate::store::{
 /// A status or assignment change, the conversation read (and locked): the
 /// rules decide, the effects are written. Commits.
 async fn change(
+    store: &PostgresStore,
     mut tx: Tx,
-    rules: &dyn Rules,
     notices: bool,
     read: Read,
     command: Command,
     now: Timestamp,
 ) -> StoreResult<()> {
+    let rules = store.rules.as_ref();
     apply(
         &mut tx,
         Decided::change(rules, notices, read, command, now)?,
     )
     .await?;
-    tx.commit().await?;
-    Ok(())
+    store.commit_then_place(tx, read.organization).await
 }
 
 /// The last message's role, text and time for the conversation `c` (a
@@ -90,7 +90,7 @@ impl ConversationStore for PostgresStore {
         let new = NewMessage::team(&mut greeting);
         let opened = Decided::message(self.rules.as_ref(), false, read, Command::Open, new)?;
         apply(&mut tx, opened).await?;
-        tx.commit().await?;
+        self.commit_then_place(tx, organization).await?;
         let conversation = Conversation {
             id,
             organization_id: organization,
@@ -220,8 +220,8 @@ impl ConversationStore for PostgresStore {
         let mut tx = self.begin().await?;
         let read = state_in(&mut tx, organization, conversation).await?;
         change(
+            self,
             tx,
-            self.rules.as_ref(),
             self.notices.load(std::sync::atomic::Ordering::Relaxed),
             read,
             Command::SetStatus(status),
@@ -240,8 +240,8 @@ impl ConversationStore for PostgresStore {
         let mut tx = self.begin().await?;
         let read = state_in(&mut tx, organization, conversation).await?;
         change(
+            self,
             tx,
-            self.rules.as_ref(),
             self.notices.load(std::sync::atomic::Ordering::Relaxed),
             read,
             Command::Assign(assignee),
@@ -259,8 +259,8 @@ impl ConversationStore for PostgresStore {
         let mut tx = self.begin().await?;
         let read = conversation_state(&mut tx, conversation).await?;
         change(
+            self,
             tx,
-            self.rules.as_ref(),
             self.notices.load(std::sync::atomic::Ordering::Relaxed),
             read,
             Command::SetStatus(status),

@@ -9,6 +9,7 @@ use echo_protocol::messages::Message;
 use echo_protocol::team::Assignee;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId};
 
+use super::announce::place_after_commit;
 use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
@@ -76,15 +77,19 @@ pub(super) async fn state_in(
     Ok(read)
 }
 
-/// Writes the effects in order. `Ok(false)`: the message's idempotency
-/// key was used already, so nothing was stored (the caller rolls back and
-/// answers with the earlier message).
+/// Writes the effects in order; their events are placed after the commit,
+/// which the caller makes with [`PostgresStore::commit_then_place`].
+/// `Ok(false)`: the message's idempotency key was used already, so nothing
+/// was stored (the caller rolls back and answers with the earlier message).
+///
+/// [`PostgresStore::commit_then_place`]: super::PostgresStore::commit_then_place
 pub(super) async fn apply(tx: &mut Tx, decided: Decided<'_>) -> StoreResult<bool> {
     let Decided {
         target,
         effects,
         mut message,
     } = decided;
+    place_after_commit(tx).await?;
     let target = &target;
     for effect in &effects {
         match *effect {

@@ -13,7 +13,7 @@ use super::attachments::fill_attachments;
 use super::effects::{apply, conversation_state, read_of, state_in};
 use super::sessions::{refresh_session, touch_session};
 use super::{PostgresStore, Tx};
-use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, Rules, PROGRESS};
+use crate::store::effects::{visitor_party, Command, Decided, NewMessage, Read, PROGRESS};
 use crate::store::page::{fetch_limit, paginate};
 use crate::store::rows::{self, MESSAGE};
 use crate::store::{Cursor, MessageStore, Page, Reader, StoreError, StoreResult, VisitorActivity};
@@ -40,8 +40,8 @@ pub(super) async fn message_by_key(
 /// the conversation read (and locked): the rules decide, the effects are
 /// written. Commits.
 async fn team_message(
+    store: &PostgresStore,
     mut tx: Tx,
-    rules: &dyn Rules,
     read: Read,
     message: Message,
     command: Command,
@@ -49,12 +49,13 @@ async fn team_message(
 ) -> StoreResult<Message> {
     let mut message = message;
     let new = NewMessage::team(&mut message);
+    let rules = store.rules.as_ref();
     apply(
         &mut tx,
         Decided::message(rules, notices, read, command, new)?,
     )
     .await?;
-    tx.commit().await?;
+    store.commit_then_place(tx, read.organization).await?;
     Ok(message)
 }
 
@@ -155,7 +156,7 @@ impl MessageStore for PostgresStore {
                 })?;
             return Ok((message, organization));
         }
-        tx.commit().await?;
+        self.commit_then_place(tx, organization).await?;
         Ok((message, organization))
     }
 
@@ -169,7 +170,7 @@ impl MessageStore for PostgresStore {
         let read = state_in(&mut tx, organization, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
         let command = Command::team(&message);
-        team_message(tx, self.rules.as_ref(), read, message, command, notices).await
+        team_message(self, tx, read, message, command, notices).await
     }
 
     async fn add_away_reply(
@@ -201,15 +202,7 @@ impl MessageStore for PostgresStore {
             .await?;
         let notices = self.notices.load(Ordering::Relaxed);
         Ok(Some(
-            team_message(
-                tx,
-                self.rules.as_ref(),
-                read,
-                message,
-                Command::AwayReply,
-                notices,
-            )
-            .await?,
+            team_message(self, tx, read, message, Command::AwayReply, notices).await?,
         ))
     }
 
@@ -222,7 +215,7 @@ impl MessageStore for PostgresStore {
         let read = conversation_state(&mut tx, conversation).await?;
         let notices = self.notices.load(Ordering::Relaxed);
         let command = Command::team(&message);
-        team_message(tx, self.rules.as_ref(), read, message, command, notices).await
+        team_message(self, tx, read, message, command, notices).await
     }
 
     async fn add_agent_message(
@@ -237,8 +230,9 @@ impl MessageStore for PostgresStore {
         let mut message = message;
         let new = NewMessage::team(&mut message);
         let decided = Decided::message(self.rules.as_ref(), false, read, command, new)?;
+        let organization = read.organization;
         apply(&mut tx, decided).await?;
-        tx.commit().await?;
+        self.commit_then_place(tx, organization).await?;
         Ok(())
     }
 

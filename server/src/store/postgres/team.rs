@@ -390,8 +390,7 @@ impl TeamStore for PostgresStore {
             .bind(operator)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_then_place(tx, organization).await
     }
 
     async fn api_keys(&self, organization: OrganizationId) -> StoreResult<Vec<ApiKey>> {

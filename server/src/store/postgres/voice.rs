@@ -255,7 +255,7 @@ impl VoiceStore for PostgresStore {
         if !apply(&mut tx, decided).await? {
             return Ok(None);
         }
-        tx.commit().await?;
+        self.commit_then_place(tx, organization).await?;
         Ok(Some(message))
     }
 }
