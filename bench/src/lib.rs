@@ -3,6 +3,7 @@
 
 pub mod postgres;
 pub mod process;
+pub mod streams;
 pub mod uploads;
 
 use std::sync::Arc;

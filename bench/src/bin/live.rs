@@ -20,26 +20,18 @@
 //! All traffic stays on loopback; the run stops by itself.
 
 use echo_bench::env_or;
-use std::collections::HashMap;
+use echo_bench::streams::{hold_stream, percentile, send_replies, OperatorApi, Visitor};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-use echo_protocol::messages::{MessagePage, SendMessage};
+use anyhow::Context;
+use echo_protocol::messages::MessagePage;
 use echo_protocol::OrganizationId;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::sync::{mpsc, Semaphore};
 
 const POLL_EVERY: Duration = Duration::from_secs(2);
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1000.0
-}
 
 /// The child: the real server on a fresh SQLite file, until stdin closes.
 async fn serve_child(db: &str) -> anyhow::Result<()> {
@@ -61,73 +53,6 @@ async fn serve_child(db: &str) -> anyhow::Result<()> {
     };
     app.run_until(stdin_closed).await?;
     Ok(())
-}
-
-struct Visitor {
-    token: String,
-    conversation: String,
-    last_message: String,
-}
-
-/// Opens the event stream with a bare HTTP/1.1 request (a browser's fetch
-/// costs the server the same), waits for `ready`, then reports every
-/// `bench-N` marker it sees with its arrival time.
-async fn hold_stream(
-    port: u16,
-    visitor: Arc<Visitor>,
-    ready: mpsc::Sender<()>,
-    arrivals: mpsc::UnboundedSender<(u64, Instant)>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
-    let request = format!(
-        "GET /v1/conversations/{}/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nAccept: text/event-stream\r\n\r\n",
-        visitor.conversation, visitor.token
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut buffer = Vec::with_capacity(4096);
-    let mut chunk = [0u8; 4096];
-    let mut is_ready = false;
-    loop {
-        let read = tokio::select! {
-            read = stream.read(&mut chunk) => read?,
-            _ = stop.changed() => return Ok(()),
-        };
-        if read == 0 {
-            bail!("stream closed");
-        }
-        let now = Instant::now();
-        buffer.extend_from_slice(&chunk[..read]);
-        let text = String::from_utf8_lossy(&buffer).into_owned();
-        if !is_ready {
-            if !text.starts_with("HTTP/1.1 200") {
-                bail!("stream refused: {}", text.lines().next().unwrap_or(""));
-            }
-            if text.contains("event: ready") {
-                is_ready = true;
-                let _ = ready.send(()).await;
-            }
-        }
-        let mut rest = text.as_str();
-        while let Some(at) = rest.find("bench-") {
-            let digits: String = rest[at + 6..]
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            if let Ok(n) = digits.parse() {
-                let _ = arrivals.send((n, now));
-            }
-            rest = &rest[at + 6..];
-        }
-        // Keep a tail in case a marker was cut between two reads.
-        let keep = buffer.len().saturating_sub(32);
-        buffer.drain(..keep);
-        if let Some(last) = text.rfind("bench-") {
-            if text[last..].contains('"') {
-                buffer.clear();
-            }
-        }
-    }
 }
 
 #[tokio::main]
@@ -229,7 +154,14 @@ async fn main() -> anyhow::Result<()> {
             tokio::time::sleep_until(due.into()).await;
             let permit = gate.acquire_owned().await?;
             let (inner_ready, mut became_ready) = mpsc::channel(1);
-            let holder = tokio::spawn(hold_stream(port, visitor, inner_ready, arrivals, stop));
+            let holder = tokio::spawn(hold_stream(
+                None,
+                port,
+                visitor,
+                inner_ready,
+                arrivals,
+                stop,
+            ));
             if became_ready.recv().await.is_some() {
                 let _ = ready.send(()).await;
             }
@@ -261,7 +193,7 @@ async fn main() -> anyhow::Result<()> {
     let push_latencies = send_replies(
         OperatorApi {
             client: &client,
-            base: &base,
+            bases: std::slice::from_ref(&base),
             key: &operator_key,
         },
         &visitors,
@@ -335,7 +267,7 @@ async fn main() -> anyhow::Result<()> {
     let poll_latencies = send_replies(
         OperatorApi {
             client: &poll_client,
-            base: &base,
+            bases: std::slice::from_ref(&base),
             key: &operator_key,
         },
         &visitors,
@@ -399,91 +331,4 @@ async fn main() -> anyhow::Result<()> {
         format!("{}/{}", poll_latencies.len(), replies / 2)
     );
     Ok(())
-}
-
-/// Sends `count` operator replies, marked `bench-N` from `first`, to random
-/// visitors at `rate` per second, and returns each one's delivery latency.
-/// Where operator replies go: the server and the organization's key.
-struct OperatorApi<'a> {
-    client: &'a reqwest::Client,
-    base: &'a str,
-    key: &'a str,
-}
-
-async fn send_replies(
-    operator: OperatorApi<'_>,
-    visitors: &[Arc<Visitor>],
-    count: u64,
-    rate: u64,
-    first: u64,
-    arrivals: &mut mpsc::UnboundedReceiver<(u64, Instant)>,
-    wait: Duration,
-) -> anyhow::Result<Vec<Duration>> {
-    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(u64, Instant)>();
-    let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
-    let mut senders = Vec::new();
-    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-    for n in first..first + count {
-        ticker.tick().await;
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        let visitor = visitors[(seed % visitors.len() as u64) as usize].clone();
-        let (client, url, key, sent) = (
-            operator.client.clone(),
-            format!(
-                "{}/v1/operator/conversations/{}/messages",
-                operator.base, visitor.conversation
-            ),
-            operator.key.to_owned(),
-            sent_tx.clone(),
-        );
-        senders.push(tokio::spawn(async move {
-            let at = Instant::now();
-            let response = client
-                .post(url)
-                .bearer_auth(key)
-                .json(&SendMessage {
-                    text: format!("bench-{n}"),
-                    idempotency_key: None,
-                    attachment_ids: Vec::new(),
-                })
-                .send()
-                .await;
-            if matches!(&response, Ok(r) if r.status() == 201) {
-                let _ = sent.send((n, at));
-            }
-        }));
-    }
-    for sender in senders {
-        let _ = sender.await;
-    }
-    drop(sent_tx);
-    let mut sent = HashMap::new();
-    while let Some((n, at)) = sent_rx.recv().await {
-        sent.insert(n, at);
-    }
-    // Arrivals of earlier phases' markers may still be queued; only this
-    // phase's count.
-    let mut arrived = HashMap::new();
-    let deadline = Instant::now() + wait;
-    while arrived.len() < sent.len() && Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_millis(500), arrivals.recv()).await {
-            Ok(Some((n, at))) if sent.contains_key(&n) => {
-                arrived.entry(n).or_insert(at);
-            }
-            Ok(Some(_)) | Err(_) => {}
-            Ok(None) => break,
-        }
-    }
-    let mut latencies: Vec<Duration> = sent
-        .iter()
-        .filter_map(|(n, at)| {
-            arrived
-                .get(n)
-                .map(|arrival| arrival.saturating_duration_since(*at))
-        })
-        .collect();
-    latencies.sort();
-    Ok(latencies)
 }
