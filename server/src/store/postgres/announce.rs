@@ -23,7 +23,7 @@ use echo_protocol::OrganizationId;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{PostgresStore, Tx, EVENTS_CHANNEL, TYPING_CHANNEL};
+use super::{PostgresStore, Tx, TYPING_CHANNEL};
 use crate::store::StoreResult;
 
 pub(super) struct Announcer {
@@ -158,21 +158,18 @@ async fn announce(pool: PgPool, mut queue: mpsc::UnboundedReceiver<Job>) {
 }
 
 /// Places the unplaced events of `organizations` and notifies each one's
-/// head, in one transaction. In one order (the IDs' text, sorted), so two
-/// replicas placing the same ones never wait on each other in a circle.
+/// new head with the events placed when they fit (`echo_place`, migration
+/// `0019_placing_announces_its_events.sql`), in one transaction. In one
+/// order (the IDs' text, sorted), so two replicas placing the same ones
+/// never wait on each other in a circle.
 pub(super) async fn place(
     pool: &PgPool,
     organizations: &BTreeSet<String>,
 ) -> Result<(), sqlx::Error> {
     let organizations: Vec<&str> = organizations.iter().map(String::as_str).collect();
-    sqlx::query(
-        "SELECT pg_notify($1, org || ':' || head)
-         FROM (SELECT org, echo_sequence(org) AS head FROM UNNEST($2::text[]) AS org) placed
-         WHERE head IS NOT NULL",
-    )
-    .bind(EVENTS_CHANNEL)
-    .bind(&organizations[..])
-    .execute(pool)
-    .await?;
+    sqlx::query("SELECT echo_place(org) FROM UNNEST($1::text[]) AS org")
+        .bind(&organizations[..])
+        .execute(pool)
+        .await?;
     Ok(())
 }

@@ -118,9 +118,11 @@ impl Follower {
         Ok(start)
     }
 
-    /// A notification on the events channel, `<org>:<head>[:<conversation>:<event>]`
-    /// (the placing's or the commit-time trigger's, with the event when it
-    /// is the only one placed and fits); `<org>` alone from older servers.
+    /// A notification on the events channel, `<org>:<head>`, with the
+    /// events when they fit: the commit-time trigger's
+    /// `:<conversation>:<event>` when it placed one, the placing's
+    /// `:*<count>:...` (see [`Self::batch`]); `<org>` alone from older
+    /// servers.
     async fn notice(&mut self, payload: &str) -> anyhow::Result<()> {
         let mut parts = payload.splitn(3, ':');
         let org = parts
@@ -137,6 +139,9 @@ impl Follower {
         if position <= after {
             return Ok(());
         }
+        if let Some(batch) = inline.and_then(|inline| inline.strip_prefix('*')) {
+            return self.batch(org, position, after, batch).await;
+        }
         if let (true, Some(inline)) = (position == after + 1, inline) {
             let (conversation, change) = inline
                 .split_once(':')
@@ -151,6 +156,29 @@ impl Follower {
             return Ok(());
         }
         self.catch_up(org, Some(position)).await
+    }
+
+    /// A placing's events, `<count>:<conversation>:<event>` and one more
+    /// `\n<conversation>:<event>` each, ending at `head`: published without
+    /// reading them back when they follow what was published (`after`),
+    /// else caught up from the log.
+    async fn batch(
+        &mut self,
+        org: OrganizationId,
+        head: i64,
+        after: i64,
+        batch: &str,
+    ) -> anyhow::Result<()> {
+        let (first, lines) = batch_start(head, batch)?;
+        if first > after + 1 {
+            return self.catch_up(org, Some(head)).await;
+        }
+        let events = batch_events(first, head, lines)?;
+        for event in events.into_iter().filter(|e| e.position > after) {
+            self.hub.publish(org, event);
+        }
+        self.published.insert(org, head);
+        Ok(())
     }
 
     /// The last position published of `org`; when it is first heard of,
@@ -256,5 +284,75 @@ impl Follower {
             }
         }
         Ok(())
+    }
+}
+
+/// A placing's first position and its event lines, from
+/// `<count>:<lines>` ending at `head`.
+fn batch_start(head: i64, batch: &str) -> anyhow::Result<(i64, &str)> {
+    let (count, lines) = batch
+        .split_once(':')
+        .ok_or_else(|| anyhow!("malformed inline events"))?;
+    let count: i64 = count.parse().context("inline event count")?;
+    let first = head
+        .checked_sub(count)
+        .and_then(|p| p.checked_add(1))
+        .filter(|_| count > 0)
+        .ok_or_else(|| anyhow!("inline event count out of range"))?;
+    Ok((first, lines))
+}
+
+/// The events of a placing's lines, `<conversation>:<event>` each, at
+/// `first` through `head`.
+fn batch_events(first: i64, head: i64, lines: &str) -> anyhow::Result<Vec<LiveEvent>> {
+    let mut events = Vec::new();
+    for (line, position) in lines.split('\n').zip(first..) {
+        let (conversation, change) = line
+            .split_once(':')
+            .ok_or_else(|| anyhow!("malformed inline event"))?;
+        events.push(LiveEvent {
+            position,
+            conversation_id: conversation.parse().context("event conversation")?,
+            change: serde_json::from_str(change).context("inline event is not JSON")?,
+        });
+    }
+    anyhow::ensure!(
+        events.len() as i64 == head - first + 1,
+        "inline events do not end at their head"
+    );
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use echo_protocol::events::Change;
+
+    fn line(conversation: &ConversationId, change: &Change) -> String {
+        format!("{conversation}:{}", serde_json::to_string(change).unwrap())
+    }
+
+    #[test]
+    fn a_placings_events_are_read_in_position_order_or_refused() {
+        let a = ConversationId::parse("67e55044-10b1-426f-9247-bb680e5fe0c8").unwrap();
+        let b = ConversationId::parse("0f5e7a3c-1b2d-4e6f-8a9b-0c1d2e3f4a5b").unwrap();
+        let status = Change::Status {
+            status: echo_protocol::conversations::ConversationStatus::Resolved,
+        };
+        let lines = [line(&a, &status), line(&b, &status)].join("\n");
+        let batch = format!("2:{lines}");
+        let (first, rest) = batch_start(8, &batch).unwrap();
+        assert_eq!(first, 7);
+        let events = batch_events(first, 8, rest).unwrap();
+        assert_eq!(events.iter().map(|e| e.position).collect::<Vec<_>>(), [7, 8]);
+        assert_eq!(events[1].conversation_id, b);
+        // A count that does not match the lines, or is out of range.
+        assert!(batch_events(6, 8, rest).is_err());
+        for bad in ["0:x", "-1:x", "x:y", "nothing", "-9223372036854775808:x"] {
+            assert!(batch_start(8, bad).is_err(), "{bad}");
+        }
+        assert!(batch_start(i64::MIN, "9223372036854775807:x").is_err());
+        assert!(batch_events(8, 8, "not a conversation:{}").is_err());
+        assert!(batch_events(8, 8, &format!("{a}:not json")).is_err());
     }
 }
