@@ -104,18 +104,28 @@ pub async fn hold_stream(
     }
 }
 
-/// Where operator replies go: the servers (taken in turn) and the
-/// organization's key.
+/// Where the marked messages go: the servers (taken in turn) and who
+/// sends them: operator replies with the organization's key, or (`None`)
+/// each visitor's own message, which its stream also carries.
 pub struct OperatorApi<'a> {
     pub client: &'a reqwest::Client,
     pub bases: &'a [String],
-    pub key: &'a str,
+    pub key: Option<&'a str>,
+}
+
+/// What became of the replies `send_replies` sent.
+pub struct Replies {
+    /// From each reply's send to its arrival, sorted; a reply that did not
+    /// arrive has none.
+    pub latencies: Vec<Duration>,
+    /// From each reply's send to its 201, sorted.
+    pub answered: Vec<Duration>,
 }
 
 /// Sends `count` operator replies, marked `bench-N` from `first`, to random
-/// visitors at `rate` per second, and returns each one's delivery latency,
-/// waiting up to `wait` after the last for arrivals; a reply that does not
-/// arrive has none.
+/// visitors at `rate` per second (whether or not earlier ones were
+/// answered, as independent operators do), waiting up to `wait` after the
+/// last for arrivals.
 pub async fn send_replies(
     operator: OperatorApi<'_>,
     visitors: &[Arc<Visitor>],
@@ -124,8 +134,8 @@ pub async fn send_replies(
     first: u64,
     arrivals: &mut mpsc::UnboundedReceiver<(u64, Instant)>,
     wait: Duration,
-) -> anyhow::Result<Vec<Duration>> {
-    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(u64, Instant)>();
+) -> anyhow::Result<Replies> {
+    let (sent_tx, mut sent_rx) = mpsc::unbounded_channel::<(u64, Instant, Duration)>();
     let mut ticker = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(1) as f64));
     let mut senders = Vec::new();
     let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
@@ -136,15 +146,20 @@ pub async fn send_replies(
         seed ^= seed << 17;
         let visitor = visitors[(seed % visitors.len() as u64) as usize].clone();
         let base = &operator.bases[(n as usize) % operator.bases.len()];
-        let (client, url, key, sent) = (
-            operator.client.clone(),
-            format!(
-                "{base}/v1/operator/conversations/{}/messages",
-                visitor.conversation
+        let (url, key) = match operator.key {
+            Some(key) => (
+                format!(
+                    "{base}/v1/operator/conversations/{}/messages",
+                    visitor.conversation
+                ),
+                key.to_owned(),
             ),
-            operator.key.to_owned(),
-            sent_tx.clone(),
-        );
+            None => (
+                format!("{base}/v1/conversations/{}/messages", visitor.conversation),
+                visitor.token.clone(),
+            ),
+        };
+        let (client, sent) = (operator.client.clone(), sent_tx.clone());
         senders.push(tokio::spawn(async move {
             let at = Instant::now();
             let response = client
@@ -158,7 +173,7 @@ pub async fn send_replies(
                 .send()
                 .await;
             if matches!(&response, Ok(r) if r.status() == 201) {
-                let _ = sent.send((n, at));
+                let _ = sent.send((n, at, at.elapsed()));
             }
         }));
     }
@@ -167,9 +182,12 @@ pub async fn send_replies(
     }
     drop(sent_tx);
     let mut sent = HashMap::new();
-    while let Some((n, at)) = sent_rx.recv().await {
+    let mut answered = Vec::new();
+    while let Some((n, at, answer)) = sent_rx.recv().await {
         sent.insert(n, at);
+        answered.push(answer);
     }
+    answered.sort();
     // Arrivals of earlier phases' markers may still be queued; only this
     // phase's count.
     let mut arrived = HashMap::new();
@@ -192,5 +210,8 @@ pub async fn send_replies(
         })
         .collect();
     latencies.sort();
-    Ok(latencies)
+    Ok(Replies {
+        latencies,
+        answered,
+    })
 }

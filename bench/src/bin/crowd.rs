@@ -14,10 +14,12 @@
 //!    are spread;
 //! 2. held idle for `ECHO_BENCH_IDLE_SECS` (default 60): the servers' CPU is
 //!    what heartbeats cost; their memory above their idle size, per stream;
-//! 3. held for `ECHO_BENCH_HOLD_SECS` (default 300) while operator replies
-//!    go to random conversations at `ECHO_BENCH_REPLY_RATE` per second
-//!    (default 1,000): the latency from each reply's send to its arrival at
-//!    the visitor's stream, and how many streams are still held at the end.
+//! 3. held for `ECHO_BENCH_HOLD_SECS` (default 300) while messages go to
+//!    random conversations at `ECHO_BENCH_REPLY_RATE` per second (default
+//!    1,000), operator replies, or with `ECHO_BENCH_SENDER=visitor` the
+//!    visitors' own messages (which their streams carry too): the latency
+//!    from each message's send to its arrival at the conversation's stream,
+//!    and how many streams are still held at the end.
 //!
 //! `ECHO_BENCH_REPLICAS` sets the number of servers (default: one per
 //! 16,000 streams). The run stops by itself.
@@ -243,6 +245,7 @@ async fn main() -> anyhow::Result<()> {
     let idle = Duration::from_secs(env_or("ECHO_BENCH_IDLE_SECS", 60));
     let hold_for: u64 = env_or("ECHO_BENCH_HOLD_SECS", 300);
     let rate: u64 = env_or("ECHO_BENCH_REPLY_RATE", 1000);
+    let from_visitors = std::env::var("ECHO_BENCH_SENDER").as_deref() == Ok("visitor");
 
     let cluster = echo_bench::postgres::Cluster::start()?;
     let url = cluster.database("crowd").await?;
@@ -375,11 +378,11 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let flowing = Instant::now();
-    let latencies = send_replies(
+    let replies = send_replies(
         OperatorApi {
             client: &client,
             bases: &bases,
-            key: &operator_key,
+            key: (!from_visitors).then_some(operator_key.as_str()),
         },
         &visitors,
         rate * hold_for,
@@ -415,18 +418,33 @@ async fn main() -> anyhow::Result<()> {
         per_stream(rss_end)
     );
     println!("servers' CPU, streams idle      {idle_cpu:>10.1} % of one core   (target < 10 %)");
-    println!("servers' CPU, replies flowing   {flowing_cpu:>10.1} % of one core at {rate}/s");
+    let senders = if from_visitors {
+        "visitors"
+    } else {
+        "operators"
+    };
     println!(
-        "reply -> visitor p50            {:>10.1} ms",
-        percentile(&latencies, 0.50)
+        "servers' CPU, messages flowing  {flowing_cpu:>10.1} % of one core at {rate}/s from {senders}"
+    );
+    let latencies = &replies.latencies;
+    println!(
+        "message answered 201 p50 / p99  {:>10.1} ms / {:.1} ms   ({} of {} answered 201)",
+        percentile(&replies.answered, 0.50),
+        percentile(&replies.answered, 0.99),
+        replies.answered.len(),
+        rate * hold_for
     );
     println!(
-        "reply -> visitor p99            {:>10.1} ms   (target <= 250 ms)",
-        percentile(&latencies, 0.99)
+        "message -> its stream p50       {:>10.1} ms",
+        percentile(latencies, 0.50)
     );
     println!(
-        "replies delivered               {:>10}",
-        format!("{}/{}", latencies.len(), rate * hold_for)
+        "message -> its stream p99       {:>10.1} ms   (target <= 250 ms)",
+        percentile(latencies, 0.99)
+    );
+    println!(
+        "messages delivered              {:>10}",
+        format!("{}/{}", latencies.len(), replies.answered.len())
     );
     drop(cluster);
     Ok(())

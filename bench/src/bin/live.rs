@@ -194,7 +194,7 @@ async fn main() -> anyhow::Result<()> {
         OperatorApi {
             client: &client,
             bases: std::slice::from_ref(&base),
-            key: &operator_key,
+            key: Some(&operator_key),
         },
         &visitors,
         replies,
@@ -203,7 +203,8 @@ async fn main() -> anyhow::Result<()> {
         &mut arrival_rx,
         Duration::from_secs(10),
     )
-    .await?;
+    .await?
+    .latencies;
     let still_held = streams.iter().filter(|s| !s.is_finished()).count();
     let _ = stop_tx.send(true);
     for stream in streams {
@@ -268,7 +269,7 @@ async fn main() -> anyhow::Result<()> {
         OperatorApi {
             client: &poll_client,
             bases: std::slice::from_ref(&base),
-            key: &operator_key,
+            key: Some(&operator_key),
         },
         &visitors,
         replies / 2,
@@ -277,7 +278,8 @@ async fn main() -> anyhow::Result<()> {
         &mut poll_arrival_rx,
         POLL_EVERY * 3,
     )
-    .await?;
+    .await?
+    .latencies;
     let polls_per_sec = (polls.load(std::sync::atomic::Ordering::Relaxed) - polls_before) as f64
         / polling_started.elapsed().as_secs_f64();
     let _ = poll_stop_tx.send(true);

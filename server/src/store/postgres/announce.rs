@@ -57,7 +57,11 @@ impl Announcer {
     /// [`PLACED_WITHIN`], when the followers' sweep will place them).
     pub(super) async fn committed_and_placed(&self, organization: OrganizationId) {
         let (placed, done) = oneshot::channel();
-        if self.jobs.send(Job::Written(organization, Some(placed))).is_ok() {
+        if self
+            .jobs
+            .send(Job::Written(organization, Some(placed)))
+            .is_ok()
+        {
             let _ = tokio::time::timeout(PLACED_WITHIN, done).await;
         }
     }

@@ -344,7 +344,10 @@ mod tests {
         let (first, rest) = batch_start(8, &batch).unwrap();
         assert_eq!(first, 7);
         let events = batch_events(first, 8, rest).unwrap();
-        assert_eq!(events.iter().map(|e| e.position).collect::<Vec<_>>(), [7, 8]);
+        assert_eq!(
+            events.iter().map(|e| e.position).collect::<Vec<_>>(),
+            [7, 8]
+        );
         assert_eq!(events[1].conversation_id, b);
         // A count that does not match the lines, or is out of range.
         assert!(batch_events(6, 8, rest).is_err());
