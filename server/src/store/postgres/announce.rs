@@ -10,10 +10,12 @@
 //! second); and a `NOTIFY` per write waited on a lock every notifying
 //! commit in the cluster takes in turn. The announcer places the events
 //! of every organization written to while its previous round was on its
-//! way, in one transaction (`echo_sequence`, see the migration
-//! `0018_events_sequenced_after_commit.sql`), which notifies
-//! `echo_events '<org>:<head>'`; the followers read the events from the
-//! table (`listen.rs`). Other writes (status, assignment, labels) keep the
+//! way, in one transaction (`echo_place`, see the migrations
+//! `0018_events_sequenced_after_commit.sql` and
+//! `0019_placing_announces_its_events.sql`), which notifies
+//! `echo_events '<org>:<head>'` with the events placed when they fit; the
+//! followers publish them, or read them from the table (`listen.rs`). Other
+//! writes (labels, ratings, a voice call starting or ending) keep the
 //! commit-time trigger, which places what was committed before them first.
 
 use std::collections::BTreeSet;
