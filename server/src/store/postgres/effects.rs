@@ -21,14 +21,20 @@ use crate::store::effects::{
 use crate::store::{StoreError, StoreResult};
 
 /// The conversation's organization and state, locked for this transaction
-/// (`NotFound` if it does not exist).
+/// (`NotFound` if it does not exist). Every write to a conversation takes
+/// this no-key lock (as `messages.rs`, `message_sql.rs` and `ratings.rs`
+/// do): writers still wait for each other, and erasure's `FOR UPDATE` for
+/// them, but the key-share locks of foreign-key checks on rows that point
+/// at the conversation do not. With `FOR UPDATE`, mail being queued for a
+/// conversation (holding its notice row, inserting an outbox row) and a
+/// reply to it (holding the conversation, upserting that notice) deadlocked.
 pub(super) async fn conversation_state(
     tx: &mut Tx,
     conversation: ConversationId,
 ) -> StoreResult<Read> {
     let sql = format!(
         "SELECT c.organization_id, c.status, c.assignee_id, {PROGRESS}
-         FROM conversations c WHERE c.id = $1 FOR UPDATE"
+         FROM conversations c WHERE c.id = $1 FOR NO KEY UPDATE"
     );
     let row: Option<StateRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(conversation)

@@ -307,7 +307,7 @@ impl MailStore for PostgresStore {
     ) -> StoreResult<bool> {
         let mut tx = self.begin().await?;
         // Serializes concurrent requests for one conversation's transcript.
-        sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE")
+        sqlx::query("SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE")
             .bind(mail.conversation)
             .execute(&mut *tx)
             .await?;

@@ -43,7 +43,7 @@ fn statement(also: &Also) -> String {
                    AND ({PROGRESS}) = ($17, $18, $19)
                    AND EXISTS (SELECT 1 FROM contact_sessions s
                                WHERE s.id_hash = $20 AND s.expires_at > $5)
-                 FOR UPDATE
+                 FOR NO KEY UPDATE
              ), "
         ));
         source = " FROM guard";

@@ -94,7 +94,7 @@ impl MessageStore for PostgresStore {
              FROM contact_sessions s
              JOIN conversations c ON c.contact_session_hash = s.id_hash
              WHERE s.id_hash = $1 AND c.id = $2
-             FOR UPDATE"
+             FOR NO KEY UPDATE"
         );
         let mut row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(activity.session.as_str())
@@ -107,7 +107,7 @@ impl MessageStore for PostgresStore {
                  FROM contact_sessions s
                  JOIN conversations c ON c.id = $2 AND {}
                  WHERE s.id_hash = $1
-                 FOR UPDATE",
+                 FOR NO KEY UPDATE",
                 rows::owned_by("$1")
             );
             row = sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -53,7 +53,7 @@ impl RatingStore for PostgresStore {
         let sql = format!(
             "SELECT c.organization_id, {RATING_STATE} FROM conversations c
              JOIN organizations o ON o.id = c.organization_id WHERE c.id = $1
-             FOR UPDATE OF c"
+             FOR NO KEY UPDATE OF c"
         );
         let row = sqlx::query(AssertSqlSafe(sql))
             .bind(conversation)
