@@ -60,9 +60,12 @@ impl Cluster {
                 "--no-locale",
             ],
         )?;
+        // ECHO_BENCH_POSTGRES_OPTIONS adds server settings, for looking
+        // inside a run (`-c shared_preload_libraries=pg_stat_statements`).
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400",
-            cluster.dir.path().display()
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 {}",
+            cluster.dir.path().display(),
+            std::env::var("ECHO_BENCH_POSTGRES_OPTIONS").unwrap_or_default()
         );
         cluster.run(
             "pg_ctl",

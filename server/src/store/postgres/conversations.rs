@@ -65,12 +65,17 @@ impl ConversationStore for PostgresStore {
         // The visitor's name and email are searchable from the start (a
         // session's never change).
         sqlx::query(
-            "INSERT INTO conversations
-             (id, organization_id, contact_session_hash, status, created_at, last_activity_at,
-              visitor_user_id, search)
-             VALUES ($1, $2, $3, 'unresolved', $4, $4,
-                     (SELECT user_id FROM contact_sessions WHERE id_hash = $3),
-                     to_tsvector('simple', $5))",
+            "WITH opened AS (
+                 INSERT INTO conversations
+                 (id, organization_id, contact_session_hash, status, created_at,
+                  last_activity_at, visitor_user_id, search)
+                 VALUES ($1, $2, $3, 'unresolved', $4, $4,
+                         (SELECT user_id FROM contact_sessions WHERE id_hash = $3),
+                         to_tsvector('simple', $5))
+                 RETURNING seq
+             )
+             INSERT INTO conversation_activity (seq, organization_id, last_activity_at)
+             SELECT seq, $2, $4 FROM opened",
         )
         .bind(id)
         .bind(organization)
@@ -166,12 +171,13 @@ impl ConversationStore for PostgresStore {
         let sql = format!(
             "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,
                     c.last_activity_at, s.name, a.id, a.name
-             FROM conversations c
+             FROM conversation_activity o
+             JOIN conversations c ON c.seq = o.seq
              JOIN contact_sessions s ON s.id_hash = c.contact_session_hash
              {LAST_MESSAGE} {ASSIGNEE_JOIN}
-             WHERE c.organization_id = $1
-               AND (c.last_activity_at, c.seq) < ($2, $3) AND {condition}
-             ORDER BY c.last_activity_at DESC, c.seq DESC LIMIT $4"
+             WHERE o.organization_id = $1
+               AND (o.last_activity_at, o.seq) < ($2, $3) AND {condition}
+             ORDER BY o.last_activity_at DESC, o.seq DESC LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(organization)

@@ -1,5 +1,6 @@
 //! The statement that stores a message on PostgreSQL: the message (folded
-//! into its search vector), the conversation's activity and the event, in
+//! into its search vector), the conversation's activity (and its place in
+//! the inbox's order) and the event, in
 //! one round trip. The locked path (`effects::apply`) writes just that; a
 //! visitor's message decided on an unlocked read (`unlocked.rs`) adds its
 //! other effects (a milestone, a notice) to the same statement, guarded by
@@ -62,7 +63,15 @@ fn statement(also: &Also) -> String {
     if let Some(milestone) = also.mark {
         sql.push_str(&format!(", {} = $5", milestone.column()));
     }
-    sql.push_str(" WHERE id = $2 AND EXISTS (SELECT 1 FROM stored))");
+    // The inbox's order (`conversation_activity`, kept apart so that the
+    // conversation's own update is heap-only: migration 0020).
+    sql.push_str(
+        " WHERE id = $2 AND EXISTS (SELECT 1 FROM stored) RETURNING seq
+         ), ordered AS (
+             UPDATE conversation_activity SET last_activity_at = $5
+             WHERE seq = (SELECT seq FROM touched)
+         )",
+    );
     if let Some((audience, only_first)) = also.notice {
         sql.push_str(&format!(
             ", noticed AS (
