@@ -377,3 +377,97 @@ async fn an_event_whose_announcement_was_lost_still_reaches_open_streams() {
     assert_eq!(text_of(&frame), "status:escalated");
     pool.close().await;
 }
+
+async fn visitor_says(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: &str,
+    text: &str,
+) -> StatusCode {
+    client
+        .post(format!("{base}/v1/conversations/{id}/messages"))
+        .bearer_auth(token)
+        .json(&SendMessage {
+            text: text.into(),
+            idempotency_key: None,
+            attachment_ids: Vec::new(),
+        })
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// A replica decides a visitor's next message on what it saw of the
+/// conversation last, without reading it again; what another replica
+/// changed meanwhile still decides it.
+#[tokio::test]
+async fn a_visitors_message_is_decided_on_what_another_replica_changed() {
+    let Some(server) = postgres_server() else {
+        eprintln!("replicas: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return;
+    };
+    let database = ThrowawayDatabase::create(&server).await;
+    let url = database.url.clone();
+    let created = cli(&url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = org["operatorKey"].as_str().unwrap().to_owned();
+    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (a, b) = (start_server(&url, &[]), start_server(&url, &[]));
+    let client = reqwest::Client::new();
+    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
+    let id = conversation.to_string();
+    for text in ["one", "two"] {
+        let said = visitor_says(&client, &a.base, &token, &id, text).await;
+        assert_eq!(said, StatusCode::CREATED);
+    }
+
+    // Resolved through B: A, which saw it open, refuses the next message.
+    let status = |status: &str| {
+        client
+            .patch(format!("{}/v1/operator/conversations/{id}", b.base))
+            .bearer_auth(&key)
+            .json(&serde_json::json!({ "status": status }))
+            .send()
+    };
+    assert_eq!(status("resolved").await.unwrap().status(), StatusCode::OK);
+    let said = visitor_says(&client, &a.base, &token, &id, "three").await;
+    assert_eq!(said, StatusCode::CONFLICT);
+    // Reopened through B: A takes messages again.
+    assert_eq!(status("unresolved").await.unwrap().status(), StatusCode::OK);
+    let said = visitor_says(&client, &a.base, &token, &id, "four").await;
+    assert_eq!(said, StatusCode::CREATED);
+    let page: serde_json::Value = client
+        .get(format!(
+            "{}/v1/operator/conversations/{id}/messages",
+            b.base
+        ))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let texts: Vec<&str> = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["role"] == "visitor")
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["one", "two", "four"]);
+
+    // Erased through B: A stores nothing more.
+    let erased = client
+        .post(format!("{}/v1/operator/contacts/erase", b.base))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"email": "ada@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), StatusCode::OK);
+    let said = visitor_says(&client, &a.base, &token, &id, "five").await;
+    assert!(said.is_client_error(), "{said}");
+}

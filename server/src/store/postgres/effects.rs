@@ -130,7 +130,9 @@ async fn insert_message(
     message: &Message,
     client_id: Option<&str>,
 ) -> StoreResult<bool> {
-    let stored = write_message(&mut **tx, target, message, client_id, &Also::default()).await?;
+    let stored = write_message(&mut **tx, target, message, client_id, &Also::default())
+        .await?
+        .is_some();
     if stored && !message.mentions.is_empty() {
         sqlx::query(
             "INSERT INTO mentions

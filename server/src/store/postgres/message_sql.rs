@@ -7,11 +7,13 @@
 //! the state it was decided on.
 
 use anyhow::Context;
+use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 use echo_protocol::messages::{Message, MessageRole};
+use echo_protocol::OperatorId;
 
 use super::mail::notice_conflict;
-use crate::store::effects::{Audience, Milestone, State, Target, PROGRESS};
+use crate::store::effects::{Audience, Milestone, Progress, State, Target, PROGRESS};
 use crate::store::rows::mentions_json;
 use crate::store::StoreResult;
 
@@ -58,7 +60,8 @@ fn statement(also: &Also) -> String {
              ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
              RETURNING id
          ), touched AS (
-             UPDATE conversations SET last_activity_at = $5, message_count = message_count + $13"
+             UPDATE conversations c
+             SET last_activity_at = $5, message_count = message_count + $13"
     ));
     if let Some(milestone) = also.mark {
         sql.push_str(&format!(", {} = $5", milestone.column()));
@@ -66,7 +69,9 @@ fn statement(also: &Also) -> String {
     // The inbox's order (`conversation_activity`, kept apart so that the
     // conversation's own update is heap-only: migration 0020).
     sql.push_str(
-        " WHERE id = $2 AND EXISTS (SELECT 1 FROM stored) RETURNING seq
+        " WHERE c.id = $2 AND EXISTS (SELECT 1 FROM stored)
+             RETURNING c.seq, c.status, c.assignee_id, c.first_visitor_at, c.first_reply_at,
+                       c.first_human_reply_at
          ), ordered AS (
              UPDATE conversation_activity SET last_activity_at = $5
              WHERE seq = (SELECT seq FROM touched)
@@ -82,28 +87,33 @@ fn statement(also: &Also) -> String {
             notice_conflict(only_first)
         ));
     }
-    sql.push_str(
-        " INSERT INTO events (organization_id, conversation_id, payload, created_at)
-         SELECT $7, $2, $8, $5 FROM stored",
-    );
+    // The conversation's state after the write: the rules decide the
+    // visitor's next message on it (`known.rs`).
+    sql.push_str(&format!(
+        ", logged AS (
+             INSERT INTO events (organization_id, conversation_id, payload, created_at)
+             SELECT $7, $2, $8, $5 FROM stored
+         )
+         SELECT c.status, c.assignee_id, {PROGRESS} FROM touched c"
+    ));
     sql
 }
 
-/// Runs the statement: `false` when it stored nothing (the idempotency
-/// key was used, or the guard failed).
+/// Runs the statement: the conversation's state after it, or `None` when
+/// it stored nothing (the idempotency key was used, or the guard failed).
 pub(super) async fn write_message<'e>(
     executor: impl sqlx::PgExecutor<'e>,
     target: &Target,
     message: &Message,
     client_id: Option<&str>,
     also: &Also<'_>,
-) -> StoreResult<bool> {
+) -> StoreResult<Option<State>> {
     let change = Change::Message {
         message: message.clone(),
     };
     let payload = serde_json::to_string(&change).context("encoding an event")?;
     let sql = statement(also);
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, StateRow>(sqlx::AssertSqlSafe(sql))
         .bind(message.id)
         .bind(target.conversation)
         .bind(message.role)
@@ -128,5 +138,18 @@ pub(super) async fn write_message<'e>(
             .bind(state.progress.human_replied)
             .bind(session.to_owned());
     }
-    Ok(query.execute(executor).await?.rows_affected() == 1)
+    let after: Option<StateRow> = query.fetch_optional(executor).await?;
+    Ok(
+        after.map(|(status, assignee, asked, replied, human_replied)| State {
+            status,
+            assignee,
+            progress: Progress {
+                asked,
+                replied,
+                human_replied,
+            },
+        }),
+    )
 }
+
+type StateRow = (ConversationStatus, Option<OperatorId>, bool, bool, bool);

@@ -35,6 +35,7 @@ mod effects;
 mod erasure;
 mod events;
 mod knowledge;
+mod known;
 mod listen;
 mod mail;
 mod message_sql;
@@ -88,6 +89,8 @@ pub struct PostgresStore {
     /// Places the events committed without a position and tells every
     /// replica; sends live-only changes after them.
     announcer: announce::Announcer,
+    /// What this server last saw of the conversations visitors write in.
+    known: known::Known,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -137,6 +140,7 @@ impl PostgresStore {
         tokio::spawn(backfill::search_index(pool.clone()));
         Ok(Self {
             announcer: announce::Announcer::start(pool.clone()),
+            known: known::Known::default(),
             pool,
             hub,
             rules,

@@ -1,6 +1,7 @@
-//! A visitor's message in two round trips instead of four: the common case
-//! (their own conversation, no files, no idempotency key used before, a
-//! session that needs no refresh) is read without a lock or a transaction,
+//! A visitor's message in one or two round trips instead of four: the
+//! common case (their own conversation, no files, no idempotency key used
+//! before, a session that needs no refresh) is read without a lock or a
+//! transaction (or not at all, when this server remembers it: `known.rs`),
 //! decided by the rules, and written by one statement that carries all the
 //! decided effects and is guarded by the state they were decided on
 //! (`message_sql`). Anything else, or a conversation that changed between
@@ -13,10 +14,13 @@ use echo_protocol::messages::Message;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 
 use super::effects::read_of;
+use super::known::Seen;
 use super::message_sql::{write_message, Also};
 use super::PostgresStore;
 use crate::session::Refresh;
-use crate::store::effects::{visitor_party, Command, Decided, Effect, NewMessage, State, PROGRESS};
+use crate::store::effects::{
+    visitor_party, Command, Decided, Effect, NewMessage, Read, State, PROGRESS,
+};
 use crate::store::{StoreResult, VisitorActivity};
 
 type Row = (
@@ -43,6 +47,25 @@ impl PostgresStore {
         if !message.attachments.is_empty() {
             return Ok(None);
         }
+        let session = activity.session.as_str();
+        let mut connection = self.connection().await?;
+        // What this server saw last, without reading (`known.rs`); read
+        // when it saw nothing, or what it saw no longer holds.
+        if let Some(seen) = self.known.get(conversation, session) {
+            let written = self
+                .write_decided(
+                    &mut connection,
+                    conversation,
+                    seen,
+                    message,
+                    activity,
+                    idempotency_key,
+                )
+                .await?;
+            if written.is_some() {
+                return Ok(written);
+            }
+        }
         let sql = format!(
             "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id, {PROGRESS},
                     EXISTS (SELECT 1 FROM messages m
@@ -51,8 +74,6 @@ impl PostgresStore {
              JOIN conversations c ON c.contact_session_hash = s.id_hash
              WHERE s.id_hash = $1 AND c.id = $2"
         );
-        let session = activity.session.as_str();
-        let mut connection = self.connection().await?;
         let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(session)
             .bind(conversation)
@@ -63,17 +84,56 @@ impl PostgresStore {
         else {
             return Ok(None);
         };
-        let unchanged = matches!(
-            activity.policy.refresh(expires_at, activity.now),
-            Ok(Refresh::Unchanged)
-        );
-        if used || !unchanged {
+        if used {
             return Ok(None);
         }
         let read = read_of(
             (organization, status, assignee, asked, replied, human),
             conversation,
         );
+        let seen = Seen {
+            session: session.to_owned(),
+            expires_at,
+            organization,
+            state: read.state,
+        };
+        self.write_decided(
+            &mut connection,
+            conversation,
+            seen,
+            message,
+            activity,
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// Decides the message on `seen` and writes it guarded by it: the
+    /// organization, and what the conversation is now remembered as; or
+    /// `None` (forgotten), when it needs the locked path or the guard
+    /// failed.
+    async fn write_decided(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        conversation: ConversationId,
+        mut seen: Seen,
+        message: &mut Message,
+        activity: &VisitorActivity,
+        idempotency_key: Option<&str>,
+    ) -> StoreResult<Option<OrganizationId>> {
+        self.known.forget(conversation);
+        let unchanged = matches!(
+            activity.policy.refresh(seen.expires_at, activity.now),
+            Ok(Refresh::Unchanged)
+        );
+        if !unchanged {
+            return Ok(None);
+        }
+        let read = Read {
+            organization: seen.organization,
+            conversation,
+            state: seen.state,
+        };
         let uploader = visitor_party(&activity.session);
         let new = NewMessage::visitor(message, &uploader, idempotency_key);
         let notices = self.notices.load(Ordering::Relaxed);
@@ -82,13 +142,13 @@ impl PostgresStore {
         let Ok(decided) = Decided::message(self.rules.as_ref(), notices, read, command, new) else {
             return Ok(None);
         };
-        let Some(also) = in_one_statement(&decided.effects, read.state, session) else {
+        let Some(also) = in_one_statement(&decided.effects, read.state, &seen.session) else {
             return Ok(None);
         };
         let Some(new) = decided.message.as_ref() else {
             return Ok(None);
         };
-        let stored = write_message(
+        let after = write_message(
             &mut *connection,
             &decided.target,
             new.message,
@@ -96,10 +156,14 @@ impl PostgresStore {
             &also,
         )
         .await?;
-        if stored {
-            self.announcer.committed(organization);
-        }
-        Ok(stored.then_some(organization))
+        let Some(state) = after else {
+            return Ok(None);
+        };
+        self.announcer.committed(seen.organization);
+        let organization = seen.organization;
+        seen.state = state;
+        self.known.remember(conversation, seen);
+        Ok(Some(organization))
     }
 }
 
