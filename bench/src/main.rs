@@ -159,9 +159,15 @@ fn postgres_phases(
         let url = cluster.database("bench_raw").await?;
         echo_bench::postgres::raw_inserts(&url, VISITORS, phase).await
     })?;
-    let one = runtime.block_on(postgres_load(&cluster, "bench_one", 1, 1, phase))?;
-    let two = runtime.block_on(postgres_load(&cluster, "bench_two", 2, 1, phase))?;
-    let spread = runtime.block_on(postgres_load(&cluster, "bench_spread", 1, 8, phase))?;
+    let load = |previous: &'static str, name, replicas, organizations| {
+        runtime.block_on(async {
+            cluster.settle(previous).await?;
+            postgres_load(&cluster, name, replicas, organizations, phase).await
+        })
+    };
+    let one = load("bench_raw", "bench_one", 1, 1)?;
+    let two = load("bench_one", "bench_two", 2, 1)?;
+    let spread = load("bench_two", "bench_spread", 1, 8)?;
     println!();
     println!("(d) storage backends, same load ({VISITORS} visitors), durable commits on both");
     println!("                       SQLite        PostgreSQL    PostgreSQL     PostgreSQL");

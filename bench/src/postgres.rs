@@ -102,6 +102,22 @@ impl Cluster {
         Ok(())
     }
 
+    /// Leaves the cluster as the first phase found it, so a phase is not
+    /// charged for the one before: the last phase's database vacuumed (or
+    /// autovacuum does it during this one), then a checkpoint (or one falls
+    /// due during this one, and every page's first change after it is
+    /// logged whole).
+    pub async fn settle(&self, previous: &str) -> anyhow::Result<()> {
+        let previous = self.url.replace("/postgres", &format!("/{previous}"));
+        let last = sqlx::PgPool::connect(&previous).await?;
+        sqlx::query("VACUUM").execute(&last).await?;
+        last.close().await;
+        let admin = sqlx::PgPool::connect(&self.url).await?;
+        sqlx::query("CHECKPOINT").execute(&admin).await?;
+        admin.close().await;
+        Ok(())
+    }
+
     /// A fresh database on the cluster; its URL.
     pub async fn database(&self, name: &str) -> anyhow::Result<String> {
         let admin = sqlx::PgPool::connect(&self.url).await?;
@@ -133,6 +149,8 @@ pub async fn raw_inserts(
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(clients as u32)
         .min_connections(clients as u32)
+        // As pgbench: no ping before each insert.
+        .test_before_acquire(false)
         .connect(url)
         .await?;
     sqlx::raw_sql(

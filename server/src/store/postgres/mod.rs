@@ -66,6 +66,9 @@ use super::rows::{Column, Row};
 use super::{Store, StoreError, StoreResult};
 use crate::live::Hub;
 
+/// How long a pooled connection may sit idle and still be used unchecked.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 const EVENTS_CHANNEL: &str = "echo_events";
 const TYPING_CHANNEL: &str = "echo_typing";
 const REVOKED_CHANNEL: &str = "echo_revoked";
@@ -124,6 +127,19 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            // A connection that sat idle is pinged before use (PostgreSQL
+            // restarted, a proxy dropped it); one in steady use is not:
+            // pinging every time was a round trip on every request, a third
+            // of a visitor's message.
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > PING_WHEN_IDLE_FOR {
+                        sqlx::Connection::ping(connection).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await
             .context("connecting to PostgreSQL")?;
