@@ -39,14 +39,16 @@ pub(crate) trait Row {
     fn col<T: Column>(&self, index: usize) -> StoreResult<T>;
 }
 
-/// The inbox's filter as a condition on `conversations c`, for either
-/// backend: its three parameters are `{mark}{first}` (status),
+/// The inbox's filter as a condition on `conversations c` (its status and
+/// assignee read from the table aliased `on`, which has them too), for
+/// either backend: its three parameters are `{mark}{first}` (status),
 /// `{mark}{first + 1}` (the assignee) and `{mark}{first + 2}` (the
 /// label), bound from [`InboxParams`].
 pub(crate) fn inbox_condition(
     filter: &InboxFilter,
     mark: char,
     first: usize,
+    on: &str,
 ) -> (String, InboxParams) {
     let (s, o, l) = (
         format!("{mark}{first}"),
@@ -56,14 +58,14 @@ pub(crate) fn inbox_condition(
     let (assignee, operator) = match filter.assignee {
         AssigneeFilter::Any => (format!("CAST({o} AS TEXT) IS NULL"), None),
         AssigneeFilter::Unassigned => (
-            format!("c.assignee_id IS NULL AND CAST({o} AS TEXT) IS NULL"),
+            format!("{on}.assignee_id IS NULL AND CAST({o} AS TEXT) IS NULL"),
             None,
         ),
-        AssigneeFilter::Operator(id) => (format!("c.assignee_id = {o}"), Some(id)),
+        AssigneeFilter::Operator(id) => (format!("{on}.assignee_id = {o}"), Some(id)),
         AssigneeFilter::Nobody => (format!("CAST({o} AS TEXT) IS NOT NULL"), None),
     };
     let sql = format!(
-        "(CAST({s} AS TEXT) IS NULL OR c.status = {s}) AND {assignee}
+        "(CAST({s} AS TEXT) IS NULL OR {on}.status = {s}) AND {assignee}
          AND (CAST({l} AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM conversation_labels cl
               WHERE cl.conversation_id = c.id AND cl.label_id = {l}))"
     );

@@ -65,17 +65,12 @@ impl ConversationStore for PostgresStore {
         // The visitor's name and email are searchable from the start (a
         // session's never change).
         sqlx::query(
-            "WITH opened AS (
-                 INSERT INTO conversations
-                 (id, organization_id, contact_session_hash, status, created_at,
-                  last_activity_at, visitor_user_id, search)
-                 VALUES ($1, $2, $3, 'unresolved', $4, $4,
-                         (SELECT user_id FROM contact_sessions WHERE id_hash = $3),
-                         to_tsvector('simple', $5))
-                 RETURNING seq
-             )
-             INSERT INTO conversation_activity (seq, organization_id, last_activity_at)
-             SELECT seq, $2, $4 FROM opened",
+            "INSERT INTO conversations
+             (id, organization_id, contact_session_hash, status, created_at, last_activity_at,
+              visitor_user_id, search)
+             VALUES ($1, $2, $3, 'unresolved', $4, $4,
+                     (SELECT user_id FROM contact_sessions WHERE id_hash = $3),
+                     to_tsvector('simple', $5))",
         )
         .bind(id)
         .bind(organization)
@@ -167,7 +162,7 @@ impl ConversationStore for PostgresStore {
         limit: u32,
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
         let cursor = before.unwrap_or(ActivityCursor::START);
-        let (condition, params) = rows::inbox_condition(&filter, '$', 5);
+        let (condition, params) = rows::inbox_condition(&filter, '$', 5, "o");
         let sql = format!(
             "SELECT c.seq, {CONVERSATION}, m.role, m.text, m.created_at,
                     c.last_activity_at, s.name, a.id, a.name

@@ -48,7 +48,7 @@ pub(super) async fn search(
             "",
         )
     };
-    let (condition, p) = rows::inbox_condition(&search.filter, '$', 6);
+    let (condition, p) = rows::inbox_condition(&search.filter, '$', 6, "c");
     let sql = format!(
         "SELECT * FROM (
              (SELECT c.id, m.id AS message_id, m.text, s.name, c.status, m.created_at,

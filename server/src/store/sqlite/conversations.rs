@@ -167,7 +167,7 @@ impl ConversationStore for SqliteStore {
     ) -> StoreResult<Page<OperatorSummary, ActivityCursor>> {
         self.read(move |conn| {
             let cursor = before.unwrap_or(ActivityCursor::START);
-            let (condition, p) = rows::inbox_condition(&filter, '?', 5);
+            let (condition, p) = rows::inbox_condition(&filter, '?', 5, "c");
             let rows = query_all(
                 conn,
                 &format!(

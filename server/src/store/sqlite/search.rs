@@ -23,7 +23,7 @@ pub(super) fn search(
     organization: OrganizationId,
     search: &Search,
 ) -> StoreResult<Vec<SearchRow>> {
-    let (condition, p) = rows::inbox_condition(&search.filter, '?', 6);
+    let (condition, p) = rows::inbox_condition(&search.filter, '?', 6, "c");
     // CROSS JOIN keeps the index as the outer loop, read in rowid order,
     // so the LIMIT ends the scan.
     let sql = format!(
