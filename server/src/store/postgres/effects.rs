@@ -58,14 +58,22 @@ pub(super) fn read_of(row: StateRow, conversation: ConversationId) -> Read {
     Read {
         organization,
         conversation,
-        state: State {
-            status,
-            assignee,
-            progress: Progress {
-                asked,
-                replied,
-                human_replied,
-            },
+        state: state_of((status, assignee, asked, replied, human_replied)),
+    }
+}
+
+/// Status, assignee and [`PROGRESS`]: what the rules decide on.
+pub(super) type StateColumns = (ConversationStatus, Option<OperatorId>, bool, bool, bool);
+
+pub(super) fn state_of(columns: StateColumns) -> State {
+    let (status, assignee, asked, replied, human_replied) = columns;
+    State {
+        status,
+        assignee,
+        progress: Progress {
+            asked,
+            replied,
+            human_replied,
         },
     }
 }

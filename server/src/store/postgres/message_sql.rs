@@ -7,13 +7,12 @@
 //! the state it was decided on.
 
 use anyhow::Context;
-use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 use echo_protocol::messages::{Message, MessageRole};
-use echo_protocol::OperatorId;
 
+use super::effects::{state_of, StateColumns};
 use super::mail::notice_conflict;
-use crate::store::effects::{Audience, Milestone, Progress, State, Target, PROGRESS};
+use crate::store::effects::{Audience, Milestone, State, Target, PROGRESS};
 use crate::store::rows::mentions_json;
 use crate::store::StoreResult;
 
@@ -113,7 +112,7 @@ pub(super) async fn write_message<'e>(
     };
     let payload = serde_json::to_string(&change).context("encoding an event")?;
     let sql = statement(also);
-    let mut query = sqlx::query_as::<_, StateRow>(sqlx::AssertSqlSafe(sql))
+    let mut query = sqlx::query_as::<_, StateColumns>(sqlx::AssertSqlSafe(sql))
         .bind(message.id)
         .bind(target.conversation)
         .bind(message.role)
@@ -138,18 +137,5 @@ pub(super) async fn write_message<'e>(
             .bind(state.progress.human_replied)
             .bind(session.to_owned());
     }
-    let after: Option<StateRow> = query.fetch_optional(executor).await?;
-    Ok(
-        after.map(|(status, assignee, asked, replied, human_replied)| State {
-            status,
-            assignee,
-            progress: Progress {
-                asked,
-                replied,
-                human_replied,
-            },
-        }),
-    )
+    Ok(query.fetch_optional(executor).await?.map(state_of))
 }
-
-type StateRow = (ConversationStatus, Option<OperatorId>, bool, bool, bool);

@@ -13,7 +13,7 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::Message;
 use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 
-use super::effects::read_of;
+use super::effects::state_of;
 use super::known::Seen;
 use super::message_sql::{write_message, Also};
 use super::PostgresStore;
@@ -66,36 +66,9 @@ impl PostgresStore {
                 return Ok(written);
             }
         }
-        let sql = format!(
-            "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id, {PROGRESS},
-                    EXISTS (SELECT 1 FROM messages m
-                            WHERE m.conversation_id = c.id AND m.client_id = $3)
-             FROM contact_sessions s
-             JOIN conversations c ON c.contact_session_hash = s.id_hash
-             WHERE s.id_hash = $1 AND c.id = $2"
-        );
-        let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(session)
-            .bind(conversation)
-            .bind(idempotency_key)
-            .fetch_optional(&mut *connection)
-            .await?;
-        let Some((expires_at, organization, status, assignee, asked, replied, human, used)) = row
+        let Some(seen) = read(&mut connection, conversation, session, idempotency_key).await?
         else {
             return Ok(None);
-        };
-        if used {
-            return Ok(None);
-        }
-        let read = read_of(
-            (organization, status, assignee, asked, replied, human),
-            conversation,
-        );
-        let seen = Seen {
-            session: session.to_owned(),
-            expires_at,
-            organization,
-            state: read.state,
         };
         self.write_decided(
             &mut connection,
@@ -165,6 +138,40 @@ impl PostgresStore {
         self.known.remember(conversation, seen);
         Ok(Some(organization))
     }
+}
+
+/// The session's conversation as the rules see it, or `None`: not the
+/// session's, or the idempotency key was used (the locked path answers).
+async fn read(
+    connection: &mut sqlx::PgConnection,
+    conversation: ConversationId,
+    session: &str,
+    idempotency_key: Option<&str>,
+) -> StoreResult<Option<Seen>> {
+    let sql = format!(
+        "SELECT s.expires_at, c.organization_id, c.status, c.assignee_id, {PROGRESS},
+                EXISTS (SELECT 1 FROM messages m
+                        WHERE m.conversation_id = c.id AND m.client_id = $3)
+         FROM contact_sessions s
+         JOIN conversations c ON c.contact_session_hash = s.id_hash
+         WHERE s.id_hash = $1 AND c.id = $2"
+    );
+    let row: Option<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(session)
+        .bind(conversation)
+        .bind(idempotency_key)
+        .fetch_optional(connection)
+        .await?;
+    Ok(row.and_then(
+        |(expires_at, organization, status, assignee, asked, replied, human, used)| {
+            (!used).then(|| Seen {
+                session: session.to_owned(),
+                expires_at,
+                organization,
+                state: state_of((status, assignee, asked, replied, human)),
+            })
+        },
+    ))
 }
 
 /// The effects as the guarded statement's, or `None` when they need the
