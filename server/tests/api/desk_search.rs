@@ -214,11 +214,7 @@ async fn older_rows_are_indexed_after_the_server_starts() {
         Some(database) => database.url.clone(),
         None => format!("sqlite://{}", dir.path().join("echo.db").display()),
     };
-    let created = crate::helpers::cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = org["operatorKey"].as_str().unwrap().to_owned();
-    let org_id =
-        echo_protocol::OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (key, org_id) = crate::helpers::cli_organization(&url);
     let client = reqwest::Client::new();
     {
         let first = crate::replicas::start_server(&url, &[]);

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use echo_protocol::messages::{Message, MessagePage, SendMessage};
-use echo_protocol::{MessageId, OrganizationId};
+use echo_protocol::MessageId;
 
-use crate::helpers::{cli, postgres_server, visitor_over_http, ThrowawayDatabase};
+use crate::helpers::{cli_organization, postgres_server, visitor_over_http, ThrowawayDatabase};
 use crate::replicas::start_server;
 
 const VISITORS: usize = 16;
@@ -28,9 +28,7 @@ async fn every_acknowledged_message_survives_kill_9() {
         Some(db) => db.url.clone(),
         None => format!("sqlite://{}", dir.path().join("echo.db").display()),
     };
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (_, org_id) = cli_organization(&url);
     // Volume is the point: the abuse limits are off.
     let mut server = start_server(&url, &["--rate-limits", "off"]);
     let base = server.base.clone();

@@ -417,6 +417,16 @@ pub fn cli(database_url: &str, args: &[&str]) -> std::process::Output {
     output
 }
 
+/// `echo-server org create` on the database: the organization's operator
+/// key and its ID.
+pub fn cli_organization(database_url: &str) -> (String, OrganizationId) {
+    let created = cli(database_url, &["org", "create", "--name", "Acme"]);
+    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    let key = org["operatorKey"].as_str().unwrap().to_owned();
+    let id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    (key, id)
+}
+
 /// A visitor with a session and one conversation, made over HTTP against a
 /// server process at `base`: the session token and the conversation.
 pub async fn visitor_over_http(

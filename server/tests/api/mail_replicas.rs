@@ -8,10 +8,11 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use echo_protocol::messages::SendMessage;
-use echo_protocol::OrganizationId;
 use reqwest::StatusCode;
 
-use crate::helpers::{cli, eventually, postgres_server, visitor_over_http, ThrowawayDatabase};
+use crate::helpers::{
+    cli_organization, eventually, postgres_server, visitor_over_http, ThrowawayDatabase,
+};
 use crate::replicas::start_server;
 use crate::smtp::SmtpSink;
 
@@ -26,10 +27,7 @@ async fn two_replicas_send_each_mail_once() {
     let sink = SmtpSink::start();
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = org["operatorKey"].as_str().unwrap().to_owned();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (key, org_id) = cli_organization(&url);
     let smtp = sink.url();
     let flags = [
         "--smtp-url",

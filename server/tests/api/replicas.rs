@@ -12,10 +12,11 @@ use std::time::{Duration, Instant};
 
 use echo_protocol::events::Change;
 use echo_protocol::messages::SendMessage;
-use echo_protocol::OrganizationId;
 use reqwest::StatusCode;
 
-use crate::helpers::{cli, postgres_server, visitor_over_http, SseReader, ThrowawayDatabase, BIN};
+use crate::helpers::{
+    cli_organization, postgres_server, visitor_over_http, SseReader, ThrowawayDatabase, BIN,
+};
 
 pub struct Replica {
     pub child: Child,
@@ -80,12 +81,12 @@ async fn events(
     SseReader::new(request.send().await.unwrap())
 }
 
-async fn reply(client: &reqwest::Client, base: &str, key: &str, conversation: &str, text: &str) {
-    let response = client
-        .post(format!(
-            "{base}/v1/operator/conversations/{conversation}/messages"
-        ))
-        .bearer_auth(key)
+/// Posts `text` as `bearer` (an operator key or a visitor token) to the
+/// messages at `url`: the answer's status.
+async fn post_text(client: &reqwest::Client, url: String, bearer: &str, text: &str) -> StatusCode {
+    client
+        .post(url)
+        .bearer_auth(bearer)
         .json(&SendMessage {
             text: text.into(),
             idempotency_key: None,
@@ -93,8 +94,29 @@ async fn reply(client: &reqwest::Client, base: &str, key: &str, conversation: &s
         })
         .send()
         .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
+        .unwrap()
+        .status()
+}
+
+async fn reply(client: &reqwest::Client, base: &str, key: &str, conversation: &str, text: &str) {
+    let url = format!("{base}/v1/operator/conversations/{conversation}/messages");
+    assert_eq!(post_text(client, url, key, text).await, StatusCode::CREATED);
+}
+
+async fn visitor_says(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    id: &str,
+    text: &str,
+) -> StatusCode {
+    post_text(
+        client,
+        format!("{base}/v1/conversations/{id}/messages"),
+        token,
+        text,
+    )
+    .await
 }
 
 fn text_of(frame: &crate::helpers::SseFrame) -> String {
@@ -118,10 +140,7 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
     };
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = org["operatorKey"].as_str().unwrap().to_owned();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (key, org_id) = cli_organization(&url);
     let (a, b) = (start_server(&url, &[]), start_server(&url, &[]));
     let client = reqwest::Client::new();
     for replica in [&a, &b] {
@@ -154,18 +173,8 @@ async fn replicas_share_live_events_and_resume_through_postgres() {
     println!("cross-replica delivery: {:?}", sent.elapsed());
     assert_eq!(text_of(&on_a.next().await), "status:escalated");
     // And the visitor's own message through A reaches the console on B.
-    let sent = client
-        .post(format!("{}/v1/conversations/{id}/messages", a.base))
-        .bearer_auth(&token)
-        .json(&SendMessage {
-            text: "Thanks, B!".into(),
-            idempotency_key: None,
-            attachment_ids: Vec::new(),
-        })
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sent.status(), StatusCode::CREATED);
+    let sent = visitor_says(&client, &a.base, &token, &id, "Thanks, B!").await;
+    assert_eq!(sent, StatusCode::CREATED);
     let mut seen_on_b = Vec::new();
     while !seen_on_b.iter().any(|t| t == "Thanks, B!") {
         let frame = console_on_b
@@ -207,10 +216,7 @@ async fn a_credential_ended_on_one_replica_closes_its_streams_on_the_other() {
     };
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = org["operatorKey"].as_str().unwrap().to_owned();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (key, org_id) = cli_organization(&url);
     let a = start_server(&url, &[]);
     let b = start_server(&url, &[]);
     let client = reqwest::Client::new();
@@ -265,10 +271,7 @@ async fn an_erasure_through_one_replica_leaves_nothing_on_the_other() {
     };
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = org["operatorKey"].as_str().unwrap().to_owned();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (key, org_id) = cli_organization(&url);
     let a = start_server(&url, &[]);
     let b = start_server(&url, &[]);
     let client = reqwest::Client::new();
@@ -338,9 +341,7 @@ async fn an_event_whose_announcement_was_lost_still_reaches_open_streams() {
     };
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (_, org_id) = cli_organization(&url);
     let a = start_server(&url, &[]);
     let client = reqwest::Client::new();
     let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
@@ -378,27 +379,6 @@ async fn an_event_whose_announcement_was_lost_still_reaches_open_streams() {
     pool.close().await;
 }
 
-async fn visitor_says(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    id: &str,
-    text: &str,
-) -> StatusCode {
-    client
-        .post(format!("{base}/v1/conversations/{id}/messages"))
-        .bearer_auth(token)
-        .json(&SendMessage {
-            text: text.into(),
-            idempotency_key: None,
-            attachment_ids: Vec::new(),
-        })
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 /// A replica decides a visitor's next message on what it saw of the
 /// conversation last, without reading it again; what another replica
 /// changed meanwhile still decides it.
@@ -410,10 +390,7 @@ async fn a_visitors_message_is_decided_on_what_another_replica_changed() {
     };
     let database = ThrowawayDatabase::create(&server).await;
     let url = database.url.clone();
-    let created = cli(&url, &["org", "create", "--name", "Acme"]);
-    let org: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
-    let key = org["operatorKey"].as_str().unwrap().to_owned();
-    let org_id = OrganizationId::parse(org["organizationId"].as_str().unwrap()).unwrap();
+    let (key, org_id) = cli_organization(&url);
     let (a, b) = (start_server(&url, &[]), start_server(&url, &[]));
     let client = reqwest::Client::new();
     let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
