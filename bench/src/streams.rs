@@ -209,9 +209,46 @@ pub async fn send_replies(
                 .map(|arrival| arrival.saturating_duration_since(*at))
         })
         .collect();
+    if let Ok(path) = std::env::var("ECHO_BENCH_TRACE") {
+        trace(&path, &sent, &arrived)?;
+    }
     latencies.sort();
     Ok(Replies {
         latencies,
         answered,
     })
+}
+
+/// Writes `n,sent_ms,delivered_ms` per message (sent from the first send;
+/// delivery empty when it did not arrive), for finding when a tail began.
+fn trace(
+    path: &str,
+    sent: &HashMap<u64, Instant>,
+    arrived: &HashMap<u64, Instant>,
+) -> anyhow::Result<()> {
+    use std::fmt::Write as _;
+    let Some(first) = sent.values().min().copied() else {
+        return Ok(());
+    };
+    let mut rows: Vec<_> = sent.iter().collect();
+    rows.sort();
+    let mut text = String::from("n,sent_ms,delivered_ms\n");
+    for (n, at) in rows {
+        let delivered = arrived
+            .get(n)
+            .map(|arrival| {
+                format!(
+                    "{:.1}",
+                    arrival.saturating_duration_since(*at).as_secs_f64() * 1e3
+                )
+            })
+            .unwrap_or_default();
+        writeln!(
+            text,
+            "{n},{:.1},{delivered}",
+            (*at - first).as_secs_f64() * 1e3
+        )?;
+    }
+    std::fs::write(path, text)?;
+    Ok(())
 }

@@ -22,7 +22,9 @@
 //!    and how many streams are still held at the end.
 //!
 //! `ECHO_BENCH_REPLICAS` sets the number of servers (default: one per
-//! 16,000 streams). The run stops by itself.
+//! 16,000 streams); `ECHO_BENCH_TRACE=FILE` writes each message's send
+//! time and delivery latency as CSV, to see when in the run a tail came.
+//! The run stops by itself.
 
 use std::net::IpAddr;
 use std::process::Stdio;
