@@ -2,7 +2,7 @@
 //! `echo_typing` and `echo_revoked`, published to this process's hub
 //! (events in position order).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,8 +19,9 @@ use crate::store::rows;
 
 /// How often the follower looks for committed events it was not told of:
 /// events left unplaced by their server (killed between a commit and the
-/// placing, see `announce.rs`) are delayed by about this.
-const SWEEP_EVERY: Duration = Duration::from_secs(2);
+/// placing, see `announce.rs`) and notifications it missed are published
+/// one to two sweeps later.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 /// Publishes every committed event to the hub, in position order per
 /// organization.
@@ -31,6 +32,7 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
         published: HashMap::new(),
         start: None,
         swept: (0, 0),
+        due: Vec::new(),
     }));
     tokio::spawn(sweep(Arc::downgrade(&follower)));
     loop {
@@ -65,22 +67,62 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
     }
 }
 
-/// Every `SWEEP_EVERY`, the organizations with recent events the follower
-/// has not published, caught up; ends with the follower.
+/// Every `SWEEP_EVERY`: places the events their servers left unplaced,
+/// then catches up the organizations whose events the follower was not
+/// told of; ends with the follower.
+///
+/// Only what was already there at the sweep before counts. Under load
+/// there are always events committed a moment ago and not yet placed, or
+/// placed and not yet heard of: placing them here waited on the
+/// organization's row behind every replica's placing, and reading them
+/// back held up this replica's notifications meanwhile (with seven
+/// replicas, one of them stalled every 0.3 s).
 async fn sweep(follower: std::sync::Weak<Mutex<Follower>>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The newest event at the sweep before: an event no newer still
+    // unplaced was left by its server.
+    let mut newest = i64::MAX;
     loop {
         every.tick().await;
         let Some(follower) = follower.upgrade() else {
             return;
         };
+        // Placed without holding the follower: the placing's notification
+        // is followed as any other.
+        let pool = follower.lock().await.pool.clone();
+        let placed = place_left(&pool, newest).await;
         let mut follower = follower.lock().await;
-        if let Err(error) = follower.sweep().await {
+        let result = match placed {
+            Ok(now) => {
+                newest = now;
+                follower.sweep().await
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = result {
             tracing::error!(error = %error, "the event sweep failed; streams resume from the log");
             follower.reset();
         }
     }
+}
+
+/// Places the events no newer than `newest` still unplaced (their server
+/// was killed between its commit and its placing, see `announce.rs`);
+/// returns the newest event now.
+async fn place_left(pool: &PgPool, newest: i64) -> anyhow::Result<i64> {
+    let (now, left): (i64, Vec<String>) = sqlx::query_as(
+        "SELECT (SELECT coalesce(max(id), 0) FROM events),
+                ARRAY(SELECT DISTINCT organization_id FROM events
+                      WHERE position IS NULL AND id <= $1)",
+    )
+    .bind(newest)
+    .fetch_one(pool)
+    .await?;
+    if !left.is_empty() {
+        super::announce::place(pool, &left.into_iter().collect()).await?;
+    }
+    Ok(now)
 }
 
 /// What this replica published of each organization's events.
@@ -95,6 +137,9 @@ struct Follower {
     /// so an event inserted before one sweep and committed after it is
     /// seen by the next.
     swept: (i64, i64),
+    /// The heads the last sweep read: published by the next one, or caught
+    /// up.
+    due: Vec<(OrganizationId, i64)>,
 }
 
 impl Follower {
@@ -102,6 +147,7 @@ impl Follower {
     fn reset(&mut self) {
         self.published.clear();
         self.start = None;
+        self.due.clear();
         self.hub.disconnect_all();
     }
 
@@ -253,21 +299,11 @@ impl Follower {
         Ok(())
     }
 
-    /// Places the events their servers did not (killed between the
-    /// commit and the placing, see `announce.rs`), then catches up the
-    /// organizations whose recent events are not all published.
+    /// Catches up the organizations whose events were placed by the
+    /// sweep before and are still not published: their notification was
+    /// missed (heads newer than that are most likely still on their way).
     async fn sweep(&mut self) -> anyhow::Result<()> {
         self.start().await?;
-        let unplaced: BTreeSet<String> = sqlx::query_scalar(
-            "SELECT DISTINCT organization_id FROM events WHERE position IS NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
-        if !unplaced.is_empty() {
-            super::announce::place(&self.pool, &unplaced).await?;
-        }
         let from = self.swept.0;
         let heads: Vec<(OrganizationId, i64, i64)> = sqlx::query_as(
             "SELECT organization_id, max(position), max(id) FROM events
@@ -278,7 +314,14 @@ impl Follower {
         .await?;
         let high = heads.iter().map(|h| h.2).max().unwrap_or(self.swept.1);
         self.swept = (self.swept.1, high);
-        for (org, head, _) in heads {
+        let due = std::mem::replace(
+            &mut self.due,
+            heads
+                .into_iter()
+                .map(|(org, head, _)| (org, head))
+                .collect(),
+        );
+        for (org, head) in due {
             if self.published.get(&org).is_none_or(|after| *after < head) {
                 self.catch_up(org, Some(head)).await?;
             }
