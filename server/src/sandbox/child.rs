@@ -118,8 +118,13 @@ fn set_limit(resource: libc::__rlimit_resource_t, soft: u64, hard: u64) -> std::
     Ok(())
 }
 
+/// The parser's memory limit; also set by its parent before it starts.
+pub(super) fn limit_memory(memory: u64) -> std::io::Result<()> {
+    set_limit(libc::RLIMIT_DATA, memory, memory)
+}
+
 fn limit_self(memory: u64, cpu_secs: u64) -> std::io::Result<()> {
-    set_limit(libc::RLIMIT_DATA, memory, memory)?;
+    limit_memory(memory)?;
     set_limit(libc::RLIMIT_CPU, cpu_secs, cpu_secs + 1)?;
     set_limit(libc::RLIMIT_CORE, 0, 0)?;
     // SAFETY: changes this process's own priority; no memory is touched.

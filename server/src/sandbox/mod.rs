@@ -186,7 +186,8 @@ impl Sandbox {
         if *shutdown.borrow() {
             return Err(SandboxError::ShuttingDown);
         }
-        let mut child = tokio::process::Command::new(&self.settings.exe)
+        let mut command = tokio::process::Command::new(&self.settings.exe);
+        command
             .arg("sandbox")
             .arg(self.settings.memory_bytes.to_string())
             .arg((self.settings.time.as_secs() + 1).to_string())
@@ -195,7 +196,18 @@ impl Sandbox {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        // The memory limit is in force from the parser's first instruction,
+        // not only from when it limits itself: the allocator reserves its
+        // address space as the process starts, and what it reserved before
+        // a limit would not count against it.
+        let memory = self.settings.memory_bytes;
+        // SAFETY: between fork and exec the closure only calls setrlimit,
+        // which is async-signal-safe, and allocates nothing.
+        unsafe {
+            command.pre_exec(move || child::limit_memory(memory));
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| anyhow::anyhow!("starting the parser {:?}: {e}", self.settings.exe))?;
         let mut stdin = child.stdin.take().expect("piped");
