@@ -184,7 +184,7 @@ pub async fn send_replies(
     let mut sent = HashMap::new();
     let mut answered = Vec::new();
     while let Some((n, at, answer)) = sent_rx.recv().await {
-        sent.insert(n, at);
+        sent.insert(n, (at, answer));
         answered.push(answer);
     }
     answered.sort();
@@ -203,7 +203,7 @@ pub async fn send_replies(
     }
     let mut latencies: Vec<Duration> = sent
         .iter()
-        .filter_map(|(n, at)| {
+        .filter_map(|(n, (at, _))| {
             arrived
                 .get(n)
                 .map(|arrival| arrival.saturating_duration_since(*at))
@@ -219,21 +219,22 @@ pub async fn send_replies(
     })
 }
 
-/// Writes `n,sent_ms,delivered_ms` per message (sent from the first send;
-/// delivery empty when it did not arrive), for finding when a tail began.
+/// Writes `n,sent_ms,answered_ms,delivered_ms` per message (sent from the
+/// first send; delivery empty when it did not arrive), for finding when a
+/// tail began, and whether its writes were slow too.
 fn trace(
     path: &str,
-    sent: &HashMap<u64, Instant>,
+    sent: &HashMap<u64, (Instant, Duration)>,
     arrived: &HashMap<u64, Instant>,
 ) -> anyhow::Result<()> {
     use std::fmt::Write as _;
-    let Some(first) = sent.values().min().copied() else {
+    let Some(first) = sent.values().map(|(at, _)| *at).min() else {
         return Ok(());
     };
     let mut rows: Vec<_> = sent.iter().collect();
     rows.sort();
-    let mut text = String::from("n,sent_ms,delivered_ms\n");
-    for (n, at) in rows {
+    let mut text = String::from("n,sent_ms,answered_ms,delivered_ms\n");
+    for (n, (at, answer)) in rows {
         let delivered = arrived
             .get(n)
             .map(|arrival| {
@@ -245,8 +246,9 @@ fn trace(
             .unwrap_or_default();
         writeln!(
             text,
-            "{n},{:.1},{delivered}",
-            (*at - first).as_secs_f64() * 1e3
+            "{n},{:.1},{:.1},{delivered}",
+            (*at - first).as_secs_f64() * 1e3,
+            answer.as_secs_f64() * 1e3
         )?;
     }
     std::fs::write(path, text)?;

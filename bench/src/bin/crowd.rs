@@ -23,7 +23,8 @@
 //!
 //! `ECHO_BENCH_REPLICAS` sets the number of servers (default: one per
 //! 16,000 streams); `ECHO_BENCH_TRACE=FILE` writes each message's send
-//! time and delivery latency as CSV, to see when in the run a tail came.
+//! time, 201 and delivery latencies as CSV, to see when in the run a tail
+//! came and whether the writes were slow too.
 //! The run stops by itself.
 
 use std::net::IpAddr;
