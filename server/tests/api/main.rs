@@ -44,6 +44,7 @@ mod messages;
 mod onboarding;
 mod operations;
 mod operator;
+mod placing;
 mod plugins;
 mod pro;
 mod ratings;

@@ -67,7 +67,7 @@ pub fn start_server(database_url: &str, extra: &[&str]) -> Replica {
     }
 }
 
-async fn events(
+pub(crate) async fn events(
     client: &reqwest::Client,
     base: &str,
     token: &str,
@@ -119,7 +119,7 @@ async fn visitor_says(
     .await
 }
 
-fn text_of(frame: &crate::helpers::SseFrame) -> String {
+pub(crate) fn text_of(frame: &crate::helpers::SseFrame) -> String {
     match frame.live().change {
         Change::Message { message } => message.text,
         Change::Status { status } => format!("status:{}", status.as_str()),
