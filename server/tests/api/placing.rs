@@ -8,7 +8,7 @@ use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 
 use crate::helpers::{cli_organization, postgres_server, visitor_over_http, ThrowawayDatabase};
-use crate::replicas::{events, start_server, text_of};
+use crate::replicas::{commit_unannounced, events, start_server, text_of};
 
 #[tokio::test]
 async fn a_placing_too_big_for_one_notification_goes_out_in_pieces_in_order() {
@@ -33,27 +33,15 @@ async fn a_placing_too_big_for_one_notification_goes_out_in_pieces_in_order() {
     // are (placed after the commit): two fit in a notification.
     use ConversationStatus::{Escalated, Resolved, Unresolved};
     let statuses = [Escalated, Resolved, Unresolved, Escalated, Resolved];
+    let payloads: Vec<String> = statuses
+        .iter()
+        .map(|&status| {
+            let json = serde_json::to_string(&Change::Status { status }).unwrap();
+            format!("{{{}{}", " ".repeat(3_000), &json[1..])
+        })
+        .collect();
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT set_config('echo.announced_later', 'on', true)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    for status in statuses {
-        let json = serde_json::to_string(&Change::Status { status }).unwrap();
-        let padded = format!("{{{}{}", " ".repeat(3_000), &json[1..]);
-        sqlx::query(
-            "INSERT INTO events (organization_id, conversation_id, payload, created_at)
-             VALUES ($1, $2, $3, 0)",
-        )
-        .bind(org_id.to_string())
-        .bind(&id)
-        .bind(padded)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    commit_unannounced(&pool, &org_id.to_string(), &id, &payloads).await;
     sqlx::query("SELECT echo_place($1)")
         .bind(org_id.to_string())
         .execute(&pool)

@@ -119,6 +119,34 @@ async fn visitor_says(
     .await
 }
 
+/// Commits `payloads` as events of `conversation`, as a visitor's message
+/// is committed (placed after the commit), and announces nothing.
+pub(crate) async fn commit_unannounced(
+    pool: &sqlx::PgPool,
+    org: &str,
+    conversation: &str,
+    payloads: &[String],
+) {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('echo.announced_later', 'on', true)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for payload in payloads {
+        sqlx::query(
+            "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+             VALUES ($1, $2, $3, 0)",
+        )
+        .bind(org)
+        .bind(conversation)
+        .bind(payload)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
 pub(crate) fn text_of(frame: &crate::helpers::SseFrame) -> String {
     match frame.live().change {
         Change::Message { message } => message.text,
@@ -350,27 +378,17 @@ async fn an_event_whose_announcement_was_lost_still_reaches_open_streams() {
     let mut on_a = events(&client, &a.base, &token, &path, None).await;
     assert_eq!(on_a.next().await.event, "ready");
 
-    // Committed as a visitor's message is, minus the announcement.
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let mut tx = pool.begin().await.unwrap();
-    sqlx::query("SELECT set_config('echo.announced_later', 'on', true)")
-        .execute(&mut *tx)
-        .await
-        .unwrap();
     let change = Change::Status {
         status: echo_protocol::conversations::ConversationStatus::Escalated,
     };
-    sqlx::query(
-        "INSERT INTO events (organization_id, conversation_id, payload, created_at)
-         VALUES ($1, $2, $3, 0)",
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    commit_unannounced(
+        &pool,
+        &org_id.to_string(),
+        &id,
+        &[serde_json::to_string(&change).unwrap()],
     )
-    .bind(org_id.to_string())
-    .bind(&id)
-    .bind(serde_json::to_string(&change).unwrap())
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    .await;
     let frame = on_a
         .next_within(Duration::from_secs(6))
         .await

@@ -27,14 +27,14 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// organization.
 pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>) {
     let follower = Arc::new(Mutex::new(Follower {
-        pool,
+        pool: pool.clone(),
         hub: hub.clone(),
         published: HashMap::new(),
         start: None,
         swept: (0, 0),
         due: Vec::new(),
     }));
-    tokio::spawn(sweep(Arc::downgrade(&follower)));
+    tokio::spawn(sweep(Arc::downgrade(&follower), pool));
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => {
@@ -77,7 +77,7 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
 /// organization's row behind every replica's placing, and reading them
 /// back held up this replica's notifications meanwhile (with seven
 /// replicas, one of them stalled every 0.3 s).
-async fn sweep(follower: std::sync::Weak<Mutex<Follower>>) {
+async fn sweep(follower: std::sync::Weak<Mutex<Follower>>, pool: PgPool) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // The newest event at the sweep before: an event no newer still
@@ -90,7 +90,6 @@ async fn sweep(follower: std::sync::Weak<Mutex<Follower>>) {
         };
         // Placed without holding the follower: the placing's notification
         // is followed as any other.
-        let pool = follower.lock().await.pool.clone();
         let placed = place_left(&pool, newest).await;
         let mut follower = follower.lock().await;
         let result = match placed {
