@@ -33,6 +33,11 @@ pub struct Application {
 /// How often the event log is pruned.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
+/// How long the listener rests after an accept error that is not one
+/// connection's (as axum's own `serve` does): streams that close free
+/// descriptors meanwhile.
+const ACCEPT_PAUSE: Duration = Duration::from_millis(200);
+
 impl Application {
     /// Opens the database (running migrations) and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
@@ -248,7 +253,16 @@ impl Application {
                 accepted = self.listener.accept() => match accepted {
                     Ok(accepted) => accepted,
                     Err(error) => {
-                        tracing::warn!(%error, "accept failed");
+                        // Out of file descriptors, the listener fails at
+                        // once again: retrying at once spun a core and
+                        // flooded the log until a stream closed.
+                        if let Some(pause) = accept_backoff(&error) {
+                            tracing::warn!(%error, "accept failed; pausing new connections");
+                            tokio::select! {
+                                _ = tokio::time::sleep(pause) => {}
+                                _ = &mut shutdown => break,
+                            }
+                        }
                         continue;
                     }
                 },
@@ -284,6 +298,17 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.run_until(shutdown_signal()).await
+    }
+}
+
+/// How long to stop accepting after `error`: `None` for a connection that
+/// failed on its own (the next one is unaffected), a pause for anything
+/// else, such as the process or the system out of file descriptors.
+fn accept_backoff(error: &std::io::Error) -> Option<Duration> {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    match error.kind() {
+        ConnectionAborted | ConnectionRefused | ConnectionReset => None,
+        _ => Some(ACCEPT_PAUSE),
     }
 }
 
@@ -398,4 +423,21 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_descriptors_pauses_accepting_and_a_dropped_connection_does_not() {
+        let emfile = std::io::Error::from_raw_os_error(libc::EMFILE);
+        let enfile = std::io::Error::from_raw_os_error(libc::ENFILE);
+        assert_eq!(accept_backoff(&emfile), Some(ACCEPT_PAUSE));
+        assert_eq!(accept_backoff(&enfile), Some(ACCEPT_PAUSE));
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        let aborted = std::io::Error::from(std::io::ErrorKind::ConnectionAborted);
+        assert_eq!(accept_backoff(&reset), None);
+        assert_eq!(accept_backoff(&aborted), None);
+    }
 }

@@ -253,3 +253,93 @@ async fn json_logs_are_one_object_per_line() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// The server as a process with `limit` file descriptors (soft and hard,
+/// so it cannot raise them): the child and its port.
+fn server_with_descriptors(db: &str, limit: u64) -> (std::process::Child, u16) {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    let mut command = std::process::Command::new(crate::helpers::BIN);
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", db])
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut server = command.spawn().unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("the server logs").unwrap();
+        if let Some((_, rest)) = line.split_once("listening on http://127.0.0.1:") {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            break digits.parse().unwrap();
+        }
+    };
+    // The rest of the log is read and dropped, so the server never blocks
+    // on a full pipe (it used to write a warning per failed accept).
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, port)
+}
+
+/// CPU seconds the process has used (user and system).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf reads a constant.
+    ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+#[tokio::test]
+async fn out_of_descriptors_the_server_rests_and_serves_again_once_some_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("echo.db").display());
+    let (mut server, port) = server_with_descriptors(&db, 96);
+    let address = format!("127.0.0.1:{port}");
+    // More connections than the server has descriptors: the last ones wait
+    // in the listen queue, and every accept fails with EMFILE.
+    let mut held = Vec::new();
+    for _ in 0..160 {
+        held.push(tokio::net::TcpStream::connect(&address).await.unwrap());
+    }
+    let health = format!("http://{address}/healthz");
+    let client = reqwest::Client::new();
+    let refused = client
+        .get(&health)
+        .timeout(std::time::Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(refused.is_err(), "the server still had descriptors");
+    let before = cpu_seconds(server.id());
+    let started = std::time::Instant::now();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let used = cpu_seconds(server.id()) - before;
+    let wall = started.elapsed().as_secs_f64();
+    // Retrying at once took a whole core (2 s of CPU in 2 s).
+    assert!(used < 0.25 * wall, "{used:.2} s of CPU in {wall:.2} s");
+    drop(held);
+    let served = crate::helpers::eventually(
+        || async {
+            let response = client.get(&health).send().await.ok()?;
+            response.status().is_success().then_some(())
+        },
+        std::time::Duration::from_secs(10),
+    )
+    .await;
+    assert!(served.is_some(), "the server did not serve again");
+    let _ = server.kill();
+    let _ = server.wait();
+}
