@@ -20,6 +20,10 @@ use crate::pro::app_with_llm;
 use crate::scripted_llm::{Answer, ScriptedLlm};
 
 const SECRET: &str = "VIP: card ends 4242, be careful";
+/// What a leak of the note would show. Not "4242" alone: a random UUID
+/// in a frame (a conversation's ID) held those digits once and failed
+/// the test.
+const LEAK: &str = "card ends 4242";
 
 /// Reads the stream until a message with `text` arrives; panics if a note
 /// (or the secret) comes first.
@@ -27,7 +31,7 @@ async fn until_message(stream: &mut SseReader, text: &str) {
     loop {
         let frame = stream.next().await;
         assert!(
-            !frame.data.contains("4242"),
+            !frame.data.contains(LEAK),
             "a note reached a visitor: {}",
             frame.data
         );
@@ -296,5 +300,5 @@ async fn the_assistant_never_reads_a_note() {
     assert_eq!(sent.status(), StatusCode::CREATED);
     let request = llm.wait_for_requests(1).await.remove(0).to_string();
     assert!(request.contains("Can you help me?"));
-    assert!(!request.contains("4242"), "the model was shown a note");
+    assert!(!request.contains(LEAK), "the model was shown a note");
 }
