@@ -255,16 +255,10 @@ async fn json_logs_are_one_object_per_line() {
 }
 
 /// The server as a process with `limit` file descriptors (soft and hard,
-/// so it cannot raise them): the child and its port.
-fn server_with_descriptors(db: &str, limit: u64) -> (std::process::Child, u16) {
-    use std::io::{BufRead, BufReader};
+/// so it cannot raise them).
+fn server_with_descriptors(db: &str, limit: u64) -> crate::replicas::Replica {
     use std::os::unix::process::CommandExt;
-    let mut command = std::process::Command::new(crate::helpers::BIN);
-    command
-        .args(["serve", "--bind", "127.0.0.1:0", "--database-url", db])
-        .env("RUST_LOG", "info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
+    let mut command = crate::replicas::serve_command(db);
     // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
     unsafe {
         command.pre_exec(move || {
@@ -278,19 +272,9 @@ fn server_with_descriptors(db: &str, limit: u64) -> (std::process::Child, u16) {
             Ok(())
         });
     }
-    let mut server = command.spawn().unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("the server logs").unwrap();
-        if let Some((_, rest)) = line.split_once("listening on http://127.0.0.1:") {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            break digits.parse().unwrap();
-        }
-    };
-    // The rest of the log is read and dropped, so the server never blocks
-    // on a full pipe (it used to write a warning per failed accept).
-    std::thread::spawn(move || lines.for_each(drop));
-    (server, port)
+    // The replica's log is drained as it is written, so the server never
+    // blocks on a full pipe (it used to write a warning per failed accept).
+    crate::replicas::spawn_replica(command)
 }
 
 /// CPU seconds the process has used (user and system).
@@ -307,8 +291,8 @@ fn cpu_seconds(pid: u32) -> f64 {
 async fn out_of_descriptors_the_server_rests_and_serves_again_once_some_close() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("echo.db").display());
-    let (mut server, port) = server_with_descriptors(&db, 96);
-    let address = format!("127.0.0.1:{port}");
+    let server = server_with_descriptors(&db, 96);
+    let address = server.base.trim_start_matches("http://").to_owned();
     // More connections than the server has descriptors: the last ones wait
     // in the listen queue, and every accept fails with EMFILE.
     let mut held = Vec::new();
@@ -323,10 +307,10 @@ async fn out_of_descriptors_the_server_rests_and_serves_again_once_some_close() 
         .send()
         .await;
     assert!(refused.is_err(), "the server still had descriptors");
-    let before = cpu_seconds(server.id());
+    let before = cpu_seconds(server.child.id());
     let started = std::time::Instant::now();
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    let used = cpu_seconds(server.id()) - before;
+    let used = cpu_seconds(server.child.id()) - before;
     let wall = started.elapsed().as_secs_f64();
     // Retrying at once took a whole core (2 s of CPU in 2 s).
     assert!(used < 0.25 * wall, "{used:.2} s of CPU in {wall:.2} s");
@@ -340,6 +324,4 @@ async fn out_of_descriptors_the_server_rests_and_serves_again_once_some_close() 
     )
     .await;
     assert!(served.is_some(), "the server did not serve again");
-    let _ = server.kill();
-    let _ = server.wait();
 }

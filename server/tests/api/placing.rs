@@ -7,26 +7,16 @@ use std::time::{Duration, Instant};
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::events::Change;
 
-use crate::helpers::{cli_organization, postgres_server, visitor_over_http, ThrowawayDatabase};
-use crate::replicas::{commit_unannounced, events, start_server, text_of};
+use crate::replicas::{commit_unannounced, one_open_stream, text_of};
 
 #[tokio::test]
 async fn a_placing_too_big_for_one_notification_goes_out_in_pieces_in_order() {
-    let Some(server) = postgres_server() else {
-        eprintln!("placing: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+    let Some(mut fixture) = one_open_stream("placing").await else {
         return;
     };
-    let database = ThrowawayDatabase::create(&server).await;
-    let url = database.url.clone();
-    let (_, org_id) = cli_organization(&url);
-    let a = start_server(&url, &[]);
-    let client = reqwest::Client::new();
-    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
-    let id = conversation.to_string();
-    let path = format!("/v1/conversations/{id}/events");
-    let mut stream = events(&client, &a.base, &token, &path, None).await;
-    assert_eq!(stream.next().await.event, "ready");
-    let mut listener = sqlx::postgres::PgListener::connect(&url).await.unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect(&fixture.database.url)
+        .await
+        .unwrap();
     listener.listen("echo_events").await.unwrap();
 
     // Five events of about 3 KB each, committed as a visitor's messages
@@ -40,11 +30,11 @@ async fn a_placing_too_big_for_one_notification_goes_out_in_pieces_in_order() {
             format!("{{{}{}", " ".repeat(3_000), &json[1..])
         })
         .collect();
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    commit_unannounced(&pool, &org_id.to_string(), &id, &payloads).await;
+    let (organization, conversation) = (&fixture.organization, &fixture.conversation);
+    commit_unannounced(&fixture.pool, organization, conversation, &payloads).await;
     sqlx::query("SELECT echo_place($1)")
-        .bind(org_id.to_string())
-        .execute(&pool)
+        .bind(organization)
+        .execute(&fixture.pool)
         .await
         .unwrap();
 
@@ -70,11 +60,12 @@ async fn a_placing_too_big_for_one_notification_goes_out_in_pieces_in_order() {
     assert_eq!(notified, statuses.len());
     assert!(notices >= 3, "{notices} notifications");
     for status in statuses {
-        let frame = stream
+        let frame = fixture
+            .stream
             .next_within(Duration::from_secs(5))
             .await
             .expect("each event reaches the stream, in order");
         assert_eq!(text_of(&frame), format!("status:{}", status.as_str()));
     }
-    pool.close().await;
+    fixture.pool.close().await;
 }

@@ -32,7 +32,15 @@ impl Drop for Replica {
 
 /// `echo-server serve` on a free port of loopback, with `extra` flags.
 pub fn start_server(database_url: &str, extra: &[&str]) -> Replica {
-    let mut child = Command::new(BIN)
+    let mut command = serve_command(database_url);
+    command.args(extra);
+    spawn_replica(command)
+}
+
+/// The command [`start_server`] runs, for a test to adjust first.
+pub fn serve_command(database_url: &str) -> Command {
+    let mut command = Command::new(BIN);
+    command
         .args([
             "serve",
             "--bind",
@@ -40,12 +48,15 @@ pub fn start_server(database_url: &str, extra: &[&str]) -> Replica {
             "--database-url",
             database_url,
         ])
-        .args(extra)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs a [`serve_command`] and waits for its port.
+pub fn spawn_replica(mut command: Command) -> Replica {
+    let mut child = command.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (port_tx, port_rx) = std::sync::mpsc::channel();
     // Reads the log for the port, then keeps draining it so the replica
@@ -145,6 +156,43 @@ pub(crate) async fn commit_unannounced(
         .unwrap();
     }
     tx.commit().await.unwrap();
+}
+
+/// One replica on a fresh database, a visitor's conversation on it whose
+/// stream is open (past `ready`), and a pool on the database: where the
+/// tests of events committed behind the servers' backs start. `None`
+/// without PostgreSQL.
+pub(crate) struct OneOpenStream {
+    pub database: ThrowawayDatabase,
+    pub organization: String,
+    pub conversation: String,
+    pub stream: SseReader,
+    pub pool: sqlx::PgPool,
+    _replica: Replica,
+}
+
+pub(crate) async fn one_open_stream(test: &str) -> Option<OneOpenStream> {
+    let Some(server) = postgres_server() else {
+        eprintln!("{test}: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+        return None;
+    };
+    let database = ThrowawayDatabase::create(&server).await;
+    let (_, org_id) = cli_organization(&database.url);
+    let replica = start_server(&database.url, &[]);
+    let client = reqwest::Client::new();
+    let (token, conversation) = visitor_over_http(&client, &replica.base, org_id).await;
+    let path = format!("/v1/conversations/{conversation}/events");
+    let mut stream = events(&client, &replica.base, &token, &path, None).await;
+    assert_eq!(stream.next().await.event, "ready");
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    Some(OneOpenStream {
+        organization: org_id.to_string(),
+        conversation: conversation.to_string(),
+        stream,
+        pool,
+        database,
+        _replica: replica,
+    })
 }
 
 pub(crate) fn text_of(frame: &crate::helpers::SseFrame) -> String {
@@ -363,38 +411,26 @@ async fn an_erasure_through_one_replica_leaves_nothing_on_the_other() {
 /// the open streams: each replica's follower sweeps for such events.
 #[tokio::test]
 async fn an_event_whose_announcement_was_lost_still_reaches_open_streams() {
-    let Some(server) = postgres_server() else {
-        eprintln!("replicas: skipped, no PostgreSQL (set ECHO_TEST_DATABASE_URL)");
+    let Some(mut fixture) = one_open_stream("replicas").await else {
         return;
     };
-    let database = ThrowawayDatabase::create(&server).await;
-    let url = database.url.clone();
-    let (_, org_id) = cli_organization(&url);
-    let a = start_server(&url, &[]);
-    let client = reqwest::Client::new();
-    let (token, conversation) = visitor_over_http(&client, &a.base, org_id).await;
-    let id = conversation.to_string();
-    let path = format!("/v1/conversations/{id}/events");
-    let mut on_a = events(&client, &a.base, &token, &path, None).await;
-    assert_eq!(on_a.next().await.event, "ready");
-
     let change = Change::Status {
         status: echo_protocol::conversations::ConversationStatus::Escalated,
     };
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
     commit_unannounced(
-        &pool,
-        &org_id.to_string(),
-        &id,
+        &fixture.pool,
+        &fixture.organization,
+        &fixture.conversation,
         &[serde_json::to_string(&change).unwrap()],
     )
     .await;
-    let frame = on_a
+    let frame = fixture
+        .stream
         .next_within(Duration::from_secs(6))
         .await
         .expect("the sweep publishes it within a few seconds");
     assert_eq!(text_of(&frame), "status:escalated");
-    pool.close().await;
+    fixture.pool.close().await;
 }
 
 /// A replica decides a visitor's next message on what it saw of the
