@@ -104,13 +104,18 @@ pub async fn hold_stream(
     }
 }
 
-/// Where the marked messages go: the servers (taken in turn) and who
-/// sends them: operator replies with the organization's key, or (`None`)
-/// each visitor's own message, which its stream also carries.
+/// Where the marked messages go: the servers (taken in turn, or each
+/// visitor's own when `sticky`) and who sends them: operator replies with
+/// the organization's key, or (`None`) each visitor's own message, which
+/// its stream also carries.
 pub struct OperatorApi<'a> {
     pub client: &'a reqwest::Client,
     pub bases: &'a [String],
     pub key: Option<&'a str>,
+    /// Visitor `i`'s messages go to server `i mod servers`, where its
+    /// conversation was made and its stream is held, as behind a load
+    /// balancer that keeps a client on one replica.
+    pub sticky: bool,
 }
 
 /// What became of the replies `send_replies` sent.
@@ -144,8 +149,10 @@ pub async fn send_replies(
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let visitor = visitors[(seed % visitors.len() as u64) as usize].clone();
-        let base = &operator.bases[(n as usize) % operator.bases.len()];
+        let index = (seed % visitors.len() as u64) as usize;
+        let visitor = visitors[index].clone();
+        let turn = if operator.sticky { index } else { n as usize };
+        let base = &operator.bases[turn % operator.bases.len()];
         let (url, key) = match operator.key {
             Some(key) => (
                 format!(

@@ -22,7 +22,10 @@
 //!    and how many streams are still held at the end.
 //!
 //! `ECHO_BENCH_REPLICAS` sets the number of servers (default: one per
-//! 16,000 streams); `ECHO_BENCH_TRACE=FILE` writes each message's send
+//! 16,000 streams); `ECHO_BENCH_ROUTE=sticky` sends each visitor's
+//! messages to the replica holding its stream (as a load balancer that keeps
+//! a client on one replica), instead of to the replicas in turn;
+//! `ECHO_BENCH_TRACE=FILE` writes each message's send
 //! time, 201 and delivery latencies as CSV, to see when in the run a tail
 //! came and whether the writes were slow too.
 //! The run stops by itself.
@@ -58,6 +61,10 @@ async fn serve(url: &str, make_organization: bool) -> anyhow::Result<()> {
     // Volume is the point here: the abuse limits are off.
     config.limits = echo_server::limits::LimitSettings::off();
     config.clock = Clock::system();
+    config.database_max_connections = env_or(
+        "ECHO_DATABASE_MAX_CONNECTIONS",
+        config.database_max_connections,
+    );
     let app = Application::build(config).await?;
     let mut started = serde_json::json!({"port": app.port(), "openFiles": limit});
     if make_organization {
@@ -249,6 +256,7 @@ async fn main() -> anyhow::Result<()> {
     let hold_for: u64 = env_or("ECHO_BENCH_HOLD_SECS", 300);
     let rate: u64 = env_or("ECHO_BENCH_REPLY_RATE", 1000);
     let from_visitors = std::env::var("ECHO_BENCH_SENDER").as_deref() == Ok("visitor");
+    let sticky = std::env::var("ECHO_BENCH_ROUTE").as_deref() == Ok("sticky");
 
     let cluster = echo_bench::postgres::Cluster::start()?;
     let url = cluster.database("crowd").await?;
@@ -386,6 +394,7 @@ async fn main() -> anyhow::Result<()> {
             client: &client,
             bases: &bases,
             key: (!from_visitors).then_some(operator_key.as_str()),
+            sticky,
         },
         &visitors,
         rate * hold_for,
