@@ -134,6 +134,21 @@ pub async fn drive(
     Ok((count as f64 / phase.as_secs_f64(), pct(0.50), pct(0.99)))
 }
 
+/// The server's settings for a benchmark on `url`: volume is the point,
+/// so the abuse limits are off; time is the system's; on PostgreSQL the
+/// pool has `ECHO_DATABASE_MAX_CONNECTIONS` connections when that is set,
+/// as the server reads it.
+pub fn server_config(url: impl Into<String>) -> echo_server::config::Config {
+    let mut config = echo_server::config::Config::for_tests(url.into());
+    config.limits = echo_server::limits::LimitSettings::off();
+    config.clock = echo_server::clock::Clock::system();
+    config.database_max_connections = env_or(
+        "ECHO_DATABASE_MAX_CONNECTIONS",
+        config.database_max_connections,
+    );
+    config
+}
+
 /// A setting from the environment, or `default` when unset or unreadable.
 pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

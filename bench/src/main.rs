@@ -31,7 +31,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use echo_server::admin;
 use echo_server::clock::Clock;
-use echo_server::config::Config;
 use echo_server::live::Hub;
 use echo_server::startup::Application;
 use echo_server::store::{SqliteStore, DEFAULT_MAX_BATCH};
@@ -243,10 +242,7 @@ async fn server_load(
     max_batch: usize,
     phase: Duration,
 ) -> anyhow::Result<ServerFigures> {
-    let mut config = Config::for_tests(format!("sqlite://{}", db.display()));
-    // Volume is the point here: the abuse limits are off.
-    config.limits = echo_server::limits::LimitSettings::off();
-    config.clock = Clock::system();
+    let config = echo_bench::server_config(format!("sqlite://{}", db.display()));
     let hub = Arc::new(Hub::default());
     let sqlite = Arc::new(SqliteStore::open_with_max_batch(
         db,
@@ -284,14 +280,7 @@ async fn postgres_load(
     let mut bases = Vec::new();
     let mut orgs = Vec::new();
     for _ in 0..replicas {
-        let mut config = Config::for_tests(url.clone());
-        // Volume is the point here: the abuse limits are off.
-        config.limits = echo_server::limits::LimitSettings::off();
-        config.clock = Clock::system();
-        config.database_max_connections = echo_bench::env_or(
-            "ECHO_DATABASE_MAX_CONNECTIONS",
-            config.database_max_connections,
-        );
+        let config = echo_bench::server_config(url.clone());
         let app = Application::build(config).await?;
         bases.push(format!("http://127.0.0.1:{}", app.port()));
         if orgs.is_empty() {

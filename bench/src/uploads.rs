@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 
 use echo_server::admin;
 use echo_server::clock::Clock;
-use echo_server::config::Config;
 use echo_server::startup::Application;
 
 pub const UPLOADERS: usize = 20;
@@ -39,11 +38,9 @@ fn file() -> Vec<u8> {
 }
 
 pub async fn upload_load(db: &Path, phase: Duration) -> anyhow::Result<UploadFigures> {
-    let mut config = Config::for_tests(format!("sqlite://{}", db.display()));
-    config.limits = echo_server::limits::LimitSettings::off();
+    let mut config = crate::server_config(format!("sqlite://{}", db.display()));
     // The uploads are never sent: no cap on what waits unsent.
     config.max_unsent_bytes = u64::MAX;
-    config.clock = Clock::system();
     let app = Application::build(config).await?;
     let base = format!("http://127.0.0.1:{}", app.port());
     let store = app.context().store.clone();

@@ -55,16 +55,9 @@ fn wall_micros() -> u64 {
 /// A replica: the real server on the shared database, until stdin closes.
 /// The first one also makes the organization.
 async fn serve(url: &str, make_organization: bool) -> anyhow::Result<()> {
-    use echo_server::{admin, clock::Clock, config::Config, startup::Application};
+    use echo_server::{admin, clock::Clock, startup::Application};
     let (_, limit) = echo_server::open_files::raise_to_hard_limit()?;
-    let mut config = Config::for_tests(url.to_owned());
-    // Volume is the point here: the abuse limits are off.
-    config.limits = echo_server::limits::LimitSettings::off();
-    config.clock = Clock::system();
-    config.database_max_connections = env_or(
-        "ECHO_DATABASE_MAX_CONNECTIONS",
-        config.database_max_connections,
-    );
+    let config = echo_bench::server_config(url);
     let app = Application::build(config).await?;
     let mut started = serde_json::json!({"port": app.port(), "openFiles": limit});
     if make_organization {

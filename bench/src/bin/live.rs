@@ -35,11 +35,8 @@ const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// The child: the real server on a fresh SQLite file, until stdin closes.
 async fn serve_child(db: &str) -> anyhow::Result<()> {
-    use echo_server::{admin, clock::Clock, config::Config, startup::Application};
-    let mut config = Config::for_tests(format!("sqlite://{db}"));
-    // Volume is the point here: the abuse limits are off.
-    config.limits = echo_server::limits::LimitSettings::off();
-    config.clock = Clock::system();
+    use echo_server::{admin, clock::Clock, startup::Application};
+    let config = echo_bench::server_config(format!("sqlite://{db}"));
     let app = Application::build(config).await?;
     let org =
         admin::create_organization(app.context().store.as_ref(), &Clock::system(), "Bench").await?;

@@ -24,7 +24,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use echo_protocol::OrganizationId;
 use echo_server::clock::Clock;
-use echo_server::config::Config;
 use echo_server::startup::Application;
 
 const SERVE: &str = "ECHO_BENCH_OVERLOAD_SERVE";
@@ -38,9 +37,7 @@ fn serve(url: String) -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(async {
-            let mut config = Config::for_tests(url);
-            config.limits = echo_server::limits::LimitSettings::off();
-            config.clock = Clock::system();
+            let mut config = echo_bench::server_config(url);
             // The bounds as the server reads them (their defaults otherwise).
             config.overload.write_queue =
                 env_or("ECHO_OVERLOAD_WRITE_QUEUE", config.overload.write_queue);

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use echo_protocol::OrganizationId;
 use echo_server::clock::Clock;
-use echo_server::config::Config;
 use echo_server::startup::Application;
 use futures_util::StreamExt;
 
@@ -35,9 +34,7 @@ struct Running {
 }
 
 async fn start(url: &str) -> anyhow::Result<Running> {
-    let mut config = Config::for_tests(url.to_owned());
-    config.limits = echo_server::limits::LimitSettings::off();
-    config.clock = Clock::system();
+    let config = echo_bench::server_config(url);
     let app = Application::build(config).await?;
     let store = app.context().store.clone();
     let org =

@@ -21,7 +21,6 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use echo_protocol::OrganizationId;
 use echo_server::clock::Clock;
-use echo_server::config::Config;
 use echo_server::startup::Application;
 use echo_server::store::Store;
 
@@ -37,10 +36,7 @@ struct Running {
 }
 
 async fn start(url: &str) -> anyhow::Result<Running> {
-    let mut config = Config::for_tests(url.to_owned());
-    // Volume is the point here: the abuse limits are off.
-    config.limits = echo_server::limits::LimitSettings::off();
-    config.clock = Clock::system();
+    let config = echo_bench::server_config(url);
     let app = Application::build(config).await?;
     let store = app.context().store.clone();
     let clock = Clock::system();

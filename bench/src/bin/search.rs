@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use echo_server::clock::Clock;
-use echo_server::config::Config;
 use echo_server::startup::Application;
 
 /// A small deterministic generator (xorshift64*): the same corpus every run.
@@ -111,9 +110,7 @@ struct Seeded {
 
 /// The server on `url`, with `conversations` conversations made over HTTP.
 async fn start(url: &str, conversations: usize) -> anyhow::Result<(Seeded, Vec<String>)> {
-    let mut config = Config::for_tests(url.to_owned());
-    config.limits = echo_server::limits::LimitSettings::off();
-    config.clock = Clock::system();
+    let config = echo_bench::server_config(url);
     let app = Application::build(config).await?;
     let store = app.context().store.clone();
     let org =
