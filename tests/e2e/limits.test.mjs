@@ -2,7 +2,7 @@
 // rate is refused in words and stays in the box, ready to send again.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signIn } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signIn, eventually } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -26,6 +26,9 @@ test("a message over the rate limit is explained and kept as the draft", async (
     await box.fill(text);
     await box.press("Enter");
     await page.locator(".msg.visitor:not(.queued)").getByText(text, { exact: true }).waitFor();
+    // The push stream can show the message before its send is answered,
+    // and the box takes a new message only once it is (it empties then).
+    await eventually(async () => (await box.inputValue()) === "", { what: `the box emptied after "${text}"` });
   }
   await box.fill("three, too fast");
   await box.press("Enter");
