@@ -217,7 +217,7 @@ async fn older_rows_are_indexed_after_the_server_starts() {
     let (key, org_id) = crate::helpers::cli_organization(&url);
     let client = reqwest::Client::new();
     {
-        let first = crate::replicas::start_server(&url, &[]);
+        let first = crate::server_process::start_server(&url, &[]);
         let (token, conversation) =
             crate::helpers::visitor_over_http(&client, &first.base, org_id).await;
         let sent = client
@@ -259,7 +259,7 @@ async fn older_rows_are_indexed_after_the_server_starts() {
             .unwrap();
         }
     }
-    let second = crate::replicas::start_server(&url, &[]);
+    let second = crate::server_process::start_server(&url, &[]);
     let found = |query: &'static str| {
         let (client, base, key) = (client.clone(), second.base.clone(), key.clone());
         move || {

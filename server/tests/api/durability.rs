@@ -11,7 +11,7 @@ use echo_protocol::messages::{Message, MessagePage, SendMessage};
 use echo_protocol::MessageId;
 
 use crate::helpers::{cli_organization, postgres_server, visitor_over_http, ThrowawayDatabase};
-use crate::replicas::start_server;
+use crate::server_process::start_server;
 
 const VISITORS: usize = 16;
 /// Acknowledged messages to wait for before the kill, so it lands mid-load.

@@ -13,7 +13,7 @@ use reqwest::StatusCode;
 use crate::helpers::{
     cli_organization, eventually, postgres_server, visitor_over_http, ThrowawayDatabase,
 };
-use crate::replicas::start_server;
+use crate::server_process::start_server;
 use crate::smtp::SmtpSink;
 
 const CONVERSATIONS: usize = 12;

@@ -10,6 +10,7 @@ mod helpers;
 mod hygiene;
 mod identity;
 mod members;
+mod server_process;
 mod smtp;
 mod vapi_standin;
 

@@ -256,9 +256,9 @@ async fn json_logs_are_one_object_per_line() {
 
 /// The server as a process with `limit` file descriptors (soft and hard,
 /// so it cannot raise them).
-fn server_with_descriptors(db: &str, limit: u64) -> crate::replicas::Replica {
+fn server_with_descriptors(db: &str, limit: u64) -> crate::server_process::Replica {
     use std::os::unix::process::CommandExt;
-    let mut command = crate::replicas::serve_command(db);
+    let mut command = crate::server_process::serve_command(db);
     // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
     unsafe {
         command.pre_exec(move || {
@@ -274,7 +274,7 @@ fn server_with_descriptors(db: &str, limit: u64) -> crate::replicas::Replica {
     }
     // The replica's log is drained as it is written, so the server never
     // blocks on a full pipe (it used to write a warning per failed accept).
-    crate::replicas::spawn_replica(command)
+    crate::server_process::spawn_replica(command)
 }
 
 /// CPU seconds the process has used (user and system).
