@@ -146,6 +146,35 @@ test("a failed send keeps the text and offers retry", async () => {
   assert.equal(await page.locator(".msg.visitor:not(.queued)").count(), 1);
 });
 
+test("text typed while a send is on its way stays, and Enter pressed meanwhile sends it next", async () => {
+  const page = await newPage(browser);
+  await openChat(page);
+  // The first send is held until the visitor has typed on and pressed Enter.
+  let arrived, release;
+  const posted = new Promise((resolve) => (arrived = resolve));
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route("**/messages", async (route) => {
+    if (route.request().method() !== "POST") return route.continue();
+    arrived();
+    await held;
+    await route.continue();
+  });
+  const box = page.getByRole("textbox", { name: "Message", exact: true });
+  await box.fill("first");
+  await box.press("Enter");
+  await posted;
+  await box.press("End");
+  await box.pressSequentially(" and second");
+  await box.press("Enter");
+  release();
+  const sent = page.locator(".msg.visitor:not(.queued)");
+  await sent.getByText("first", { exact: true }).waitFor();
+  await sent.getByText("and second", { exact: true }).waitFor();
+  await eventually(async () => (await box.inputValue()) === "", { what: "the box emptied after both sends" });
+  assert.equal(await sent.count(), 2);
+  assert.deepEqual(page.errors, []);
+});
+
 test("back goes to selection; the inbox lists and reopens the conversation", async () => {
   const page = await newPage(browser);
   await openChat(page);

@@ -3,6 +3,9 @@
 //! Every task it starts ends with the screen: the abort signal stops its
 //! fetches and stream, and nothing reads a signal once that is aborted.
 
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
+
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
 use echo_protocol::validate::MessageText;
@@ -51,6 +54,9 @@ pub struct Chat {
     /// The idempotency key of the draft's failed send, reused by Retry.
     draft_key: RwSignal<Option<String>>,
     pub sending: RwSignal<bool>,
+    /// Enter was pressed while a send was on its way: the draft goes once
+    /// that send is answered.
+    send_next: Arc<AtomicBool>,
     pub send_error: RwSignal<Option<String>>,
     pub notice: RwSignal<Option<String>>,
     pub files: Files,
@@ -96,6 +102,7 @@ impl Chat {
             draft: RwSignal::new(String::new()),
             draft_key: RwSignal::new(None),
             sending: RwSignal::new(false),
+            send_next: Arc::default(),
             send_error: RwSignal::new(None),
             notice: RwSignal::new(None),
             files: Files::new(),
@@ -438,7 +445,11 @@ impl Chat {
     }
 
     pub fn send(&self, raw: String) {
-        if self.sending.get_untracked() || self.is_resolved_now() {
+        if self.is_resolved_now() {
+            return;
+        }
+        if self.sending.get_untracked() {
+            self.send_next.store(true, Relaxed);
             return;
         }
         let files = self.files.ready();
@@ -473,7 +484,7 @@ impl Chat {
             self.scroll_to_bottom();
             return;
         }
-        self.draft.set(raw);
+        self.draft.set(raw.clone());
         self.draft_key.set(Some(key.clone()));
         self.sending.set(true);
         self.send_error.set(None);
@@ -487,7 +498,15 @@ impl Chat {
                 Ok(message) => {
                     chat.files.sent(&files);
                     chat.messages.try_update(|list| merge(list, vec![message]));
-                    chat.draft.try_set(String::new());
+                    // Only what was sent leaves the box: what the visitor
+                    // typed after it while it was on its way stays.
+                    if let Some(Some(rest)) = chat.draft.try_with_untracked(|draft| {
+                        draft
+                            .strip_prefix(&raw)
+                            .map(|rest| rest.trim_start().to_owned())
+                    }) {
+                        chat.draft.try_set(rest);
+                    }
                     chat.draft_key.try_set(None);
                     chat.scroll_to_bottom();
                 }
@@ -502,6 +521,11 @@ impl Chat {
                 }
             }
             chat.sending.try_set(false);
+            // Enter pressed meanwhile sends what was typed, unless this
+            // send failed (its text is still the draft, with its error).
+            if chat.send_next.swap(false, Relaxed) && chat.draft_key.get_untracked().is_none() {
+                chat.send_draft();
+            }
         });
     }
 }
