@@ -29,7 +29,6 @@
 mod announce;
 mod attachments;
 mod backfill;
-mod batch;
 mod conversations;
 mod desk;
 mod effects;
@@ -89,14 +88,12 @@ pub struct PostgresStore {
     /// Whether message writes queue mail notices (mail is configured).
     notices: std::sync::atomic::AtomicBool,
     /// How long the latest transaction waited for a connection.
-    pool_wait: Arc<crate::store::pressure::WaitGauge>,
+    pool_wait: crate::store::pressure::WaitGauge,
     /// Places the events committed without a position and tells every
     /// replica; sends live-only changes after them.
     announcer: announce::Announcer,
     /// What this server last saw of the conversations visitors write in.
     known: known::Known,
-    /// Writes visitors' messages decided without a lock, together.
-    batcher: batch::Batcher,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -157,16 +154,14 @@ impl PostgresStore {
             .context("LISTEN")?;
         tokio::spawn(listen::follow(pool.clone(), listener, hub.clone()));
         tokio::spawn(backfill::search_index(pool.clone()));
-        let pool_wait = Arc::<crate::store::pressure::WaitGauge>::default();
         Ok(Self {
             announcer: announce::Announcer::start(pool.clone()),
             known: known::Known::default(),
-            batcher: batch::Batcher::start(pool.clone(), pool_wait.clone()),
             pool,
             hub,
             rules,
             notices: std::sync::atomic::AtomicBool::new(false),
-            pool_wait,
+            pool_wait: Default::default(),
         })
     }
 
@@ -207,8 +202,6 @@ impl Store for PostgresStore {
             pool_size: Some(self.pool.size()),
             pool_idle: Some(self.pool.num_idle() as u32),
             pool_wait: self.pool_wait.recent(),
-            message_statements: Some(self.batcher.counts().0),
-            batched_messages: Some(self.batcher.counts().1),
             ..Default::default()
         }
     }
