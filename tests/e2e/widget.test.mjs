@@ -166,6 +166,7 @@ test("text typed while a send is on its way stays, and Enter pressed meanwhile s
   await box.press("End");
   await box.pressSequentially(" and second");
   await box.press("Enter");
+  await shot(page, "chat-typed-while-sending");
   release();
   const sent = page.locator(".msg.visitor:not(.queued)");
   await sent.getByText("first", { exact: true }).waitFor();

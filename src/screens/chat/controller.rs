@@ -3,12 +3,11 @@
 //! Every task it starts ends with the screen: the abort signal stops its
 //! fetches and stream, and nothing reads a signal once that is aborted.
 
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use echo_protocol::conversations::ConversationStatus;
 use echo_protocol::messages::{Message, MessageRole};
-use echo_protocol::validate::MessageText;
 use echo_protocol::{ContactSessionId, ConversationId, ErrorCode};
 use echo_web::i18n::{t, tf, Msg};
 use echo_web::list::{merge, prepend};
@@ -23,9 +22,10 @@ use crate::host;
 use crate::state::{Screen, WidgetState};
 use echo_web::files::Files;
 
-use super::pieces::{new_key, Push, Queued};
+use super::pieces::{Push, Queued};
 
 mod rating;
+mod sending;
 mod typing;
 
 /// Pixels from the top that count as "the top is in view".
@@ -151,11 +151,6 @@ impl Chat {
         {
             self.load_older();
         }
-    }
-
-    /// Sends the draft.
-    pub fn send_draft(&self) {
-        self.send(self.draft.get_untracked());
     }
 
     /// Uploads dropped, pasted or chosen files for the next message.
@@ -354,53 +349,6 @@ impl Chat {
         }
     }
 
-    /// Sends what was written offline, in order, each once.
-    fn flush_queue(&self) {
-        let chat = self.clone();
-        spawn_local(async move {
-            while let Some(next) = chat.queued.with_untracked(|q| q.first().cloned()) {
-                if !chat.live.get_untracked() || chat.is_resolved_now() {
-                    return;
-                }
-                match chat
-                    .api
-                    .send_message(
-                        &chat.session,
-                        chat.id,
-                        next.text.clone(),
-                        next.key.clone(),
-                        Vec::new(),
-                    )
-                    .await
-                {
-                    Ok(message) => {
-                        chat.queued.try_update(|q| q.retain(|m| m.key != next.key));
-                        chat.messages.try_update(|list| merge(list, vec![message]));
-                        chat.scroll_to_bottom();
-                    }
-                    Err(e) if e.is(ErrorCode::Conflict) => {
-                        chat.status.try_set(ConversationStatus::Resolved);
-                        return;
-                    }
-                    Err(ApiError::Network) => return,
-                    Err(e) => {
-                        // Not sent: back into an empty draft (a 429, or
-                        // a 503 from a server shedding load, then waits
-                        // for the visitor to press send again).
-                        chat.queued.try_update(|q| q.retain(|m| m.key != next.key));
-                        if chat.draft.try_with_untracked(String::is_empty) == Some(true) {
-                            chat.draft.try_set(next.text.clone());
-                        }
-                        chat.send_error.try_set(Some(e.describe()));
-                        if e.is(ErrorCode::RateLimited) || e.is(ErrorCode::Overloaded) {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
-    }
-
     fn load_older(&self) {
         if self.loading_older.get_untracked() {
             return;
@@ -440,91 +388,6 @@ impl Chat {
                     chat.loading_older.try_set(false);
                     chat.handle(e);
                 }
-            }
-        });
-    }
-
-    pub fn send(&self, raw: String) {
-        if self.is_resolved_now() {
-            return;
-        }
-        if self.sending.get_untracked() {
-            self.send_next.store(true, Relaxed);
-            return;
-        }
-        let files = self.files.ready();
-        let text = match MessageText::parse(&raw) {
-            Ok(text) => text.into_inner(),
-            Err(_) if raw.trim().is_empty() && !files.is_empty() => String::new(),
-            Err(_) => {
-                if !raw.trim().is_empty() {
-                    self.send_error.set(Some(tf(
-                        Msg::MessageTooLong,
-                        &MessageText::MAX_CHARS.to_string(),
-                    )));
-                }
-                return;
-            }
-        };
-        let key = self.draft_key.get_untracked().unwrap_or_else(new_key);
-        // A sent message ends the typing (the server's throttle too): the
-        // next keystroke is told at once.
-        self.told_typing.set_value(0.0);
-        if !self.live.get_untracked() && !files.is_empty() {
-            // Files are not queued: they go when the connection is back.
-            self.send_error
-                .set(Some(t(Msg::FilesWhileReconnecting).into()));
-            return;
-        }
-        if !self.live.get_untracked() {
-            self.queued.update(|q| q.push(Queued { key, text }));
-            self.draft.set(String::new());
-            self.draft_key.set(None);
-            self.send_error.set(None);
-            self.scroll_to_bottom();
-            return;
-        }
-        self.draft.set(raw.clone());
-        self.draft_key.set(Some(key.clone()));
-        self.sending.set(true);
-        self.send_error.set(None);
-        let chat = self.clone();
-        spawn_local(async move {
-            match chat
-                .api
-                .send_message(&chat.session, chat.id, text, key, files.clone())
-                .await
-            {
-                Ok(message) => {
-                    chat.files.sent(&files);
-                    chat.messages.try_update(|list| merge(list, vec![message]));
-                    // Only what was sent leaves the box: what the visitor
-                    // typed after it while it was on its way stays.
-                    if let Some(Some(rest)) = chat.draft.try_with_untracked(|draft| {
-                        draft
-                            .strip_prefix(&raw)
-                            .map(|rest| rest.trim_start().to_owned())
-                    }) {
-                        chat.draft.try_set(rest);
-                    }
-                    chat.draft_key.try_set(None);
-                    chat.scroll_to_bottom();
-                }
-                Err(e) if e.is(ErrorCode::Conflict) => {
-                    chat.status.try_set(ConversationStatus::Resolved);
-                }
-                Err(e) if e.is(ErrorCode::Unauthorized) || e.is(ErrorCode::NotFound) => {
-                    chat.handle(e)
-                }
-                Err(e) => {
-                    chat.send_error.try_set(Some(e.describe()));
-                }
-            }
-            chat.sending.try_set(false);
-            // Enter pressed meanwhile sends what was typed, unless this
-            // send failed (its text is still the draft, with its error).
-            if chat.send_next.swap(false, Relaxed) && chat.draft_key.get_untracked().is_none() {
-                chat.send_draft();
             }
         });
     }
