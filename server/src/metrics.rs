@@ -114,6 +114,24 @@ impl Collector for StoreCollector {
             let help = "SQLite writes committed (writes / commits: the batch size)";
             counter(&mut encoder, "echo_sqlite_writes", help, writes)?;
         }
+        if let Some(statements) = pressure.message_statements {
+            let help = "PostgreSQL statements that wrote visitors' messages together";
+            counter(
+                &mut encoder,
+                "echo_postgres_message_statements",
+                help,
+                statements,
+            )?;
+        }
+        if let Some(messages) = pressure.batched_messages {
+            let help = "Visitors' messages those statements carried (messages / statements: the batch size)";
+            counter(
+                &mut encoder,
+                "echo_postgres_batched_messages",
+                help,
+                messages,
+            )?;
+        }
         if let (Some(size), Some(idle)) = (pressure.pool_size, pressure.pool_idle) {
             let in_use = i64::from(size) - i64::from(idle);
             gauge(

@@ -21,6 +21,10 @@ pub struct Pressure {
     /// PostgreSQL: how long the latest transaction waited for a connection,
     /// if it began within [`RECENT`].
     pub pool_wait: Option<Duration>,
+    /// PostgreSQL: statements that wrote visitors' messages together
+    /// (`postgres/batch.rs`) and the messages they carried, since the start.
+    pub message_statements: Option<u64>,
+    pub batched_messages: Option<u64>,
 }
 
 /// A wait older than this says nothing about now.

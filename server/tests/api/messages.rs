@@ -170,6 +170,77 @@ async fn concurrent_sends_all_land_once() {
     assert_eq!(app.count("messages").await, 101);
 }
 
+#[tokio::test]
+async fn visitors_writing_at_once_have_each_message_stored_once_in_their_order() {
+    // Many conversations written at once: on PostgreSQL their messages
+    // share statements (one per conversation in each), on SQLite commits.
+    let app = spawn_app_with(|c| {
+        c.limits = echo_server::limits::LimitSettings::off();
+        c.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
+    let mut writers = Vec::new();
+    for v in 0..20 {
+        let visitor = app.visitor().await;
+        let conversation = app.start_conversation(&visitor).await;
+        let (client, url) = (app.client.clone(), app.url(""));
+        writers.push(async move {
+            let path = format!("{url}/v1/conversations/{conversation}/messages");
+            for i in 0..5 {
+                let send = SendMessage {
+                    text: format!("visitor {v} message {i}"),
+                    idempotency_key: Some(format!("key-{v}-{i}")),
+                    attachment_ids: Vec::new(),
+                };
+                let sent = client.post(&path).bearer_auth(visitor.token()).json(&send);
+                assert_eq!(sent.send().await.unwrap().status(), StatusCode::CREATED);
+            }
+            let page = client
+                .get(&path)
+                .bearer_auth(visitor.token())
+                .send()
+                .await
+                .unwrap();
+            let page: MessagePage = page.json().await.unwrap();
+            let texts: Vec<String> = page.messages.into_iter().skip(1).map(|m| m.text).collect();
+            let expected: Vec<String> =
+                (0..5).map(|i| format!("visitor {v} message {i}")).collect();
+            assert_eq!(texts, expected, "after the greeting, in the order sent");
+        });
+    }
+    futures_join_all(writers.into_iter()).await;
+    assert_eq!(app.count("messages").await, 20 * 6);
+    if !app.database_url.starts_with("sqlite") {
+        let metrics = app.metrics_address.clone().unwrap();
+        let text = app
+            .client
+            .get(format!("{metrics}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        let text = text.text().await.unwrap();
+        let counter = |name: &str| -> u64 {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(name))
+                .unwrap_or_else(|| panic!("{name} in {text}"));
+            line.rsplit(' ').next().unwrap().parse().unwrap()
+        };
+        let (statements, messages) = (
+            counter("echo_postgres_message_statements_total"),
+            counter("echo_postgres_batched_messages_total"),
+        );
+        assert!(
+            messages >= 100,
+            "every visitor's message went through the batches: {messages}"
+        );
+        assert!(
+            (1..=messages).contains(&statements),
+            "{statements} statements"
+        );
+    }
+}
+
 /// Runs futures concurrently without pulling in the futures crate.
 async fn futures_join_all<F: std::future::Future + Send + 'static>(
     futures: impl Iterator<Item = F>,

@@ -25,6 +25,7 @@ use echo_protocol::OrganizationId;
 use sqlx::PgPool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::message_sql::GENERIC_PLANS;
 use super::{PostgresStore, Tx, TYPING_CHANNEL};
 use crate::store::StoreResult;
 
@@ -84,7 +85,13 @@ impl Announcer {
 /// with [`PostgresStore::commit_then_place`]. Set before the first event
 /// is inserted: the trigger's `WHEN` reads it at the insert.
 pub(super) async fn place_after_commit(tx: &mut Tx) -> StoreResult<()> {
-    sqlx::query("SELECT set_config('echo.announced_later', 'on', true)")
+    // The transaction's message is written by `message_sql`'s statement,
+    // which needs its generic plan (`GENERIC_PLANS`): set here, in the
+    // same round trip.
+    let (name, value) = GENERIC_PLANS;
+    sqlx::query("SELECT set_config('echo.announced_later', 'on', true), set_config($1, $2, true)")
+        .bind(name)
+        .bind(value)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -13,7 +13,7 @@ use super::announce::place_after_commit;
 use super::attachments::claim_attachments;
 use super::events::record_event;
 use super::mail::queue_notice;
-use super::message_sql::{write_message, Also};
+use super::message_sql::{write_message, Also, Entry};
 use super::Tx;
 use crate::store::effects::{
     no_message, Decided, Effect, Milestone, Progress, Read, State, Target, PROGRESS,
@@ -138,9 +138,8 @@ async fn insert_message(
     message: &Message,
     client_id: Option<&str>,
 ) -> StoreResult<bool> {
-    let stored = write_message(&mut **tx, target, message, client_id, &Also::default())
-        .await?
-        .is_some();
+    let entry = Entry::new(target, message, client_id, Also::default())?;
+    let stored = write_message(&mut **tx, entry).await?.is_some();
     if stored && !message.mentions.is_empty() {
         sqlx::query(
             "INSERT INTO mentions

@@ -29,6 +29,7 @@
 mod announce;
 mod attachments;
 mod backfill;
+mod batch;
 mod conversations;
 mod desk;
 mod effects;
@@ -88,12 +89,14 @@ pub struct PostgresStore {
     /// Whether message writes queue mail notices (mail is configured).
     notices: std::sync::atomic::AtomicBool,
     /// How long the latest transaction waited for a connection.
-    pool_wait: crate::store::pressure::WaitGauge,
+    pool_wait: Arc<crate::store::pressure::WaitGauge>,
     /// Places the events committed without a position and tells every
     /// replica; sends live-only changes after them.
     announcer: announce::Announcer,
     /// What this server last saw of the conversations visitors write in.
     known: known::Known,
+    /// Writes visitors' messages decided without a lock, together.
+    batcher: batch::Batcher,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -115,6 +118,25 @@ impl Row for PgRow {
     }
 }
 
+/// How the store's pools connect: a connection that sat idle is pinged
+/// before use (PostgreSQL restarted, a proxy dropped it); one in steady
+/// use is not: pinging every time was a round trip on every request, a
+/// third of a visitor's message.
+fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_WHEN_IDLE_FOR {
+                    sqlx::Connection::ping(connection).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 impl PostgresStore {
     /// Connects, applies the migrations (an advisory lock keeps replicas
     /// that start together from racing) and starts following events.
@@ -124,22 +146,7 @@ impl PostgresStore {
         hub: Arc<Hub>,
         rules: Arc<dyn Rules>,
     ) -> anyhow::Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            // A connection that sat idle is pinged before use (PostgreSQL
-            // restarted, a proxy dropped it); one in steady use is not:
-            // pinging every time was a round trip on every request, a third
-            // of a visitor's message.
-            .test_before_acquire(false)
-            .before_acquire(|connection, meta| {
-                Box::pin(async move {
-                    if meta.idle_for > PING_WHEN_IDLE_FOR {
-                        sqlx::Connection::ping(connection).await?;
-                    }
-                    Ok(true)
-                })
-            })
+        let pool = pool_options(max_connections)
             .connect(url)
             .await
             .context("connecting to PostgreSQL")?;
@@ -154,14 +161,16 @@ impl PostgresStore {
             .context("LISTEN")?;
         tokio::spawn(listen::follow(pool.clone(), listener, hub.clone()));
         tokio::spawn(backfill::search_index(pool.clone()));
+        let pool_wait = Arc::<crate::store::pressure::WaitGauge>::default();
         Ok(Self {
             announcer: announce::Announcer::start(pool.clone()),
             known: known::Known::default(),
+            batcher: batch::Batcher::start(&pool, pool_wait.clone()),
             pool,
             hub,
             rules,
             notices: std::sync::atomic::AtomicBool::new(false),
-            pool_wait: Default::default(),
+            pool_wait,
         })
     }
 
@@ -202,6 +211,8 @@ impl Store for PostgresStore {
             pool_size: Some(self.pool.size()),
             pool_idle: Some(self.pool.num_idle() as u32),
             pool_wait: self.pool_wait.recent(),
+            message_statements: Some(self.batcher.counts().0),
+            batched_messages: Some(self.batcher.counts().1),
             ..Default::default()
         }
     }

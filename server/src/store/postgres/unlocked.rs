@@ -15,7 +15,7 @@ use echo_protocol::{ConversationId, OperatorId, OrganizationId, Timestamp};
 
 use super::effects::state_of;
 use super::known::Seen;
-use super::message_sql::{write_message, Also};
+use super::message_sql::{Also, Entry};
 use super::PostgresStore;
 use crate::session::Refresh;
 use crate::store::effects::{
@@ -48,37 +48,27 @@ impl PostgresStore {
             return Ok(None);
         }
         let session = activity.session.as_str();
-        let mut connection = self.connection().await?;
         // What this server saw last, without reading (`known.rs`); read
         // when it saw nothing, or what it saw no longer holds.
         if let Some(seen) = self.known.get(conversation, session) {
             let written = self
-                .write_decided(
-                    &mut connection,
-                    conversation,
-                    seen,
-                    message,
-                    activity,
-                    idempotency_key,
-                )
+                .write_decided(conversation, seen, message, activity, idempotency_key)
                 .await?;
             if written.is_some() {
                 return Ok(written);
             }
         }
-        let Some(seen) = read(&mut connection, conversation, session, idempotency_key).await?
-        else {
+        // The connection goes back before the write, which takes one of
+        // its own (`batch.rs`).
+        let seen = {
+            let mut connection = self.connection().await?;
+            read(&mut connection, conversation, session, idempotency_key).await?
+        };
+        let Some(seen) = seen else {
             return Ok(None);
         };
-        self.write_decided(
-            &mut connection,
-            conversation,
-            seen,
-            message,
-            activity,
-            idempotency_key,
-        )
-        .await
+        self.write_decided(conversation, seen, message, activity, idempotency_key)
+            .await
     }
 
     /// Decides the message on `seen` and writes it guarded by it: the
@@ -87,7 +77,6 @@ impl PostgresStore {
     /// failed.
     async fn write_decided(
         &self,
-        connection: &mut sqlx::PgConnection,
         conversation: ConversationId,
         mut seen: Seen,
         message: &mut Message,
@@ -121,14 +110,8 @@ impl PostgresStore {
         let Some(new) = decided.message.as_ref() else {
             return Ok(None);
         };
-        let after = write_message(
-            &mut *connection,
-            &decided.target,
-            new.message,
-            new.client_id,
-            &also,
-        )
-        .await?;
+        let entry = Entry::new(&decided.target, new.message, new.client_id, also)?;
+        let after = self.batcher.write(entry).await?;
         let Some(state) = after else {
             return Ok(None);
         };
@@ -176,12 +159,12 @@ async fn read(
 
 /// The effects as the guarded statement's, or `None` when they need the
 /// locked path.
-fn in_one_statement<'a>(effects: &[Effect], state: State, session: &'a str) -> Option<Also<'a>> {
+fn in_one_statement(effects: &[Effect], state: State, session: &str) -> Option<Also> {
     let [Effect::AddMessage, rest @ ..] = effects else {
         return None;
     };
     let mut also = Also {
-        guard: Some((state, session)),
+        guard: Some((state, session.to_owned())),
         ..Also::default()
     };
     for effect in rest {
