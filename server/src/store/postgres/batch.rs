@@ -23,13 +23,10 @@ use crate::store::pressure::WaitGauge;
 use crate::store::{StoreError, StoreResult};
 
 /// Statements on their way at once: one gathers while another is written.
-/// More made smaller batches and cost the database more per message:
-/// echo-bench (one organization / two replicas / eight organizations,
-/// msg/s, 15 s phases, the same hour) 1 in flight 6,963-7,277 / 7,027 /
-/// 6,108-6,508; 2 7,061-7,288 / 6,523-6,692 / 6,201-6,617; 3 5,866 / 5,328
-/// / 5,497; 4 6,782-6,939 / 5,446-5,637 / 6,036-6,155; 8 5,300-6,014 /
-/// 4,404-4,611 / 5,595-5,678. With 1, a statement that waits (a locked
-/// conversation) holds back every message behind it.
+/// More made smaller batches, which cost the database more per message (3,
+/// 4 and 8 were each slower in echo-bench: README, the PostgreSQL levers);
+/// with 1, a statement that waits (a locked conversation) holds back every
+/// message behind it.
 const IN_FLIGHT: usize = 2;
 /// Messages in one statement at most.
 const MOST: usize = 128;

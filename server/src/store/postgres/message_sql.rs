@@ -40,9 +40,12 @@ pub(super) struct Also {
 /// Its values are arrays, for which a generic plan expects ten rows where
 /// a custom plan sees the one or few there are, so PostgreSQL judged the
 /// generic plan dearer and planned the statement anew at every execution:
-/// about a millisecond of a database core per message, which on 20,000
-/// streams made a message's answer six times slower (201 p50 3.5 -> 20-32
-/// ms). The generic plan joins by the same indexes.
+/// about a millisecond of a database core per message, which made a
+/// message's answer on 20,000 streams six times slower (README, the
+/// PostgreSQL levers). The generic plan joins by the same indexes. Set on
+/// the batcher's own connections and, for the locked path, in its
+/// transaction (`announce::place_after_commit`); other statements keep
+/// PostgreSQL's choice.
 pub(super) const GENERIC_PLANS: (&str, &str) = ("plan_cache_mode", "force_generic_plan");
 
 /// One message's values in the statement.
