@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
-use crate::http::{self, ApiContext};
+use crate::http::{self, ApiContext, Services};
 use crate::live::Hub;
 use crate::store::{self, Store};
 
@@ -154,7 +154,7 @@ impl Application {
             limits.clone(),
             agent.is_some(),
         ));
-        let context = ApiContext {
+        let context = ApiContext::new(Services {
             sandbox,
             store,
             clock: config.clock,
@@ -182,7 +182,7 @@ impl Application {
             vault: config.plugins.vault,
             vapi: crate::plugins::vapi::Vapi::new(&config.plugins.vapi_base_url)?,
             voice_calls: config.plugins.voice,
-        };
+        });
         Ok(Self {
             listener,
             metrics_listener,
