@@ -97,20 +97,23 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
     let field = move |read: fn(&BusinessHours) -> String| {
         move || hours.with(|h| h.as_ref().map(read).unwrap_or_default())
     };
+    // Nothing can be edited before the hours are read: an edit made then
+    // went nowhere, and what arrived drew over it.
+    let loading = move || hours.with(Option::is_none);
     view! {
         <main class="page">
             <h2>"Business hours"</h2>
             <p class="muted">"While the desk is closed the widget shows your away message and when you are back, in each visitor's own time zone."</p>
             <form class="settings" on:submit=save>
                 <label class="check">
-                    <input type="checkbox"
+                    <input type="checkbox" disabled=loading
                         prop:checked=move || hours.with(|h| h.as_ref().is_some_and(|h| h.enabled))
                         on:change=move |ev| { let on = event_target_checked(&ev); edit(&|h| h.enabled = on) } />
                     "Use business hours (off: always open)"
                 </label>
                 <div class="field">
                     <label for="time-zone">"Time zone"</label>
-                    <input id="time-zone" placeholder="Europe/Berlin"
+                    <input id="time-zone" placeholder="Europe/Berlin" disabled=loading
                         prop:value=field(|h| h.time_zone.clone())
                         on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.time_zone = v.clone()) } />
                 </div>
@@ -145,7 +148,7 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                             </div>
                         }
                     }).collect_view()}
-                    <button type="button" on:click=move |_| edit(&|h| h.week.push(OpeningHours { day: Weekday::Mon, open: "09:00".into(), close: "17:00".into() }))>"Add an opening"</button>
+                    <button type="button" disabled=loading on:click=move |_| edit(&|h| h.week.push(OpeningHours { day: Weekday::Mon, open: "09:00".into(), close: "17:00".into() }))>"Add an opening"</button>
                     <p class="muted hint">"A closing time before the opening time ends the next day (22:00 to 02:00)."</p>
                 </fieldset>
                 <fieldset class="field">
@@ -163,11 +166,11 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                             </div>
                         }
                     }).collect_view()}
-                    <button type="button" on:click=move |_| edit(&|h| h.holidays.push(Holiday { date: String::new(), name: String::new() }))>"Add a holiday"</button>
+                    <button type="button" disabled=loading on:click=move |_| edit(&|h| h.holidays.push(Holiday { date: String::new(), name: String::new() }))>"Add a holiday"</button>
                 </fieldset>
                 <div class="field inline">
                     <label for="reply-time">"We typically reply"</label>
-                    <select id="reply-time" on:change=move |ev| {
+                    <select id="reply-time" disabled=loading on:change=move |ev| {
                         let reply = match event_target_value(&ev).as_str() { "hours" => ReplyTime::Hours, "day" => ReplyTime::Day, _ => ReplyTime::Minutes };
                         edit(&|h| h.reply_time = reply);
                     }>
@@ -178,12 +181,12 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="away-message">"Away message"</label>
-                    <textarea id="away-message" rows="2" maxlength="300"
+                    <textarea id="away-message" rows="2" maxlength="300" disabled=loading
                         prop:value=field(|h| h.away_message.clone())
                         on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.away_message = v.clone()) }></textarea>
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>
-                <button class="primary" type="submit" disabled=move || saving.get() || hours.with(|h| h.is_none())>"Save"</button>
+                <button class="primary" type="submit" disabled=move || saving.get() || loading()>"Save"</button>
             </form>
             <RatingsSetting console/>
         </main>

@@ -155,6 +155,12 @@ test("an open desk states its reply time", async () => {
 
 test("the console's Business hours page sets them", async () => {
   const page = await newPage(browser, { width: 1100, height: 900 });
+  // The hours arrive late: an edit made before they do must not be lost
+  // (the page keeps its fields disabled until then).
+  await page.route("**/v1/operator/business-hours", async (route) => {
+    if (route.request().method() === "GET") await new Promise((done) => setTimeout(done, 300));
+    await route.continue();
+  });
   await page.goto(`${server.url}/console/`);
   await signInWithKey(page, server.org.operatorKey);
   await openSettings(page, "Business hours");

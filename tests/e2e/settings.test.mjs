@@ -16,10 +16,22 @@ after(async () => {
 
 test("an admin brands the widget and manages the identity secret from the console", async () => {
   const page = await newPage(browser, { width: 1200, height: 800 });
+  // The settings are held back until the page is checked: before they
+  // arrive nothing can be edited or saved (a save would store the empty
+  // form, allowed sites included).
+  let release;
+  const held = new Promise((done) => (release = done));
+  await page.route("**/v1/operator/widget-settings", async (route) => {
+    if (route.request().method() === "GET") await held;
+    await route.continue();
+  });
   await page.goto(`${server.url}/console/`);
   await signInWithKey(page, server.org.operatorKey);
   await openSettings(page, "Widget");
   const greeting = page.getByLabel("Greeting");
+  assert.ok(await page.getByRole("button", { name: "Save" }).isDisabled(), "no save before the settings are read");
+  assert.ok(await greeting.isDisabled(), "no edit before the settings are read");
+  release();
   await page.waitForFunction(() => document.querySelector("#greeting")?.value === "Hello! How can we help?");
   await greeting.fill("Welcome to Acme! Ask us anything.");
   await page.getByLabel("Suggestion 1").fill("Track my order");
