@@ -97,59 +97,61 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
     let field = move |read: fn(&BusinessHours) -> String| {
         move || hours.with(|h| h.as_ref().map(read).unwrap_or_default())
     };
-    // Nothing can be edited before the hours are read: an edit made then
-    // went nowhere, and what arrived drew over it.
+    // Nothing can be edited before the hours are read (the form's fields
+    // are in one disabled fieldset until then): an edit made then went
+    // nowhere, and what arrived drew over it.
     let loading = move || hours.with(Option::is_none);
     view! {
         <main class="page">
             <h2>"Business hours"</h2>
             <p class="muted">"While the desk is closed the widget shows your away message and when you are back, in each visitor's own time zone."</p>
             <form class="settings" on:submit=save>
-                <label class="check">
-                    <input type="checkbox" disabled=loading
-                        prop:checked=move || hours.with(|h| h.as_ref().is_some_and(|h| h.enabled))
-                        on:change=move |ev| { let on = event_target_checked(&ev); edit(&|h| h.enabled = on) } />
-                    "Use business hours (off: always open)"
-                </label>
-                <div class="field">
-                    <label for="time-zone">"Time zone"</label>
-                    <input id="time-zone" placeholder="Europe/Berlin" disabled=loading
-                        prop:value=field(|h| h.time_zone.clone())
-                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.time_zone = v.clone()) } />
-                </div>
-                <fieldset class="field">
-                    <legend>"Openings"</legend>
-                    {move || (openings.get() == 0).then(|| view! {
-                        <p class="muted">"No openings: closed all week."</p>
-                    })}
-                    {move || (0..openings.get()).map(|i| {
-                        let get = move |read: fn(&OpeningHours) -> String| move || hours.with(|h| h.as_ref().and_then(|h| h.week.get(i)).map(read).unwrap_or_default());
-                        view! {
-                            <div class="opening">
-                                <select aria-label=format!("Day of opening {}", i + 1)
-                                    on:change=move |ev| {
-                                        let v = event_target_value(&ev);
-                                        if let Some((day, _)) = DAYS.iter().find(|(_, name)| *name == v) {
+                <fieldset class="whole" disabled=loading>
+                    <label class="check">
+                        <input type="checkbox"
+                            prop:checked=move || hours.with(|h| h.as_ref().is_some_and(|h| h.enabled))
+                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|h| h.enabled = on) } />
+                        "Use business hours (off: always open)"
+                    </label>
+                    <div class="field">
+                        <label for="time-zone">"Time zone"</label>
+                        <input id="time-zone" placeholder="Europe/Berlin"
+                            prop:value=field(|h| h.time_zone.clone())
+                            on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.time_zone = v.clone()) } />
+                    </div>
+                    <fieldset class="field">
+                        <legend>"Openings"</legend>
+                        {move || (openings.get() == 0).then(|| view! {
+                            <p class="muted">"No openings: closed all week."</p>
+                        })}
+                        {move || (0..openings.get()).map(|i| {
+                            let get = move |read: fn(&OpeningHours) -> String| move || hours.with(|h| h.as_ref().and_then(|h| h.week.get(i)).map(read).unwrap_or_default());
+                            view! {
+                                <div class="opening">
+                                    <select aria-label=format!("Day of opening {}", i + 1)
+                                        on:change=move |ev| {
+                                            let v = event_target_value(&ev);
+                                            if let Some((day, _)) = DAYS.iter().find(|(_, name)| *name == v) {
+                                                let day = *day;
+                                                edit(&|h| if let Some(o) = h.week.get_mut(i) { o.day = day });
+                                            }
+                                        }>
+                                        {DAYS.iter().map(|(day, name)| {
                                             let day = *day;
-                                            edit(&|h| if let Some(o) = h.week.get_mut(i) { o.day = day });
-                                        }
-                                    }>
-                                    {DAYS.iter().map(|(day, name)| {
-                                        let day = *day;
-                                        view! { <option selected=move || hours.with(|h| h.as_ref().and_then(|h| h.week.get(i)).is_some_and(|o| o.day == day))>{*name}</option> }
-                                    }).collect_view()}
-                                </select>
-                                <input type="time" aria-label=format!("Opens, opening {}", i + 1) prop:value=get(|o| o.open.clone())
-                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.open = v.clone() }) } />
-                                <input type="time" aria-label=format!("Closes, opening {}", i + 1) prop:value=get(|o| o.close.clone())
-                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.close = v.clone() }) } />
-                                <button type="button" class="ghost" aria-label=format!("Remove opening {}", i + 1)
-                                    on:click=move |_| edit(&|h| { if i < h.week.len() { h.week.remove(i); } })>"Remove"</button>
-                            </div>
-                        }
-                    }).collect_view()}
-                    <button type="button" disabled=loading on:click=move |_| edit(&|h| h.week.push(OpeningHours { day: Weekday::Mon, open: "09:00".into(), close: "17:00".into() }))>"Add an opening"</button>
-                    <p class="muted hint">"A closing time before the opening time ends the next day (22:00 to 02:00)."</p>
+                                            view! { <option selected=move || hours.with(|h| h.as_ref().and_then(|h| h.week.get(i)).is_some_and(|o| o.day == day))>{*name}</option> }
+                                        }).collect_view()}
+                                    </select>
+                                    <input type="time" aria-label=format!("Opens, opening {}", i + 1) prop:value=get(|o| o.open.clone())
+                                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.open = v.clone() }) } />
+                                    <input type="time" aria-label=format!("Closes, opening {}", i + 1) prop:value=get(|o| o.close.clone())
+                                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(o) = h.week.get_mut(i) { o.close = v.clone() }) } />
+                                    <button type="button" class="ghost" aria-label=format!("Remove opening {}", i + 1)
+                                        on:click=move |_| edit(&|h| { if i < h.week.len() { h.week.remove(i); } })>"Remove"</button>
+                                </div>
+                            }
+                        }).collect_view()}
+                        <button type="button" on:click=move |_| edit(&|h| h.week.push(OpeningHours { day: Weekday::Mon, open: "09:00".into(), close: "17:00".into() }))>"Add an opening"</button>
+                        <p class="muted hint">"A closing time before the opening time ends the next day (22:00 to 02:00)."</p>
                 </fieldset>
                 <fieldset class="field">
                     <legend>"Holidays"</legend>
@@ -166,11 +168,11 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                             </div>
                         }
                     }).collect_view()}
-                    <button type="button" disabled=loading on:click=move |_| edit(&|h| h.holidays.push(Holiday { date: String::new(), name: String::new() }))>"Add a holiday"</button>
+                    <button type="button" on:click=move |_| edit(&|h| h.holidays.push(Holiday { date: String::new(), name: String::new() }))>"Add a holiday"</button>
                 </fieldset>
                 <div class="field inline">
                     <label for="reply-time">"We typically reply"</label>
-                    <select id="reply-time" disabled=loading on:change=move |ev| {
+                    <select id="reply-time" on:change=move |ev| {
                         let reply = match event_target_value(&ev).as_str() { "hours" => ReplyTime::Hours, "day" => ReplyTime::Day, _ => ReplyTime::Minutes };
                         edit(&|h| h.reply_time = reply);
                     }>
@@ -181,12 +183,13 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="away-message">"Away message"</label>
-                    <textarea id="away-message" rows="2" maxlength="300" disabled=loading
+                    <textarea id="away-message" rows="2" maxlength="300"
                         prop:value=field(|h| h.away_message.clone())
                         on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.away_message = v.clone()) }></textarea>
                 </div>
                 <p class="error" role="alert">{move || error.get()}</p>
-                <button class="primary" type="submit" disabled=move || saving.get() || loading()>"Save"</button>
+                <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
+                </fieldset>
             </form>
             <RatingsSetting console/>
         </main>

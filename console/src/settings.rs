@@ -21,11 +21,11 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
     let saving = RwSignal::new(false);
     let secret = RwSignal::new(None::<String>);
     let confirm_rotate = RwSignal::new(false);
-    // Nothing can be edited or saved before the settings are read: an edit
-    // made then was drawn over when they arrived, and a save would have
-    // stored the empty form (no allowed sites: the widget on any site).
+    // Nothing can be edited or saved before the settings are read (the
+    // form's fields are in one disabled fieldset until then): an edit made
+    // then was drawn over when they arrived, and a save would have stored
+    // the empty form (no allowed sites: the widget on any site).
     let loaded = RwSignal::new(false);
-    let loading = move || !loaded.get();
 
     if let Some(api) = console.api() {
         spawn_local(async move {
@@ -106,30 +106,31 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
         <main class="page">
             <h2>"Widget"</h2>
             <form class="settings" on:submit=save>
-                <div class="field">
-                    <label for="greeting">"Greeting"</label>
-                    <textarea id="greeting" rows="2" maxlength="500" disabled=loading
-                        prop:value=move || greeting.get()
-                        on:input=move |ev| greeting.set(event_target_value(&ev))></textarea>
-                </div>
-                <fieldset class="field">
-                    <legend>"Suggestions (up to three)"</legend>
-                    {(0..3).map(|i| view! {
-                        <input aria-label=format!("Suggestion {}", i + 1) maxlength="100" disabled=loading
-                            prop:value=move || suggestions.with(|s| s[i].clone())
-                            on:input=move |ev| suggestions.update(|s| s[i] = event_target_value(&ev)) />
-                    }).collect_view()}
+                <fieldset class="whole" disabled=move || !loaded.get()>
+                    <div class="field">
+                        <label for="greeting">"Greeting"</label>
+                        <textarea id="greeting" rows="2" maxlength="500"
+                            prop:value=move || greeting.get()
+                            on:input=move |ev| greeting.set(event_target_value(&ev))></textarea>
+                    </div>
+                    <fieldset class="field">
+                        <legend>"Suggestions (up to three)"</legend>
+                        {(0..3).map(|i| view! {
+                            <input aria-label=format!("Suggestion {}", i + 1) maxlength="100"
+                                prop:value=move || suggestions.with(|s| s[i].clone())
+                                on:input=move |ev| suggestions.update(|s| s[i] = event_target_value(&ev)) />
+                        }).collect_view()}
                 </fieldset>
                 <div class="field inline">
                     <label for="accent">"Accent colour"</label>
-                    <input id="accent" type="color" disabled=loading
+                    <input id="accent" type="color"
                         prop:value=move || accent.get()
                         on:input=move |ev| accent.set(event_target_value(&ev)) />
                     <code>{move || accent.get()}</code>
                 </div>
                 <div class="field inline">
                     <label for="theme">"Theme"</label>
-                    <select id="theme" disabled=loading on:change=move |ev| {
+                    <select id="theme" on:change=move |ev| {
                         if let Some(next) = WidgetTheme::parse(&event_target_value(&ev)) {
                             theme.set(next);
                         }
@@ -144,13 +145,14 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="allowed-sites">"Allowed sites"</label>
-                    <textarea id="allowed-sites" rows="3" disabled=loading aria-describedby="allowed-sites-hint"
+                    <textarea id="allowed-sites" rows="3" aria-describedby="allowed-sites-hint"
                         placeholder="https://www.example.com"
                         prop:value=move || sites.get()
                         on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
                     <p id="allowed-sites-hint" class="muted hint">"One per line, as https://host or https://host:port. The widget then works only on these sites (and mails link only to them). Empty: on any site."</p>
                 </div>
-                <button class="primary" type="submit" disabled=move || saving.get() || loading()>"Save"</button>
+                <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
+                </fieldset>
             </form>
 
             <h2>"Signed-in visitors"</h2>

@@ -157,10 +157,18 @@ export async function shot(page, name) {
  * code runs.
  */
 export async function holdWasm(page) {
+  return hold(page, "**/*_bg.wasm");
+}
+
+/**
+ * Holds the requests `page` makes to `url` (a route pattern; only those of
+ * `method` when it is given) until `release()`.
+ */
+export async function hold(page, url, method) {
   let release;
   const held = new Promise((r) => (release = r));
-  await page.route("**/*_bg.wasm", async (route) => {
-    await held;
+  await page.route(url, async (route) => {
+    if (!method || route.request().method() === method) await held;
     await route.continue();
   });
   return release;

@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
   startServer, launchBrowser, newPage, shot, signInWithKey, openSettings, signIn, sessionToken,
-  currentConversationId, eventually,
+  currentConversationId, eventually, hold,
 } from "./helpers.mjs";
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
@@ -155,17 +155,17 @@ test("an open desk states its reply time", async () => {
 
 test("the console's Business hours page sets them", async () => {
   const page = await newPage(browser, { width: 1100, height: 900 });
-  // The hours arrive late: an edit made before they do must not be lost
-  // (the page keeps its fields disabled until then).
-  await page.route("**/v1/operator/business-hours", async (route) => {
-    if (route.request().method() === "GET") await new Promise((done) => setTimeout(done, 300));
-    await route.continue();
-  });
+  // The hours are held back until the page is checked: an edit made
+  // before they arrive would be drawn over, so none can be made.
+  const release = await hold(page, "**/v1/operator/business-hours", "GET");
   await page.goto(`${server.url}/console/`);
   await signInWithKey(page, server.org.operatorKey);
   await openSettings(page, "Business hours");
   await page.getByRole("heading", { name: "Business hours" }).waitFor();
-  await page.getByLabel("Use business hours (off: always open)").check();
+  const enabled = page.getByLabel("Use business hours (off: always open)");
+  assert.ok(await enabled.isDisabled(), "no edit before the hours are read");
+  release();
+  await enabled.check();
   await page.getByLabel("Time zone").fill("Europe/Lisbon");
   await page.getByRole("button", { name: "Add an opening" }).click();
   await page.getByLabel("Day of opening 1").selectOption("Saturday");

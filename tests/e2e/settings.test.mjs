@@ -3,7 +3,7 @@
 // on request and a rotation replaces it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signInWithKey, openSettings } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signInWithKey, openSettings, hold } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -19,12 +19,7 @@ test("an admin brands the widget and manages the identity secret from the consol
   // The settings are held back until the page is checked: before they
   // arrive nothing can be edited or saved (a save would store the empty
   // form, allowed sites included).
-  let release;
-  const held = new Promise((done) => (release = done));
-  await page.route("**/v1/operator/widget-settings", async (route) => {
-    if (route.request().method() === "GET") await held;
-    await route.continue();
-  });
+  const release = await hold(page, "**/v1/operator/widget-settings", "GET");
   await page.goto(`${server.url}/console/`);
   await signInWithKey(page, server.org.operatorKey);
   await openSettings(page, "Widget");
