@@ -23,6 +23,11 @@ probe_cluster() {
     done
 }
 
+# Creates extension $1 in the cluster (its views read every database).
+probe_extension() {
+    $PSQL -c "CREATE EXTENSION IF NOT EXISTS $1" >/dev/null 2>&1
+}
+
 # Messages stored in the phase's database so far.
 probe_messages() {
     $PSQL_DB -c "SELECT count(*) FROM messages"

@@ -9,7 +9,7 @@ set -euo pipefail
 db=${1:-bench_spread}
 . "$(dirname "$0")/cluster.sh"
 probe_cluster "$db"
-$PSQL -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1
+probe_extension pg_stat_statements
 sleep 3
 $PSQL -c "SELECT pg_stat_statements_reset()" >/dev/null
 m0=$(probe_messages)

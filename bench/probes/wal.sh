@@ -5,7 +5,7 @@ set -euo pipefail
 db=${1:-bench_spread}
 . "$(dirname "$0")/cluster.sh"
 probe_cluster "$db"
-$PSQL -c "CREATE EXTENSION IF NOT EXISTS pg_walinspect" >/dev/null 2>&1
+probe_extension pg_walinspect
 sleep 4
 m0=$(probe_messages); l0=$($PSQL -c "SELECT pg_current_wal_lsn()")
 sleep 10
