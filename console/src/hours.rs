@@ -152,43 +152,43 @@ pub fn BusinessHoursPage(console: Console) -> impl IntoView {
                         }).collect_view()}
                         <button type="button" on:click=move |_| edit(&|h| h.week.push(OpeningHours { day: Weekday::Mon, open: "09:00".into(), close: "17:00".into() }))>"Add an opening"</button>
                         <p class="muted hint">"A closing time before the opening time ends the next day (22:00 to 02:00)."</p>
-                </fieldset>
-                <fieldset class="field">
-                    <legend>"Holidays"</legend>
-                    {move || (0..holidays.get()).map(|i| {
-                        let get = move |read: fn(&Holiday) -> String| move || hours.with(|h| h.as_ref().and_then(|h| h.holidays.get(i)).map(read).unwrap_or_default());
-                        view! {
-                            <div class="opening">
-                                <input type="date" aria-label=format!("Date of holiday {}", i + 1) prop:value=get(|d| d.date.clone())
-                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.date = v.clone() }) } />
-                                <input aria-label=format!("Name of holiday {}", i + 1) maxlength="100" prop:value=get(|d| d.name.clone())
-                                    on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.name = v.clone() }) } />
-                                <button type="button" class="ghost" aria-label=format!("Remove holiday {}", i + 1)
-                                    on:click=move |_| edit(&|h| { if i < h.holidays.len() { h.holidays.remove(i); } })>"Remove"</button>
-                            </div>
-                        }
-                    }).collect_view()}
-                    <button type="button" on:click=move |_| edit(&|h| h.holidays.push(Holiday { date: String::new(), name: String::new() }))>"Add a holiday"</button>
-                </fieldset>
-                <div class="field inline">
-                    <label for="reply-time">"We typically reply"</label>
-                    <select id="reply-time" on:change=move |ev| {
-                        let reply = match event_target_value(&ev).as_str() { "hours" => ReplyTime::Hours, "day" => ReplyTime::Day, _ => ReplyTime::Minutes };
-                        edit(&|h| h.reply_time = reply);
-                    }>
-                        {[(ReplyTime::Minutes, "minutes", "in a few minutes"), (ReplyTime::Hours, "hours", "in a few hours"), (ReplyTime::Day, "day", "within a day")].into_iter().map(|(reply, value, label)| view! {
-                            <option value=value selected=move || hours.with(|h| h.as_ref().is_some_and(|h| h.reply_time == reply))>{label}</option>
+                    </fieldset>
+                    <fieldset class="field">
+                        <legend>"Holidays"</legend>
+                        {move || (0..holidays.get()).map(|i| {
+                            let get = move |read: fn(&Holiday) -> String| move || hours.with(|h| h.as_ref().and_then(|h| h.holidays.get(i)).map(read).unwrap_or_default());
+                            view! {
+                                <div class="opening">
+                                    <input type="date" aria-label=format!("Date of holiday {}", i + 1) prop:value=get(|d| d.date.clone())
+                                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.date = v.clone() }) } />
+                                    <input aria-label=format!("Name of holiday {}", i + 1) maxlength="100" prop:value=get(|d| d.name.clone())
+                                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| if let Some(d) = h.holidays.get_mut(i) { d.name = v.clone() }) } />
+                                    <button type="button" class="ghost" aria-label=format!("Remove holiday {}", i + 1)
+                                        on:click=move |_| edit(&|h| { if i < h.holidays.len() { h.holidays.remove(i); } })>"Remove"</button>
+                                </div>
+                            }
                         }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="away-message">"Away message"</label>
-                    <textarea id="away-message" rows="2" maxlength="300"
-                        prop:value=field(|h| h.away_message.clone())
-                        on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.away_message = v.clone()) }></textarea>
-                </div>
-                <p class="error" role="alert">{move || error.get()}</p>
-                <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
+                        <button type="button" on:click=move |_| edit(&|h| h.holidays.push(Holiday { date: String::new(), name: String::new() }))>"Add a holiday"</button>
+                    </fieldset>
+                    <div class="field inline">
+                        <label for="reply-time">"We typically reply"</label>
+                        <select id="reply-time" on:change=move |ev| {
+                            let reply = match event_target_value(&ev).as_str() { "hours" => ReplyTime::Hours, "day" => ReplyTime::Day, _ => ReplyTime::Minutes };
+                            edit(&|h| h.reply_time = reply);
+                        }>
+                            {[(ReplyTime::Minutes, "minutes", "in a few minutes"), (ReplyTime::Hours, "hours", "in a few hours"), (ReplyTime::Day, "day", "within a day")].into_iter().map(|(reply, value, label)| view! {
+                                <option value=value selected=move || hours.with(|h| h.as_ref().is_some_and(|h| h.reply_time == reply))>{label}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="away-message">"Away message"</label>
+                        <textarea id="away-message" rows="2" maxlength="300"
+                            prop:value=field(|h| h.away_message.clone())
+                            on:input=move |ev| { let v = event_target_value(&ev); edit(&|h| h.away_message = v.clone()) }></textarea>
+                    </div>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                    <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
                 </fieldset>
             </form>
             <RatingsSetting console/>

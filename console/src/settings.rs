@@ -120,38 +120,38 @@ pub fn WidgetSettingsView(console: Console) -> impl IntoView {
                                 prop:value=move || suggestions.with(|s| s[i].clone())
                                 on:input=move |ev| suggestions.update(|s| s[i] = event_target_value(&ev)) />
                         }).collect_view()}
-                </fieldset>
-                <div class="field inline">
-                    <label for="accent">"Accent colour"</label>
-                    <input id="accent" type="color"
-                        prop:value=move || accent.get()
-                        on:input=move |ev| accent.set(event_target_value(&ev)) />
-                    <code>{move || accent.get()}</code>
-                </div>
-                <div class="field inline">
-                    <label for="theme">"Theme"</label>
-                    <select id="theme" on:change=move |ev| {
-                        if let Some(next) = WidgetTheme::parse(&event_target_value(&ev)) {
-                            theme.set(next);
-                        }
-                    }>
-                        {[(WidgetTheme::Auto, "Follow the visitor's system"), (WidgetTheme::Light, "Light"), (WidgetTheme::Dark, "Dark")]
-                            .into_iter()
-                            .map(|(value, label)| view! {
-                                <option value=value.as_str() selected=move || theme.get() == value>{label}</option>
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="allowed-sites">"Allowed sites"</label>
-                    <textarea id="allowed-sites" rows="3" aria-describedby="allowed-sites-hint"
-                        placeholder="https://www.example.com"
-                        prop:value=move || sites.get()
-                        on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
-                    <p id="allowed-sites-hint" class="muted hint">"One per line, as https://host or https://host:port. The widget then works only on these sites (and mails link only to them). Empty: on any site."</p>
-                </div>
-                <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
+                    </fieldset>
+                    <div class="field inline">
+                        <label for="accent">"Accent colour"</label>
+                        <input id="accent" type="color"
+                            prop:value=move || accent.get()
+                            on:input=move |ev| accent.set(event_target_value(&ev)) />
+                        <code>{move || accent.get()}</code>
+                    </div>
+                    <div class="field inline">
+                        <label for="theme">"Theme"</label>
+                        <select id="theme" on:change=move |ev| {
+                            if let Some(next) = WidgetTheme::parse(&event_target_value(&ev)) {
+                                theme.set(next);
+                            }
+                        }>
+                            {[(WidgetTheme::Auto, "Follow the visitor's system"), (WidgetTheme::Light, "Light"), (WidgetTheme::Dark, "Dark")]
+                                .into_iter()
+                                .map(|(value, label)| view! {
+                                    <option value=value.as_str() selected=move || theme.get() == value>{label}</option>
+                                })
+                                .collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for="allowed-sites">"Allowed sites"</label>
+                        <textarea id="allowed-sites" rows="3" aria-describedby="allowed-sites-hint"
+                            placeholder="https://www.example.com"
+                            prop:value=move || sites.get()
+                            on:input=move |ev| sites.set(event_target_value(&ev))></textarea>
+                        <p id="allowed-sites-hint" class="muted hint">"One per line, as https://host or https://host:port. The widget then works only on these sites (and mails link only to them). Empty: on any site."</p>
+                    </div>
+                    <button class="primary" type="submit" disabled=move || saving.get()>"Save"</button>
                 </fieldset>
             </form>
 
