@@ -16,6 +16,9 @@ for _ in $(seq 1 "$rounds"); do
         "$here/cpu-per-message.sh" bench_one > "$out/one" 2>&1 &
         "$here/cpu-per-message.sh" bench_spread > "$out/spread" 2>&1 &
         result=$(ECHO_BENCH_POSTGRES_ONLY=1 ECHO_BENCH_SECS=${ECHO_BENCH_SECS:-20} "$command" 2>&1)
+        # A probe still waiting has no phase left to measure (the run
+        # failed, or its phases were shorter than a probe's 14 s).
+        kill $(jobs -p) 2>/dev/null
         wait
         echo "== $command"
         echo "$result" | grep -E "raw:|one organization|8 organizations"

@@ -18,9 +18,12 @@ probe_cluster() {
     sock=$(sed -n 5p "$pid")
     PSQL="psql -h $sock -p $port -U echo -d postgres -At"
     PSQL_DB="psql -h $sock -p $port -U echo -d $db -At"
-    until $PSQL -c "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; do
+    for _ in $(seq 1 1200); do
+        $PSQL -c "SELECT 1 FROM pg_database WHERE datname = '$db'" 2>/dev/null | grep -q 1 && return
         sleep 0.5
     done
+    echo "no database $db in the echo-bench cluster" >&2
+    return 1
 }
 
 # Creates extension $1 in the cluster (its views read every database).

@@ -12,10 +12,10 @@ secs=${2:-10}
 probe_cluster "$db"
 sleep 4
 hz=$(getconf CLK_TCK)
-# utime + stime of every process whose command line matches $1, in ticks.
+# utime + stime of every process pgrep finds with these arguments, in ticks.
 ticks() {
     local sum=0 p fields
-    for p in $(pgrep -f "$1"); do
+    for p in $(pgrep "$@"); do
         fields=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
         set -- $fields
         sum=$((sum + ${12} + ${13}))
@@ -24,9 +24,9 @@ ticks() {
 }
 # Busy and idle ticks of all cores.
 machine() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat; }
-m0=$(probe_messages); read -r busy0 idle0 < <(machine); pg0=$(ticks postgres); b0=$(ticks release/echo-bench)
+m0=$(probe_messages); read -r busy0 idle0 < <(machine); pg0=$(ticks -x postgres); b0=$(ticks -f release/echo-bench)
 sleep "$secs"
-m1=$(probe_messages); read -r busy1 idle1 < <(machine); pg1=$(ticks postgres); b1=$(ticks release/echo-bench)
+m1=$(probe_messages); read -r busy1 idle1 < <(machine); pg1=$(ticks -x postgres); b1=$(ticks -f release/echo-bench)
 n=$((m1 - m0))
 per() { echo "scale=4; $1 * 1000 / $hz / $n" | bc; }
 echo "$db: $n messages in $secs s; ms of CPU per message: all $(per $((busy1 - busy0)))," \
