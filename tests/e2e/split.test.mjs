@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launchBrowser, newPage, shot, signIn, submitForm, ROOT } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signIn, submitForm, hold, ROOT } from "./helpers.mjs";
 
 const DIST = process.env.ECHO_WIDGET_DIR || join(ROOT, "dist");
 const split = readdirSync(DIST).some((f) => /^echo-split-[0-9a-f]{16}\.js$/.test(f));
@@ -27,12 +27,7 @@ test("the first screen runs on the main module alone; the later screens' module 
   const page = await newPage(browser);
   const wasm = [];
   page.on("request", (r) => r.url().endsWith(".wasm") && wasm.push(new URL(r.url()).pathname));
-  let release;
-  const held = new Promise((r) => (release = r));
-  await page.route(LATER, async (route) => {
-    await held;
-    await route.continue();
-  });
+  const release = await hold(page, LATER);
   await page.goto(server.widgetUrl());
   // The widget's own form (the page's first screen has been taken over),
   // working while the later screens' module is still on its way.
