@@ -84,7 +84,7 @@ pub(crate) async fn commit_unannounced(
         .unwrap();
     for payload in payloads {
         sqlx::query(
-            "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+            "INSERT INTO events_pending (organization_id, conversation_id, payload, created_at)
              VALUES ($1, $2, $3, 0)",
         )
         .bind(org)
@@ -303,6 +303,15 @@ async fn an_erasure_through_one_replica_leaves_nothing_on_the_other() {
     let path = format!("/v1/conversations/{conversation}/events");
     let mut on_b = events(&client, &b.base, &token, &path, None).await;
     assert_eq!(on_b.next().await.event, "ready");
+    // And an event still waiting for its position (its server killed
+    // between its commit and its placing).
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let waiting = serde_json::to_string(&Change::Status {
+        status: echo_protocol::conversations::ConversationStatus::Escalated,
+    })
+    .unwrap();
+    let org = org_id.to_string();
+    commit_unannounced(&pool, &org, &conversation.to_string(), &[waiting]).await;
     let erased: serde_json::Value = client
         .post(format!("{}/v1/operator/contacts/erase", a.base))
         .bearer_auth(&key)
@@ -343,6 +352,22 @@ async fn an_erasure_through_one_replica_leaves_nothing_on_the_other() {
             .await
             .unwrap();
     assert_eq!(export["conversations"].as_array().unwrap().len(), 0);
+    // Nothing of the conversation is left to place, or placed.
+    sqlx::query("SELECT echo_place($1)")
+        .bind(&org)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM events WHERE conversation_id = $1)
+              + (SELECT count(*) FROM events_pending WHERE conversation_id = $1)",
+    )
+    .bind(conversation.to_string())
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0);
+    pool.close().await;
 }
 
 /// An event committed without a notification and never announced (its

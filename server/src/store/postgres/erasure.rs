@@ -21,6 +21,14 @@ async fn delete_conversations(tx: &mut Tx, ids: &[String]) -> StoreResult<Delete
     if ids.is_empty() {
         return Ok(deleted);
     }
+    // Events still waiting for their position go first: a placing that
+    // holds one moves it to `events` when it commits, and the deletion
+    // from `events` below then starts after that and takes it too (a
+    // placing skips the ones locked here).
+    sqlx::query("DELETE FROM events_pending WHERE conversation_id = ANY($1)")
+        .bind(ids)
+        .execute(&mut **tx)
+        .await?;
     for (table, column) in CONVERSATION_PARTS {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE {column} = ANY($1)"

@@ -11,10 +11,11 @@ use super::{PostgresStore, Tx, REVOKED_CHANNEL};
 use crate::store::rows;
 use crate::store::{EventScope, EventStore, StoreResult};
 
-/// Appends to the event log. Its position (and the notification to every
-/// replica) is assigned at commit by the `events_sequence` trigger (see the
-/// migrations 0001 and 0018), which keeps the organization's row locked
-/// only for the commit itself.
+/// Appends to the event log: the event waits in `events_pending` until its
+/// position (and the notification to every replica) is assigned at commit
+/// by the `events_sequence` trigger (see the migrations 0001, 0018 and
+/// 0025), which moves it to `events` and keeps the organization's row
+/// locked only for the commit itself.
 pub(super) async fn record_event(
     tx: &mut Tx,
     organization: OrganizationId,
@@ -24,7 +25,7 @@ pub(super) async fn record_event(
 ) -> StoreResult<()> {
     let payload = serde_json::to_string(change).context("encoding an event")?;
     sqlx::query(
-        "INSERT INTO events (organization_id, conversation_id, payload, created_at)
+        "INSERT INTO events_pending (organization_id, conversation_id, payload, created_at)
          VALUES ($1, $2, $3, $4)",
     )
     .bind(organization)

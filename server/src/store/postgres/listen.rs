@@ -108,12 +108,12 @@ async fn sweep(follower: std::sync::Weak<Mutex<Follower>>, pool: PgPool) {
 
 /// Places the events no newer than `newest` still unplaced (their server
 /// was killed between its commit and its placing, see `announce.rs`);
-/// returns the newest event now.
+/// returns the newest event ID handed out now (committed or not: one
+/// committed later is placed by the sweep after it, if its server has not).
 async fn place_left(pool: &PgPool, newest: i64) -> anyhow::Result<i64> {
     let (now, left): (i64, Vec<String>) = sqlx::query_as(
-        "SELECT (SELECT coalesce(max(id), 0) FROM events),
-                ARRAY(SELECT DISTINCT organization_id FROM events
-                      WHERE position IS NULL AND id <= $1)",
+        "SELECT (SELECT last_value FROM events_id_seq),
+                ARRAY(SELECT DISTINCT organization_id FROM events_pending WHERE id <= $1)",
     )
     .bind(newest)
     .fetch_one(pool)
@@ -306,7 +306,7 @@ impl Follower {
         let from = self.swept.0;
         let heads: Vec<(OrganizationId, i64, i64)> = sqlx::query_as(
             "SELECT organization_id, max(position), max(id) FROM events
-             WHERE id > $1 AND position IS NOT NULL GROUP BY organization_id",
+             WHERE id > $1 GROUP BY organization_id",
         )
         .bind(from)
         .fetch_all(&self.pool)

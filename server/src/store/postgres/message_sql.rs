@@ -237,7 +237,7 @@ fn statement(guarded: bool, notice: Option<bool>) -> String {
     // visitor's next message on it (`known.rs`).
     sql.push_str(&format!(
         ", logged AS (
-             INSERT INTO events (organization_id, conversation_id, payload, created_at)
+             INSERT INTO events_pending (organization_id, conversation_id, payload, created_at)
              SELECT organization_id, conversation_id, payload, created_at FROM written ORDER BY n
          )
          SELECT c.id, c.status, c.assignee_id, {PROGRESS} FROM touched c"
