@@ -28,43 +28,11 @@ DELETE FROM events WHERE position IS NULL;
 DROP INDEX events_unplaced;
 ALTER TABLE events ALTER COLUMN position SET NOT NULL;
 
--- Moves `org`'s committed waiting events (and the calling transaction's
--- own) to `events`, after its last position, in insertion order; holds
--- the organization's row lock until the caller commits (see 0018 for the
--- lock's kind). Returns the new head. Rows another transaction is
--- deleting (erasure) are left to it.
-CREATE OR REPLACE FUNCTION echo_sequence(org TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$
-DECLARE
-    head BIGINT;
-    placed BIGINT;
-BEGIN
-    SELECT event_position INTO head FROM organizations WHERE id = org FOR NO KEY UPDATE;
-    IF head IS NULL THEN
-        RETURN NULL;
-    END IF;
-    WITH waiting AS (
-        SELECT id FROM events_pending WHERE organization_id = org
-        ORDER BY id FOR UPDATE SKIP LOCKED
-    ), moved AS (
-        DELETE FROM events_pending p USING waiting w
-        WHERE p.organization_id = org AND p.id = w.id
-        RETURNING p.*
-    ), done AS (
-        INSERT INTO events (id, organization_id, position, conversation_id, payload, created_at)
-        SELECT id, organization_id, head + row_number() OVER (ORDER BY id), conversation_id,
-               payload, created_at
-        FROM moved
-        RETURNING 1
-    )
-    SELECT count(*) INTO placed FROM done;
-    IF placed > 0 THEN
-        UPDATE organizations SET event_position = head + placed WHERE id = org;
-    END IF;
-    RETURN head + placed;
-END
-$$;
-
--- As in 0024, with the events moved instead of updated.
+-- As in 0024, with the events moved instead of updated: the organization's
+-- committed waiting events (and the calling transaction's own) go to
+-- `events` after its last position, in insertion order, under its row lock
+-- (see 0018 for the lock's kind), held until the caller commits. Rows
+-- another transaction is deleting (erasure) are left to it.
 CREATE OR REPLACE FUNCTION echo_place(org TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
 DECLARE
     before BIGINT;
@@ -121,7 +89,17 @@ BEGIN
 END
 $$;
 
--- The commit-time trigger (0018) follows the events to their queue.
+-- The commit-time trigger (0018) follows the events to their queue, and
+-- places them as the announcer does (its first row places its
+-- transaction's events and any committed before them; the others find
+-- none left); echo_sequence, which only it called, goes.
+CREATE OR REPLACE FUNCTION echo_sequence_event() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM echo_place(NEW.organization_id);
+    RETURN NULL;
+END
+$$;
+DROP FUNCTION echo_sequence(TEXT);
 DROP TRIGGER events_sequence ON events;
 CREATE CONSTRAINT TRIGGER events_sequence AFTER INSERT ON events_pending
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW

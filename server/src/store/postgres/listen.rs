@@ -178,10 +178,10 @@ impl Follower {
     }
 
     /// A notification on the events channel, `<org>:<head>`, with the
-    /// events when they fit: the commit-time trigger's
-    /// `:<conversation>:<event>` when it placed one, the placing's
-    /// `:*<count>:...` (see [`Self::batch`]); `<org>` alone from older
-    /// servers.
+    /// events when they fit: the placing's `:*<count>:...` (see
+    /// [`Self::batch`]; the commit-time trigger places the same way since
+    /// migration 0025); `:<conversation>:<event>` (one event) and `<org>`
+    /// alone from older servers.
     async fn notice(&mut self, payload: &str) -> anyhow::Result<()> {
         let mut parts = payload.splitn(3, ':');
         let org = parts

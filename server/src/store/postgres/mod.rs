@@ -6,7 +6,8 @@
 //! that wrote events commits, a deferred trigger gives them the
 //! organization's next positions (a row lock held only through the commit,
 //! so an organization's events commit in position order) and sends `NOTIFY
-//! echo_events '<org>:<head>[:<conversation>:<event JSON>]'`, which
+//! echo_events '<org>:<head>:*<count>:<conversation>:<event JSON>...'`
+//! (`echo_place`; `listen.rs` reads the format), which
 //! PostgreSQL delivers after the commit, in commit order. Every replica (including the
 //! writer's) listens and publishes the event to its in-process hub: from the
 //! notification when it carries the event and follows the last one
