@@ -117,7 +117,8 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
     // (an update of the open conversation) must not draw the conversation
     // view anew, which would drop the reply being typed.
     let open = Memo::new(move |_| console.open.with(|o| o.as_ref().map(|o| o.id)));
-    let searching = move || desk.hits.with(Option::is_some);
+    // A new page of hits redraws the list's rows, not the list.
+    let searching = Memo::new(move |_| desk.hits.with(Option::is_some));
 
     view! {
         <main class="layout" class:hidden=move || hidden.get()>
@@ -173,7 +174,7 @@ pub fn InboxPage(console: Console, hidden: Signal<bool>) -> impl IntoView {
                     </Show>
                     <BulkBar console/>
                 </div>
-                {move || if searching() {
+                {move || if searching.get() {
                     view! { <SearchResults console/> }.into_any()
                 } else {
                     view! { <Rows console/> }.into_any()

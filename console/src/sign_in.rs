@@ -37,18 +37,31 @@ pub fn SignIn(console: Console) -> impl IntoView {
     });
     let needed = move || status.with(|s| s.as_ref().is_some_and(|s| s.needed));
     let open = move || status.with(|s| s.as_ref().is_some_and(|s| s.sign_up));
+    // Only a change of form rebuilds it: the server's answer about sign-up
+    // often lands after typing has begun, and must not wipe what was typed.
+    let form = Memo::new(move |_| {
+        if needed() && setting_up.get() {
+            Form::Setup
+        } else if let Some(pending) = challenge.get() {
+            Form::SecondFactor(pending)
+        } else if signing_up.get() && open() {
+            Form::SignUp
+        } else if with_key.get() {
+            Form::Key
+        } else {
+            Form::Password
+        }
+    });
     view! {
         <main class="sign-in">
-            {move || if needed() && setting_up.get() {
-                view! { <SetupForm console back=setting_up/> }.into_any()
-            } else if let Some(pending) = challenge.get() {
-                view! { <CodeForm console challenge=pending back=challenge/> }.into_any()
-            } else if signing_up.get() && open() {
-                view! { <SignUpForm console back=signing_up/> }.into_any()
-            } else if with_key.get() {
-                view! { <KeyForm console back=with_key/> }.into_any()
-            } else {
-                view! {
+            {move || match form.get() {
+                Form::Setup => view! { <SetupForm console back=setting_up/> }.into_any(),
+                Form::SecondFactor(pending) => {
+                    view! { <CodeForm console challenge=pending back=challenge/> }.into_any()
+                }
+                Form::SignUp => view! { <SignUpForm console back=signing_up/> }.into_any(),
+                Form::Key => view! { <KeyForm console back=with_key/> }.into_any(),
+                Form::Password => view! {
                     <Show when=needed>
                         <p class="sign-up-offer">
                             "This server has no account yet. "
@@ -62,10 +75,20 @@ pub fn SignIn(console: Console) -> impl IntoView {
                             <button type="button" class="link" on:click=move |_| signing_up.set(true)>"Create an account"</button>
                         </p>
                     </Show>
-                }.into_any()
+                }.into_any(),
             }}
         </main>
     }
+}
+
+/// Which of the sign-in page's forms is up.
+#[derive(Clone, PartialEq)]
+enum Form {
+    Setup,
+    SecondFactor(String),
+    SignUp,
+    Key,
+    Password,
 }
 
 #[component]

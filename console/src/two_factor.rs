@@ -167,12 +167,14 @@ fn refresh_account(console: Console) {
 /// The operator's own Security page.
 #[component]
 pub fn SecurityPage(console: Console) -> impl IntoView {
-    let enabled = move || {
+    // A memo: a refresh of the account that leaves this alone must not
+    // rebuild the form below, and lose what was typed in it.
+    let enabled = Memo::new(move |_| {
         console.auth.with(|auth| match auth {
             Auth::Session(account) => account.two_factor_enabled,
             _ => false,
         })
-    };
+    });
     let setting_up = RwSignal::new(false);
     let done = Callback::new(move |()| {
         setting_up.set(false);
@@ -182,7 +184,7 @@ pub fn SecurityPage(console: Console) -> impl IntoView {
         <main class="page">
             <h2>"Security"</h2>
             <h3>"Two-factor sign-in"</h3>
-            {move || if enabled() {
+            {move || if enabled.get() {
                 view! { <TurnOff console/> }.into_any()
             } else if setting_up.get() {
                 view! { <SetUp console done/> }.into_any()

@@ -3,7 +3,7 @@
 // operator resolves and the widget closes its input.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launchBrowser, newPage, shot, signIn, sessionToken, api, currentConversationId, signInWithKey } from "./helpers.mjs";
+import { startServer, launchBrowser, newPage, shot, signIn, sessionToken, api, currentConversationId, signInWithKey, hold } from "./helpers.mjs";
 
 let server, browser;
 before(async () => {
@@ -37,6 +37,37 @@ test("sign-in refuses a wrong key and keeps the right one for the tab's session"
   await page.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).waitFor();
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.getByLabel("Email").waitFor();
+});
+
+/**
+ * Opens the console's sign-in page with the server's answer about sign-up
+ * held back until `typing` is done, then lets it land (the page has drawn
+ * twice since its body arrived).
+ */
+async function typeBeforeSetupAnswer(typing) {
+  const page = await newPage(browser, { width: 1100, height: 720 });
+  const release = await hold(page, "**/v1/auth/setup", "GET");
+  await page.goto(`${server.url}/console/`);
+  await typing(page);
+  const answered = page.waitForResponse("**/v1/auth/setup");
+  release();
+  await (await answered).finished();
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  return page;
+}
+
+test("what is typed on the sign-in page survives the server's late answer about sign-up", async () => {
+  // On a slow network the sign-in page's question (is the server empty,
+  // open to sign-up?) is answered after typing has begun.
+  const page = await typeBeforeSetupAnswer((p) => p.getByLabel("Email").fill("someone@example.com"));
+  assert.equal(await page.getByLabel("Email").inputValue(), "someone@example.com");
+
+  const keyPage = await typeBeforeSetupAnswer(async (p) => {
+    await p.getByRole("button", { name: "Use an API key instead" }).click();
+    await p.getByLabel("API key").fill(server.org.operatorKey);
+  });
+  await keyPage.getByRole("button", { name: "Sign in", exact: true }).click();
+  await keyPage.getByRole("tablist", { name: "Status" }).getByRole("tab", { name: "All", exact: true }).waitFor();
 });
 
 test("visitor and operator talk live; escalation and resolution reach the widget", async () => {
