@@ -15,7 +15,8 @@
 //!     the process's resident memory rose;
 //! (f) the PostgreSQL figures against the anchor measured on the same
 //!     cluster: 64 clients each committing one message-sized row per
-//!     transaction into an indexed table.
+//!     transaction into an indexed table, from Rust (sqlx), and the same
+//!     rows by `pgbench`, whose client costs almost nothing.
 //!
 //! `ECHO_BENCH_POSTGRES_ONLY` runs (d) and (f) alone, and
 //! `ECHO_DATABASE_MAX_CONNECTIONS` sizes each server's pool as it would
@@ -164,7 +165,11 @@ fn postgres_phases(
             postgres_load(&cluster, name, replicas, organizations, phase).await
         })
     };
-    let one = load("bench_raw", "bench_one", 1, 1)?;
+    let pgbench = runtime.block_on(async {
+        cluster.settle("bench_raw").await?;
+        cluster.pgbench_inserts(VISITORS, phase).await
+    })?;
+    let one = load("bench_pgbench", "bench_one", 1, 1)?;
     let two = load("bench_one", "bench_two", 2, 1)?;
     let spread = load("bench_two", "bench_spread", 1, 8)?;
     println!();
@@ -187,15 +192,18 @@ fn postgres_phases(
     println!();
     println!("(f) PostgreSQL against its own write rate (same cluster, {VISITORS} clients)");
     println!("    raw: one message-sized row per transaction, indexed  {raw:>7.0} rows/s");
+    println!("    the same by pgbench (a client costing almost nothing) {pgbench:>6.0} rows/s");
     println!(
-        "    one organization     {:>5.2} of raw   (target >= 0.30), p99 {:.1} ms",
+        "    one organization     {:>5.2} of raw   (target >= 0.30), p99 {:.1} ms; {:.2} of pgbench's",
         one.0 / raw,
-        one.2
+        one.2,
+        one.0 / pgbench
     );
     println!(
-        "    8 organizations      {:>5.2} of raw   (target >= 0.50), p99 {:.1} ms (target <= 50 ms)",
+        "    8 organizations      {:>5.2} of raw   (target >= 0.50), p99 {:.1} ms (target <= 50 ms); {:.2} of pgbench's",
         spread.0 / raw,
-        spread.2
+        spread.2,
+        spread.0 / pgbench
     );
     Ok(())
 }

@@ -118,6 +118,46 @@ impl Cluster {
         Ok(())
     }
 
+    /// The anchor again, measured by PostgreSQL's own `pgbench` (C, one
+    /// prepared INSERT per transaction, `clients` connections on two
+    /// threads) in a fresh database: what the cluster commits when the
+    /// client costs almost nothing. The Rust client's own CPU, on the same
+    /// two cores, holds its rate well below this one.
+    pub async fn pgbench_inserts(
+        &self,
+        clients: usize,
+        phase: std::time::Duration,
+    ) -> anyhow::Result<f64> {
+        let url = self.database("bench_pgbench").await?;
+        let pool = sqlx::PgPool::connect(&url).await?;
+        sqlx::raw_sql(RAW_TABLE).execute(&pool).await?;
+        pool.close().await;
+        let script = self.dir.path().join("insert.sql");
+        std::fs::write(&script, PGBENCH_SCRIPT)?;
+        let output = tokio::process::Command::new(self.bin.join("pgbench"))
+            .args(["-n", "-M", "prepared", "-j", "2"])
+            .arg(format!("-c{clients}"))
+            .arg(format!("-T{}", phase.as_secs().max(1)))
+            .arg("-f")
+            .arg(&script)
+            .arg(&url)
+            .output()
+            .await
+            .context("running pgbench")?;
+        let report = String::from_utf8_lossy(&output.stdout);
+        anyhow::ensure!(
+            output.status.success(),
+            "pgbench failed: {}{}",
+            report,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        report
+            .lines()
+            .find_map(|line| line.strip_prefix("tps = "))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .context("no tps in pgbench's report")
+    }
+
     /// A fresh database on the cluster; its URL.
     pub async fn database(&self, name: &str) -> anyhow::Result<String> {
         let admin = sqlx::PgPool::connect(&self.url).await?;
@@ -136,6 +176,23 @@ impl Drop for Cluster {
     }
 }
 
+/// The anchor's table: a message-sized row with an index, as `messages`.
+const RAW_TABLE: &str = "CREATE TABLE raw_messages (
+         seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+         id TEXT NOT NULL,
+         conversation_id TEXT NOT NULL,
+         text TEXT NOT NULL,
+         created_at BIGINT NOT NULL);
+     CREATE INDEX raw_messages_by_conversation ON raw_messages (conversation_id, seq);";
+
+/// pgbench's script for the same row (its ID made by the server, where the
+/// Rust client makes it).
+const PGBENCH_SCRIPT: &str = "\\set c random(1, 64)
+INSERT INTO raw_messages (id, conversation_id, text, created_at)
+    VALUES (gen_random_uuid()::text, lpad(:c::text, 32, '0'),
+            'Hello, I have a question about my order', 1765000000000);
+";
+
 /// The anchor for the server's PostgreSQL figures: what the cluster itself
 /// commits, `clients` connections each inserting one message-sized row
 /// per transaction into an indexed table (pgbench's shape, from Rust):
@@ -153,17 +210,7 @@ pub async fn raw_inserts(
         .test_before_acquire(false)
         .connect(url)
         .await?;
-    sqlx::raw_sql(
-        "CREATE TABLE raw_messages (
-             seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-             id TEXT NOT NULL,
-             conversation_id TEXT NOT NULL,
-             text TEXT NOT NULL,
-             created_at BIGINT NOT NULL);
-         CREATE INDEX raw_messages_by_conversation ON raw_messages (conversation_id, seq);",
-    )
-    .execute(&pool)
-    .await?;
+    sqlx::raw_sql(RAW_TABLE).execute(&pool).await?;
     let start = Instant::now() + Duration::from_secs(1);
     let end = start + phase;
     let tasks: Vec<_> = (0..clients)
