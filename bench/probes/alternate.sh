@@ -21,7 +21,7 @@ for _ in $(seq 1 "$rounds"); do
         kill $(jobs -p) 2>/dev/null
         wait
         echo "== $command"
-        echo "$result" | grep -E "raw:|one organization|8 organizations"
+        echo "$result" | grep -E "raw:|by pgbench|one organization|8 organizations"
         cat "$out/one" "$out/spread"
     done
 done
