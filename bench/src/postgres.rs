@@ -119,10 +119,10 @@ impl Cluster {
     }
 
     /// The anchor again, measured by PostgreSQL's own `pgbench` (C, one
-    /// prepared INSERT per transaction, `clients` connections on two
-    /// threads) in a fresh database: what the cluster commits when the
+    /// prepared INSERT per transaction, `clients` connections on a thread
+    /// per core) in a fresh database: what the cluster commits when the
     /// client costs almost nothing. The Rust client's own CPU, on the same
-    /// two cores, holds its rate well below this one.
+    /// cores, holds its rate well below this one.
     pub async fn pgbench_inserts(
         &self,
         clients: usize,
@@ -134,8 +134,10 @@ impl Cluster {
         pool.close().await;
         let script = self.dir.path().join("insert.sql");
         std::fs::write(&script, PGBENCH_SCRIPT)?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(clients));
         let output = tokio::process::Command::new(self.bin.join("pgbench"))
-            .args(["-n", "-M", "prepared", "-j", "2"])
+            .args(["-n", "-M", "prepared"])
+            .arg(format!("-j{threads}"))
             .arg(format!("-c{clients}"))
             .arg(format!("-T{}", phase.as_secs().max(1)))
             .arg("-f")
@@ -185,11 +187,11 @@ const RAW_TABLE: &str = "CREATE TABLE raw_messages (
          created_at BIGINT NOT NULL);
      CREATE INDEX raw_messages_by_conversation ON raw_messages (conversation_id, seq);";
 
-/// pgbench's script for the same row (its ID made by the server, where the
-/// Rust client makes it).
-const PGBENCH_SCRIPT: &str = "\\set c random(1, 64)
-INSERT INTO raw_messages (id, conversation_id, text, created_at)
-    VALUES (gen_random_uuid()::text, lpad(:c::text, 32, '0'),
+/// pgbench's script for the same row, each client in a conversation of its
+/// own as in [`raw_inserts`] (the ID made by the server, where the Rust
+/// client makes it).
+const PGBENCH_SCRIPT: &str = "INSERT INTO raw_messages (id, conversation_id, text, created_at)
+    VALUES (gen_random_uuid()::text, lpad(:client_id::text, 32, '0'),
             'Hello, I have a question about my order', 1765000000000);
 ";
 
