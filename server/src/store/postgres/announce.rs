@@ -81,9 +81,9 @@ impl Announcer {
 
 /// Marks the transaction's events to be placed after its commit by its
 /// server's announcer, not by the commit-time trigger (which would hold
-/// the organization's row lock through the commit); the caller commits
-/// with [`PostgresStore::commit_then_place`]. Set before the first event
-/// is inserted: the trigger's `WHEN` reads it at the insert.
+/// the organization's event head locked through the commit); the caller
+/// commits with [`PostgresStore::commit_then_place`]. Set before the first
+/// event is inserted: the trigger's `WHEN` reads it at the insert.
 pub(super) async fn place_after_commit(tx: &mut Tx) -> StoreResult<()> {
     // The transaction's message is written by `message_sql`'s statement,
     // which needs its generic plan (`GENERIC_PLANS`): set here, in the

@@ -13,9 +13,9 @@ use crate::store::{EventScope, EventStore, StoreResult};
 
 /// Appends to the event log: the event waits in `events_pending` until its
 /// position (and the notification to every replica) is assigned at commit
-/// by the `events_sequence` trigger (see the migrations 0001, 0018 and
-/// 0025), which moves it to `events` and keeps the organization's row
-/// locked only for the commit itself.
+/// by the `events_sequence` trigger (see the migrations 0001, 0018, 0025
+/// and 0026), which moves it to `events` and keeps the organization's
+/// event head locked only for the commit itself.
 pub(super) async fn record_event(
     tx: &mut Tx,
     organization: OrganizationId,
