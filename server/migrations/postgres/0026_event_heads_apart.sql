@@ -27,6 +27,18 @@ CREATE TABLE event_heads (
 INSERT INTO event_heads (organization_id, position)
     SELECT id, event_position FROM organizations;
 
+-- Made with its organization, by whatever makes one (a replica of the
+-- version before this one during a rolling upgrade included): a placing
+-- finds no head for an organization without one and places nothing.
+CREATE FUNCTION echo_event_head_opened() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO event_heads (organization_id) VALUES (NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER organizations_event_head AFTER INSERT ON organizations
+    FOR EACH ROW EXECUTE FUNCTION echo_event_head_opened();
+
 CREATE OR REPLACE FUNCTION echo_place(org TEXT) RETURNS VOID LANGUAGE plpgsql AS $$
 DECLARE
     before BIGINT;

@@ -26,11 +26,6 @@ pub(super) async fn insert_organization(
     .bind(&org.identity_secret)
     .execute(&mut **tx)
     .await?;
-    // Its events' last position (migration 0026): placings lock this row.
-    sqlx::query("INSERT INTO event_heads (organization_id) VALUES ($1)")
-        .bind(org.id)
-        .execute(&mut **tx)
-        .await?;
     if let Some(key) = &org.first_key {
         super::team::insert_api_key(tx, key).await?;
     }
