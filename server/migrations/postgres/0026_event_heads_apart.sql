@@ -67,9 +67,8 @@ BEGIN
         FROM moved
         RETURNING position AS at, conversation_id || ':' || payload AS line
     ), sized AS (
-        SELECT at, line, octet_length(line) + 1 AS width,
-               sum(octet_length(line) + 1) OVER (ORDER BY at) AS run
-        FROM done
+        SELECT at, line, width, sum(width) OVER (ORDER BY at) AS run
+        FROM (SELECT at, line, octet_length(line) + 1 AS width FROM done) d
     ), pieces AS (
         SELECT max(at) AS last, org || ':' || max(at) || ':*' || count(*) || ':'
                || string_agg(line, E'\n' ORDER BY at) AS notice

@@ -74,8 +74,8 @@ pub(super) async fn follow(pool: PgPool, mut listener: PgListener, hub: Arc<Hub>
 /// Only what was already there at the sweep before counts. Under load
 /// there are always events committed a moment ago and not yet placed, or
 /// placed and not yet heard of: placing them here waited on the
-/// organization's event head behind every replica's placing, and reading them
-/// back held up this replica's notifications meanwhile (with seven
+/// organization's event head behind every replica's placing, and reading
+/// them back held up this replica's notifications meanwhile (with seven
 /// replicas, one of them stalled every 0.3 s).
 async fn sweep(follower: std::sync::Weak<Mutex<Follower>>, pool: PgPool) {
     let mut every = tokio::time::interval(SWEEP_EVERY);

@@ -6,8 +6,8 @@
 //! that wrote events commits, a deferred trigger gives them the
 //! organization's next positions (a lock on its event head, `event_heads`,
 //! held only through the commit, so an organization's events commit in
-//! position order) and sends `NOTIFY
-//! echo_events '<org>:<head>:*<count>:<conversation>:<event JSON>...'`
+//! position order) and sends
+//! `NOTIFY echo_events '<org>:<head>:*<count>:<conversation>:<event JSON>...'`
 //! (`echo_place`; `listen.rs` reads the format), which
 //! PostgreSQL delivers after the commit, in commit order. Every replica (including the
 //! writer's) listens and publishes the event to its in-process hub: from the
